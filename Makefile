@@ -1,0 +1,48 @@
+# Two commands: `make demo` and `make test`. Both install what they need first.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PYTEST  ?= $(VENV)/bin/pytest
+# Debian packages the tests run as real servers / interop peers.
+APT_PKGS := mosquitto mosquitto-clients influxdb victoria-metrics mbpoll
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test test-all lint typecheck deps sysdeps bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+deps: $(VENV)/.installed
+
+sysdeps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: deps
+	$(VENV)/bin/oee-edge demo
+
+test: deps sysdeps
+	$(PYTEST) -q -p no:cacheprovider
+
+test-all: deps sysdeps
+	$(PYTEST) -q -m '' -p no:cacheprovider
+
+lint: deps
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+typecheck: deps
+	$(VENV)/bin/mypy edge connectors oee api simulators
+
+bench: deps
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

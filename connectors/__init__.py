@@ -1,0 +1,1 @@
+"""Wire protocols: Modbus and OPC UA southbound; MQTT, InfluxDB and SQLite northbound."""

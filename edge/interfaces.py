@@ -1,0 +1,55 @@
+"""The small interfaces between pipeline stages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from edge.types import Event, SampleBatch, StateRecord
+
+
+class Source(Protocol):
+    """A southbound connector for one machine: an async context manager that yields batches.
+
+    `stream()` runs until cancelled. It never raises on device errors: a failed read
+    yields a batch with `error` set and bad-quality samples, then it reconnects with
+    jittered backoff by itself.
+    """
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def stream(self) -> AsyncIterator[SampleBatch]: ...
+
+
+class Sink(Protocol):
+    """A northbound output. `handle` must not block on an outage: it buffers and returns."""
+
+    name: str
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def handle(self, events: Sequence[Event]) -> None: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+
+class HistoryReader(Protocol):
+    """Reads stored history back for the API."""
+
+    async def state_history(
+        self, machine: str, start: datetime, end: datetime
+    ) -> list[StateRecord]:
+        """State records with start <= ts < end, preceded by the last one before `start`
+        (the state in force when the range opens), oldest first."""
+        ...

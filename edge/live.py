@@ -1,0 +1,65 @@
+"""The live view: the latest state, counts and OEE of every machine, read by the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from edge.types import CountDelta, Event, MachineRef, OeeUpdate, StateChange
+
+
+@dataclass
+class MachineLive:
+    """What is known now about one machine."""
+
+    ref: MachineRef
+    name: str
+    state: StateChange | None = None
+    total: int = 0
+    good: int = 0
+    reject: int = 0
+    product: str | None = None
+    last_seen: datetime | None = None
+    oee: dict[str, OeeUpdate] = field(default_factory=dict)
+
+
+class LiveView:
+    """Kept up to date by the pipeline; the API only reads it.
+
+    `listeners` are called with every event (the API's server-sent events use this).
+    """
+
+    def __init__(self, machines: dict[str, MachineLive], windows: list[str]) -> None:
+        self.machines = machines
+        self.windows = windows
+        self.started = False
+        self.sinks_connected: Callable[[], dict[str, bool]] = dict
+        self.listeners: list[Callable[[Event], None]] = []
+
+    def apply(self, event: Event) -> None:
+        m = self.machines.get(event.machine)
+        if m is None:
+            return
+        if isinstance(event, StateChange):
+            m.state = event
+        elif isinstance(event, CountDelta):
+            m.total += event.total
+            m.good += event.good
+            m.reject += event.reject
+            m.product = event.product or m.product
+        elif isinstance(event, OeeUpdate):
+            m.oee[event.window] = event
+        else:
+            m.last_seen = event.ts if event.error is None else m.last_seen
+        for listener in self.listeners:
+            listener(event)
+
+    @property
+    def ready(self) -> bool:
+        """Started, every machine has a state, and every sink is connected."""
+        return (
+            self.started
+            and all(m.state is not None for m in self.machines.values())
+            and all(self.sinks_connected().values())
+        )

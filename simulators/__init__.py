@@ -1,0 +1,1 @@
+"""Software PLCs: one machine model served over Modbus TCP (and OPC UA)."""
