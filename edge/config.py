@@ -260,6 +260,9 @@ class MachineConfig(Model):
     ideal_cycle_s: float = Field(gt=0)
     products: dict[str, ProductConfig] = Field(default_factory=dict)
     micro_stop_s: float = Field(default=0.0, ge=0)
+    reasons: dict[int, str] = Field(
+        default_factory=dict, description="reason code (from a reason_tag) -> text"
+    )
     publish_tags: bool = False
 
     @field_validator("tags")

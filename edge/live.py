@@ -6,7 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from edge.config import Config
 from edge.types import CountDelta, Event, MachineRef, OeeUpdate, StateChange
+
+
+def machine_refs(config: Config) -> dict[str, MachineRef]:
+    """Each machine's place in the hierarchy; a machine may override the area and line."""
+    return {
+        m.id: MachineRef(config.site, m.area or config.area, m.line or config.line, m.id)
+        for m in config.machines
+    }
 
 
 @dataclass
@@ -54,6 +63,12 @@ class LiveView:
             m.last_seen = event.ts if event.error is None else m.last_seen
         for listener in self.listeners:
             listener(event)
+
+    @classmethod
+    def from_config(cls, config: Config) -> LiveView:
+        refs = machine_refs(config)
+        machines = {m.id: MachineLive(refs[m.id], m.name or m.id) for m in config.machines}
+        return cls(machines, list(config.oee.windows))
 
     @property
     def ready(self) -> bool:

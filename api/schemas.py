@@ -1,0 +1,149 @@
+"""Response models of the HTTP API (they make `/docs` describe the real payloads).
+
+Every time is serialised as RFC 3339 UTC with milliseconds and `Z`, e.g.
+`2026-11-03T07:15:00.250Z`, the same form the MQTT payloads use.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from oee.states import MachineState
+
+
+def rfc3339(ts: datetime) -> str:
+    """`ts` as RFC 3339 UTC with milliseconds and `Z` (naive times are taken as UTC)."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+_EXAMPLE = "2026-11-03T07:15:00.250Z"
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(rfc3339, return_type=str, when_used="json"),
+    # The serializer hides the type from the schema; put `date-time` back for /docs.
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "example": "2026-11-03T07:15:00.250Z"}
+    ),
+]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorOut(Out):
+    """Body of every 4xx/5xx the API raises itself; `known` lists valid choices if any."""
+
+    detail: str
+    known: list[str] | None = None
+
+
+class Counts(Out):
+    """Parts counted since the gateway started (sums of the count deltas)."""
+
+    total: int
+    good: int
+    reject: int
+
+
+class OeeBrief(Out):
+    """The latest figures of one window, as ratios 0..1 (null while not computable)."""
+
+    computed: bool = Field(description="false until the engine has published this window")
+    ts: Timestamp | None = None
+    availability: float | None = None
+    performance: float | None = None
+    quality: float | None = None
+    oee: float | None = None
+
+
+class OeeOut(OeeBrief):
+    """All figures of one window, with the times and counts they come from."""
+
+    machine: str
+    window: str
+    window_s: float | None = None
+    run_s: float | None = None
+    planned_s: float | None = None
+    unknown_s: float | None = None
+    total: int | None = None
+    good: int | None = None
+    reject: int | None = None
+    state_s: dict[str, float] | None = Field(
+        default=None, description="seconds spent in each state within the window"
+    )
+
+
+class MachineBase(Out):
+    """Identity, place in the hierarchy and current state of one machine."""
+
+    id: str
+    name: str
+    path: str = Field(description="site/area/line/machine")
+    site: str
+    area: str
+    line: str
+    state: MachineState | None = Field(description="null until the first state is known")
+    since: Timestamp | None = None
+    reason: str | None = None
+    reason_code: int | None = None
+    product: str | None = None
+    counts: Counts
+
+
+class MachineSummary(MachineBase):
+    """One entry of `GET /api/v1/machines`."""
+
+    oee: dict[str, OeeBrief] = Field(description="every configured window, by name")
+
+
+class MachineDetail(MachineBase):
+    """`GET /api/v1/machines/{id}`: the summary plus the previous state, config and full OEE."""
+
+    state_duration_s: float | None = Field(description="time in the current state so far")
+    previous: MachineState | None = None
+    previous_duration_s: float | None = None
+    seq: int | None = Field(default=None, description="sequence number of the last state change")
+    last_seen: Timestamp | None = Field(default=None, description="last successful poll")
+    ideal_cycle_s: float
+    micro_stop_s: float
+    oee: dict[str, OeeOut]
+
+
+class StateInterval(Out):
+    """A span of one state, clipped to the requested range."""
+
+    state: MachineState
+    start: Timestamp
+    end: Timestamp
+    duration_s: float
+    reason: str | None = None
+
+
+class StatesOut(Out):
+    """`GET /api/v1/machines/{id}/states`: the intervals of [from, to], oldest first."""
+
+    machine: str
+    from_: Timestamp = Field(serialization_alias="from")
+    to: Timestamp
+    intervals: list[StateInterval]
+
+
+class HealthOut(Out):
+    status: str = "ok"
+
+
+class ReadyOut(Out):
+    """Readiness; with `ready` false, `not_ready` says which part is missing."""
+
+    ready: bool
+    started: bool
+    machines_without_state: list[str]
+    sinks: dict[str, bool]
+    not_ready: list[str]

@@ -1,0 +1,144 @@
+"""Pure builders from the live view / history records to response models (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from api.schemas import (
+    Counts,
+    MachineDetail,
+    MachineSummary,
+    OeeBrief,
+    OeeOut,
+    ReadyOut,
+    StateInterval,
+)
+from edge.config import MachineConfig
+from edge.live import LiveView, MachineLive
+from edge.types import OeeUpdate, StateRecord
+
+
+def _base_fields(m: MachineLive) -> dict[str, object]:
+    """The fields shared by the summary and the detail of a machine."""
+    sc = m.state
+    return {
+        "id": m.ref.machine,
+        "name": m.name,
+        "path": m.ref.path,
+        "site": m.ref.site,
+        "area": m.ref.area,
+        "line": m.ref.line,
+        "state": sc.state if sc else None,
+        "since": sc.ts if sc else None,
+        "reason": sc.reason if sc else None,
+        "reason_code": sc.reason_code if sc else None,
+        "product": m.product,
+        "counts": Counts(total=m.total, good=m.good, reject=m.reject),
+    }
+
+
+def oee_brief(u: OeeUpdate | None) -> OeeBrief:
+    """The ratios of one window; all null with `computed: false` before the first update."""
+    if u is None:
+        return OeeBrief(computed=False)
+    return OeeBrief(
+        computed=True,
+        ts=u.ts,
+        availability=u.availability,
+        performance=u.performance,
+        quality=u.quality,
+        oee=u.oee,
+    )
+
+
+def oee_out(machine: str, window: str, u: OeeUpdate | None) -> OeeOut:
+    """Every figure of one window (nulls while not computed, so a dashboard can draw '–')."""
+    brief = oee_brief(u).model_dump()
+    if u is None:
+        return OeeOut(machine=machine, window=window, **brief)
+    return OeeOut(
+        machine=machine,
+        window=window,
+        window_s=u.window_s,
+        run_s=u.run_s,
+        planned_s=u.planned_s,
+        unknown_s=u.unknown_s,
+        total=u.total,
+        good=u.good,
+        reject=u.reject,
+        state_s=dict(u.state_s),
+        **brief,
+    )
+
+
+def machine_summary(m: MachineLive, windows: Sequence[str]) -> MachineSummary:
+    """One entry of the machine list, with the latest ratios of every configured window."""
+    oee = {w: oee_brief(m.oee.get(w)) for w in windows}
+    return MachineSummary(oee=oee, **_base_fields(m))  # type: ignore[arg-type]
+
+
+def machine_detail(
+    m: MachineLive, cfg: MachineConfig, windows: Sequence[str], now: datetime
+) -> MachineDetail:
+    """The full view of one machine; `now` gives the time spent in the current state."""
+    sc = m.state
+    oee = {w: oee_out(m.ref.machine, w, m.oee.get(w)) for w in windows}
+    return MachineDetail(
+        state_duration_s=max(0.0, (now - sc.ts).total_seconds()) if sc else None,
+        previous=sc.previous if sc else None,
+        previous_duration_s=sc.duration_s if sc else None,
+        seq=sc.seq if sc else None,
+        last_seen=m.last_seen,
+        ideal_cycle_s=cfg.ideal_cycle_s,
+        micro_stop_s=cfg.micro_stop_s,
+        oee=oee,
+        **_base_fields(m),  # type: ignore[arg-type]
+    )
+
+
+def build_intervals(
+    records: Sequence[StateRecord], start: datetime, end: datetime, now: datetime
+) -> list[StateInterval]:
+    """Turn state records (oldest first) into intervals clipped to [start, min(end, now)].
+
+    Each record lasts until the next one; the last lasts until the range ends or now,
+    whichever is first (a state cannot be known to last into the future). Intervals
+    that clip to nothing are dropped, e.g. a record before `start` that was replaced
+    exactly at `start`.
+    """
+    stop = min(end, now)
+    out: list[StateInterval] = []
+    ordered = sorted(records, key=lambda r: r.ts)
+    for i, rec in enumerate(ordered):
+        until = ordered[i + 1].ts if i + 1 < len(ordered) else stop
+        s, e = max(rec.ts, start), min(until, stop)
+        if e <= s:
+            continue
+        # Milliseconds, like the timestamps: sub-ms digits are noise from float clocks.
+        duration = round((e - s).total_seconds(), 3)
+        out.append(
+            StateInterval(state=rec.state, start=s, end=e, duration_s=duration, reason=rec.reason)
+        )
+    return out
+
+
+def readiness(live: LiveView) -> ReadyOut:
+    """What `/ready` reports: each missing part is named in `not_ready`."""
+    without = sorted(mid for mid, m in live.machines.items() if m.state is None)
+    sinks = dict(live.sinks_connected())
+    not_ready: list[str] = []
+    if not live.started:
+        not_ready.append("pipeline not started")
+    if without:
+        not_ready.append("no state yet: " + ", ".join(without))
+    down = sorted(name for name, ok in sinks.items() if not ok)
+    if down:
+        not_ready.append("sinks not connected: " + ", ".join(down))
+    return ReadyOut(
+        ready=not not_ready,
+        started=live.started,
+        machines_without_state=without,
+        sinks=sinks,
+        not_ready=not_ready,
+    )

@@ -1,0 +1,140 @@
+"""InfluxDB over HTTP, the parts shared by the sink and the reader: the configured HTTP
+client (auth, TLS) and InfluxQL history reads on `/query`, which InfluxDB 1.x, 2.x (DBRP
+mapping) and 3.x all answer (DESIGN.md, "InfluxDB schema").
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from connectors.lineprotocol import timestamp_ns
+from edge.config import InfluxConfig, TlsConfig
+from edge.types import MachineRef, MachineState, StateRecord
+
+__all__ = ["InfluxHistory", "InfluxQueryError", "http_client", "quote_ident", "quote_string"]
+
+log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ssl_context(tls: TlsConfig | None) -> ssl.SSLContext | None:
+    """The TLS context for `tls`, or None for plain HTTP / the system defaults."""
+    if tls is None or not tls.enabled:
+        return None
+    ctx = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
+    if tls.cert_file:
+        ctx.load_cert_chain(tls.cert_file, tls.key_file)
+    if tls.insecure_skip_verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def http_client(config: InfluxConfig) -> httpx.AsyncClient:
+    """An httpx client for /ping, /write and /query with the configured auth and TLS."""
+    auth = None
+    headers = {}
+    if config.username:
+        # Basic auth rather than u=/p= query parameters: keeps the password out of URLs
+        # (and so out of proxy and access logs). InfluxDB 1.x accepts both.
+        pw = config.password.get_secret_value() if config.password else ""
+        auth = httpx.BasicAuth(config.username, pw)
+    elif config.token:
+        headers["Authorization"] = f"Token {config.token.get_secret_value()}"
+    verify: ssl.SSLContext | bool = ssl_context(config.tls) or True
+    return httpx.AsyncClient(
+        base_url=config.url, auth=auth, headers=headers, verify=verify, timeout=config.timeout_s
+    )
+
+
+class InfluxQueryError(RuntimeError):
+    """InfluxDB answered a query with an error."""
+
+
+def quote_string(text: str) -> str:
+    """An InfluxQL string literal: single quotes, with `\\` and `'` escaped."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_ident(text: str) -> str:
+    """An InfluxQL identifier: double quotes, with `\\` and `"` escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class InfluxHistory:
+    """HistoryReader over InfluxQL `/query` (InfluxDB 1.x, 2.x with DBRP mapping, 3.x).
+
+    With `machines`, queries also match site/area/line, so gateways sharing a database
+    and reusing machine ids do not see each other's history.
+    """
+
+    def __init__(self, config: InfluxConfig, machines: dict[str, MachineRef] | None = None):
+        self._cfg = config
+        self._machines = machines or {}
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def query(self, q: str) -> list[list[dict[str, Any]]]:
+        """Run InfluxQL (`;`-separated statements): per statement, its rows as dicts
+        (time in epoch ns)."""
+        if self._http is None:
+            self._http = http_client(self._cfg)
+        r = await self._http.get("/query", params={"db": self._cfg.database, "q": q, "epoch": "ns"})
+        if r.status_code != 200:
+            raise InfluxQueryError(f"HTTP {r.status_code}: {r.text.strip()[:300]}")
+        out = []
+        for result in r.json().get("results", []):
+            if "error" in result:
+                raise InfluxQueryError(result["error"])
+            rows = []
+            for series in result.get("series", []):
+                rows += [dict(zip(series["columns"], v, strict=True)) for v in series["values"]]
+            out.append(rows)
+        return out
+
+    def _where(self, machine: str) -> str:
+        conds = {"machine": machine}
+        ref = self._machines.get(machine)
+        if ref is not None:
+            conds |= {"site": ref.site, "area": ref.area, "line": ref.line}
+        return " AND ".join(f"{quote_ident(k)} = {quote_string(v)}" for k, v in conds.items())
+
+    async def state_history(
+        self, machine: str, start: datetime, end: datetime
+    ) -> list[StateRecord]:
+        """State records with start <= ts < end, after the last one before `start`."""
+        where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
+        select = 'SELECT "state", "reason" FROM "machine_state"'
+        before, inside = await self.query(
+            f"{select} WHERE {where} AND time < {s} ORDER BY time DESC LIMIT 1; "
+            f"{select} WHERE {where} AND time >= {s} AND time < {e} ORDER BY time ASC"
+        )
+        records = []
+        for row in before + inside:
+            try:
+                state = MachineState(row["state"])
+            except ValueError:
+                log.warning("InfluxDB: unknown state %r of %s ignored", row["state"], machine)
+                continue
+            ts = _EPOCH + timedelta(microseconds=row["time"] // 1000)
+            records.append(StateRecord(machine, state, ts, row.get("reason") or None))
+        return records

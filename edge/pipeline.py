@@ -1,0 +1,154 @@
+"""The gateway: sources -> normaliser -> OEE engine -> sinks and the live view.
+
+One `asyncio.TaskGroup` supervises a named task per machine, the OEE ticker and the API
+server. Components are built from the config through explicit registries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from datetime import datetime
+from typing import Any
+
+from edge.config import Config, MachineConfig
+from edge.engine import OeeEngine
+from edge.interfaces import HistoryReader, Sink, Source
+from edge.live import LiveView, machine_refs
+from edge.normaliser import MachineNormaliser
+from edge.types import Event, SampleBatch, utc_now
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def _modbus_source(m: MachineConfig) -> Source:
+    from connectors.modbus.source import ModbusSource
+
+    return ModbusSource(m.id, m.modbus, m.tags)
+
+
+# Which connection field of a machine selects which connector.
+SOURCES: dict[str, Callable[[MachineConfig], Source]] = {"modbus": _modbus_source}
+
+
+def build_source(m: MachineConfig) -> Source:
+    for field, factory in SOURCES.items():
+        if getattr(m, field, None) is not None:
+            return factory(m)
+    raise ValueError(f"machine {m.id} has no connection ({' or '.join(SOURCES)})")
+
+
+def build_sinks(config: Config) -> tuple[list[Sink], HistoryReader]:
+    """MQTT when configured; InfluxDB when configured, else the embedded SQLite store."""
+    sinks: list[Sink] = []
+    refs = machine_refs(config)
+    if config.mqtt is not None:
+        from connectors.mqtt.sink import MqttSink
+
+        tags = {m.id for m in config.machines if m.publish_tags}
+        sinks.append(MqttSink(config.mqtt, config.gateway.id, config.site, refs, tags))
+    history: HistoryReader
+    if config.influxdb is not None:
+        from connectors.influxdb import InfluxHistory, InfluxSink
+
+        sinks.append(InfluxSink(config.influxdb, refs))
+        history = InfluxHistory(config.influxdb, refs)
+    else:
+        from connectors.sqlite import SqliteStore
+        from edge.config import SqliteConfig
+
+        sqlite = config.sqlite or SqliteConfig(path=config.gateway.data_dir / "oee.sqlite")
+        store = SqliteStore(sqlite)
+        sinks.append(store)
+        history = store
+    return sinks, history
+
+
+class Gateway:
+    """Runs the whole pipeline until cancelled."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        sinks: list[Sink] | None = None,
+        history: HistoryReader | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        if sinks is None:
+            sinks, history = build_sinks(config)
+        self.sinks = sinks
+        self.history = history
+        self.live = LiveView.from_config(config)
+        self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
+        self.engine = OeeEngine(config)
+        self.normalisers = {m.id: MachineNormaliser(m) for m in config.machines}
+        self._tags_out = {m.id for m in config.machines if m.publish_tags}
+        self.sink_errors = 0
+
+    async def run(self, *extra: Callable[[], Any]) -> None:
+        """Run until cancelled. `extra` coroutine functions (e.g. the API server) run
+        in the same task group."""
+        async with AsyncExitStack() as stack:
+            for sink in self.sinks:
+                await stack.enter_async_context(sink)
+            sources = {}
+            for m in self.config.machines:
+                sources[m.id] = await stack.enter_async_context(build_source(m))
+            self.live.started = True
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    for machine, source in sources.items():
+                        tg.create_task(self._poll(machine, source), name=f"poll:{machine}")
+                    tg.create_task(self._oee_ticker(), name="oee-ticker")
+                    for i, fn in enumerate(extra):
+                        tg.create_task(fn(), name=getattr(fn, "__name__", f"extra-{i}"))
+            finally:
+                self.live.started = False
+                await self._final_offline()
+
+    async def _poll(self, machine: str, source: Source) -> None:
+        normaliser = self.normalisers[machine]
+        async for batch in source.stream():
+            changes = normaliser.update(batch)
+            for e in changes:
+                self.engine.apply(e)
+            out: list[Event] = [batch] if machine in self._tags_out else []
+            self.live.apply(batch)
+            await self.emit([*out, *changes])
+
+    async def _oee_ticker(self) -> None:
+        interval = self.config.oee.publish_interval_s
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            await self.emit(self.engine.figures(self.clock()))
+
+    async def emit(self, events: Sequence[Event]) -> None:
+        """Hand events to the live view and every sink; a failing sink never stops the rest."""
+        if not events:
+            return
+        for e in events:
+            if not isinstance(e, SampleBatch):
+                self.live.apply(e)
+        for sink in self.sinks:
+            try:
+                await sink.handle(events)
+            except Exception:
+                self.sink_errors += 1
+                log.exception("sink %s failed to take %d event(s)", sink.name, len(events))
+
+    async def _final_offline(self) -> None:
+        # The machines are not offline, but the gateway no longer knows their state.
+        now = self.clock()
+        changes = [c for n in self.normalisers.values() if (c := n.go_offline(now)) is not None]
+        with contextlib.suppress(Exception):
+            await self.emit(changes)

@@ -1,0 +1,284 @@
+"""One simulated machine: a pure, deterministic, event-driven state model.
+
+The model knows nothing about wall clocks or protocols. `advance_to(sim_t)` moves it
+to a simulated time (seconds since start); everything it does between two calls is
+decided by events whose times are drawn from seeded RNGs *when the event sequence
+needs them*, never per call. So the result at a given sim time is the same however
+often (or rarely) the model is sampled.
+
+Parts: while running, a part completes each time the machine's cumulative running
+time crosses a multiple of `cycle_s`. Partial cycle progress is therefore carried
+across any interruption (a stop does not throw away a half-made part).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+from enum import IntEnum
+
+U32 = 1 << 32
+U16 = 1 << 16
+# Absorbs float error when running time lands exactly on a cycle boundary
+# (e.g. 60.0 s at 2.0 s/part must give 30 parts, not 29).
+_PART_EPS = 1e-9
+
+
+class MachineState(IntEnum):
+    """PLC-native state codes (holding register 0)."""
+
+    RUNNING = 1
+    IDLE = 2
+    FAULT = 3
+    SETUP = 4
+    PLANNED_STOP = 5
+
+
+STATE_BY_NAME: dict[str, MachineState] = {s.name.lower(): s for s in MachineState}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One step of a script: hold `state` for `for_s` simulated seconds."""
+
+    state: MachineState
+    for_s: float = math.inf
+    reason: int = 0
+    product: int | None = None
+
+
+@dataclass(frozen=True)
+class MachineParams:
+    """Behaviour of one machine. A non-empty `script` selects script mode.
+
+    Random-mode features are off when their rate/interval is 0.
+    """
+
+    cycle_s: float = 2.0
+    reject_rate: float = 0.0
+    reject_every: int = 0  # every Nth part is a reject (exact; 0 = off, overrides rate)
+    product: int = 1
+    products: tuple[int, ...] = ()  # setups cycle through these; default (p, p + 1)
+    counter_start: int = 0  # initial value of all three PLC counters
+    mtbf_s: float = 0.0  # mean running time between faults (exponential)
+    mttr_s: float = 60.0  # mean fault duration (exponential)
+    fault_reasons: tuple[int, ...] = (1,)
+    micro_stop_every_s: float = 0.0  # mean running time between micro stops
+    micro_stop_s: float = 5.0  # mean micro-stop length (uniform 0.5x..1.5x)
+    idle_reason: int = 0
+    setup_every_parts: int = 0
+    setup_s: float = 120.0
+    setup_reason: int = 0
+    break_every_s: float = 0.0  # planned stop at each multiple of this sim time
+    break_s: float = 600.0
+    break_reason: int = 0
+    temp_base: float = 40.0
+    temp_amplitude: float = 5.0
+    temp_period_s: float = 600.0
+    script: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A state entered at sim time `t`."""
+
+    t: float
+    state: MachineState
+    reason: int
+    product: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the PLC shows at `sim_t`. Counters are PLC values (wrapped)."""
+
+    sim_t: float
+    state: MachineState
+    reason: int
+    product: int
+    total: int  # uint32
+    good: int  # uint32
+    reject: int  # uint32
+    total16: int
+    reject16: int
+    parts: int  # parts made since start, unwrapped
+    rejects: int  # rejects made since start, unwrapped
+    speed: float  # parts per minute, 0 unless running
+    temperature: float
+
+
+# What follows a running segment: (state, reason, duration); chosen on entry.
+_Stop = tuple[MachineState, int, float]
+
+
+class MachineModel:
+    """A deterministic machine. Same params and seed give the same history."""
+
+    def __init__(self, params: MachineParams, seed: int | str = 0) -> None:
+        if params.cycle_s <= 0:
+            raise ValueError("cycle_s must be > 0")
+        self.params = params
+        # Separate streams, so that adding a reject draw never shifts state events.
+        self._rng = random.Random(f"events:{seed}")
+        self._qrng = random.Random(f"quality:{seed}")
+        self._products = params.products or (params.product, params.product + 1)
+        self._product_i = 0
+        self._t = 0.0
+        self._parts = 0
+        self._rejects = 0
+        self._run_base = 0.0  # cumulative running time at the start of this segment
+        self._parts_at_setup = 0
+        self._next_break = params.break_every_s or math.inf
+        self._script_i = 0
+        self._state = MachineState.IDLE
+        self._reason = 0
+        self._product = params.product
+        self._seg_start = 0.0
+        self._seg_end = math.inf
+        self._after_run: _Stop | None = None
+        self.history: deque[Transition] = deque(maxlen=1000)
+        self.transitions = 0
+        if params.script:
+            self._enter_script_segment(0.0)
+        else:
+            self._enter_running(0.0)
+
+    @property
+    def sim_t(self) -> float:
+        """The simulated time the model has been advanced to."""
+        return self._t
+
+    def advance_to(self, sim_t: float) -> None:
+        """Play all events up to `sim_t` (simulated seconds, never decreasing)."""
+        if sim_t < self._t:
+            raise ValueError(f"sim time went backwards: {sim_t} < {self._t}")
+        while self._seg_end <= sim_t:
+            end = self._seg_end
+            self._count_parts(end)
+            self._run_base = self._running_time(end)
+            self._next_segment(end)
+        self._count_parts(sim_t)
+        self._t = sim_t
+
+    def snapshot(self) -> Snapshot:
+        """The PLC's view at the current sim time."""
+        p = self.params
+        start = p.counter_start
+        running = self._state is MachineState.RUNNING
+        angle = 2 * math.pi * self._t / p.temp_period_s if p.temp_period_s > 0 else 0.0
+        good = self._parts - self._rejects
+        return Snapshot(
+            sim_t=self._t,
+            state=self._state,
+            reason=self._reason,
+            product=self._product,
+            total=(start + self._parts) % U32,
+            good=(start + good) % U32,
+            reject=(start + self._rejects) % U32,
+            total16=(start + self._parts) % U16,
+            reject16=(start + self._rejects) % U16,
+            parts=self._parts,
+            rejects=self._rejects,
+            speed=60.0 / p.cycle_s if running else 0.0,
+            temperature=p.temp_base + p.temp_amplitude * math.sin(angle),
+        )
+
+    # -- parts -------------------------------------------------------------------
+
+    def _running_time(self, t: float) -> float:
+        if self._state is MachineState.RUNNING:
+            return self._run_base + (t - self._seg_start)
+        return self._run_base
+
+    def _count_parts(self, t: float) -> None:
+        target = math.floor(self._running_time(t) / self.params.cycle_s + _PART_EPS)
+        while self._parts < target:
+            self._parts += 1
+            if self._is_reject(self._parts):
+                self._rejects += 1
+
+    def _is_reject(self, part_no: int) -> bool:
+        p = self.params
+        draw = self._qrng.random()  # always drawn: keeps the stream aligned per part
+        if p.reject_every > 0:
+            return part_no % p.reject_every == 0
+        return draw < p.reject_rate
+
+    # -- state sequencing ----------------------------------------------------------
+
+    def _enter(self, t: float, state: MachineState, reason: int, duration: float) -> None:
+        self._state = state
+        self._reason = reason
+        self._seg_start = t
+        self._seg_end = t + duration
+        self.transitions += 1
+        self.history.append(Transition(t, state, reason, self._product))
+
+    def _next_segment(self, t: float) -> None:
+        if self.params.script:
+            self._script_i += 1
+            self._enter_script_segment(t)
+        elif self._state is MachineState.RUNNING:
+            self._enter_stop(t)
+        elif t >= self._next_break:
+            self._enter_break(t)
+        else:
+            self._enter_running(t)
+
+    def _enter_script_segment(self, t: float) -> None:
+        script = self.params.script
+        seg = script[self._script_i]
+        if seg.product is not None:
+            self._product = seg.product
+        last = self._script_i == len(script) - 1
+        # The last segment is held forever, so final counts are exactly known.
+        self._enter(t, seg.state, seg.reason, math.inf if last else seg.for_s)
+
+    def _enter_running(self, t: float) -> None:
+        """Start running and decide now which stop ends this run, and when."""
+        p = self.params
+        candidates: list[tuple[float, _Stop | None]] = []
+        if p.micro_stop_every_s > 0:
+            candidates.append((self._rng.expovariate(1 / p.micro_stop_every_s), None))
+        if p.mtbf_s > 0:
+            fault = (MachineState.FAULT, 0, 0.0)
+            candidates.append((self._rng.expovariate(1 / p.mtbf_s), fault))
+        if p.setup_every_parts > 0:
+            due = (self._parts_at_setup + p.setup_every_parts) * p.cycle_s - self._run_base
+            candidates.append((max(due, 0.0), (MachineState.SETUP, p.setup_reason, p.setup_s)))
+        if self._next_break < math.inf:
+            brk = (MachineState.PLANNED_STOP, p.break_reason, p.break_s)
+            candidates.append((max(self._next_break - t, 0.0), brk))
+        if not candidates:
+            self._after_run = None
+            self._enter(t, MachineState.RUNNING, 0, math.inf)
+            return
+        run_for, stop = min(candidates, key=lambda c: c[0])
+        self._after_run = stop
+        self._enter(t, MachineState.RUNNING, 0, run_for)
+
+    def _enter_stop(self, t: float) -> None:
+        p = self.params
+        stop = self._after_run
+        if stop is None:  # micro stop: starved/blocked for a few seconds
+            duration = p.micro_stop_s * self._rng.uniform(0.5, 1.5)
+            self._enter(t, MachineState.IDLE, p.idle_reason, duration)
+        elif stop[0] is MachineState.FAULT:
+            reason = self._rng.choice(p.fault_reasons)
+            self._enter(t, MachineState.FAULT, reason, self._rng.expovariate(1 / p.mttr_s))
+        elif stop[0] is MachineState.SETUP:
+            self._parts_at_setup = self._parts
+            self._product_i = (self._product_i + 1) % len(self._products)
+            self._product = self._products[self._product_i]
+            self._enter(t, MachineState.SETUP, stop[1], stop[2])
+        else:
+            self._enter_break(t)
+
+    def _enter_break(self, t: float) -> None:
+        p = self.params
+        # A break due during a fault or setup starts when that ends; the next one
+        # is at the next multiple of break_every_s after this one ends.
+        self._next_break = (math.floor((t + p.break_s) / p.break_every_s) + 1) * p.break_every_s
+        self._enter(t, MachineState.PLANNED_STOP, p.break_reason, p.break_s)

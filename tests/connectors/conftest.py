@@ -1,0 +1,1 @@
+from tests.fixtures.influx import influxd, victoria_metrics  # noqa: F401

@@ -1,0 +1,166 @@
+"""Line protocol encoding: exact strings for every measurement, escaping and omissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.lineprotocol import (
+    encode,
+    escape_key,
+    escape_measurement,
+    escape_string,
+    timestamp_ns,
+)
+from edge.types import (
+    CountDelta,
+    MachineRef,
+    MachineState,
+    OeeUpdate,
+    Quality,
+    Sample,
+    SampleBatch,
+    StateChange,
+)
+
+TS = datetime(2026, 11, 25, 3, 0, 0, 123456, tzinfo=UTC)
+NS = "1795575600123456000"
+REF = MachineRef(site="s1", area="a1", line="l1", machine="m1")
+TAGS = "area=a1,line=l1,machine=m1,site=s1"
+
+
+def state(**kw: object) -> StateChange:
+    args: dict[str, object] = dict(
+        machine="m1",
+        state=MachineState.FAULT,
+        previous=MachineState.RUNNING,
+        ts=TS,
+        since_previous=TS - timedelta(seconds=12.5),
+        duration_s=12.5,
+        seq=3,
+    )
+    return StateChange(**(args | kw))  # type: ignore[arg-type]
+
+
+def oee(**kw: object) -> OeeUpdate:
+    args: dict[str, object] = dict(
+        machine="m1",
+        window="15m",
+        ts=TS,
+        availability=0.9,
+        performance=0.75,
+        quality=1.0,
+        oee=0.675,
+        run_s=810.0,
+        planned_s=900,
+        unknown_s=0.0,
+        window_s=900.0,
+        total=120,
+        good=118,
+        reject=2,
+    )
+    return OeeUpdate(**(args | kw))  # type: ignore[arg-type]
+
+
+def test_timestamp_is_exact_nanoseconds() -> None:
+    assert timestamp_ns(TS) == 1795575600123456000
+    assert timestamp_ns(datetime(1970, 1, 1, tzinfo=UTC)) == 0
+    assert timestamp_ns(datetime(2026, 11, 25, 3, 0, 0, 123456)) == 1795575600123456000
+
+
+def test_escaping_rules() -> None:
+    assert escape_measurement("my meas,x=1") == r"my\ meas\,x=1"
+    assert escape_key("a b,c=d") == r"a\ b\,c\=d"
+    assert escape_key("two\nlines") == r"two\ lines"
+    assert escape_string('say "hi" \\ bye') == r'"say \"hi\" \\ bye"'
+    assert escape_string("a,b=c d") == '"a,b=c d"'
+
+
+def test_machine_state_full() -> None:
+    line = encode(state(reason="jam", reason_code=7), REF)
+    assert line == [f'machine_state,{TAGS} state="fault",code=4i,reason="jam",duration_s=12.5 {NS}']
+
+
+def test_machine_state_omits_missing_and_empty_fields() -> None:
+    first = state(state=MachineState.OFFLINE, previous=None, duration_s=None, reason="")
+    assert encode(first, REF) == [f'machine_state,{TAGS} state="offline",code=0i {NS}']
+
+
+def test_machine_state_duration_is_always_float() -> None:
+    assert encode(state(duration_s=12), REF) == [
+        f'machine_state,{TAGS} state="fault",code=4i,duration_s=12.0 {NS}'
+    ]
+
+
+def test_escaped_tags_and_reason() -> None:
+    ref = MachineRef(site="plant 1", area="area,a", line="line=1", machine="m 1")
+    line = encode(state(reason='jam "A" \\ x'), ref)
+    assert line == [
+        r"machine_state,area=area\,a,line=line\=1,machine=m\ 1,site=plant\ 1 "
+        r'state="fault",code=4i,reason="jam \"A\" \\ x",duration_s=12.5 ' + NS
+    ]
+
+
+def test_production() -> None:
+    delta = CountDelta(machine="m1", ts=TS, total=5, good=4, reject=1, product='P-1 "x"')
+    assert encode(delta, REF) == [
+        f'production,{TAGS} total=5i,good=4i,reject=1i,product="P-1 \\"x\\"" {NS}'
+    ]
+    plain = CountDelta(machine="m1", ts=TS, total=0, good=0, reject=0)
+    assert encode(plain, REF) == [f"production,{TAGS} total=0i,good=0i,reject=0i {NS}"]
+
+
+def test_oee_full() -> None:
+    assert encode(oee(), REF) == [
+        f"oee,{TAGS},window=15m availability=0.9,performance=0.75,quality=1.0,oee=0.675,"
+        f"run_s=810.0,planned_s=900.0,unknown_s=0.0,total=120i,good=118i {NS}"
+    ]
+
+
+def test_oee_omits_none_ratios() -> None:
+    empty = oee(availability=None, performance=None, quality=None, oee=None, total=0, good=0)
+    assert encode(empty, REF) == [
+        f"oee,{TAGS},window=15m run_s=810.0,planned_s=900.0,unknown_s=0.0,total=0i,good=0i {NS}"
+    ]
+
+
+def test_oee_drops_non_finite_floats() -> None:
+    assert encode(oee(performance=float("inf"), quality=float("nan")), REF) == [
+        f"oee,{TAGS},window=15m availability=0.9,oee=0.675,"
+        f"run_s=810.0,planned_s=900.0,unknown_s=0.0,total=120i,good=118i {NS}"
+    ]
+
+
+def test_tags_every_value_kind() -> None:
+    ts2 = TS + timedelta(milliseconds=1)
+    batch = SampleBatch(
+        machine="m1",
+        ts=TS,
+        samples=(
+            Sample("speed", 1.5, Quality.GOOD, TS),
+            Sample("on", True, Quality.GOOD, TS),
+            Sample("off", False, Quality.GOOD, TS),
+            Sample("count", 3, Quality.UNCERTAIN, TS),
+            Sample("recipe name", 'R "7"', Quality.GOOD, TS),
+            Sample("lost", None, Quality.BAD, ts2),
+        ),
+    )
+    t = f"tag,{TAGS},tag="
+    assert encode(batch, REF) == [
+        f"{t}speed value=1.5,quality=192i {NS}",
+        f"{t}on value=1.0,quality=192i {NS}",
+        f"{t}off value=0.0,quality=192i {NS}",
+        f"{t}count value=3.0,quality=64i {NS}",
+        f'{t}recipe\\ name value_str="R \\"7\\"",quality=192i {NS}',
+        f"{t}lost quality=0i 1795575600124456000",
+    ]
+
+
+def test_empty_batch_gives_no_lines() -> None:
+    assert encode(SampleBatch(machine="m1", ts=TS, samples=()), REF) == []
+
+
+def test_unknown_event_type_is_an_error() -> None:
+    with pytest.raises(TypeError):
+        encode("nope", REF)  # type: ignore[arg-type]

@@ -1,0 +1,3 @@
+"""Make the simulator subprocess fixture available to these tests."""
+
+from tests.fixtures.simulator import simulator_factory  # noqa: F401
