@@ -1,0 +1,225 @@
+"""Topics and payloads of the MQTT contract (DESIGN.md, "MQTT contract"; docs/asyncapi.yaml).
+
+Pure functions, no I/O. This is the hot path (every event of every machine goes through
+it), so the per-machine parts are built once in `MachineTopics`: the topic strings and
+the JSON head `{"v":1,"machine":…,"path":…,` that every payload starts with. A payload is
+that head followed by the compact encoding of the event's own fields.
+
+Conventions:
+- every JSON payload carries `"v": 1`, `"machine"` and `"path"` (`site/area/line/machine`);
+- times are RFC 3339 UTC with milliseconds and `Z`: `2026-11-25T10:00:00.123Z`;
+- missing values (no reason, no previous state, an undefined ratio) are JSON `null`,
+  and so are non-finite floats (JSON has no NaN/Infinity);
+- `code` is the integer reason code when the PLC supplied one, else `null`;
+- the gateway status payload is not JSON: the plain UTF-8 strings `online` / `offline`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+
+from edge.types import (
+    CountDelta,
+    MachineRef,
+    OeeUpdate,
+    Sample,
+    SampleBatch,
+    StateChange,
+    TagValue,
+)
+
+__all__ = [
+    "OFFLINE",
+    "ONLINE",
+    "MachineTopics",
+    "count_payload",
+    "event_payload",
+    "gateway_status_topic",
+    "oee_payload",
+    "rfc3339",
+    "safe_segment",
+    "state_payload",
+    "tag_payload",
+    "tags_payload",
+]
+
+ONLINE = b"online"
+OFFLINE = b"offline"
+SCHEMA_VERSION = 1
+
+# One shared encoder: json.dumps() would build a new encoder for non-default separators
+# on every call. ensure_ascii=False keeps reason texts (umlauts, …) readable and short.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_FORBIDDEN = frozenset("+#/\0")
+
+
+def safe_segment(name: str) -> str:
+    """Return `name` if it can be one MQTT topic level, else raise ValueError.
+
+    Wildcards (`+`, `#`), the level separator `/` and NUL would change what a subscriber's
+    filter matches, so they are rejected rather than silently rewritten (a rewrite could
+    make two tags collide on one topic).
+    """
+    if not name or not _FORBIDDEN.isdisjoint(name):
+        raise ValueError(f"'{name}' cannot be an MQTT topic level (empty, or holds + # / NUL)")
+    return name
+
+
+def gateway_status_topic(prefix: str, site: str, gateway_id: str) -> str:
+    """`{prefix}/{site}/_gateway/{gateway_id}/status` (retained `online` / last will `offline`)."""
+    return f"{prefix}/{safe_segment(site)}/_gateway/{safe_segment(gateway_id)}/status"
+
+
+# The last timestamp formatted: a batch's samples usually share one datetime object, and
+# state/event payloads format the same instant twice. A tuple swap is atomic, so the
+# cache is safe to share between threads.
+_last_ts: tuple[datetime | None, str] = (None, "")
+
+
+def rfc3339(ts: datetime) -> str:
+    """`ts` as RFC 3339 UTC with milliseconds and `Z`. Naive datetimes are taken as UTC."""
+    global _last_ts
+    cached = _last_ts
+    if cached[0] is ts:
+        return cached[1]
+    utc = ts.astimezone(UTC) if ts.utcoffset() else ts
+    text = utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    _last_ts = (ts, text)
+    return text
+
+
+def _ts(ts: datetime | None) -> str | None:
+    return None if ts is None else rfc3339(ts)
+
+
+def _num(x: float | None) -> float | None:
+    """A float JSON can carry: NaN and ±inf become null."""
+    return x if x is None or math.isfinite(x) else None
+
+
+def _value(v: TagValue) -> TagValue:
+    return _num(v) if isinstance(v, float) else v
+
+
+class MachineTopics:
+    """Topic names and the JSON payload head of one machine, built once.
+
+    `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`, `tags`
+    hang under it; `oee(window)` and `tag(name)` build (and cache) the per-window and
+    per-tag topics.
+    """
+
+    __slots__ = ("count", "event", "head", "machine", "path", "root", "state", "tags", "_oee")
+
+    def __init__(self, prefix: str, ref: MachineRef) -> None:
+        for level in (ref.site, ref.area, ref.line, ref.machine):
+            safe_segment(level)
+        self.machine = ref.machine
+        self.path = ref.path
+        self.root = f"{prefix}/{ref.path}"
+        self.state = f"{self.root}/state"
+        self.event = f"{self.root}/event"
+        self.count = f"{self.root}/count"
+        self.tags = f"{self.root}/tags"
+        # The common head without its closing brace; each payload appends `,"field":…}`.
+        head = _ENCODE({"v": SCHEMA_VERSION, "machine": ref.machine, "path": ref.path})
+        self.head = head[:-1]
+        self._oee: dict[str, str] = {}
+
+    def oee(self, window: str) -> str:
+        """`…/oee/{window}`, e.g. `…/oee/15m`."""
+        topic = self._oee.get(window)
+        if topic is None:
+            topic = self._oee[window] = f"{self.root}/oee/{safe_segment(window)}"
+        return topic
+
+    def tag(self, name: str) -> str:
+        """`…/tag/{name}` (one raw value); raises ValueError for an unsafe tag name."""
+        return f"{self.root}/tag/{safe_segment(name)}"
+
+    def payload(self, body: dict[str, object]) -> bytes:
+        """The head plus `body`'s fields, compact JSON, UTF-8."""
+        return (self.head + "," + _ENCODE(body)[1:]).encode()
+
+
+def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
+    """Retained `…/state`: the state in force since `ev.ts`."""
+    ts = rfc3339(ev.ts)
+    return t.payload(
+        {
+            "state": ev.state.value,
+            "since": ts,
+            "reason": ev.reason,
+            "code": ev.reason_code,
+            "ts": ts,
+        }
+    )
+
+
+def event_payload(t: MachineTopics, ev: StateChange) -> bytes:
+    """`…/event`: one state change; `duration_s` is how long `previous` lasted."""
+    return t.payload(
+        {
+            "state": ev.state.value,
+            "previous": None if ev.previous is None else ev.previous.value,
+            "ts": rfc3339(ev.ts),
+            "duration_s": _num(ev.duration_s),
+            "reason": ev.reason,
+            "code": ev.reason_code,
+            "seq": ev.seq,
+        }
+    )
+
+
+def count_payload(t: MachineTopics, ev: CountDelta) -> bytes:
+    """`…/count`: parts produced since the previous delta."""
+    return t.payload(
+        {
+            "total": ev.total,
+            "good": ev.good,
+            "reject": ev.reject,
+            "product": ev.product,
+            "ts": rfc3339(ev.ts),
+        }
+    )
+
+
+def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
+    """Retained `…/oee/{window}`: ratios (null when undefined), times in seconds, counts."""
+    return t.payload(
+        {
+            "availability": _num(ev.availability),
+            "performance": _num(ev.performance),
+            "quality": _num(ev.quality),
+            "oee": _num(ev.oee),
+            "run_s": _num(ev.run_s),
+            "planned_s": _num(ev.planned_s),
+            "unknown_s": _num(ev.unknown_s),
+            "window_s": _num(ev.window_s),
+            "total": ev.total,
+            "good": ev.good,
+            "reject": ev.reject,
+            "window": ev.window,
+            "ts": rfc3339(ev.ts),
+        }
+    )
+
+
+def _sample(s: Sample) -> dict[str, object]:
+    return {"value": _value(s.value), "quality": s.quality.value, "ts": rfc3339(s.ts)}
+
+
+def tags_payload(t: MachineTopics, batch: SampleBatch) -> bytes:
+    """`…/tags`: `{"tags": {name: {value, quality, ts}}}` plus the batch's `ts`.
+
+    The raw values sit under `"tags"` rather than at the top level so that a tag named
+    `v`, `machine`, `path` or `ts` cannot collide with the common fields.
+    """
+    return t.payload({"ts": rfc3339(batch.ts), "tags": {s.tag: _sample(s) for s in batch.samples}})
+
+
+def tag_payload(t: MachineTopics, sample: Sample) -> bytes:
+    """`…/tag/{tag}`: one raw value (`tag`, `value`, `quality`, `ts`)."""
+    return t.payload({"tag": sample.tag, **_sample(sample)})

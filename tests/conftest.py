@@ -1,0 +1,8 @@
+"""Real servers for the tests: each fixture starts its server on a free loopback port and
+fails loudly when it cannot (never skips)."""
+
+pytest_plugins = [
+    "tests.fixtures.simulator",
+    "tests.fixtures.mosquitto",
+    "tests.fixtures.influx",
+]

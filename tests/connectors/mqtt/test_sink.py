@@ -1,0 +1,234 @@
+"""MqttSink against a real Mosquitto: exact topics, payloads, flags, wills and outages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Iterable
+from typing import TypeVar
+
+import pytest
+
+from connectors.mqtt.broker import free_port
+from connectors.mqtt.payloads import (
+    MachineTopics,
+    count_payload,
+    event_payload,
+    oee_payload,
+    state_payload,
+    tags_payload,
+)
+from edge.types import Quality, Sample, SampleBatch
+from tests.connectors.mqtt.support import (
+    T0,
+    changes,
+    count,
+    make_sink,
+    oee,
+    ref,
+    spawn_gateway,
+    unique_site,
+    wait_until,
+)
+from tests.fixtures.mosquitto import MosquittoBroker, MqttCollector, Received
+
+T = TypeVar("T")
+
+
+def first_copies(items: Iterable[T]) -> list[T]:
+    """`items` without repeats, in order of first arrival.
+
+    QoS 1 is at-least-once: a broker restart makes Mosquitto redeliver to a persistent
+    session what it had not yet seen acknowledged (the sink itself sends each message
+    once). Consumers drop such copies by `seq`; the tests do it by identity.
+    """
+    seen: set[T] = set()
+    return [x for x in items if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
+
+
+def status(site: str) -> str:
+    return f"oee/{site}/_gateway/gw1/status"
+
+
+async def test_publishes_the_contract(mosquitto: MosquittoBroker) -> None:
+    site = unique_site()
+    t = MachineTopics("oee", ref(site))
+    sc = changes(1)[0]
+    batch = SampleBatch("m1", T0, (Sample("speed", 12.5, Quality.GOOD, T0),))
+    other = SampleBatch("m2", T0, (Sample("speed", 1.0, Quality.GOOD, T0),))
+    with mosquitto.collector(f"oee/{site}/#") as live:
+        async with make_sink(mosquitto.port, site, ("m1", "m2"), publish_tags={"m1"}) as sink:
+            await wait_until(lambda: sink.connected)
+            await sink.handle([sc, count(), oee(), batch, other])
+            got = live.wait_count(6)
+            assert sink.stats.published == 6  # online + 5 (m2's batch is not published)
+    # A live subscriber sees retain=0 (MQTT 3.1.1 forwards without the flag).
+    assert got == [
+        Received(status(site), b"online", False, 1),
+        Received(t.state, state_payload(t, sc), False, 1),
+        Received(t.event, event_payload(t, sc), False, 1),
+        Received(t.count, count_payload(t, count()), False, 1),
+        Received(t.oee("15m"), oee_payload(t, oee()), False, 1),
+        Received(t.tags, tags_payload(t, batch), False, 0),
+    ]
+    assert live.messages[6:] == [Received(status(site), b"offline", False, 1)]
+    # A late subscriber gets exactly the retained ones, flagged retained.
+    with mosquitto.collector(f"oee/{site}/#") as late:
+        retained = late.wait_count(3)
+    assert sorted(retained) == sorted(
+        [
+            Received(status(site), b"offline", True, 1),
+            Received(t.state, state_payload(t, sc), True, 1),
+            Received(t.oee("15m"), oee_payload(t, oee()), True, 1),
+        ]
+    )
+
+
+async def test_seq_in_order_per_machine(mosquitto: MosquittoBroker) -> None:
+    site = unique_site()
+    events = [ev for pair in zip(changes(20, "m1"), changes(20, "m2"), strict=True) for ev in pair]
+    with mosquitto.collector(f"oee/{site}/+/+/+/event") as live:
+        async with make_sink(mosquitto.port, site, ("m1", "m2")) as sink:
+            await wait_until(lambda: sink.connected)
+            await sink.handle(events)
+            got = live.wait_count(40)
+    for m in ("m1", "m2"):
+        t = MachineTopics("oee", ref(site, m))
+        mine = [r.payload for r in got if r.topic == t.event]
+        assert mine == [event_payload(t, ev) for ev in events if ev.machine == m]
+        assert [int(p.rsplit(b'"seq":', 1)[1][:-1]) for p in mine] == list(range(1, 21))
+
+
+async def test_last_will_when_the_gateway_dies(mosquitto: MosquittoBroker) -> None:
+    site = unique_site()
+    with mosquitto.collector(status(site)) as live:
+        proc = await spawn_gateway(mosquitto.port, site)
+        live.wait_count(1)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        got = live.wait_count(2)
+    assert [(r.payload, r.qos) for r in got] == [(b"online", 1), (b"offline", 1)]
+    with mosquitto.collector(status(site)) as late:
+        assert late.wait_count(1) == [Received(status(site), b"offline", True, 1)]
+
+
+async def test_unknown_machine_is_counted_not_published(mosquitto: MosquittoBroker) -> None:
+    site = unique_site()
+    async with make_sink(mosquitto.port, site) as sink:
+        await wait_until(lambda: sink.connected)
+        await sink.handle(changes(2, "nope"))
+        assert (sink.stats.unknown_machine, sink.stats.published) == (2, 1)
+
+
+async def test_broker_down_at_start(
+    mosquitto_factory, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Messages handled before the broker exists arrive, in order, once it is up."""
+    site, port, store = unique_site(), free_port(), tmp_path / "store"
+    t = MachineTopics("oee", ref(site))
+    broker = mosquitto_factory(port=port, persistence_dir=store)
+    # A persistent session, so the broker queues for the reader while it is away.
+    MqttCollector(
+        broker.host, port, ["oee/#"], client_id="reader", clean_session=False
+    ).start().stop()
+    broker.stop()  # keeps the reader's session on disk
+
+    evs = changes(5)
+    caplog.set_level(logging.DEBUG, logger="connectors.mqtt.sink")
+    async with make_sink(port, site, publish_tags={"m1"}) as sink:
+        await sink.handle([*evs, count(), SampleBatch("m1", T0, ())])
+        await asyncio.sleep(0.5)  # several failed attempts
+        assert not sink.connected
+        assert (sink.stats.published, sink.stats.dropped) == (11, 1)  # tags are QoS 0
+        broker.start()
+        with MqttCollector(
+            broker.host, port, ["oee/#"], client_id="reader", clean_session=False
+        ) as reader:
+            got = reader.wait_for(lambda ms: len(first_copies(ms)) >= 12)
+            await wait_until(lambda: sink.connected)
+    expected = [Received(status(site), b"online", False, 1)]
+    for ev in evs:
+        expected.append(Received(t.state, state_payload(t, ev), False, 1))
+        expected.append(Received(t.event, event_payload(t, ev), False, 1))
+    expected.append(Received(t.count, count_payload(t, count()), False, 1))
+    assert first_copies(got) == expected
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "retrying in the background" in errors[0].getMessage()
+    assert len([r for r in caplog.records if r.levelno == logging.DEBUG]) >= 2  # quiet retries
+    assert any("is back after" in r.getMessage() for r in caplog.records)
+
+
+async def test_broker_restart_mid_run(mosquitto_factory, tmp_path) -> None:
+    site, port = unique_site(), free_port()
+    t = MachineTopics("oee", ref(site))
+    broker = mosquitto_factory(port=port, persistence_dir=tmp_path / "store")
+    reader = MqttCollector(
+        broker.host, port, [f"oee/{site}/+/+/+/event"], client_id="r2", clean_session=False
+    )
+    with reader:
+        async with make_sink(port, site) as sink:
+            await wait_until(lambda: sink.connected)
+            before, after = changes(3), changes(3, first_seq=4)
+            await sink.handle(before)
+            reader.wait_count(3)
+            await asyncio.sleep(0.1)  # let the reader's PUBACKs reach the broker
+            broker.stop()
+            await wait_until(lambda: not sink.connected)
+            await sink.handle(after)  # queued in memory during the outage
+            broker.start()
+            await wait_until(lambda: sink.connected)
+            got = reader.wait_for(lambda ms: len(first_copies(ms)) >= 6)
+            assert (sink.stats.connects, sink.stats.disconnects) == (2, 1)
+    assert first_copies(r.payload for r in got) == [event_payload(t, ev) for ev in before + after]
+    with broker.collector(status(site)) as late:  # offline after the clean shutdown
+        assert late.wait_count(1) == [Received(status(site), b"offline", True, 1)]
+
+
+async def test_clean_shutdown_is_quick_when_the_broker_is_down() -> None:
+    port = free_port()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with make_sink(port, unique_site(), reconnect_min_s=1.0, reconnect_max_s=1.0) as s:
+        await s.handle(changes(2))
+        await asyncio.sleep(0.2)
+    assert loop.time() - start < 2.5
+
+
+async def test_mosquitto_sub_reads_the_contract(mosquitto_factory) -> None:
+    """The real mosquitto_sub CLI (Debian mosquitto-clients) sees our topics and payloads."""
+    broker = mosquitto_factory()
+    site = unique_site()
+    t = MachineTopics("oee", ref(site))
+    first, second = changes(2)
+    async with make_sink(broker.port, site) as sink:
+        await wait_until(lambda: sink.connected)
+        await sink.handle([first, oee()])
+        with broker.collector(t.oee("15m")) as c:  # the retained ones are in place
+            c.wait_count(1)
+        sub = await asyncio.create_subprocess_exec(
+            "mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port),
+            "-t", "oee/#", "-v", "-C", "5", "-W", "10",
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert sub.stdout is not None
+        retained = [await asyncio.wait_for(sub.stdout.readline(), 5) for _ in range(3)]
+        await sink.handle([second, count()])
+        live = [await asyncio.wait_for(sub.stdout.readline(), 5) for _ in range(2)]
+        assert await asyncio.wait_for(sub.wait(), 5) == 0
+
+    def line(topic: str, payload: bytes) -> bytes:
+        return topic.encode() + b" " + payload + b"\n"
+
+    assert sorted(retained) == sorted(
+        [
+            line(status(site), b"online"),
+            line(t.state, state_payload(t, first)),
+            line(t.oee("15m"), oee_payload(t, oee())),
+        ]
+    )
+    # `second` publishes state then event; -C 5 stops after the event.
+    assert live == [
+        line(t.state, state_payload(t, second)),
+        line(t.event, event_payload(t, second)),
+    ]
