@@ -112,11 +112,11 @@ class ModbusTag(Model):
     @model_validator(mode="before")
     @classmethod
     def _bit_tables_hold_bits(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("table") in ("coil", "discrete"):
-            if data.setdefault("type", "bit") != "bit":
-                raise ValueError(
-                    f"a {data['table']} holds single bits: use type: bit (not {data['type']})"
-                )
+        bit_table = isinstance(data, dict) and data.get("table") in ("coil", "discrete")
+        if bit_table and data.setdefault("type", "bit") != "bit":
+            raise ValueError(
+                f"a {data['table']} holds single bits: use type: bit (not {data['type']})"
+            )
         return data
 
     @model_validator(mode="after")

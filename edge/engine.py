@@ -42,10 +42,21 @@ class OeeEngine:
                 f = window.figures(now)
                 out.append(
                     OeeUpdate(
-                        machine=machine, window=name, ts=now, availability=f.availability,
-                        performance=f.performance, quality=f.quality, oee=f.oee, run_s=f.run_s,
-                        planned_s=f.planned_s, unknown_s=f.unknown_s, window_s=f.window_s,
-                        total=f.total, good=f.good, reject=f.reject, state_s=f.state_s,
+                        machine=machine,
+                        window=name,
+                        ts=now,
+                        availability=f.availability,
+                        performance=f.performance,
+                        quality=f.quality,
+                        oee=f.oee,
+                        run_s=f.run_s,
+                        planned_s=f.planned_s,
+                        unknown_s=f.unknown_s,
+                        window_s=f.window_s,
+                        total=f.total,
+                        good=f.good,
+                        reject=f.reject,
+                        state_s=f.state_s,
                     )  # fmt: skip
                 )
         return out

@@ -125,9 +125,7 @@ class MachineNormaliser:
                 return decided
         return _Decision(self.config.default_state)
 
-    def _apply(
-        self, rule: StateRule, values: dict[str, Sample], now: datetime
-    ) -> _Decision | None:
+    def _apply(self, rule: StateRule, values: dict[str, Sample], now: datetime) -> _Decision | None:
         if isinstance(rule, CounterRule):
             return self._apply_counter(rule, values, now)
         s = values.get(rule.tag)

@@ -98,29 +98,38 @@ class RollingWindow:
         """The window (now - length, now]."""
         start = now - self.length
         self._prune(start)
-        state_s = {s.value: 0.0 for s in MachineState}
+        # Sum timedeltas (exact microseconds), not floats, so a window fully running
+        # has availability exactly 1.
+        spans = {s.value: timedelta(0) for s in MachineState}
         intervals = self._intervals(now)
-        micro = 0.0
+        micro = timedelta(0)
         first_known = intervals[0][0] if intervals else now
-        state_s[MachineState.OFFLINE] += max(0.0, (min(first_known, now) - start).total_seconds())
+        spans[MachineState.OFFLINE] += max(timedelta(0), min(first_known, now) - start)
         for i, (begin, end, state) in enumerate(intervals):
-            seconds = (min(end, now) - max(begin, start)).total_seconds()
-            if seconds <= 0:
+            span = min(end, now) - max(begin, start)
+            if span <= timedelta(0):
                 continue
-            state_s[state] += seconds
+            spans[state] += span
             if self.micro_stop_s > 0 and self._is_micro_stop(intervals, i, now):
-                micro += seconds
-        return self._figures(start, now, state_s, micro)
+                micro += span
+        return self._figures(start, now, spans, micro)
 
     def _figures(
-        self, start: datetime, now: datetime, state_s: dict[str, float], micro: float
+        self,
+        start: datetime,
+        now: datetime,
+        spans: dict[str, timedelta],
+        micro_span: timedelta,
     ) -> OeeFigures:
+        state_s = {k: v.total_seconds() for k, v in spans.items()}
         window_s = (now - start).total_seconds()
         unknown = state_s[MachineState.OFFLINE]
-        planned = window_s - state_s[MachineState.PLANNED_STOP]
+        micro = micro_span.total_seconds()
+        planned_span = (now - start) - spans[MachineState.PLANNED_STOP]
         if self.offline_is_unknown:
-            planned -= unknown
-        run = state_s[MachineState.RUNNING] + micro
+            planned_span -= spans[MachineState.OFFLINE]
+        planned = planned_span.total_seconds()
+        run = (spans[MachineState.RUNNING] + micro_span).total_seconds()
         total = sum(c[1] for c in self._counts)
         good = sum(c[2] for c in self._counts)
         ideal = sum(c[3] for c in self._counts)
@@ -133,4 +142,3 @@ class RollingWindow:
             unknown_s=unknown, micro_stop_s=micro, state_s=state_s, total=total, good=good,
             reject=total - good, ideal_s=ideal, availability=a, performance=p, quality=q, oee=oee,
         )  # fmt: skip
-

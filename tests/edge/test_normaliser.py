@@ -100,7 +100,9 @@ def test_bad_quality_rule_input_means_offline_not_a_guess() -> None:
         (16, 100, 107, 7),
     ],
 )
-def test_counter_wrap_and_reset_never_negative(bits: int, before: int, after: int, delta: int) -> None:
+def test_counter_wrap_and_reset_never_negative(
+    bits: int, before: int, after: int, delta: int
+) -> None:
     t = CounterTracker(bits)
     assert t.update(before) == 0  # first value is the baseline
     assert t.update(after) == delta

@@ -89,10 +89,10 @@ async def running(config: Config) -> AsyncIterator[Gateway]:
             await task
 
 
-async def wait_until(predicate, timeout: float = 15.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+async def wait_until(predicate, within_s: float = 15.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within_s
     while not predicate():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {within_s} s waiting for {what}")
         await asyncio.sleep(0.05)

@@ -125,7 +125,8 @@ async def test_modbus_to_influxdb_v1(simulator_factory, influxd, tmp_path: Path)
     for m, (total, good, reject) in COUNTS.items():
         rows = influxd.query(
             f"SELECT sum(total) AS t, sum(good) AS g, sum(reject) AS r FROM production "
-            f"WHERE machine='{m}' AND line='e2e-v1'", db=db
+            f"WHERE machine='{m}' AND line='e2e-v1'",
+            db=db,
         )
         assert (rows[0]["t"], rows[0]["g"], rows[0]["r"]) == (total, good, reject), m
         rows = influxd.query(
@@ -136,7 +137,9 @@ async def test_modbus_to_influxdb_v1(simulator_factory, influxd, tmp_path: Path)
         assert [r["code"] for r in rows][: len(EVENTS[m])] == [
             {"idle": 2, "running": 1, "fault": 4, "planned_stop": 5}[e[0]] for e in EVENTS[m]
         ]
-    rows = influxd.query(f"SELECT quality, oee FROM oee WHERE machine='m1' AND \"window\"='1h'", db=db)
+    rows = influxd.query(
+        "SELECT quality, oee FROM oee WHERE machine='m1' AND \"window\"='1h'", db=db
+    )
     assert any(r["quality"] == 0.8 for r in rows)
     assert [i["state"] for i in states["intervals"]] == ["idle", "running", "fault"]
 

@@ -130,3 +130,17 @@ def test_times_partition_the_window() -> None:
     f = w.figures(at(5000))
     assert sum(f.state_s.values()) == pytest.approx(3600)
     assert f.planned_s == pytest.approx(3600 - f.unknown_s - f.state_s["planned_stop"])
+
+
+def test_fully_running_window_is_exactly_one() -> None:
+    # Odd microsecond boundaries: float sums would give 1.0000000000000009.
+    w = RollingWindow(900)
+    w.state(S.RUNNING, at(-0.123457))
+    for i in range(1, 200):
+        w.state(S.IDLE if i % 2 else S.RUNNING, at(i * 4.170001))
+    w.state(S.RUNNING, at(1000))
+    f = RollingWindow(900)
+    f.state(S.RUNNING, at(0.000001))
+    assert f.figures(at(1234.567891)).availability == 1.0
+    g = w.figures(at(1100.000003))
+    assert g.run_s + g.state_s["idle"] == 900.0

@@ -1,0 +1,97 @@
+"""`oee-edge demo` and `oee-edge run` as a user runs them: real processes, real signals."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.fixtures.mosquitto import MqttCollector
+from tests.integration.gateway import SCENARIO, CONFIG, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_http(url: str, ok, within_s: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within_s
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(url, timeout=2)
+            last = r.json()
+            if ok(last):
+                return last
+        except httpx.HTTPError as e:
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"{url} never satisfied the check; last answer: {last}")
+
+
+def stop(proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=15)
+    return proc.returncode, out
+
+
+def test_demo_runs_three_machines_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    api, mqtt, modbus = free_port(), free_port(), free_port()
+    cmd = [sys.executable, "-m", "edge.cli", "demo", "--api-port", str(api),
+           "--mqtt-port", str(mqtt), "--modbus-port", str(modbus),
+           "--data-dir", str(tmp_path), "--time-scale", "30"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        base = f"http://127.0.0.1:{api}/api/v1/machines"
+        machines = wait_http(base, lambda ms: all(m["state"] for m in ms))
+        assert [m["id"] for m in machines] == ["press1", "press2", "packer1"]
+        with MqttCollector("127.0.0.1", mqtt, ["oee/demo-plant/#"]) as c:
+            # Every machine changes state at least once more (the sim runs 30x).
+            changed = wait_http(
+                base + "/press1/states", lambda s: len(s["intervals"]) >= 3, within_s=30
+            )
+            events = c.wait_count(1, "oee/demo-plant/assembly/line1/press1/event", timeout=20)
+        assert json.loads(events[0].payload)["machine"] == "press1"
+        assert len({i["state"] for i in changed["intervals"]}) >= 2
+        assert (tmp_path / "oee.sqlite").stat().st_size > 0
+    finally:
+        code, out = stop(proc, signal.SIGINT)
+    assert code == 0, out
+    assert out.startswith("oee-edge demo is running (Ctrl-C to stop)\n")
+    assert f"dashboard  http://127.0.0.1:{api}/" in out
+    assert out.rstrip().endswith("oee-edge demo stopped.")
+    assert "Traceback" not in out
+
+
+def test_run_publishes_status_and_stops_cleanly_on_sigterm(
+    simulator_factory, mosquitto, tmp_path: Path
+) -> None:
+    sim = simulator_factory(SCENARIO)
+    config = tmp_path / "gw.yaml"
+    config.write_text(
+        CONFIG.replace("${DATA_DIR}", str(tmp_path)).replace("${MODBUS_PORT}", str(sim.port))
+        .replace("${API_PORT}", str(free_port())).replace("${LINE}", "cli-run")
+        + f"mqtt: {{port: {mosquitto.port}}}\n"
+    )  # fmt: skip
+    status = "oee/plant/_gateway/gw-test/status"
+    with MqttCollector("127.0.0.1", mosquitto.port, [status, "oee/plant/area1/cli-run/#"]) as c:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "edge.cli", "run", "-c", str(config)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        c.wait_for(lambda ms: any(m.topic == status and m.payload == b"online" for m in ms), 15)
+        c.wait_count(1, "oee/plant/area1/cli-run/m1/state", timeout=15)
+        code, out = stop(proc, signal.SIGTERM)
+        c.wait_for(lambda ms: ms[-1].topic == status or any(
+            m.payload == b"offline" for m in ms if m.topic == status), 5)  # fmt: skip
+    assert code == 0, out
+    assert "Traceback" not in out
+    assert [m.payload for m in c.on(status)] == [b"online", b"offline"]
+    # On the way out every machine is marked offline, so consumers do not trust a stale state.
+    last_state = json.loads(c.on("oee/plant/area1/cli-run/m1/state")[-1].payload)
+    assert last_state["state"] == "offline"
