@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from api.app import create_app
-from edge.config import Config
+from connectors.sqlite import SqliteStore
+from edge.config import Config, SqliteConfig
 from edge.live import LiveView
-from edge.types import StateRecord
 
 NOW = datetime(2026, 11, 3, 8, 0, 0, tzinfo=UTC)
 
@@ -36,20 +37,6 @@ def make_config(**api: Any) -> Config:
     )
 
 
-class NoHistory:
-    """The history reader of tests whose routes must not read history: any read fails.
-
-    Not a stand-in for the store (the states tests use the real SQLite store); it makes
-    a test fail loudly if a live-only route starts reading history. A read raises, which
-    is also what a broken store does.
-    """
-
-    async def state_history(
-        self, machine: str, start: datetime, end: datetime
-    ) -> list[StateRecord]:
-        raise RuntimeError("history read in a test that has no history")
-
-
 @pytest.fixture
 def config() -> Config:
     return make_config()
@@ -61,8 +48,23 @@ def live(config: Config) -> LiveView:
 
 
 @pytest.fixture
-async def client(config: Config, live: LiveView) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(config, live, NoHistory(), clock=lambda: NOW)
+async def client(
+    config: Config, live: LiveView, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    # A real, empty store: the live-only routes must answer without reading it.
+    async with SqliteStore(SqliteConfig(path=tmp_path / "api.sqlite")) as store:
+        app = create_app(config, live, store, clock=lambda: NOW)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
+            yield c
+
+
+@pytest.fixture
+async def client_with_closed_store(
+    config: Config, live: LiveView, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    store = SqliteStore(SqliteConfig(path=tmp_path / "never-opened.sqlite"))
+    app = create_app(config, live, store, clock=lambda: NOW)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
         yield c

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from api.app import create_app
+from connectors.sqlite import SqliteStore
+from edge.config import SqliteConfig
 from edge.live import LiveView
-from tests.api.conftest import NOW, NoHistory, make_config
+from tests.api.conftest import NOW, make_config
 
 KEY = "s3cret-key"
 PROTECTED = [
@@ -22,11 +25,13 @@ OPEN = ["/health", "/ready", "/"]
 
 
 @pytest.fixture
-async def keyed() -> AsyncIterator[httpx.AsyncClient]:
+async def keyed(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     config = make_config(host="0.0.0.0", api_key=KEY)
-    app = create_app(config, LiveView.from_config(config), NoHistory(), clock=lambda: NOW)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
-        yield c
+    async with SqliteStore(SqliteConfig(path=tmp_path / "auth.sqlite")) as store:
+        app = create_app(config, LiveView.from_config(config), store, clock=lambda: NOW)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
+            yield c
 
 
 @pytest.mark.parametrize("path", PROTECTED)

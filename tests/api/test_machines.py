@@ -218,10 +218,9 @@ async def test_unknown_window_is_422_naming_the_configured_ones(
     }
 
 
-async def test_failing_history_store_is_503_naming_the_cause(client: httpx.AsyncClient) -> None:
-    # The conftest client's history reader raises on every read, as a broken store does.
-    r = await client.get("/api/v1/machines/press1/states")
+async def test_failing_history_store_is_503_naming_the_cause(
+    client_with_closed_store: httpx.AsyncClient,
+) -> None:
+    r = await client_with_closed_store.get("/api/v1/machines/press1/states")
     assert r.status_code == 503
-    assert r.json() == {
-        "detail": "history store unavailable: history read in a test that has no history"
-    }
+    assert r.json() == {"detail": "history store unavailable: the SQLite store is not open"}

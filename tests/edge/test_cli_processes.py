@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.fixtures.mosquitto import MqttCollector
-from tests.integration.gateway import SCENARIO, CONFIG, free_port
+from tests.integration.gateway import CONFIG, SCENARIO, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
