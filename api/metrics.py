@@ -90,7 +90,18 @@ def _gateway(live: LiveView) -> Iterator[str]:
         yield _sample("oee_edge_sink_connected", {"sink": name}, int(ok))
 
 
+def _counters(live: LiveView) -> Iterator[str]:
+    families: dict[str, list[tuple[dict[str, str], int]]] = {}
+    for name, labels, value in live.counters():
+        families.setdefault(name, []).append((labels, value))
+    for name, samples in sorted(families.items()):
+        yield from _family(name, "counter", "Count from the pipeline's sources and sinks.")
+        for labels, value in samples:
+            yield _sample(name, labels, value)
+
+
 def render(live: LiveView) -> str:
     """The whole exposition, newline-terminated as the format requires."""
     lines = [*_states(live), *_since(live), *_oee(live), *_parts(live), *_gateway(live)]
+    lines += _counters(live)
     return "\n".join(lines) + "\n"

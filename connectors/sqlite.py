@@ -15,6 +15,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -84,6 +85,14 @@ def _tag_value(v: Any) -> tuple[float | None, str | None]:
     return float(v), None  # bools as 1.0 / 0.0, like the InfluxDB `value` field
 
 
+@dataclass
+class SqliteStats:
+    """Counters for /metrics."""
+
+    rows_written: int = 0
+    errors: int = 0  # handle() calls whose write failed (their events are lost)
+
+
 class SqliteStore:
     """Sink and HistoryReader on one SQLite file; the default store."""
 
@@ -93,7 +102,7 @@ class SqliteStore:
         self._path = config.path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self.errors = 0  # handle() calls whose write failed (their events are lost)
+        self.stats = SqliteStats()
 
     @property
     def connected(self) -> bool:
@@ -162,8 +171,9 @@ class SqliteStore:
         rows = _rows(events)
         try:
             await self._run(lambda conn: _insert(conn, rows))
+            self.stats.rows_written += sum(len(r) for r in rows.values())
         except (sqlite3.Error, RuntimeError) as e:
-            self.errors += 1
+            self.stats.errors += 1
             log.error("SQLite store %s: write of %d events failed: %s", self._path, len(events), e)
 
     # ------------------------------------------------------------------ reading

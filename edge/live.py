@@ -45,6 +45,9 @@ class LiveView:
         self.started = False
         self.sinks_connected: Callable[[], dict[str, bool]] = dict
         self.listeners: list[Callable[[Event], None]] = []
+        # Error and traffic counters of sources and sinks, for /metrics:
+        # (metric name, labels, value), filled in by the pipeline.
+        self.counters: Callable[[], list[tuple[str, dict[str, str], int]]] = list
 
     def apply(self, event: Event) -> None:
         m = self.machines.get(event.machine)

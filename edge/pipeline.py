@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -90,7 +91,9 @@ class Gateway:
         self.engine = OeeEngine(config)
         self.normalisers = {m.id: MachineNormaliser(m) for m in config.machines}
         self._tags_out = {m.id for m in config.machines if m.publish_tags}
+        self._sources: dict[str, Source] = {}
         self.sink_errors = 0
+        self.live.counters = self.counters
 
     async def run(self, *extra: Callable[[], Any]) -> None:
         """Run until cancelled. `extra` coroutine functions (e.g. the API server) run
@@ -98,13 +101,12 @@ class Gateway:
         async with AsyncExitStack() as stack:
             for sink in self.sinks:
                 await stack.enter_async_context(sink)
-            sources = {}
             for m in self.config.machines:
-                sources[m.id] = await stack.enter_async_context(build_source(m))
+                self._sources[m.id] = await stack.enter_async_context(build_source(m))
             self.live.started = True
             try:
                 async with asyncio.TaskGroup() as tg:
-                    for machine, source in sources.items():
+                    for machine, source in self._sources.items():
                         tg.create_task(self._poll(machine, source), name=f"poll:{machine}")
                     tg.create_task(self._oee_ticker(), name="oee-ticker")
                     for i, fn in enumerate(extra):
@@ -146,9 +148,29 @@ class Gateway:
                 self.sink_errors += 1
                 log.exception("sink %s failed to take %d event(s)", sink.name, len(events))
 
+    def counters(self) -> list[tuple[str, dict[str, str], int]]:
+        """Every int field of the sources' and sinks' `stats`, as Prometheus counters."""
+        out: list[tuple[str, dict[str, str], int]] = [
+            ("oee_edge_sink_handle_errors_total", {}, self.sink_errors)
+        ]
+        for machine, source in self._sources.items():
+            for k, v in _int_fields(getattr(source, "stats", None)):
+                out.append((f"oee_edge_source_{k}_total", {"machine": machine}, v))
+        for sink in self.sinks:
+            for k, v in _int_fields(getattr(sink, "stats", None)):
+                out.append((f"oee_edge_sink_{k}_total", {"sink": sink.name}, v))
+        return out
+
     async def _final_offline(self) -> None:
         # The machines are not offline, but the gateway no longer knows their state.
         now = self.clock()
         changes = [c for n in self.normalisers.values() if (c := n.go_offline(now)) is not None]
         with contextlib.suppress(Exception):
             await self.emit(changes)
+
+
+def _int_fields(stats: object) -> list[tuple[str, int]]:
+    if stats is None or not dataclasses.is_dataclass(stats):
+        return []
+    values = ((f.name, getattr(stats, f.name)) for f in dataclasses.fields(stats))
+    return [(k, v) for k, v in values if isinstance(v, int)]

@@ -46,6 +46,7 @@ class ModbusStats:
     requests: int = 0
     errors: int = 0
     reconnects: int = 0
+    connect_failures: int = 0
 
 
 class Backoff:
@@ -135,6 +136,7 @@ class ModbusSource:
             reason = "connection refused or timed out"
         if not ok:
             self.close()
+            self.stats.connect_failures += 1
             self._outage(f"cannot connect: {reason}")
             return False
         if self._ever_connected:

@@ -151,7 +151,7 @@ async def test_data_persists_across_close_and_reopen(path: Path) -> None:
 async def test_handle_on_a_closed_store_is_logged_not_raised(path: Path) -> None:
     store = SqliteStore(SqliteConfig(path=path))
     await store.handle([change(0, MachineState.RUNNING)])
-    assert store.errors == 1
+    assert store.stats.errors == 1
 
 
 async def test_a_newer_schema_is_refused(path: Path) -> None:

@@ -78,7 +78,7 @@ def test_run_publishes_status_and_stops_cleanly_on_sigterm(
         .replace("${API_PORT}", str(free_port())).replace("${LINE}", "cli-run")
         + f"mqtt: {{port: {mosquitto.port}}}\n"
     )  # fmt: skip
-    status = "oee/plant/_gateway/gw-test/status"
+    status = "oee/plant/_gateway/gw-cli-run/status"
     with MqttCollector("127.0.0.1", mosquitto.port, [status, "oee/plant/area1/cli-run/#"]) as c:
         proc = subprocess.Popen(
             [sys.executable, "-m", "edge.cli", "run", "-c", str(config)],

@@ -17,7 +17,7 @@ SCENARIO = Path(__file__).with_name("e2e_scenario.yaml")
 
 # Ideal cycle times are the simulator's cycle in wall seconds (sim runs at 60x).
 CONFIG = """
-gateway: {id: gw-test, data_dir: "${DATA_DIR}"}
+gateway: {id: "gw-${LINE}", data_dir: "${DATA_DIR}"}
 site: plant
 area: area1
 line: ${LINE}

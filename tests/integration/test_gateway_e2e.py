@@ -99,8 +99,8 @@ async def test_modbus_to_mqtt_sqlite_and_api(simulator_factory, mosquitto, tmp_p
         last["availability"] * last["performance"] * last["quality"]
     )
 
-    status = [x for x in msgs if x.topic == "oee/plant/_gateway/gw-test/status"]
-    assert status[0].payload == b"online" and status[0].retain in (True, False)
+    status = [x for x in msgs if x.topic == "oee/plant/_gateway/gw-e2e-sqlite/status"]
+    assert status[0].payload == b"online"
     assert status[-1].payload == b"offline"  # clean shutdown says so
 
     assert machine["state"] == "planned_stop" and machine["reason"] == "90"
