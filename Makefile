@@ -6,7 +6,7 @@ PYTEST  ?= $(VENV)/bin/pytest
 APT_PKGS := mosquitto mosquitto-clients influxdb victoria-metrics mbpoll
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-all lint typecheck deps sysdeps bench clean
+.PHONY: demo test test-all lint typecheck deps sysdeps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,6 +30,8 @@ demo: deps
 	$(VENV)/bin/oee-edge demo
 
 test: deps sysdeps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy edge connectors oee api simulators
 	$(PYTEST) -q -p no:cacheprovider
 
 test-all: deps sysdeps
@@ -40,9 +42,6 @@ lint: deps
 
 typecheck: deps
 	$(VENV)/bin/mypy edge connectors oee api simulators
-
-bench: deps
-	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
