@@ -8,7 +8,7 @@ import socket
 import tempfile
 from importlib import resources
 
-from edge.config import Config
+from edge.config import Config, CounterRule, MachineConfig
 from edge.loading import parse_config
 from edge.pipeline import Gateway
 from edge.serve import run_gateway, until_signalled
@@ -25,7 +25,10 @@ def port_or_free(port: int) -> int:
             return int(s.getsockname()[1])
 
 
-def demo_config(data_dir: str, modbus_port: int, mqtt_port: int, api_port: int) -> Config:
+def demo_config(
+    data_dir: str, modbus_port: int, mqtt_port: int, api_port: int, time_scale: float = 1.0
+) -> Config:
+    """The bundled demo config; with a time scale, its times follow the simulator's clock."""
     text = resources.files("edge").joinpath("demo.yaml").read_text(encoding="utf-8")
     env = {
         "DATA_DIR": data_dir,
@@ -33,7 +36,30 @@ def demo_config(data_dir: str, modbus_port: int, mqtt_port: int, api_port: int) 
         "MQTT_PORT": str(mqtt_port),
         "API_PORT": str(api_port),
     }
-    return parse_config(text, "demo.yaml", env)
+    config = parse_config(text, "demo.yaml", env)
+    if time_scale == 1.0:
+        return config
+    return config.model_copy(update={"machines": [_scaled(m, time_scale) for m in config.machines]})
+
+
+def _scaled(m: MachineConfig, k: float) -> MachineConfig:
+    # The simulator runs k times faster than the wall clock the gateway measures with.
+    rules = [
+        r.model_copy(update={"within_s": r.within_s / k}) if isinstance(r, CounterRule) else r
+        for r in m.state_rules
+    ]
+    products = {
+        code: p.model_copy(update={"ideal_cycle_s": p.ideal_cycle_s / k})
+        for code, p in m.products.items()
+    }
+    return m.model_copy(
+        update={
+            "ideal_cycle_s": m.ideal_cycle_s / k,
+            "micro_stop_s": m.micro_stop_s / k,
+            "state_rules": rules,
+            "products": products,
+        }
+    )
 
 
 def _banner(config: Config, broker_kind: str) -> str:
@@ -66,7 +92,8 @@ async def demo(args: argparse.Namespace) -> None:
         port=port_or_free(args.modbus_port), time_scale=args.time_scale
     )
     async with serve_modbus(scenario) as sim, local_broker(port_or_free(args.mqtt_port)) as broker:
-        config = demo_config(data_dir, sim.port, broker.port, port_or_free(args.api_port))
+        api_port = port_or_free(args.api_port)
+        config = demo_config(data_dir, sim.port, broker.port, api_port, args.time_scale)
         print(_banner(config, broker.kind), flush=True)
         await run_gateway(config, Gateway(config))
 

@@ -160,4 +160,4 @@ async def test_a_newer_schema_is_refused(path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer than this gateway"):
         async with SqliteStore(SqliteConfig(path=path)):
-            pass
+            pytest.fail("a store with a newer schema was opened")

@@ -59,6 +59,9 @@ def test_demo_runs_three_machines_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert json.loads(events[0].payload)["machine"] == "press1"
         assert len({i["state"] for i in changed["intervals"]}) >= 2
         assert (tmp_path / "oee.sqlite").stat().st_size > 0
+        # Ideal cycle times follow the simulator's 30x clock: performance stays plausible.
+        press1 = wait_http(base + "/press1", lambda m: m["oee"]["15m"]["performance"])
+        assert 0.5 < press1["oee"]["15m"]["performance"] < 1.15
     finally:
         code, out = stop(proc, signal.SIGINT)
     assert code == 0, out

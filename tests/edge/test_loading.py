@@ -51,6 +51,18 @@ def test_demo_config_loads() -> None:
     assert c.machines[2].counters.total.bits == 16
 
 
+def test_demo_config_follows_the_simulator_time_scale() -> None:
+    from edge.config import CounterRule
+    from edge.demo import demo_config
+
+    c = demo_config("/tmp/x", 5020, 1883, 8080, time_scale=10)
+    press1, packer1 = c.machines[0], c.machines[2]
+    assert press1.ideal_cycle_s == 0.2 and press1.micro_stop_s == 1.0
+    assert press1.products["102"].ideal_cycle_s == 0.25
+    rule = packer1.state_rules[-1]
+    assert isinstance(rule, CounterRule) and rule.within_s == 0.6
+
+
 def test_every_error_has_its_path() -> None:
     text = MINIMAL.replace(
         "    tags: {code: {address: 0}}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -85,8 +86,19 @@ async def running(config: Config) -> AsyncIterator[Gateway]:
         yield gateway
     finally:
         task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=20)
+        if not done:
+            raise AssertionError("the gateway did not stop within 20 s:\n" + task_stacks())
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            task.result()
+
+
+def task_stacks() -> str:
+    """Every asyncio task's stack, to show where a stuck shutdown waits."""
+    out = io.StringIO()
+    for t in asyncio.all_tasks():
+        t.print_stack(file=out)
+    return out.getvalue()
 
 
 async def wait_until(predicate, within_s: float = 15.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]

@@ -48,8 +48,7 @@ def test_serves_until_signal_and_exits_zero(sig: signal.Signals) -> None:
 
 def test_factory_process_terminates_cleanly(simulator_factory: SimulatorFactory) -> None:
     host, port, proc = simulator_factory(REPO_ROOT / "simulators" / "scenarios" / "test.yaml")
-    with socket.create_connection((host, port), timeout=2):
-        pass
+    socket.create_connection((host, port), timeout=2).close()
     proc.terminate()
     assert proc.wait(timeout=10) == 0
 

@@ -173,7 +173,7 @@ async def test_silent_device_times_out() -> None:
     # A hung device: the TCP stack accepts, the application never answers.
     async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while await reader.read(256):
-            pass
+            continue  # read and ignore: the device never answers
         writer.close()
 
     listener = await asyncio.start_server(swallow, "127.0.0.1", 0)
