@@ -52,8 +52,11 @@ def _scaled(m: MachineConfig, k: float) -> MachineConfig:
         code: p.model_copy(update={"ideal_cycle_s": p.ideal_cycle_s / k})
         for code, p in m.products.items()
     }
+    # Poll as often in simulated time as at 1x, within what a Modbus poll loop can do.
+    poll = max(0.05, m.modbus.poll_interval_s / k)
     return m.model_copy(
         update={
+            "modbus": m.modbus.model_copy(update={"poll_interval_s": poll}),
             "ideal_cycle_s": m.ideal_cycle_s / k,
             "micro_stop_s": m.micro_stop_s / k,
             "state_rules": rules,

@@ -58,6 +58,8 @@ def test_demo_config_follows_the_simulator_time_scale() -> None:
     c = demo_config("/tmp/x", 5020, 1883, 8080, time_scale=10)
     press1, packer1 = c.machines[0], c.machines[2]
     assert press1.ideal_cycle_s == 0.2 and press1.micro_stop_s == 1.0
+    assert press1.modbus.poll_interval_s == 0.1
+    assert demo_config("/tmp/x", 1, 2, 3, time_scale=100).machines[0].modbus.poll_interval_s == 0.05
     assert press1.products["102"].ideal_cycle_s == 0.25
     rule = packer1.state_rules[-1]
     assert isinstance(rule, CounterRule) and rule.within_s == 0.6
