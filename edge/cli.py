@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from edge import __version__
+from edge.config import Config
 from edge.loading import ConfigError, load_config
 
 
@@ -22,11 +23,18 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _load_or_report(path: str) -> Config | None:
+    """The config, or None after printing every problem with its path."""
     try:
-        config = load_config(args.config)
+        return load_config(path)
     except ConfigError as e:
         print(e, file=sys.stderr)
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _load_or_report(args.config)
+    if config is None:
         return 1
     tags = sum(len(m.tags) for m in config.machines)
     store = "InfluxDB " + config.influxdb.url if config.influxdb else "SQLite (embedded)"
@@ -41,10 +49,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from edge.serve import run_gateway, until_signalled
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(e, file=sys.stderr)
+    config = _load_or_report(args.config)
+    if config is None:
         return 1
     _setup_logging(args.log_level or config.gateway.log_level)
     asyncio.run(until_signalled(run_gateway(config)))

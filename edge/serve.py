@@ -43,7 +43,6 @@ def api_task(gateway: Gateway, host: str, port: int) -> Callable[[], Awaitable[N
             await task
             raise
 
-    api_server.server = server  # type: ignore[attr-defined]
     return api_server
 
 

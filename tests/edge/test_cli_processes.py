@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from tests.fixtures.mosquitto import MqttCollector
-from tests.integration.gateway import CONFIG, SCENARIO, free_port
+from tests.fixtures.ports import free_port
+from tests.integration.gateway import CONFIG, SCENARIO, config_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,16 +78,14 @@ def test_run_publishes_status_and_stops_cleanly_on_sigterm(
 ) -> None:
     sim = simulator_factory(SCENARIO)
     config = tmp_path / "gw.yaml"
-    config.write_text(
-        CONFIG.replace("${DATA_DIR}", str(tmp_path)).replace("${MODBUS_PORT}", str(sim.port))
-        .replace("${API_PORT}", str(free_port())).replace("${LINE}", "cli-run")
-        + f"mqtt: {{port: {mosquitto.port}}}\n"
-    )  # fmt: skip
+    # The file keeps its ${...} references; `oee-edge run` fills them from the environment.
+    config.write_text(CONFIG + f"mqtt: {{port: {mosquitto.port}}}\n")
+    env = {**os.environ, **config_env(tmp_path, sim.port, "cli-run")}
     status = "oee/plant/_gateway/gw-cli-run/status"
     with MqttCollector("127.0.0.1", mosquitto.port, [status, "oee/plant/area1/cli-run/#"]) as c:
         proc = subprocess.Popen(
             [sys.executable, "-m", "edge.cli", "run", "-c", str(config)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         c.wait_for(lambda ms: any(m.topic == status and m.payload == b"online" for m in ms), 15)
         c.wait_count(1, "oee/plant/area1/cli-run/m1/state", timeout=15)

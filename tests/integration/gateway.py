@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from edge.config import Config
 from edge.loading import parse_config
 from edge.pipeline import Gateway
 from edge.serve import run_gateway
+from tests.fixtures.ports import free_port
 
 SCENARIO = Path(__file__).with_name("e2e_scenario.yaml")
 
@@ -61,20 +61,18 @@ machines:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def gateway_config(data_dir: Path, modbus_port: int, extra: str = "", line: str = "l1") -> Config:
-    env = {
+def config_env(data_dir: Path, modbus_port: int, line: str) -> dict[str, str]:
+    """The environment CONFIG's `${...}` references are filled from."""
+    return {
         "DATA_DIR": str(data_dir),
         "MODBUS_PORT": str(modbus_port),
         "API_PORT": str(free_port()),
         "LINE": line,
     }
-    return parse_config(CONFIG + extra, "e2e.yaml", env)
+
+
+def gateway_config(data_dir: Path, modbus_port: int, extra: str = "", line: str = "l1") -> Config:
+    return parse_config(CONFIG + extra, "e2e.yaml", config_env(data_dir, modbus_port, line))
 
 
 @contextlib.asynccontextmanager

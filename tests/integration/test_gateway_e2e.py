@@ -159,16 +159,6 @@ async def test_modbus_to_v2_write_api(simulator_factory, victoria_metrics, tmp_p
 
 
 async def exported_sums(vm, metric: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Per-machine sums, once VictoriaMetrics shows every row (it makes rows searchable
-    in batches about a second apart, even after /internal/force_flush)."""
-    sums: dict[str, float] = {}
-    same = 0
-    for _ in range(40):
-        series = await asyncio.to_thread(vm.export, f'{{__name__="{metric}",line="e2e-v2"}}')
-        now = {s["metric"]["machine"]: sum(s["values"]) for s in series}
-        same = same + 1 if now == sums and now else 0
-        if same == 3:  # unchanged for 1.5 s
-            return now
-        sums = now
-        await asyncio.sleep(0.5)
-    return sums
+    match = f'{{__name__="{metric}",line="e2e-v2"}}'
+    series = await asyncio.to_thread(vm.export_settled, match)
+    return {s["metric"]["machine"]: sum(s["values"]) for s in series}

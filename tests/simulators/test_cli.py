@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from simulators.cli import add_arguments, main
-from tests.fixtures.simulator import REPO_ROOT, SimulatorFactory, free_tcp_port
+from tests.fixtures.ports import free_port
+from tests.fixtures.simulator import REPO_ROOT, SimulatorFactory
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -23,7 +24,7 @@ def parse(*argv: str) -> argparse.Namespace:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serves_until_signal_and_exits_zero(sig: signal.Signals) -> None:
-    port = free_tcp_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulators", "demo", "--port", str(port), "--time-scale", "5"],
         cwd=REPO_ROOT,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -48,13 +47,6 @@ class Server:
 
     async def stop(self) -> None:
         await self.server.shutdown()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def start_server(port: int = 0) -> Server:

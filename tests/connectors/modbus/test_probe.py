@@ -8,8 +8,9 @@ import asyncio
 import pytest
 
 from connectors.modbus.probe import add_arguments, main
+from tests.fixtures.ports import free_port
 
-from .conftest import Server, free_port
+from .conftest import Server
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -14,8 +14,9 @@ import pytest
 from connectors.modbus.source import Backoff, ModbusSource
 from edge.config import ModbusConnection, ModbusTag
 from edge.types import Quality, SampleBatch
+from tests.fixtures.ports import free_port
 
-from .conftest import Server, free_port, start_server
+from .conftest import Server, start_server
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
