@@ -112,13 +112,11 @@ def _parse_tag(name: str, spec: str) -> ModbusTag:
     parts = spec.split(":")
     if len(parts) < 2 or len(parts) > 5 or not parts[1].isdigit():
         raise ProbeError(f"--tag {name}={spec}: write TABLE:ADDRESS[:TYPE[:ORDER[:EXTRA]]]")
-    fields: dict[str, object] = {"table": parts[0], "address": int(parts[1])}
-    if len(parts) > 2:
-        fields["type"] = parts[2]
-    if len(parts) > 3:
-        fields["order"] = parts[3]
-    if len(parts) > 4:
-        fields["length" if parts[2] == "string" else "bit"] = parts[4]
+    parts += [""] * (5 - len(parts))
+    extra = "length" if parts[2] == "string" else "bit"
+    named = zip(("table", "address", "type", "order", extra), parts, strict=True)
+    # An empty field keeps its default: `holding:132:string::4` is an ABCD string.
+    fields: dict[str, object] = {key: value for key, value in named if value}
     return _validate(f"--tag {name}={spec}", fields)
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.fixtures.mosquitto import MqttCollector
 from tests.fixtures.ports import free_port
@@ -98,3 +99,38 @@ def test_run_publishes_status_and_stops_cleanly_on_sigterm(
     # On the way out every machine is marked offline, so consumers do not trust a stale state.
     last_state = json.loads(c.on("oee/plant/area1/cli-run/m1/state")[-1].payload)
     assert last_state["state"] == "offline"
+
+
+OEE_EDGE = str(Path(sys.executable).with_name("oee-edge"))  # the installed console script
+
+
+def test_console_script_simulate_and_modbus_read() -> None:
+    port = free_port()
+    sim = subprocess.Popen(
+        [OEE_EDGE, "simulate", "test", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        read = [OEE_EDGE, "modbus-read", "127.0.0.1", "--port", str(port), "--unit", "1"]
+        deadline = time.monotonic() + 10
+        while True:
+            r = subprocess.run(
+                [*read, "--address", "100", "--type", "int16"], capture_output=True, text=True
+            )
+            if r.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split("\t")[1] == "-12345"
+        r = subprocess.run(
+            [*read, "--tag", "pi=holding:114:float32:CDAB", "--tag", "name=holding:132:string::4"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        values = dict(line.split("\t")[:2] for line in r.stdout.splitlines())
+        assert float(values["pi"]) == pytest.approx(3.14159, abs=1e-6)
+        assert values["name"] == "'OEE-SIM1'"  # quoted, so trailing spaces show
+        r = subprocess.run([*read, "--address", "1000"], capture_output=True, text=True)
+        assert r.returncode == 2 and r.stderr.startswith("error: ")
+    finally:
+        code, out = stop(sim, signal.SIGINT)
+    assert code == 0, out

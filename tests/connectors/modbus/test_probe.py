@@ -120,3 +120,12 @@ def test_usage_errors(
 ) -> None:
     assert main(parse("127.0.0.1", *argv)) == 2
     assert capsys.readouterr().err == message
+
+
+def test_empty_tag_fields_keep_their_defaults() -> None:
+    from connectors.modbus.probe import _parse_tag
+
+    tag = _parse_tag("name", "holding:132:string::4")
+    assert (tag.type, tag.order, tag.length) == ("string", "ABCD", 4)
+    tag = _parse_tag("b", "holding:1:bit::3")
+    assert (tag.type, tag.bit) == ("bit", 3)
