@@ -1,4 +1,4 @@
-"""``python -m simulators SCENARIO [--port N] [--time-scale X]``."""
+"""``python -m simulators SCENARIO [--protocol modbus|opcua|both] ...`` (see --help)."""
 
 from simulators.cli import run
 

@@ -15,6 +15,13 @@ from typing import Any
 import yaml
 
 from simulators.model import STATE_BY_NAME, MachineParams, Segment
+from simulators.opcua_settings import (
+    MachineOpcua,
+    OpcuaSettings,
+    merge_opcua,
+    parse_machine_opcua,
+    parse_opcua,
+)
 
 BUNDLED_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_PORT = 5020
@@ -61,7 +68,7 @@ class MachineSpec:
     params: MachineParams
     seed: str  # per-machine seed derived from the scenario seed and the id
     port: int | None = None  # own port; None = the scenario's port
-    opcua: Mapping[str, Any] = field(default_factory=dict)
+    opcua: MachineOpcua = field(default_factory=MachineOpcua)
 
 
 @dataclass(frozen=True)
@@ -74,22 +81,43 @@ class Scenario:
     host: str
     port: int
     machines: tuple[MachineSpec, ...]
-    opcua: Mapping[str, Any] = field(default_factory=dict)
+    opcua: OpcuaSettings = field(default_factory=OpcuaSettings)
 
     def with_overrides(
-        self, *, port: int | None = None, time_scale: float | None = None, host: str | None = None
+        self,
+        *,
+        port: int | None = None,
+        time_scale: float | None = None,
+        host: str | None = None,
+        opcua: Mapping[str, Any] | None = None,
+        namespace_shift: int = 0,
     ) -> Scenario:
-        """A copy with the CLI overrides applied (machines' own ports are kept)."""
+        """A copy with the CLI overrides applied (machines' own ports are kept).
+
+        `opcua` takes the keys of the scenario's ``opcua`` mapping (see
+        `simulators.opcua_settings.merge_opcua` for how they combine); `namespace_shift`
+        registers that many dummy namespaces before the simulator's.
+        """
         if time_scale is not None and not time_scale > 0:
             raise ScenarioError(f"time_scale: must be > 0 (got {time_scale})")
         if port is not None and not 0 <= port <= 65535:
             raise ScenarioError(f"port: must be 0..65535 (got {port})")
+        errors: list[str] = []
+        settings = merge_opcua(self.opcua, opcua, errors, namespace_shift=namespace_shift)
+        if settings is None:
+            raise ScenarioError("invalid OPC UA options:\n  " + "\n  ".join(errors))
         return replace(
             self,
             port=self.port if port is None else port,
             time_scale=self.time_scale if time_scale is None else time_scale,
             host=self.host if host is None else host,
+            opcua=settings,
         )
+
+    @property
+    def opcua_machines(self) -> tuple[MachineSpec, ...]:
+        """The machines served over OPC UA (all but those with ``opcua.enabled: false``)."""
+        return tuple(m for m in self.machines if m.opcua.enabled)
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
@@ -111,12 +139,18 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: invalid YAML: {exc}") from exc
-    return parse_scenario(data, source=str(path), default_name=path.stem)
+    return parse_scenario(data, source=str(path), default_name=path.stem, base_dir=path.parent)
 
 
-def parse_scenario(data: Any, source: str = "<scenario>", default_name: str = "") -> Scenario:
-    """Validate already-parsed scenario data; raise ScenarioError listing all problems."""
-    v = _Validator()
+def parse_scenario(
+    data: Any, source: str = "<scenario>", default_name: str = "", base_dir: Path | None = None
+) -> Scenario:
+    """Validate already-parsed scenario data; raise ScenarioError listing all problems.
+
+    Relative file paths in it (``opcua.user_certificates``) are resolved against
+    `base_dir` (the scenario file's folder), else the working directory.
+    """
+    v = _Validator(base_dir)
     scenario = v.scenario(data, default_name)
     if v.errors or scenario is None:
         raise ScenarioError(f"{source}: invalid scenario:\n  " + "\n  ".join(v.errors))
@@ -126,8 +160,9 @@ def parse_scenario(data: Any, source: str = "<scenario>", default_name: str = ""
 class _Validator:
     """Collects errors with field paths while building the scenario."""
 
-    def __init__(self) -> None:
+    def __init__(self, base_dir: Path | None = None) -> None:
         self.errors: list[str] = []
+        self.base_dir = base_dir
 
     def err(self, path: str, msg: str) -> None:
         self.errors.append(f"{path}: {msg}")
@@ -172,7 +207,8 @@ class _Validator:
             return None
         specs = [self.machine(f"machines[{i}]", m, seed) for i, m in enumerate(machines)]
         self.unique(specs)
-        if self.errors:
+        opcua = parse_opcua(top.get("opcua"), self.errors, self.base_dir)
+        if self.errors or opcua is None:
             return None
         return Scenario(
             name=str(top.get("name", default_name or "scenario")),
@@ -181,7 +217,7 @@ class _Validator:
             host=host,
             port=port,
             machines=tuple(s for s in specs if s is not None),
-            opcua=top.get("opcua") or {},
+            opcua=opcua,
         )
 
     def unique(self, specs: list[MachineSpec | None]) -> None:
@@ -210,6 +246,7 @@ class _Validator:
         if port is not None:
             port = self.number(f"{path}.port", port, (int, 0, True, 65535))
         kwargs = self.machine_params(path, m)
+        opcua = parse_machine_opcua(m.get("opcua"), f"{path}.opcua", self.errors)
         if kwargs is None or not isinstance(mid, str) or unit is None:
             return None
         return MachineSpec(
@@ -218,7 +255,7 @@ class _Validator:
             params=MachineParams(**kwargs),
             seed=f"{seed}:{mid}",
             port=port,
-            opcua=m.get("opcua") or {},
+            opcua=opcua,
         )
 
     def machine_params(self, path: str, m: Mapping[str, Any]) -> dict[str, Any] | None:

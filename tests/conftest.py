@@ -3,6 +3,7 @@ fails loudly when it cannot (never skips)."""
 
 pytest_plugins = [
     "tests.fixtures.simulator",
+    "tests.fixtures.opcua_simulator",
     "tests.fixtures.mosquitto",
     "tests.fixtures.influx",
 ]
