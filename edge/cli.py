@@ -21,6 +21,8 @@ def _setup_logging(level: str) -> None:
     )
     # pymodbus logs every failed connect and timeout; our sources log an outage once.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    # asyncua logs every lost connection and failed request, some at ERROR.
+    logging.getLogger("asyncua").setLevel(logging.CRITICAL)
 
 
 def _load_or_report(path: str) -> Config | None:
@@ -85,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--api-port", type=int, default=8080)
     demo.add_argument("--mqtt-port", type=int, default=1883)
     demo.add_argument("--modbus-port", type=int, default=5020)
+    demo.add_argument("--opcua-port", type=int, default=4840)
+    demo.add_argument(
+        "--protocol",
+        choices=["mixed", "modbus", "opcua"],
+        default="mixed",
+        help="how the gateway reads the simulated machines (mixed: packer1 over OPC UA)",
+    )
     demo.add_argument("--data-dir", default=None, help="default: a temporary directory")
     demo.add_argument("--time-scale", type=float, default=1.0)
     demo.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -100,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     mb = sub.add_parser("modbus-read", help="read and decode Modbus registers")
     probe.add_arguments(mb)
     mb.set_defaults(func=probe.main)
+
+    from connectors.opcua import browse_cli
+
+    browse = sub.add_parser("browse", help="list an OPC UA server's variables (node ids, values)")
+    browse_cli.add_arguments(browse)
+    browse.set_defaults(func=browse_cli.main)
     return p
 
 

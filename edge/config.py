@@ -5,7 +5,6 @@ in `edge.loading`; these models only describe and validate the shape.
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,7 +19,53 @@ from pydantic import (
     model_validator,
 )
 
+from edge.config_sources import (
+    DataType,
+    Deadband,
+    ModbusConnection,
+    ModbusTag,
+    OpcUaAuth,
+    OpcUaConnection,
+    OpcUaSecurity,
+    OpcUaTag,
+    RegisterTable,
+    SecurityPolicyName,
+    WordOrder,
+)
 from oee.states import MachineState
+
+# The connection models live in edge.config_sources; they are part of this API.
+__all__ = [
+    "ApiConfig",
+    "BoolRule",
+    "CodeMapRule",
+    "Config",
+    "CounterConfig",
+    "CounterRule",
+    "CountersConfig",
+    "DataType",
+    "Deadband",
+    "GatewayConfig",
+    "InfluxConfig",
+    "MachineConfig",
+    "ModbusConnection",
+    "ModbusTag",
+    "MqttConfig",
+    "OeeConfig",
+    "OpcUaAuth",
+    "OpcUaConnection",
+    "OpcUaSecurity",
+    "OpcUaTag",
+    "ProductConfig",
+    "RegisterTable",
+    "SecurityPolicyName",
+    "SqliteConfig",
+    "StateRule",
+    "TagConfig",
+    "TlsConfig",
+    "WordOrder",
+    "parse_duration",
+]
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
@@ -49,113 +94,6 @@ class TlsConfig(Model):
     cert_file: Path | None = None
     key_file: Path | None = None
     insecure_skip_verify: bool = False
-
-
-# --------------------------------------------------------------------------- Modbus
-
-
-class RegisterTable(StrEnum):
-    HOLDING = "holding"
-    INPUT = "input"
-    COIL = "coil"
-    DISCRETE = "discrete"
-
-    @property
-    def is_bit(self) -> bool:
-        return self in (RegisterTable.COIL, RegisterTable.DISCRETE)
-
-
-class DataType(StrEnum):
-    INT16 = "int16"
-    UINT16 = "uint16"
-    INT32 = "int32"
-    UINT32 = "uint32"
-    INT64 = "int64"
-    UINT64 = "uint64"
-    FLOAT32 = "float32"
-    FLOAT64 = "float64"
-    BIT = "bit"  # one bit of a register (with `bit`), or a coil / discrete input
-    STRING = "string"
-
-    @property
-    def words(self) -> int:
-        return {"int32": 2, "uint32": 2, "float32": 2, "int64": 4, "uint64": 4, "float64": 4}.get(
-            self.value, 1
-        )
-
-
-class WordOrder(StrEnum):
-    """Byte order of a multi-register value, letters naming bytes from most significant.
-
-    ABCD big-endian (Modbus default), DCBA little-endian, BADC bytes swapped within each
-    word, CDAB words swapped (common on Schneider/Siemens 32-bit values).
-    """
-
-    ABCD = "ABCD"
-    DCBA = "DCBA"
-    BADC = "BADC"
-    CDAB = "CDAB"
-
-
-class ModbusTag(Model):
-    """One value read from a Modbus device."""
-
-    table: RegisterTable = RegisterTable.HOLDING
-    address: int = Field(ge=0, le=65536)
-    type: DataType = DataType.UINT16
-    order: WordOrder = WordOrder.ABCD
-    bit: int | None = Field(default=None, ge=0, le=15)
-    length: int | None = Field(default=None, ge=1, le=123, description="registers, for strings")
-    scale: float = 1.0
-    offset: float = 0.0
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bit_tables_hold_bits(cls, data: Any) -> Any:
-        bit_table = isinstance(data, dict) and data.get("table") in ("coil", "discrete")
-        if bit_table and data.setdefault("type", "bit") != "bit":
-            raise ValueError(
-                f"a {data['table']} holds single bits: use type: bit (not {data['type']})"
-            )
-        return data
-
-    @model_validator(mode="after")
-    def _check_shape(self) -> ModbusTag:
-        if self.type is DataType.STRING and self.length is None:
-            raise ValueError("a string tag needs `length` (number of registers, 2 chars each)")
-        if self.type is DataType.BIT and not self.table.is_bit and self.bit is None:
-            raise ValueError("type: bit on a register needs `bit` (0 = least significant)")
-        return self
-
-    @property
-    def words(self) -> int:
-        """Registers (or bits, for coils/discrete inputs) this tag spans."""
-        if self.table.is_bit:
-            return 1
-        if self.type is DataType.STRING:
-            assert self.length is not None
-            return self.length
-        return self.type.words
-
-
-class ModbusConnection(Model):
-    """A Modbus TCP device (one unit id behind one host:port)."""
-
-    host: str
-    port: int = Field(default=502, ge=1, le=65535)
-    unit_id: int = Field(default=1, ge=0, le=255)
-    timeout_s: float = Field(default=2.0, gt=0)
-    poll_interval_s: float = Field(default=1.0, gt=0)
-    addressing: Literal[0, 1] = Field(
-        default=0, description="1 if the addresses in `tags` are 1-based (as in many PLC manuals)"
-    )
-    max_registers_per_read: int = Field(default=125, ge=1, le=125)
-    max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
-    max_gap: int = Field(
-        default=16, ge=0, description="unused registers a read may span to join two tags"
-    )
-    backoff_initial_s: float = Field(default=0.5, gt=0)
-    backoff_max_s: float = Field(default=30.0, gt=0)
 
 
 # --------------------------------------------------------------------------- state rules
@@ -241,6 +179,32 @@ class ProductConfig(Model):
     name: str | None = None
 
 
+class _OpcUaTagInput(dict[str, Any]):
+    """A raw tag mapping under an OPC UA machine, so that its errors speak OPC UA."""
+
+
+def _tag_kind(v: Any) -> str | None:
+    if isinstance(v, BaseModel):
+        return "opcua" if isinstance(v, OpcUaTag) else "modbus"
+    if isinstance(v, dict):
+        return "opcua" if isinstance(v, _OpcUaTagInput) or "node" in v else "modbus"
+    return None
+
+
+def _opcua_input(v: Any) -> Any:
+    return _OpcUaTagInput(v) if isinstance(v, dict) and "address" not in v else v
+
+
+TagConfig = Annotated[
+    Annotated[ModbusTag, Tag("modbus")] | Annotated[OpcUaTag, Tag("opcua")],
+    Discriminator(
+        _tag_kind,
+        custom_error_type="tag_kind",
+        custom_error_message="a tag is {node: ...} (OPC UA) or {address: ...} (Modbus)",
+    ),
+]
+
+
 # --------------------------------------------------------------------------- machines
 
 
@@ -251,8 +215,9 @@ class MachineConfig(Model):
     name: str | None = None
     area: str | None = Field(default=None, pattern=_ID)
     line: str | None = Field(default=None, pattern=_ID)
-    modbus: ModbusConnection
-    tags: dict[str, ModbusTag]
+    modbus: ModbusConnection | None = None
+    opcua: OpcUaConnection | None = None
+    tags: dict[str, TagConfig]
     state_rules: list[StateRule] = Field(default_factory=list)
     default_state: MachineState = MachineState.IDLE
     counters: CountersConfig | None = None
@@ -265,13 +230,48 @@ class MachineConfig(Model):
     )
     publish_tags: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _opcua_tag_shorthand(cls, data: Any) -> Any:
+        # Under an OPC UA machine `speed: ns=2;s=Speed` means `speed: {node: ns=2;s=Speed}`.
+        if isinstance(data, dict) and (data.get("modbus") is None) == (data.get("opcua") is None):
+            raise ValueError("give the machine exactly one connection: `modbus` or `opcua`")
+        if isinstance(data, dict) and data.get("opcua") and isinstance(data.get("tags"), dict):
+            data = dict(data)
+            data["tags"] = {
+                k: _OpcUaTagInput(node=v) if isinstance(v, str) else _opcua_input(v)
+                for k, v in data["tags"].items()
+            }
+        return data
+
     @field_validator("tags")
     @classmethod
-    def _tag_names(cls, tags: dict[str, ModbusTag]) -> dict[str, ModbusTag]:
+    def _tag_names(cls, tags: dict[str, TagConfig]) -> dict[str, TagConfig]:
         for name in tags:
             if not re.match(_ID, name):
                 raise ValueError(f"tag name '{name}' may hold only letters, digits, _ . -")
         return tags
+
+    @model_validator(mode="after")
+    def _tags_fit_the_connection(self) -> MachineConfig:
+        want, hint = (
+            (OpcUaTag, "{node: ns=2;s=Name}") if self.opcua else (ModbusTag, "{address: 0, ...}")
+        )
+        for name, tag in self.tags.items():
+            if not isinstance(tag, want):
+                kind = "an OPC UA" if self.opcua else "a Modbus"
+                raise ValueError(f"tags.{name}: {kind} machine's tags look like {hint}")
+        return self
+
+    @property
+    def modbus_tags(self) -> dict[str, ModbusTag]:
+        """The tags of a Modbus machine (empty for an OPC UA machine)."""
+        return {k: t for k, t in self.tags.items() if isinstance(t, ModbusTag)}
+
+    @property
+    def opcua_tags(self) -> dict[str, OpcUaTag]:
+        """The tags of an OPC UA machine (empty for a Modbus machine)."""
+        return {k: t for k, t in self.tags.items() if isinstance(t, OpcUaTag)}
 
     @model_validator(mode="after")
     def _references(self) -> MachineConfig:

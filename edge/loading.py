@@ -21,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 from edge.config import Config
 
 _REF = re.compile(r"\$\{(file:)?([^}:]+?)(?::-([^}]*))?\}")
-_UNION_TAGS = {"map", "bool", "counter"}
+_RULE_TAGS = {"map", "bool", "counter"}
+_TAG_KINDS = {"modbus", "opcua"}
 
 
 @dataclass(frozen=True)
@@ -118,17 +119,20 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # pydantic puts the chosen union member's tag into the path; users never wrote it.
     out: list[Any] = []
     for i, part in enumerate(loc):
-        after_rule_index = i >= 2 and loc[i - 2] == "state_rules" and isinstance(loc[i - 1], int)
-        if not (part in _UNION_TAGS and after_rule_index):
+        parent = loc[i - 2] if i >= 2 else None
+        rule_kind = parent == "state_rules" and isinstance(loc[i - 1], int) and part in _RULE_TAGS
+        tag_kind = parent == "tags" and part in _TAG_KINDS
+        if not (rule_kind or tag_kind):
             out.append(part)
     return tuple(out)
 
 
 def _issue(err: Any) -> ConfigIssue:
-    loc = _clean_loc(tuple(err["loc"]))
+    raw = tuple(err["loc"])
+    loc = _clean_loc(raw)
     msg: str = err["msg"]
     if err["type"] == "extra_forbidden":
-        allowed = _fields_at(loc[:-1])
+        allowed = _fields_at(raw[:-1])
         near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"did you mean '{near[0]}'? " if near else ""
         msg = f"unknown field; {hint}allowed here: {', '.join(allowed)}"
@@ -157,6 +161,9 @@ def _step(t: Any, part: Any) -> Any:
         return get_args(t)[1]
     if origin is list:
         return get_args(t)[0]
+    for arg in get_args(t):  # a tagged union member named in the path (e.g. "opcua")
+        if any(getattr(m, "tag", None) == part for m in getattr(arg, "__metadata__", ())):
+            return get_args(arg)[0]
     for arg in get_args(t):  # unions, Optional, Annotated
         found = _step(arg, part)
         if found is not None:

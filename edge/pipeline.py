@@ -26,21 +26,51 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def _modbus_source(m: MachineConfig) -> Source:
+def _modbus_source(m: MachineConfig, config: Config) -> Source:
     from connectors.modbus.source import ModbusSource
 
-    return ModbusSource(m.id, m.modbus, m.tags)
+    assert m.modbus is not None
+    return ModbusSource(m.id, m.modbus, m.modbus_tags)
+
+
+def _opcua_source(m: MachineConfig, config: Config) -> Source:
+    from connectors.opcua.pki import Pki
+    from connectors.opcua.source import OpcUaSource
+
+    assert m.opcua is not None
+    pki = Pki(config.gateway.data_dir / "pki")  # security.trust_dir, if set, wins
+    return OpcUaSource(
+        m.id,
+        m.opcua,
+        m.opcua_tags,
+        pki=pki,
+        application_uri=f"urn:oee-edge:{config.gateway.id}",
+        numeric=numeric_tags(m),
+    )
 
 
 # Which connection field of a machine selects which connector.
-SOURCES: dict[str, Callable[[MachineConfig], Source]] = {"modbus": _modbus_source}
+SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
+    "modbus": _modbus_source,
+    "opcua": _opcua_source,
+}
 
 
-def build_source(m: MachineConfig) -> Source:
+def build_source(m: MachineConfig, config: Config) -> Source:
     for field, factory in SOURCES.items():
         if getattr(m, field, None) is not None:
-            return factory(m)
+            return factory(m, config)
     raise ValueError(f"machine {m.id} has no connection ({' or '.join(SOURCES)})")
+
+
+def numeric_tags(m: MachineConfig) -> set[str]:
+    """Tags that feed state rules or counters, which must read as numbers or booleans."""
+    out: set[str] = set()
+    for rule in m.state_rules:
+        out.update(t for t in (getattr(rule, "tag", None), getattr(rule, "reason_tag", None)) if t)
+    if m.counters is not None:
+        out.update(c.tag for c in (m.counters.total, m.counters.good, m.counters.reject) if c)
+    return out
 
 
 def build_sinks(config: Config) -> tuple[list[Sink], HistoryReader]:
@@ -102,7 +132,7 @@ class Gateway:
             for sink in self.sinks:
                 await stack.enter_async_context(sink)
             for m in self.config.machines:
-                self._sources[m.id] = await stack.enter_async_context(build_source(m))
+                self._sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
             self.live.started = True
             try:
                 async with asyncio.TaskGroup() as tg:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
+from connectors.backoff import Backoff
 from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
 from connectors.modbus.plan import ReadRequest, plan_reads
 from edge.config import ModbusConnection, ModbusTag, RegisterTable
@@ -47,26 +47,6 @@ class ModbusStats:
     errors: int = 0
     reconnects: int = 0
     connect_failures: int = 0
-
-
-class Backoff:
-    """Jittered exponential backoff between ``initial`` and ``maximum`` seconds."""
-
-    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None) -> None:
-        self.initial, self.maximum = initial, max(initial, maximum)
-        self._rng = rng or random.Random()
-        self._attempt = 0
-
-    def next(self) -> float:
-        """The delay before the next attempt; each call doubles the base delay."""
-        base = min(self.maximum, self.initial * 2.0 ** min(self._attempt, 62))
-        self._attempt += 1
-        # +-20 % jitter so that gateways restarted together do not reconnect in step.
-        return min(self.maximum, max(self.initial, base * self._rng.uniform(0.8, 1.2)))
-
-    def reset(self) -> None:
-        """Back to ``initial`` after a success."""
-        self._attempt = 0
 
 
 class ModbusSource:

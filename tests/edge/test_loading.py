@@ -32,12 +32,16 @@ def issues(text: str, env: dict[str, str] | None = None) -> list[str]:
 
 def test_annotated_example_loads() -> None:
     c = load_config(EXAMPLE, env={"MQTT_PASSWORD": "s3cret"})
-    assert [m.id for m in c.machines] == ["press3", "packer1"]
+    assert [m.id for m in c.machines] == ["press3", "packer1", "filler3"]
     assert c.mqtt is not None and c.mqtt.password is not None
     assert c.mqtt.password.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(c)  # secrets never end up in logs
     assert c.machines[0].tags["temperature"].order == "CDAB"
-    assert c.machines[1].modbus.addressing == 1
+    assert c.machines[1].modbus is not None and c.machines[1].modbus.addressing == 1
+    filler = c.machines[2]
+    assert filler.opcua is not None and filler.opcua.security.effective_mode == "SignAndEncrypt"
+    assert filler.opcua_tags["pressure"].index == 0
+    assert filler.opcua_tags["state"].node == "nsu=urn:acme:filler;s=Filler3.State"
     assert c.influxdb is not None and c.influxdb.token is not None
     assert c.influxdb.token.get_secret_value() == ""
 
@@ -155,3 +159,127 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     assert r.stdout.strip().endswith(
         "OK — gateway gw1, 1 machine(s), 1 tag(s), MQTT off, store SQLite (embedded)"
     )
+
+
+OPCUA = """
+gateway: {id: gw}
+site: s
+area: a
+line: l
+machines:
+  - id: m1
+    ideal_cycle_s: 1
+    opcua: {endpoint: "opc.tcp://127.0.0.1:4840"%s}
+    tags:
+%s
+"""
+
+
+def opcua(conn: str = "", tags: str = "      state: ns=2;s=State") -> str:
+    return OPCUA % (conn, tags)
+
+
+def test_opcua_machine_and_tag_shorthand() -> None:
+    c = parse_config(
+        opcua(", mode: poll", "      state: nsu=urn:x;s=A\n      speed: {node: 'i=5', index: 1}")
+    )
+    m = c.machines[0]
+    assert m.opcua is not None and m.opcua.mode == "poll" and m.modbus is None
+    assert {k: (t.node, t.index) for k, t in m.opcua_tags.items()} == {
+        "state": ("nsu=urn:x;s=A", None),
+        "speed": ("i=5", 1),
+    }
+    assert m.opcua.security.policy == "None" and m.opcua.security.effective_mode == "None"
+    assert m.opcua.auth.kind == "anonymous"
+
+
+def test_opcua_errors_speak_opcua() -> None:
+    assert issues(opcua(tags="      state: {nod: 'ns=2;s=A'}")) == [
+        "machines[0].tags.state.node: required field is missing",
+        "machines[0].tags.state.nod: unknown field; did you mean 'node'? allowed here: "
+        "deadband, field, index, node, offset, scale",
+    ]
+    assert issues(opcua(tags="      state: x=2")) == [
+        "machines[0].tags.state.node: 'x=2' is not an OPC UA node id: write ns=2;s=Name, "
+        "ns=2;i=1001, ns=2;g=<guid>, ns=2;b=<base64> or nsu=<namespace uri>;s=Name"
+    ]
+    assert issues(opcua(tags="      state: {address: 3}")) == [
+        "machines[0]: tags.state: an OPC UA machine's tags look like {node: ns=2;s=Name}"
+    ]
+    assert issues(opcua(", endpoin: x")) == [
+        "machines[0].opcua.endpoin: unknown field; did you mean 'endpoint'? allowed here: "
+        "auth, backoff_initial_s, backoff_max_s, deadband, endpoint, max_nodes_per_read, mode, "
+        "poll_interval_s, publishing_interval_s, queue_size, sampling_interval_s, security, "
+        "session_timeout_s, timeout_s, timestamp, watchdog_s"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("conn", "message"),
+    [
+        (
+            ", security: {policy: None, mode: Sign}",
+            "machines[0].opcua.security: security policy None needs mode None (got Sign)",
+        ),
+        (
+            ", security: {policy: Basic256Sha256, mode: None}",
+            "machines[0].opcua.security: security policy Basic256Sha256 needs mode Sign or "
+            "SignAndEncrypt (got None)",
+        ),
+        (
+            ", auth: {username: op}",
+            "machines[0].opcua.auth: username and password go together "
+            "(password: ${OPCUA_PASSWORD})",
+        ),
+        (
+            ", auth: {certificate: u.der}",
+            "machines[0].opcua.auth: a user certificate needs its private_key",
+        ),
+        (
+            ", security: {server_fingerprint: 'AB:CD'}",
+            "machines[0].opcua.security.server_fingerprint: String should match pattern "
+            "'^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2}){31}$'",
+        ),
+        (", mode: subscribe", "machines[0].opcua.mode: Input should be 'subscription' or 'poll'"),
+    ],
+)
+def test_opcua_connection_errors(conn: str, message: str) -> None:
+    assert issues(opcua(conn)) == [message]
+
+
+def test_a_machine_has_exactly_one_connection() -> None:
+    both = opcua(tags="      state: ns=2;s=A").replace(
+        "    tags:", "    modbus: {host: h}\n    tags:"
+    )
+    assert issues(both) == [
+        "machines[0]: give the machine exactly one connection: `modbus` or `opcua`"
+    ]
+    neither = opcua().replace('    opcua: {endpoint: "opc.tcp://127.0.0.1:4840"}\n', "")
+    assert issues(neither) == [
+        "machines[0]: give the machine exactly one connection: `modbus` or `opcua`"
+    ]
+
+
+def test_demo_config_reads_chosen_machines_over_opcua() -> None:
+    from edge.config import BoolRule, CodeMapRule, CounterRule
+    from edge.demo import OPCUA_MACHINES, demo_config
+
+    url = "opc.tcp://127.0.0.1:4840/oee-edge/sim"
+    c = demo_config("/tmp/x", 5020, 1883, 8080, opcua_endpoint=url,
+                    opcua_machines=OPCUA_MACHINES["mixed"])  # fmt: skip
+    press1, packer1 = c.machines[0], c.machines[2]
+    assert press1.modbus is not None and packer1.opcua is not None
+    assert packer1.opcua.endpoint == url
+    assert (
+        packer1.opcua_tags["total16"].node
+        == "nsu=urn:oee-edge:simulator;s=packer1.Counters.Total16"
+    )
+    # fault stays a boolean; setup and planned bits are read off the state code instead.
+    rules = packer1.state_rules
+    assert isinstance(rules[0], BoolRule) and rules[0].tag == "fault"
+    assert isinstance(rules[1], CodeMapRule) and rules[1].map == {4: "setup", 5: "planned_stop"}
+    assert isinstance(rules[2], CounterRule) and len(rules) == 3
+    every = demo_config("/tmp/x", 1, 2, 3, 10, opcua_endpoint=url,
+                        opcua_machines=OPCUA_MACHINES["opcua"])  # fmt: skip
+    assert all(m.opcua is not None for m in every.machines)
+    assert every.machines[0].opcua.publishing_interval_s == 0.05  # type: ignore[union-attr]

@@ -106,3 +106,60 @@ async def wait_until(predicate, within_s: float = 15.0, what: str = "condition")
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {within_s} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+SIM_NS = "urn:oee-edge:simulator"
+# The e2e machines over OPC UA: same tag names, rules and ideal times as CONFIG.
+OPCUA_MACHINE = """
+  - id: {id}
+    opcua: {{endpoint: "{endpoint}", mode: {mode}, publishing_interval_s: 0.05,
+             poll_interval_s: 0.05, backoff_initial_s: 0.05, backoff_max_s: 0.3,
+             watchdog_s: 0.5, timeout_s: 2, session_timeout_s: {session}{conn_extra}}}
+    tags:
+      code: nsu={ns};s={id}.State
+      reason: nsu={ns};s={id}.Reason
+      product: nsu={ns};s={id}.Product
+      total: nsu={ns};s={id}.Counters.{total}
+      reject: nsu={ns};s={id}.Counters.{reject}
+      temperature: nsu={ns};s={id}.Temperature
+    state_rules:
+      - {{tag: code, map: {{1: running, 2: idle, 3: fault, 4: setup, 5: planned_stop}},
+         reason_tag: reason}}
+    counters: {{total: {{tag: total, bits: {bits}}}, reject: {{tag: reject, bits: {bits}}}}}
+    product_tag: product
+    ideal_cycle_s: {ideal}
+    reasons: {{12: Sensor fault}}
+"""
+_OPCUA_COUNTERS = {
+    "m1": ("Total", "Reject", 32, 0.0333333333),
+    "m2": ("Total16", "Reject16", 16, 0.0166666667),
+    "m3": ("Total", "Reject", 32, 0.0166666667),
+}
+
+
+def opcua_config(
+    data_dir: Path,
+    endpoint: str,
+    *,
+    mode: str = "subscription",
+    machines: tuple[str, ...] = ("m1", "m2", "m3"),
+    conn_extra: str = "",
+    extra: str = "",
+    line: str = "ua",
+    session_timeout_s: float = 10,
+) -> Config:
+    """CONFIG's gateway with the e2e machines read from an OPC UA server at `endpoint`.
+
+    `conn_extra` is spliced into each machine's `opcua:` mapping (e.g. security)."""
+    head = CONFIG.split("machines:")[0]
+    body = "".join(
+        OPCUA_MACHINE.format(
+            id=m, endpoint=endpoint, mode=mode, ns=SIM_NS, conn_extra=conn_extra,
+            session=session_timeout_s,
+            total=_OPCUA_COUNTERS[m][0], reject=_OPCUA_COUNTERS[m][1],
+            bits=_OPCUA_COUNTERS[m][2], ideal=_OPCUA_COUNTERS[m][3],
+        )
+        for m in machines
+    )  # fmt: skip
+    env = config_env(data_dir, 0, line)
+    return parse_config(head + "machines:" + body + extra, "e2e-opcua.yaml", env)

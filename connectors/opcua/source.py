@@ -1,0 +1,391 @@
+"""The OPC UA source: one machine's tags by subscription or by batched polling.
+
+Each connection is built from scratch: open a session, read the namespace array,
+resolve `nsu=` node ids to this run's indices, check every node once, then subscribe
+(or poll). When anything breaks — server restart, network drop, session timeout,
+a namespace array in a new order — the whole session is dropped and rebuilt with
+jittered backoff, so nothing from the old server run (indices, subscription ids,
+monitored items) is ever reused. Meanwhile the machine reads as all-bad, i.e. offline.
+Nodes that do not exist (yet) are retried while the session lives, so a PLC that
+loads its program after the server is up does not leave tags dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from asyncua import Client, ua
+
+from connectors.backoff import Backoff
+from connectors.opcua.client import close_client, describe_status, open_client
+from connectors.opcua.errors import NodeIdError, OpcUaError
+from connectors.opcua.nodeids import NodeRef, parse_node_ref
+from connectors.opcua.pki import Pki
+from connectors.opcua.subscription import (
+    BatchingSubscription,
+    DataChanges,
+    Notice,
+    StatusChange,
+    monitored_item,
+    subscription_params,
+)
+from connectors.opcua.values import ValueReader, status_problem
+from edge.config import OpcUaConnection, OpcUaTag
+from edge.types import Quality, Sample, SampleBatch, utc_now
+
+__all__ = ["OpcUaSource", "OpcUaStats"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class OpcUaStats:
+    """Counters for metrics."""
+
+    connects: int = 0
+    connect_failures: int = 0
+    reconnects: int = 0
+    reads: int = 0
+    notifications: int = 0
+    session_losses: int = 0
+
+
+class _SessionLost(Exception):
+    """The session or its transport is gone; rebuild everything."""
+
+
+class OpcUaSource:
+    """A `Source` of SampleBatches for one machine on one OPC UA server."""
+
+    def __init__(
+        self,
+        machine_id: str,
+        conn: OpcUaConnection,
+        tags: dict[str, OpcUaTag],
+        *,
+        pki: Pki,
+        application_uri: str,
+        numeric: Iterable[str] = (),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.machine_id = machine_id
+        self.conn = conn
+        self.stats = OpcUaStats()
+        self._pki, self._app_uri, self._clock = pki, application_uri, clock
+        need_number = set(numeric)
+        self._readers = {
+            n: ValueReader(n, t, conn.timestamp, n in need_number) for n, t in tags.items()
+        }
+        self._tags = tags
+        self._refs: dict[str, NodeRef] = {}
+        self._problems: dict[str, str] = {}  # tag -> what is wrong with it now
+        for name, tag in tags.items():
+            try:
+                self._refs[name] = parse_node_ref(tag.node)
+            except NodeIdError as exc:
+                self._problem(name, str(exc))
+        self._values: dict[str, Sample] = {}
+        self._last_ts: datetime | None = None
+        self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
+        self._down = False
+        self._ever_connected = False
+        self._client: Client | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return self.conn.endpoint
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    async def __aenter__(self) -> Self:
+        return self  # connecting is the stream's business, with its backoff
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await close_client(client)
+
+    async def stream(self) -> AsyncIterator[SampleBatch]:
+        """Batches until cancelled; all-bad batches (with `error`) while disconnected."""
+        while True:
+            error = await self._connect()
+            if error is None:
+                assert self._client is not None
+                try:
+                    async for batch in self._session(self._client):
+                        yield batch
+                except _SessionLost as exc:
+                    self.stats.session_losses += 1
+                    error = f"connection lost: {exc}"
+                finally:
+                    client, self._client = self._client, None
+                    if client is not None:
+                        await close_client(client)
+            self._outage(error or "session ended")
+            self._values.clear()
+            yield self._snapshot(self._clock(), error)
+            await asyncio.sleep(self._backoff.next())
+
+    # ------------------------------------------------------------------ session
+
+    async def _connect(self) -> str | None:
+        try:
+            self._client = await open_client(
+                self.conn,
+                self._pki,
+                application_uri=self._app_uri,
+                name=f"oee-edge {self.machine_id}",
+            )
+        except OpcUaError as exc:
+            self.stats.connect_failures += 1
+            return str(exc)
+        self.stats.connects += 1
+        if self._ever_connected:
+            self.stats.reconnects += 1
+        if self._down:
+            log.info("opcua %s (%s): reconnected", self.machine_id, self.endpoint)
+        self._ever_connected, self._down = True, False
+        return None
+
+    async def _session(self, client: Client) -> AsyncIterator[SampleBatch]:
+        lost: asyncio.Queue[Notice | Exception] = asyncio.Queue()
+
+        async def on_lost(exc: Exception) -> None:
+            lost.put_nowait(exc)
+
+        client.connection_lost_callback = on_lost
+        try:
+            nodes = await self._resolve(client)
+        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+            raise _SessionLost(_describe(exc)) from None
+        self._backoff.reset()
+        if self.conn.mode == "poll":
+            async for batch in self._poll(client, nodes, lost):
+                yield batch
+        else:
+            async for batch in self._subscribe(client, nodes, lost):
+                yield batch
+
+    async def _resolve(self, client: Client) -> dict[str, ua.NodeId]:
+        """NodeIds of this server run for every resolvable tag; problems noted per tag."""
+        namespaces = await client.get_namespace_array()
+        nodes: dict[str, ua.NodeId] = {}
+        for name, ref in self._refs.items():
+            try:
+                nodes[name] = ref.resolve(namespaces)
+            except NodeIdError as exc:
+                self._problem(name, str(exc))
+        return nodes
+
+    # ------------------------------------------------------------------ polling
+
+    async def _poll(
+        self, client: Client, nodes: dict[str, ua.NodeId], lost: asyncio.Queue[Notice | Exception]
+    ) -> AsyncIterator[SampleBatch]:
+        loop = asyncio.get_running_loop()
+        interval = self.conn.poll_interval_s
+        next_at = loop.time()
+        while True:
+            if not lost.empty():
+                raise _SessionLost(_describe(lost.get_nowait()))
+            now = self._clock()
+            for name, dv in await self._read(client, nodes):
+                self._accept(name, dv, now)
+            yield self._snapshot(now)
+            next_at = max(next_at + interval, loop.time())
+            await asyncio.sleep(next_at - loop.time())
+
+    async def _read(
+        self, client: Client, nodes: dict[str, ua.NodeId]
+    ) -> list[tuple[str, ua.DataValue]]:
+        names = list(nodes)
+        out: list[tuple[str, ua.DataValue]] = []
+        step = self.conn.max_nodes_per_read
+        for i in range(0, len(names), step):
+            chunk = names[i : i + step]
+            params = ua.ReadParameters()
+            params.NodesToRead = [
+                ua.ReadValueId(NodeId=nodes[n], AttributeId=ua.AttributeIds.Value) for n in chunk
+            ]
+            params.TimestampsToReturn = ua.TimestampsToReturn.Both
+            try:
+                values = await client.uaclient.read(params)
+            except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+                raise _SessionLost(_describe(exc)) from None
+            self.stats.reads += 1
+            out.extend(zip(chunk, values, strict=True))
+        return out
+
+    # ------------------------------------------------------------------ subscription
+
+    async def _subscribe(
+        self, client: Client, nodes: dict[str, ua.NodeId], lost: asyncio.Queue[Notice | Exception]
+    ) -> AsyncIterator[SampleBatch]:
+        params = subscription_params(self.conn.publishing_interval_s, self.conn.session_timeout_s)
+        sub = BatchingSubscription(client.uaclient.session, params, lost.put_nowait)
+        handles = {i + 1: name for i, name in enumerate(self._readers)}
+        try:
+            await sub.init()
+            missing = await self._monitor(sub, nodes, handles, set(self._refs))
+        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+            raise _SessionLost(_describe(exc)) from None
+        loop = asyncio.get_running_loop()
+        # Missing nodes are retried about as patiently as a lost server, within 1..10 s.
+        retry_s = min(max(self.conn.backoff_max_s, 1.0), 10.0)
+        retry_at = loop.time() + retry_s
+        heartbeat = self.conn.publishing_interval_s
+        while True:
+            try:
+                notice = await asyncio.wait_for(lost.get(), heartbeat)
+            except TimeoutError:
+                yield self._snapshot(self._clock())  # time-based state rules need ticks
+            else:
+                if not isinstance(notice, DataChanges):
+                    raise _SessionLost(_describe(notice))
+                for batch in self._apply_changes(notice, handles):
+                    yield batch
+            if missing and loop.time() >= retry_at:
+                missing = await self._retry_missing(client, sub, handles, missing)
+                retry_at = loop.time() + retry_s
+
+    async def _monitor(
+        self,
+        sub: BatchingSubscription,
+        nodes: dict[str, ua.NodeId],
+        handles: dict[int, str],
+        names: set[str],
+    ) -> set[str]:
+        """Create monitored items for `names`; the names that failed (to retry later)."""
+        requests = [
+            monitored_item(
+                h,
+                nodes[n],
+                sampling_interval_s=self._sampling_interval(),
+                queue_size=self.conn.queue_size,
+                deadband=self._tags[n].deadband or self.conn.deadband,
+            )
+            for h, n in handles.items()
+            if n in names and n in nodes
+        ]
+        if not requests:
+            return set(names)
+        results = await sub.create_monitored_items(requests)
+        failed = {n for n in names if n not in nodes}
+        now = self._clock()
+        for request, result in zip(requests, results, strict=True):
+            name = handles[request.RequestedParameters.ClientHandle]
+            if isinstance(result, ua.StatusCode):
+                failed.add(name)
+                self._problem(name, _node_status(self._tags[name].node, result))
+                self._values[name] = Sample(name, None, Quality.BAD, now)
+        return failed
+
+    async def _retry_missing(
+        self,
+        client: Client,
+        sub: BatchingSubscription,
+        handles: dict[int, str],
+        missing: set[str],
+    ) -> set[str]:
+        try:
+            nodes = await self._resolve(client)
+            return await self._monitor(sub, nodes, handles, missing)
+        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+            raise _SessionLost(_describe(exc)) from None
+
+    def _sampling_interval(self) -> float:
+        s = self.conn.sampling_interval_s
+        return self.conn.publishing_interval_s if s is None else s
+
+    def _apply_changes(self, notice: DataChanges, handles: dict[int, str]) -> list[SampleBatch]:
+        """Batches for one publish response. A tag that changes twice in it closes a
+        batch first, so that no intermediate state is lost (queue_size > 1)."""
+        now = self._clock()
+        batches: list[SampleBatch] = []
+        seen: set[str] = set()
+        for handle, dv in notice.items:
+            name = handles.get(handle)
+            if name is None:
+                continue
+            if name in seen:
+                batches.append(self._snapshot(now))
+                seen.clear()
+            seen.add(name)
+            self._accept(name, dv, now)
+            self.stats.notifications += 1
+        batches.append(self._snapshot(now))
+        return batches
+
+    # ------------------------------------------------------------------ samples
+
+    def _accept(self, name: str, dv: ua.DataValue, now: datetime) -> None:
+        sample, problem = self._readers[name].sample(dv, now)
+        self._values[name] = sample
+        if problem is None:
+            self._problem(name, None)
+        else:
+            self._problem(name, f"node {self._tags[name].node} {problem}")
+
+    def _snapshot(self, now: datetime, error: str | None = None) -> SampleBatch:
+        """The current value of every tag (bad where unknown), stamped no earlier than the
+        previous batch: the normaliser must never see time run backwards."""
+        samples = tuple(
+            self._values.get(n) or Sample(n, None, Quality.BAD, now) for n in self._readers
+        )
+        ts = max((s.ts for s in samples if s.quality is not Quality.BAD), default=now)
+        if error is not None:
+            ts = now
+        if self._last_ts is not None and ts < self._last_ts:
+            ts = self._last_ts
+        self._last_ts = ts
+        return SampleBatch(self.machine_id, ts, samples, error)
+
+    def _problem(self, name: str, problem: str | None) -> None:
+        # Log a tag's problem when it starts or changes, and once when it ends.
+        before = self._problems.get(name)
+        if problem == before:
+            return
+        where = f"opcua {self.machine_id} ({self.endpoint}): tag {name}"
+        if problem is None:
+            del self._problems[name]
+            log.info("%s: good again", where)
+        else:
+            self._problems[name] = problem
+            log.error("%s: %s", where, problem)
+
+    def _outage(self, reason: str) -> None:
+        level = logging.DEBUG if self._down else logging.ERROR
+        log.log(level, "opcua %s (%s): %s", self.machine_id, self.endpoint, reason)
+        self._down = True
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """What is wrong with each tag that is not good now (for logs, checks, the API)."""
+        return dict(self._problems)
+
+
+def _node_status(node: str, status: ua.StatusCode) -> str:
+    problem = status_problem(status)
+    if problem.startswith("reads "):
+        problem = f"cannot be monitored ({describe_status(status)})"
+    return f"node {node} {problem}"
+
+
+def _describe(exc: object) -> str:
+    if isinstance(exc, StatusChange):
+        return f"the server ended the subscription ({describe_status(exc.status)})"
+    if isinstance(exc, ua.UaStatusCodeError):
+        return describe_status(exc.code)
+    if isinstance(exc, Exception):
+        return str(exc) or type(exc).__name__
+    return str(exc)

@@ -1,0 +1,250 @@
+"""Configuration models of the southbound connections: Modbus TCP and OPC UA.
+
+Re-exported by `edge.config`, which holds the rest of the configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- Modbus
+
+
+class RegisterTable(StrEnum):
+    HOLDING = "holding"
+    INPUT = "input"
+    COIL = "coil"
+    DISCRETE = "discrete"
+
+    @property
+    def is_bit(self) -> bool:
+        return self in (RegisterTable.COIL, RegisterTable.DISCRETE)
+
+
+class DataType(StrEnum):
+    INT16 = "int16"
+    UINT16 = "uint16"
+    INT32 = "int32"
+    UINT32 = "uint32"
+    INT64 = "int64"
+    UINT64 = "uint64"
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    BIT = "bit"  # one bit of a register (with `bit`), or a coil / discrete input
+    STRING = "string"
+
+    @property
+    def words(self) -> int:
+        return {"int32": 2, "uint32": 2, "float32": 2, "int64": 4, "uint64": 4, "float64": 4}.get(
+            self.value, 1
+        )
+
+
+class WordOrder(StrEnum):
+    """Byte order of a multi-register value, letters naming bytes from most significant.
+
+    ABCD big-endian (Modbus default), DCBA little-endian, BADC bytes swapped within each
+    word, CDAB words swapped (common on Schneider/Siemens 32-bit values).
+    """
+
+    ABCD = "ABCD"
+    DCBA = "DCBA"
+    BADC = "BADC"
+    CDAB = "CDAB"
+
+
+class ModbusTag(Model):
+    """One value read from a Modbus device."""
+
+    table: RegisterTable = RegisterTable.HOLDING
+    address: int = Field(ge=0, le=65536)
+    type: DataType = DataType.UINT16
+    order: WordOrder = WordOrder.ABCD
+    bit: int | None = Field(default=None, ge=0, le=15)
+    length: int | None = Field(default=None, ge=1, le=123, description="registers, for strings")
+    scale: float = 1.0
+    offset: float = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bit_tables_hold_bits(cls, data: Any) -> Any:
+        bit_table = isinstance(data, dict) and data.get("table") in ("coil", "discrete")
+        if bit_table and data.setdefault("type", "bit") != "bit":
+            raise ValueError(
+                f"a {data['table']} holds single bits: use type: bit (not {data['type']})"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> ModbusTag:
+        if self.type is DataType.STRING and self.length is None:
+            raise ValueError("a string tag needs `length` (number of registers, 2 chars each)")
+        if self.type is DataType.BIT and not self.table.is_bit and self.bit is None:
+            raise ValueError("type: bit on a register needs `bit` (0 = least significant)")
+        return self
+
+    @property
+    def words(self) -> int:
+        """Registers (or bits, for coils/discrete inputs) this tag spans."""
+        if self.table.is_bit:
+            return 1
+        if self.type is DataType.STRING:
+            assert self.length is not None
+            return self.length
+        return self.type.words
+
+
+class ModbusConnection(Model):
+    """A Modbus TCP device (one unit id behind one host:port)."""
+
+    host: str
+    port: int = Field(default=502, ge=1, le=65535)
+    unit_id: int = Field(default=1, ge=0, le=255)
+    timeout_s: float = Field(default=2.0, gt=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    addressing: Literal[0, 1] = Field(
+        default=0, description="1 if the addresses in `tags` are 1-based (as in many PLC manuals)"
+    )
+    max_registers_per_read: int = Field(default=125, ge=1, le=125)
+    max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
+    max_gap: int = Field(
+        default=16, ge=0, description="unused registers a read may span to join two tags"
+    )
+    backoff_initial_s: float = Field(default=0.5, gt=0)
+    backoff_max_s: float = Field(default=30.0, gt=0)
+
+
+# --------------------------------------------------------------------------- OPC UA
+
+_NODE_ID = re.compile(r"^(nsu=[^;]+;|ns=\d+;)?(i=\d+|s=.+|g=[0-9A-Fa-f-]{36}|b=[A-Za-z0-9+/=]*)$")
+
+
+class Deadband(Model):
+    """Report a value only when it moved by more than `value` (absolute units or % of range)."""
+
+    type: Literal["absolute", "percent"] = "absolute"
+    value: float = Field(ge=0)
+
+
+class OpcUaTag(Model):
+    """One OPC UA variable. `node` in any standard form; `nsu=` is resolved at each connect."""
+
+    node: str = Field(description="e.g. ns=2;s=Press1.State, ns=3;i=1001, nsu=urn:plc;s=Speed")
+    index: int | None = Field(default=None, ge=0, description="element of an array value")
+    field: str | None = Field(default=None, description="field of a structure value")
+    deadband: Deadband | None = None
+    scale: float = 1.0
+    offset: float = 0.0
+
+    @field_validator("node")
+    @classmethod
+    def _node_id(cls, v: str) -> str:
+        if not _NODE_ID.match(v.strip()):
+            raise ValueError(
+                f"'{v}' is not an OPC UA node id: write ns=2;s=Name, ns=2;i=1001, "
+                "ns=2;g=<guid>, ns=2;b=<base64> or nsu=<namespace uri>;s=Name"
+            )
+        return v.strip()
+
+
+SecurityPolicyName = Literal[
+    "None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"
+]
+
+
+class OpcUaSecurity(Model):
+    """Secure channel. The gateway's own certificate is created once under
+    `{gateway.data_dir}/pki/own/` and reused; server certificates must be in `trust_dir`
+    (default `{gateway.data_dir}/pki/trusted/`) or match `server_fingerprint`."""
+
+    policy: SecurityPolicyName = "None"
+    mode: Literal["None", "Sign", "SignAndEncrypt"] | None = Field(
+        default=None, description="default: None without a policy, else SignAndEncrypt"
+    )
+    trust_dir: Path | None = None
+    server_fingerprint: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2}){31}$",
+        description="SHA-256 of the server certificate (hex, colons optional) to trust",
+    )
+    certificate: Path | None = Field(default=None, description="own certificate (DER or PEM)")
+    private_key: Path | None = Field(default=None, description="own private key (PEM)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OpcUaSecurity:
+        mode = self.effective_mode
+        if (self.policy == "None") != (mode == "None"):
+            raise ValueError(
+                f"security policy {self.policy} needs mode "
+                f"{'None' if self.policy == 'None' else 'Sign or SignAndEncrypt'} (got {mode})"
+            )
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError("set both `certificate` and `private_key`, or neither (generated)")
+        return self
+
+    @property
+    def effective_mode(self) -> str:
+        if self.mode is not None:
+            return self.mode
+        return "None" if self.policy == "None" else "SignAndEncrypt"
+
+
+class OpcUaAuth(Model):
+    """User identity: anonymous (nothing set), username/password, or an X.509 certificate."""
+
+    username: str | None = None
+    password: SecretStr | None = None
+    certificate: Path | None = None
+    private_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> OpcUaAuth:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together (password: ${OPCUA_PASSWORD})")
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError("a user certificate needs its private_key")
+        if self.username is not None and self.certificate is not None:
+            raise ValueError("choose one identity: username/password or certificate")
+        return self
+
+    @property
+    def kind(self) -> Literal["anonymous", "username", "certificate"]:
+        if self.username is not None:
+            return "username"
+        return "certificate" if self.certificate is not None else "anonymous"
+
+
+class OpcUaConnection(Model):
+    """An OPC UA server, read by subscription (default) or by polling batched reads."""
+
+    endpoint: str = Field(pattern=r"^opc\.tcp://[^/:]+(:\d+)?(/.*)?$")
+    mode: Literal["subscription", "poll"] = "subscription"
+    publishing_interval_s: float = Field(default=1.0, gt=0)
+    sampling_interval_s: float | None = Field(
+        default=None, ge=0, description="default: the publishing interval"
+    )
+    queue_size: int = Field(default=10, ge=1, description="server-side queue per monitored item")
+    deadband: Deadband | None = None
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    max_nodes_per_read: int = Field(default=1000, ge=1)
+    timestamp: Literal["source", "server", "gateway"] = Field(
+        default="source",
+        description="which time a sample carries; source falls back to server, then gateway",
+    )
+    security: OpcUaSecurity = OpcUaSecurity()
+    auth: OpcUaAuth = OpcUaAuth()
+    timeout_s: float = Field(default=5.0, gt=0)
+    session_timeout_s: float = Field(default=60.0, gt=0)
+    watchdog_s: float = Field(default=2.0, gt=0, description="how often the link is probed")
+    backoff_initial_s: float = Field(default=0.5, gt=0)
+    backoff_max_s: float = Field(default=30.0, gt=0)
