@@ -5,8 +5,10 @@ PYTEST  ?= $(VENV)/bin/pytest
 # Debian packages the tests run as real servers / interop peers.
 APT_PKGS := mosquitto mosquitto-clients influxdb victoria-metrics mbpoll
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# node-opcua (npm), the independent OPC UA peer of tests/interop; needs Node.js >= 20 and npm.
+NODE_DIR := tests/interop/nodeopcua
 
-.PHONY: demo test test-all lint typecheck deps sysdeps clean
+.PHONY: demo test test-all lint typecheck deps sysdeps nodedeps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,6 +17,19 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 deps: $(VENV)/.installed
+
+# The stamp lives in node_modules, so deleting node_modules also reinstalls.
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "installing Debian packages: nodejs npm (for the node-opcua interop tests)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+	  { echo "node-opcua needs Node.js >= 20 (found $$(node --version))"; exit 1; }
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+nodedeps: $(NODE_DIR)/node_modules/.installed
 
 sysdeps:
 	@missing=""; for p in $(APT_PKGS); do \
@@ -29,12 +44,12 @@ sysdeps:
 demo: deps
 	$(VENV)/bin/oee-edge demo
 
-test: deps sysdeps
+test: deps sysdeps nodedeps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy edge connectors oee api simulators
 	$(PYTEST) -q -p no:cacheprovider
 
-test-all: deps sysdeps
+test-all: deps sysdeps nodedeps
 	$(PYTEST) -q -m '' -p no:cacheprovider
 
 lint: deps
@@ -44,4 +59,4 @@ typecheck: deps
 	$(VENV)/bin/mypy edge connectors oee api simulators
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info $(NODE_DIR)/node_modules

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.opcua_simulator",
     "tests.fixtures.mosquitto",
     "tests.fixtures.influx",
+    "tests.fixtures.node_opcua",
 ]
