@@ -18,6 +18,8 @@ from pathlib import Path
 from asyncua import Client, ua
 from asyncua.crypto import security_policies as sp
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from connectors.opcua.errors import (
     OpcUaAuthError,
@@ -25,7 +27,7 @@ from connectors.opcua.errors import (
     OpcUaError,
     OpcUaTrustError,
 )
-from connectors.opcua.pki import Pki, fingerprint
+from connectors.opcua.pki import Pki, certificate_uri, fingerprint
 from edge.config import OpcUaConnection
 
 __all__ = ["POLICIES", "close_client", "describe_status", "fingerprint", "open_client"]
@@ -104,10 +106,14 @@ async def _prepare(client: Client, conn: OpcUaConnection, pki: Pki, app_uri: str
     if sec.trust_dir is not None:
         pki = dataclasses.replace(pki, trusted_dir=sec.trust_dir)
     if sec.policy != "None":
-        cert, key, client.application_uri = pki.ensure_own_certificate(app_uri)
+        if sec.certificate is not None and sec.private_key is not None:
+            cert = check_identity_files(sec.certificate, sec.private_key, "security")
+            own_cert, own_key = sec.certificate, sec.private_key
+            client.application_uri = certificate_uri(cert) or app_uri
+        else:
+            own_cert, own_key, client.application_uri = pki.ensure_own_certificate(app_uri)
         server_der = await _server_certificate(client, conn)
         pki.check_server(server_der, conn.endpoint, sec.server_fingerprint)
-        own_cert, own_key = (sec.certificate, sec.private_key) if sec.certificate else (cert, key)
         await client.set_security(
             POLICIES[sec.policy],
             str(own_cert),
@@ -119,8 +125,35 @@ async def _prepare(client: Client, conn: OpcUaConnection, pki: Pki, app_uri: str
         client.set_user(auth.username)
         client.set_password(auth.password.get_secret_value())
     elif auth.certificate is not None and auth.private_key is not None:
+        check_identity_files(auth.certificate, auth.private_key, "auth")
         await client.load_client_certificate(str(auth.certificate))
         await client.load_private_key(Path(auth.private_key))
+
+
+def check_identity_files(cert: Path, key: Path, where: str) -> x509.Certificate:
+    """The certificate, once it and its key are known to be readable and what they claim;
+    otherwise an OpcUaError naming the config field and the file."""
+    try:
+        data = cert.read_bytes()
+        key_data = key.read_bytes()
+    except OSError as exc:
+        field = "certificate" if exc.filename == str(cert) else "private_key"
+        raise OpcUaError(
+            f"{where}.{field} {exc.filename}: cannot read it ({exc.strerror})"
+        ) from None
+    try:
+        loaded = (
+            x509.load_pem_x509_certificate(data)
+            if data.startswith(b"-----BEGIN")
+            else x509.load_der_x509_certificate(data)
+        )
+    except ValueError:
+        raise OpcUaError(f"{where}.certificate {cert}: not a certificate (DER or PEM)") from None
+    try:
+        serialization.load_pem_private_key(key_data, password=None)
+    except (ValueError, TypeError):
+        raise OpcUaError(f"{where}.private_key {key}: not an unencrypted PEM private key") from None
+    return loaded
 
 
 async def _server_certificate(client: Client, conn: OpcUaConnection) -> bytes:

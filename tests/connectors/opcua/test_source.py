@@ -236,3 +236,13 @@ async def test_absolute_deadband_filters_small_moves(tmp_path: Path) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert values == [10.0, 11.0, 9.0]
+
+
+async def test_polling_reads_in_batches_of_max_nodes_per_read(tmp_path: Path) -> None:
+    names = ("State", "Reason", "Product", "Counters.Total", "Counters.Reject")
+    tags: dict[str, str | OpcUaTag] = {n.lower(): f"nsu={NS};s=m1.{n}" for n in names}
+    async with simulator() as url:
+        src = source(tmp_path, url, tags, mode="poll", max_nodes_per_read=2)
+        got = await batches(src, 2)
+    assert src.stats.reads == 6  # 5 nodes in reads of 2, 2, 1 — per poll
+    assert [s.value for s in got[-1].samples] == [5, 90, 102, 50, 10]
