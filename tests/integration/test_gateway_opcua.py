@@ -10,6 +10,7 @@ import os
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from edge.types import MachineState
@@ -43,6 +44,13 @@ async def test_opcua_to_mqtt_exact_states_and_counts(
             await wait_until(lambda: finished(gw), 20, "the scripts to play out")
             source = gw._sources["m1"]
             assert source.stats.connects == 1 and source.stats.connect_failures == 0  # type: ignore[attr-defined]
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{config.api.port}") as http:
+                metrics = (await http.get("/metrics")).text
+            counter = "notifications" if mode == "subscription" else "reads"
+            name = f'oee_edge_source_{counter}_total{{machine="m1"}}'
+            line = next(x for x in metrics.splitlines() if x.startswith(name))
+            assert int(float(line.split()[-1])) > 10
+            assert 'oee_edge_source_connects_total{machine="m1"} 1' in metrics
             await asyncio.to_thread(
                 c.wait_for,
                 lambda ms: any(m.topic == f"{root}/m1/oee/1h"
