@@ -92,6 +92,7 @@ class OpcUaSource:
                 self._problem(name, str(exc))
         self._values: dict[str, Sample] = {}
         self._last_ts: datetime | None = None
+        self._changed_at: datetime | None = None  # latest change since the last batch
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
         self._down = False
         self._ever_connected = False
@@ -250,6 +251,8 @@ class OpcUaSource:
             except TimeoutError:
                 yield self._snapshot(self._clock())  # time-based state rules need ticks
             else:
+                if isinstance(notice, StatusChange) and notice.status.is_good():
+                    continue
                 if not isinstance(notice, DataChanges):
                     raise _SessionLost(_describe(notice))
                 for batch in self._apply_changes(notice, handles):
@@ -330,6 +333,11 @@ class OpcUaSource:
 
     def _accept(self, name: str, dv: ua.DataValue, now: datetime) -> None:
         sample, problem = self._readers[name].sample(dv, now)
+        before = self._values.get(name)
+        changed = before is None or (before.value, before.quality) != (sample.value, sample.quality)
+        # The batch is stamped with the time of its latest change (source time).
+        if changed and (self._changed_at is None or sample.ts > self._changed_at):
+            self._changed_at = sample.ts
         self._values[name] = sample
         if problem is None:
             self._problem(name, None)
@@ -337,14 +345,17 @@ class OpcUaSource:
             self._problem(name, f"node {self._tags[name].node} {problem}")
 
     def _snapshot(self, now: datetime, error: str | None = None) -> SampleBatch:
-        """The current value of every tag (bad where unknown), stamped no earlier than the
-        previous batch: the normaliser must never see time run backwards."""
+        """The current value of every tag (bad where unknown).
+
+        Stamped with the time of the latest change it carries, or `now` when nothing
+        changed (a heartbeat, so time-based rules move on), and never earlier than the
+        previous batch: the normaliser must not see time run backwards.
+        """
         samples = tuple(
             self._values.get(n) or Sample(n, None, Quality.BAD, now) for n in self._readers
         )
-        ts = max((s.ts for s in samples if s.quality is not Quality.BAD), default=now)
-        if error is not None:
-            ts = now
+        ts = now if error is not None or self._changed_at is None else self._changed_at
+        self._changed_at = None
         if self._last_ts is not None and ts < self._last_ts:
             ts = self._last_ts
         self._last_ts = ts

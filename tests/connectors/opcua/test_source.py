@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,37 @@ async def test_polling_reads_in_batches_of_max_nodes_per_read(tmp_path: Path) ->
         got = await batches(src, 2)
     assert src.stats.reads == 6  # 5 nodes in reads of 2, 2, 1 — per poll
     assert [s.value for s in got[-1].samples] == [5, 90, 102, 50, 10]
+
+
+async def test_batches_carry_the_change_time_and_heartbeats_move_on(tmp_path: Path) -> None:
+    """A batch with a change is stamped with the change's source time; without one, the
+    subscription still ticks with the gateway's time, so a rule like "the counter moved
+    in the last 10 s" can expire while nothing changes."""
+    async with small_server() as (server, idx, url):
+        node = await server.nodes.objects.add_variable(
+            ua.NodeId("m1.Total", idx), "Total", ua.Variant(0, ua.VariantType.UInt32)
+        )
+        src = source(tmp_path, url, {"total": f"nsu={NS};s=m1.Total"}, publishing_interval_s=0.1)
+        got: list[SampleBatch] = []
+
+        async def consume() -> None:
+            async with src:
+                async for b in src.stream():
+                    got.append(b)
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.5)
+        # A source time just ahead of the gateway's clock, so that no heartbeat already
+        # went past it (an earlier one would be clamped: time never runs backwards).
+        changed_at = datetime.now(UTC) + timedelta(seconds=0.2)
+        dv = ua.DataValue(ua.Variant(7, ua.VariantType.UInt32), SourceTimestamp=changed_at)
+        await server.write_attribute_value(node.nodeid, dv)
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    first_seven = next(i for i, b in enumerate(got) if b.samples[0].value == 7)
+    assert got[first_seven].ts == changed_at  # when the PLC saw it, not when we did
+    after = [b.ts for b in got[first_seven + 1 :]]
+    assert len(after) >= 5 and after == sorted(after) and after[-1] > changed_at
+    assert after[-1] - after[0] >= timedelta(seconds=0.5)  # heartbeats advance time
