@@ -13,7 +13,9 @@ import asyncio
 import dataclasses
 import logging
 import socket
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from asyncua import Client, ua
 from asyncua.crypto import security_policies as sp
@@ -30,9 +32,10 @@ from connectors.opcua.errors import (
 from connectors.opcua.pki import Pki, certificate_uri, fingerprint
 from edge.config import OpcUaConnection
 
-__all__ = ["POLICIES", "close_client", "describe_status", "fingerprint", "open_client"]
+__all__ = ["POLICIES", "bounded", "close_client", "describe_status", "fingerprint", "open_client"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POLICIES: dict[str, type[sp.SecurityPolicy]] = {
     "None": sp.SecurityPolicyNone,
@@ -77,8 +80,8 @@ async def open_client(
     client.session_timeout = int(conn.session_timeout_s * 1000)
     client.application_uri = application_uri
     try:
-        await asyncio.wait_for(_prepare(client, conn, pki, application_uri), conn.timeout_s * 2)
-        await asyncio.wait_for(client.connect(auto_reconnect=False), conn.timeout_s * 2)
+        await bounded(_prepare(client, conn, pki, application_uri), conn.timeout_s * 2, client)
+        await bounded(client.connect(auto_reconnect=False), conn.timeout_s * 2, client)
     except OpcUaError:
         await close_client(client)
         raise
@@ -93,12 +96,44 @@ async def open_client(
 async def close_client(client: Client) -> None:
     """Disconnect without raising: the server may already be gone."""
     try:
-        await asyncio.wait_for(client.disconnect(), 2.0)
+        await bounded(client.disconnect(), 2.0, client)
     except Exception:
-        try:
-            client.disconnect_socket()
-        except Exception:
-            log.debug("socket close failed", exc_info=True)
+        _drop_socket(client)
+
+
+async def bounded(step: Awaitable[T], timeout_s: float, client: Client) -> T:
+    """`step` within `timeout_s`, and never stuck when cancelled.
+
+    asyncio.wait_for before Python 3.12 loses a cancellation that arrives just as the
+    awaited step completes, and asyncua nests wait_for at every step: a gateway told to
+    stop (or a Ctrl-C) would then wait out the next timeout. So on cancel or timeout we
+    close the socket, which fails every pending request at once, and do not wait for
+    the cancellation to travel down.
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        _abandon(client, task)
+        raise
+    if not done:
+        _abandon(client, task)
+        raise TimeoutError
+    return task.result()
+
+
+def _abandon(client: Client, task: asyncio.Future[Any]) -> None:
+    _drop_socket(client)
+    task.cancel()
+    # Retrieve its outcome so that asyncio does not log "exception never retrieved".
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def _drop_socket(client: Client) -> None:
+    try:
+        client.disconnect_socket()
+    except Exception:
+        log.debug("socket close failed", exc_info=True)
 
 
 async def _prepare(client: Client, conn: OpcUaConnection, pki: Pki, app_uri: str) -> None:

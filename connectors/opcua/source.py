@@ -23,9 +23,8 @@ from typing import Self
 from asyncua import Client, ua
 
 from connectors.backoff import Backoff
-from connectors.opcua.client import close_client, describe_status, open_client
-from connectors.opcua.errors import NodeIdError, OpcUaError
-from connectors.opcua.nodeids import NodeRef, parse_node_ref
+from connectors.opcua.client import bounded, close_client, describe_status, open_client
+from connectors.opcua.errors import OpcUaError
 from connectors.opcua.pki import Pki
 from connectors.opcua.subscription import (
     BatchingSubscription,
@@ -35,9 +34,10 @@ from connectors.opcua.subscription import (
     monitored_item,
     subscription_params,
 )
-from connectors.opcua.values import ValueReader, status_problem
+from connectors.opcua.tags import TagTable
+from connectors.opcua.values import status_problem
 from edge.config import OpcUaConnection, OpcUaTag
-from edge.types import Quality, Sample, SampleBatch, utc_now
+from edge.types import SampleBatch, utc_now
 
 __all__ = ["OpcUaSource", "OpcUaStats"]
 
@@ -78,21 +78,7 @@ class OpcUaSource:
         self.conn = conn
         self.stats = OpcUaStats()
         self._pki, self._app_uri, self._clock = pki, application_uri, clock
-        need_number = set(numeric)
-        self._readers = {
-            n: ValueReader(n, t, conn.timestamp, n in need_number) for n, t in tags.items()
-        }
-        self._tags = tags
-        self._refs: dict[str, NodeRef] = {}
-        self._problems: dict[str, str] = {}  # tag -> what is wrong with it now
-        for name, tag in tags.items():
-            try:
-                self._refs[name] = parse_node_ref(tag.node)
-            except NodeIdError as exc:
-                self._problem(name, str(exc))
-        self._values: dict[str, Sample] = {}
-        self._last_ts: datetime | None = None
-        self._changed_at: datetime | None = None  # latest change since the last batch
+        self._table = TagTable(machine_id, conn, tags, numeric)
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
         self._down = False
         self._ever_connected = False
@@ -133,8 +119,8 @@ class OpcUaSource:
                     if client is not None:
                         await close_client(client)
             self._outage(error or "session ended")
-            self._values.clear()
-            yield self._snapshot(self._clock(), error)
+            self._table.forget()
+            yield self._table.batch(self._clock(), error)
             await asyncio.sleep(self._backoff.next())
 
     # ------------------------------------------------------------------ session
@@ -179,14 +165,8 @@ class OpcUaSource:
 
     async def _resolve(self, client: Client) -> dict[str, ua.NodeId]:
         """NodeIds of this server run for every resolvable tag; problems noted per tag."""
-        namespaces = await client.get_namespace_array()
-        nodes: dict[str, ua.NodeId] = {}
-        for name, ref in self._refs.items():
-            try:
-                nodes[name] = ref.resolve(namespaces)
-            except NodeIdError as exc:
-                self._problem(name, str(exc))
-        return nodes
+        namespaces = await bounded(client.get_namespace_array(), self.conn.timeout_s, client)
+        return self._table.resolve(namespaces)
 
     # ------------------------------------------------------------------ polling
 
@@ -201,8 +181,8 @@ class OpcUaSource:
                 raise _SessionLost(_describe(lost.get_nowait()))
             now = self._clock()
             for name, dv in await self._read(client, nodes):
-                self._accept(name, dv, now)
-            yield self._snapshot(now)
+                self._table.accept(name, dv, now)
+            yield self._table.batch(now)
             next_at = max(next_at + interval, loop.time())
             await asyncio.sleep(next_at - loop.time())
 
@@ -220,7 +200,7 @@ class OpcUaSource:
             ]
             params.TimestampsToReturn = ua.TimestampsToReturn.Both
             try:
-                values = await client.uaclient.read(params)
+                values = await bounded(client.uaclient.read(params), self.conn.timeout_s, client)
             except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
                 raise _SessionLost(_describe(exc)) from None
             self.stats.reads += 1
@@ -234,10 +214,14 @@ class OpcUaSource:
     ) -> AsyncIterator[SampleBatch]:
         params = subscription_params(self.conn.publishing_interval_s, self.conn.session_timeout_s)
         sub = BatchingSubscription(client.uaclient.session, params, lost.put_nowait)
-        handles = {i + 1: name for i, name in enumerate(self._readers)}
+        handles = {i + 1: name for i, name in enumerate(self._table.readers)}
         try:
-            await sub.init()
-            missing = await self._monitor(sub, nodes, handles, set(self._refs))
+            await bounded(sub.init(), self.conn.timeout_s, client)
+            missing = await bounded(
+                self._monitor(sub, nodes, handles, set(self._table.refs)),
+                self.conn.timeout_s,
+                client,
+            )
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
         loop = asyncio.get_running_loop()
@@ -249,7 +233,7 @@ class OpcUaSource:
             try:
                 notice = await asyncio.wait_for(lost.get(), heartbeat)
             except TimeoutError:
-                yield self._snapshot(self._clock())  # time-based state rules need ticks
+                yield self._table.batch(self._clock())  # time-based state rules need ticks
             else:
                 if isinstance(notice, StatusChange) and notice.status.is_good():
                     continue
@@ -275,7 +259,7 @@ class OpcUaSource:
                 nodes[n],
                 sampling_interval_s=self._sampling_interval(),
                 queue_size=self.conn.queue_size,
-                deadband=self._tags[n].deadband or self.conn.deadband,
+                deadband=self._table.tags[n].deadband or self.conn.deadband,
             )
             for h, n in handles.items()
             if n in names and n in nodes
@@ -289,8 +273,7 @@ class OpcUaSource:
             name = handles[request.RequestedParameters.ClientHandle]
             if isinstance(result, ua.StatusCode):
                 failed.add(name)
-                self._problem(name, _node_status(self._tags[name].node, result))
-                self._values[name] = Sample(name, None, Quality.BAD, now)
+                self._table.mark_bad(name, _node_status(self._table.tags[name].node, result), now)
         return failed
 
     async def _retry_missing(
@@ -302,7 +285,9 @@ class OpcUaSource:
     ) -> set[str]:
         try:
             nodes = await self._resolve(client)
-            return await self._monitor(sub, nodes, handles, missing)
+            return await bounded(
+                self._monitor(sub, nodes, handles, missing), self.conn.timeout_s, client
+            )
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
 
@@ -321,58 +306,13 @@ class OpcUaSource:
             if name is None:
                 continue
             if name in seen:
-                batches.append(self._snapshot(now))
+                batches.append(self._table.batch(now))
                 seen.clear()
             seen.add(name)
-            self._accept(name, dv, now)
+            self._table.accept(name, dv, now)
             self.stats.notifications += 1
-        batches.append(self._snapshot(now))
+        batches.append(self._table.batch(now))
         return batches
-
-    # ------------------------------------------------------------------ samples
-
-    def _accept(self, name: str, dv: ua.DataValue, now: datetime) -> None:
-        sample, problem = self._readers[name].sample(dv, now)
-        before = self._values.get(name)
-        changed = before is None or (before.value, before.quality) != (sample.value, sample.quality)
-        # The batch is stamped with the time of its latest change (source time).
-        if changed and (self._changed_at is None or sample.ts > self._changed_at):
-            self._changed_at = sample.ts
-        self._values[name] = sample
-        if problem is None:
-            self._problem(name, None)
-        else:
-            self._problem(name, f"node {self._tags[name].node} {problem}")
-
-    def _snapshot(self, now: datetime, error: str | None = None) -> SampleBatch:
-        """The current value of every tag (bad where unknown).
-
-        Stamped with the time of the latest change it carries, or `now` when nothing
-        changed (a heartbeat, so time-based rules move on), and never earlier than the
-        previous batch: the normaliser must not see time run backwards.
-        """
-        samples = tuple(
-            self._values.get(n) or Sample(n, None, Quality.BAD, now) for n in self._readers
-        )
-        ts = now if error is not None or self._changed_at is None else self._changed_at
-        self._changed_at = None
-        if self._last_ts is not None and ts < self._last_ts:
-            ts = self._last_ts
-        self._last_ts = ts
-        return SampleBatch(self.machine_id, ts, samples, error)
-
-    def _problem(self, name: str, problem: str | None) -> None:
-        # Log a tag's problem when it starts or changes, and once when it ends.
-        before = self._problems.get(name)
-        if problem == before:
-            return
-        where = f"opcua {self.machine_id} ({self.endpoint}): tag {name}"
-        if problem is None:
-            del self._problems[name]
-            log.info("%s: good again", where)
-        else:
-            self._problems[name] = problem
-            log.error("%s: %s", where, problem)
 
     def _outage(self, reason: str) -> None:
         level = logging.DEBUG if self._down else logging.ERROR
@@ -382,7 +322,7 @@ class OpcUaSource:
     @property
     def problems(self) -> dict[str, str]:
         """What is wrong with each tag that is not good now (for logs, checks, the API)."""
-        return dict(self._problems)
+        return dict(self._table.problems)
 
 
 def _node_status(node: str, status: ua.StatusCode) -> str:

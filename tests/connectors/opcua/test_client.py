@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,29 @@ async def test_garbage_certificate_and_key(tmp_path: Path, identity: tuple[Path,
     with pytest.raises(OpcUaError) as err:
         await open_client(conn, Pki(tmp_path / "pki"), application_uri="urn:t")
     assert str(err.value) == f"security.private_key {junk}: not an unencrypted PEM private key"
+
+
+async def test_cancelled_while_connecting_stops_at_once(tmp_path: Path) -> None:
+    """A server that accepts TCP and never answers; the connect is cancelled (a gateway
+    shutdown, a Ctrl-C) the moment the socket opens. asyncio.wait_for before 3.12 could
+    swallow that cancellation and leave the caller waiting out asyncua's timeouts."""
+    loop = asyncio.get_running_loop()
+    for _ in range(5):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            listener.setblocking(False)
+            conn = OpcUaConnection(
+                endpoint=f"opc.tcp://127.0.0.1:{listener.getsockname()[1]}", timeout_s=30
+            )
+            task = asyncio.create_task(
+                open_client(conn, Pki(tmp_path / "pki"), application_uri="urn:t")
+            )
+            accepted, _ = await loop.sock_accept(listener)
+            with accepted:
+                await asyncio.sleep(0)  # the client's connect step completes in this turn
+                task.cancel()
+                started = loop.time()
+                with pytest.raises(asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(task), 5)
+                assert loop.time() - started < 1.0
