@@ -229,12 +229,17 @@ class OpcUaSource:
         retry_s = min(max(self.conn.backoff_max_s, 1.0), 10.0)
         retry_at = loop.time() + retry_s
         heartbeat = self.conn.publishing_interval_s
+        # Until the first values arrive every tag would read as unknown (bad), which the
+        # normaliser takes for offline: no heartbeat before them, unless none can come.
+        initial_pending = missing != set(self._table.refs)
         while True:
             try:
                 notice = await asyncio.wait_for(lost.get(), heartbeat)
             except TimeoutError:
-                yield self._table.batch(self._clock())  # time-based state rules need ticks
+                if not initial_pending:
+                    yield self._table.batch(self._clock())  # time-based rules need ticks
             else:
+                initial_pending = initial_pending and not isinstance(notice, DataChanges)
                 if isinstance(notice, StatusChange) and notice.status.is_good():
                     continue
                 if not isinstance(notice, DataChanges):
