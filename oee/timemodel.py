@@ -1,0 +1,259 @@
+"""Inputs of the loss analysis and the ISO 22400-2 time model split of one window.
+
+Definitions (they agree with `oee.window`):
+
+- a window is [window_start, window_end); an interval counts only its part inside it;
+- an interval flagged `planned` (a calendar planned stop covers it) is planned stop time
+  whatever the machine did;
+- `offline`, and any time no interval covers, is unknown time;
+- a stop (idle, setup, fault) shorter than micro_stop_s between two runs is a small stop:
+  it stays in run time and is a performance loss. A stop still going at the window end
+  (no successor, reaches the end) is a small stop until it outlasts the threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import astuple, dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from oee.states import MachineState
+
+_ZERO = timedelta(0)
+
+
+def _aware(*stamps: datetime) -> None:
+    if any(t.utcoffset() is None for t in stamps):
+        raise ValueError("datetimes must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class StateInterval:
+    """The machine was in `state` over [start, end), with an optional stop reason.
+
+    `planned` is True when a calendar planned stop covers the interval: it then counts as
+    planned stop time whatever the machine state.
+    """
+
+    start: datetime
+    end: datetime
+    state: MachineState
+    reason_code: int | None = None
+    reason: str | None = None
+    planned: bool = False
+
+    def __post_init__(self) -> None:
+        _aware(self.start, self.end)
+        if self.end < self.start:
+            raise ValueError(f"interval ends before it starts: {self.start} > {self.end}")
+
+    @property
+    def effective(self) -> MachineState:
+        """The state OEE sees: a calendar planned stop overrides what the machine did."""
+        return MachineState.PLANNED_STOP if self.planned else self.state
+
+
+@dataclass(frozen=True, slots=True)
+class Production:
+    """`total` parts (`good` + `reject`) of `product` counted at `at`, each ideally taking
+    `ideal_cycle_s`. `startup`: counted while production was stabilising after a setup
+    (see `mark_startup`), so its rejects are start-up rejects, not production rejects."""
+
+    at: datetime
+    total: int
+    good: int
+    reject: int
+    ideal_cycle_s: float
+    product: str | None = None
+    startup: bool = False
+
+    def __post_init__(self) -> None:
+        _aware(self.at)
+        if min(self.total, self.good, self.reject) < 0 or self.good + self.reject != self.total:
+            raise ValueError(f"need good + reject == total >= 0, got {self!r}")
+        if not (math.isfinite(self.ideal_cycle_s) and self.ideal_cycle_s > 0):
+            raise ValueError(f"ideal_cycle_s must be a positive number, got {self!r}")
+
+
+class Kind(StrEnum):
+    """Where an interval's time goes in the time model."""
+
+    RUN = "run"
+    SMALL_STOP = "small_stop"
+    BREAKDOWN = "breakdown"
+    SETUP = "setup"
+    IDLE = "idle"
+    PLANNED_STOP = "planned_stop"
+    UNKNOWN = "unknown"
+
+
+_KIND_OF = {
+    MachineState.RUNNING: Kind.RUN,
+    MachineState.FAULT: Kind.BREAKDOWN,
+    MachineState.SETUP: Kind.SETUP,
+    MachineState.IDLE: Kind.IDLE,
+    MachineState.PLANNED_STOP: Kind.PLANNED_STOP,
+    MachineState.OFFLINE: Kind.UNKNOWN,
+}
+_DOWNTIME = frozenset({Kind.BREAKDOWN, Kind.SETUP, Kind.IDLE})
+
+
+def classify(
+    intervals: Iterable[StateInterval], window_end: datetime, micro_stop_s: float = 0.0
+) -> list[tuple[StateInterval, Kind]]:
+    """The intervals in time order, each with its kind; ValueError if two overlap."""
+    seq = sorted(intervals, key=lambda iv: iv.start)
+    for a, b in zip(seq, seq[1:], strict=False):
+        if b.start < a.end:
+            raise ValueError(f"intervals overlap: {a} and {b}")
+    return [(iv, _kind(seq, i, window_end, micro_stop_s)) for i, iv in enumerate(seq)]
+
+
+def _kind(seq: Sequence[StateInterval], i: int, window_end: datetime, micro_s: float) -> Kind:
+    kind = _KIND_OF[seq[i].effective]
+    if kind in _DOWNTIME and _is_small_stop(seq, i, window_end, micro_s):
+        return Kind.SMALL_STOP
+    return kind
+
+
+def _is_small_stop(
+    seq: Sequence[StateInterval], i: int, window_end: datetime, micro_s: float
+) -> bool:
+    # The full duration decides, not the part inside the window, so a window that cuts a
+    # long stop does not turn its tail into a small stop. The threshold is exclusive.
+    stop = seq[i]
+    if (stop.end - stop.start).total_seconds() >= micro_s:
+        return False
+    before = seq[i - 1] if i > 0 else None
+    if before is None or before.end != stop.start or before.effective is not MachineState.RUNNING:
+        return False
+    if i + 1 == len(seq):
+        return stop.end >= window_end
+    after = seq[i + 1]
+    return after.start == stop.end and after.effective is MachineState.RUNNING
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSplit:
+    """Where a window's time went. planned_stop + unknown + run + breakdown + setup + idle
+    equals window exactly (checked on construction); small_stop is the part of run spent in
+    stops shorter than the micro-stop threshold."""
+
+    window: timedelta
+    planned_stop: timedelta = _ZERO
+    unknown: timedelta = _ZERO
+    run: timedelta = _ZERO
+    breakdown: timedelta = _ZERO
+    setup: timedelta = _ZERO
+    idle: timedelta = _ZERO
+    small_stop: timedelta = _ZERO
+
+    def __post_init__(self) -> None:
+        parts = (self.planned_stop, self.unknown, self.run, self.breakdown, self.setup, self.idle)
+        if min(*parts, self.small_stop) < _ZERO or self.small_stop > self.run:
+            raise ArithmeticError(f"negative or inconsistent times: {self}")
+        if sum(parts, _ZERO) != self.window:
+            raise ArithmeticError(f"state times do not add up to the window: {self}")
+
+    def __add__(self, other: TimeSplit) -> TimeSplit:
+        return TimeSplit(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def split_time(
+    classified: Iterable[tuple[StateInterval, Kind]], window_start: datetime, window_end: datetime
+) -> TimeSplit:
+    """Clip classified intervals (in time order) to the window and add up their kinds; time
+    no interval covers is unknown."""
+    spans = dict.fromkeys(Kind, _ZERO)
+    cursor = window_start
+    for iv, kind in classified:
+        lo, hi = max(iv.start, window_start), min(iv.end, window_end)
+        if hi <= lo:
+            continue
+        spans[Kind.UNKNOWN] += lo - cursor  # a gap in the data before this interval
+        spans[kind] += hi - lo
+        cursor = hi
+    spans[Kind.UNKNOWN] += window_end - cursor
+    return TimeSplit(
+        window=window_end - window_start,
+        planned_stop=spans[Kind.PLANNED_STOP],
+        unknown=spans[Kind.UNKNOWN],
+        run=spans[Kind.RUN] + spans[Kind.SMALL_STOP],
+        breakdown=spans[Kind.BREAKDOWN],
+        setup=spans[Kind.SETUP],
+        idle=spans[Kind.IDLE],
+        small_stop=spans[Kind.SMALL_STOP],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Parts counted in a window and their ideal times (ideal cycle time x parts)."""
+
+    total: int = 0
+    good: int = 0
+    reject: int = 0
+    startup_reject: int = 0
+    ideal_s: float = 0.0
+    fully_productive_s: float = 0.0  # ideal x good
+    startup_reject_s: float = 0.0
+    production_reject_s: float = 0.0
+
+    @classmethod
+    def of(cls, productions: Iterable[Production]) -> Counts:
+        """The sums over `productions`, whatever their products."""
+        ps = list(productions)
+        su = [p for p in ps if p.startup]
+        return cls(
+            total=sum(p.total for p in ps),
+            good=sum(p.good for p in ps),
+            reject=sum(p.reject for p in ps),
+            startup_reject=sum(p.reject for p in su),
+            ideal_s=math.fsum(p.ideal_cycle_s * p.total for p in ps),
+            fully_productive_s=math.fsum(p.ideal_cycle_s * p.good for p in ps),
+            startup_reject_s=math.fsum(p.ideal_cycle_s * p.reject for p in su),
+            production_reject_s=math.fsum(p.ideal_cycle_s * p.reject for p in ps if not p.startup),
+        )
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def mark_startup(
+    productions: Iterable[Production],
+    intervals: Iterable[StateInterval],
+    startup_s: float,
+    *,
+    after: Collection[MachineState] = (MachineState.SETUP,),
+) -> list[Production]:
+    """`productions` with `startup` set on those counted during a setup or within `startup_s`
+    after it ended, i.e. in (setup start, setup end + startup_s].
+
+    Parts counted during the setup are trial parts, and the first minutes after it are the
+    yield loss until production is stable (Nakajima's start-up loss). `after` widens this to
+    other states (e.g. a fault). A production already marked stays marked.
+    """
+    if startup_s < 0:
+        raise ValueError(f"startup_s must be >= 0, got {startup_s}")
+    lag = timedelta(seconds=startup_s)
+    spans = _merge(sorted((iv.start, iv.end + lag) for iv in intervals if iv.state in after))
+    starts = [lo for lo, _ in spans]
+
+    def in_startup(at: datetime) -> bool:
+        i = bisect_left(starts, at) - 1  # the last span that opens before `at`
+        return i >= 0 and at <= spans[i][1]
+
+    return [replace(p, startup=True) if in_startup(p.at) else p for p in productions]
+
+
+def _merge(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
