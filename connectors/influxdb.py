@@ -9,7 +9,6 @@ and retries a failed batch with jittered backoff until the server takes it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import re
@@ -21,6 +20,7 @@ from typing import Any, Literal, Self
 
 import httpx
 
+from connectors.aio import within
 from connectors.influxql import InfluxHistory, InfluxQueryError, http_client, ssl_context
 from connectors.lineprotocol import encode
 from edge.config import InfluxConfig
@@ -169,8 +169,7 @@ class InfluxSink:
         interval = self._cfg.flush_interval_s
         last = loop.time()
         while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.0, last + interval - loop.time()))
+            await within(self._wake.wait(), last + interval - loop.time())
             self._wake.clear()
             # Size wake-ups send full batches only; the timer sends the remainder too.
             due = loop.time() >= last + interval
@@ -208,8 +207,7 @@ class InfluxSink:
             self._inflight = None
 
     async def _sleep(self, delay: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), delay)
+        await within(self._stop.wait(), delay)
 
     def _next_backoff(self) -> float:
         initial, most = self._backoff

@@ -22,6 +22,7 @@ from typing import Self
 
 from asyncua import Client, ua
 
+from connectors.aio import within
 from connectors.backoff import Backoff
 from connectors.opcua.client import bounded, close_client, describe_status, open_client
 from connectors.opcua.errors import OpcUaError
@@ -233,9 +234,8 @@ class OpcUaSource:
         # normaliser takes for offline: no heartbeat before them, unless none can come.
         initial_pending = missing != set(self._table.refs)
         while True:
-            try:
-                notice = await asyncio.wait_for(lost.get(), heartbeat)
-            except TimeoutError:
+            notice = await within(lost.get(), heartbeat)
+            if notice is None:
                 if not initial_pending:
                     yield self._table.batch(self._clock())  # time-based rules need ticks
             else:

@@ -1,0 +1,34 @@
+"""`within`: a timeout that never swallows the caller's cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+
+from connectors.aio import within
+
+
+async def test_result_or_none_on_timeout() -> None:
+    async def answer() -> int:
+        return 42
+
+    assert await within(answer(), 1.0) == 42
+    assert await within(asyncio.Event().wait(), 0.01) is None
+
+
+async def test_cancel_arriving_as_the_step_completes_still_stops_the_loop() -> None:
+    """The race of asyncio.wait_for before 3.12: the awaited event fires and the caller is
+    cancelled in the same turn. A loop around it must still end."""
+    for _ in range(20):
+        event = asyncio.Event()
+
+        async def loop_forever(event: asyncio.Event) -> None:
+            while True:
+                await within(event.wait(), 10.0)
+                event.clear()
+
+        task = asyncio.create_task(loop_forever(event))
+        await asyncio.sleep(0.01)
+        event.set()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=1.0)
+        assert done == {task} and task.cancelled()
