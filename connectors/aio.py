@@ -8,24 +8,39 @@ happened, and a loop built on it never stops. `asyncio.wait` has no such race.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 __all__ = ["within"]
 
 T = TypeVar("T")
 
 
-async def within(step: Awaitable[T], timeout_s: float) -> T | None:
-    """The result of `step`, or None when it is not done within `timeout_s` (then it is
-    cancelled). A cancellation of the caller always propagates."""
+def _nothing() -> None:
+    return None
+
+
+async def within(
+    step: Awaitable[T], timeout_s: float, *, abandon: Callable[[], None] = _nothing
+) -> T:
+    """The result of `step`, or TimeoutError after `timeout_s` — `asyncio.wait_for`
+    without its lost cancellations. When the caller is cancelled or the time is up,
+    `abandon()` runs first (e.g. close a socket so that everything pending fails at once)
+    and `step` is cancelled without waiting for it to wind down."""
     task = asyncio.ensure_future(step)
     try:
         done, _ = await asyncio.wait({task}, timeout=max(0.0, timeout_s))
     except asyncio.CancelledError:
-        task.cancel()
+        _give_up(task, abandon)
         raise
     if not done:
-        task.cancel()
-        return None
+        _give_up(task, abandon)
+        raise TimeoutError
     return task.result()
+
+
+def _give_up(task: asyncio.Future[Any], abandon: Callable[[], None]) -> None:
+    abandon()
+    task.cancel()
+    # Retrieve its outcome so that asyncio does not log "exception never retrieved".
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())

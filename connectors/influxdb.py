@@ -9,6 +9,7 @@ and retries a failed batch with jittered backoff until the server takes it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
@@ -169,7 +170,8 @@ class InfluxSink:
         interval = self._cfg.flush_interval_s
         last = loop.time()
         while not self._stop.is_set():
-            await within(self._wake.wait(), last + interval - loop.time())
+            with contextlib.suppress(TimeoutError):
+                await within(self._wake.wait(), last + interval - loop.time())
             self._wake.clear()
             # Size wake-ups send full batches only; the timer sends the remainder too.
             due = loop.time() >= last + interval
@@ -207,7 +209,8 @@ class InfluxSink:
             self._inflight = None
 
     async def _sleep(self, delay: float) -> None:
-        await within(self._stop.wait(), delay)
+        with contextlib.suppress(TimeoutError):
+            await within(self._stop.wait(), delay)
 
     def _next_backoff(self) -> float:
         initial, most = self._backoff

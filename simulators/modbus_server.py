@@ -15,7 +15,6 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from simulators.lifecycle import serving
 from simulators.model import MachineModel
 from simulators.registers import (
     LIVE_COUNT,
@@ -204,14 +204,5 @@ async def serve_modbus(
     the actual one from ``sim.port`` / ``sim.ports``). Sim time 0 is entry.
     """
     sim = ModbusSimulator(scenario.with_overrides(port=port, time_scale=time_scale))
-    clock: asyncio.Task[None] | None = None
-    try:
-        await sim.start()
-        clock = asyncio.create_task(sim.run_clock(update_interval_s))
+    async with serving(sim, update_interval_s):
         yield sim
-    finally:
-        if clock is not None:
-            clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await clock
-        await sim.stop()

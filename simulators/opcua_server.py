@@ -24,6 +24,7 @@ from pathlib import Path
 
 from asyncua import Server, ua
 
+from simulators.lifecycle import serving
 from simulators.model import MachineModel
 from simulators.opcua_nodes import (
     MachineVariable,
@@ -268,14 +269,5 @@ async def serve_opcua(
     overrides = {"port": port} if port is not None else None
     scenario = scenario.with_overrides(time_scale=time_scale, opcua=overrides)
     sim = OpcuaSimulator(scenario, pki_dir=pki_dir, models=models, clock=clock)
-    clock_task: asyncio.Task[None] | None = None
-    try:
-        await sim.start()
-        clock_task = asyncio.create_task(sim.run_clock(update_interval_s))
+    async with serving(sim, update_interval_s):
         yield sim
-    finally:
-        if clock_task is not None:
-            clock_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await clock_task
-        await sim.stop()

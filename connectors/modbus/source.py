@@ -24,10 +24,11 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from connectors.backoff import Backoff
 from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
 from connectors.modbus.plan import ReadRequest, plan_reads
+from connectors.outage import OutageLog
 from edge.config import ModbusConnection, ModbusTag, RegisterTable
 from edge.types import Quality, Sample, SampleBatch, utc_now
 
-__all__ = ["Backoff", "ModbusSource", "ModbusStats", "exception_name"]
+__all__ = ["ModbusSource", "ModbusStats", "exception_name"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class ModbusSource:
         self._decoders = {n: make_decoder(t) for n, t in tags.items()}
         self._client: AsyncModbusTcpClient | None = None
         self._ever_connected = False
-        self._down = False  # inside a logged outage
+        self._outage = OutageLog(log, f"modbus {machine_id} ({self.endpoint})")
         self._failing: dict[int, str] = {}  # request index -> error, to log changes only
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
 
@@ -117,13 +118,12 @@ class ModbusSource:
         if not ok:
             self.close()
             self.stats.connect_failures += 1
-            self._outage(f"cannot connect: {reason}")
+            self._outage.down(f"cannot connect: {reason}")
             return False
         if self._ever_connected:
             self.stats.reconnects += 1
-        if self._down:
-            log.info("modbus %s (%s): reconnected", self.machine_id, self.endpoint)
-        self._ever_connected, self._down = True, False
+        self._outage.up()
+        self._ever_connected = True
         return True
 
     async def read(self) -> SampleBatch:
@@ -148,7 +148,7 @@ class ModbusSource:
             # minutes), so reconnect instead of waiting out every timeout again.
             self.close()
         if errors and not self.connected:
-            self._outage(errors[-1])
+            self._outage.down(errors[-1])
         return SampleBatch(self.machine_id, ts, tuple(samples), _summary(errors))
 
     async def stream(self) -> AsyncIterator[SampleBatch]:
@@ -228,18 +228,12 @@ class ModbusSource:
         )
         return SampleBatch(self.machine_id, ts, samples, error)
 
-    def _outage(self, reason: str) -> None:
-        # One ERROR per outage; the retries that follow only at DEBUG.
-        level = logging.DEBUG if self._down else logging.ERROR
-        log.log(level, "modbus %s (%s): %s", self.machine_id, self.endpoint, reason)
-        self._down = True
-
     def _note(self, index: int, req: ReadRequest, error: str | None) -> None:
         # Log a request's error when it starts or changes, not on every poll.
         before = self._failing.get(index)
         if error == before:
             return
-        where = f"modbus {self.machine_id} ({self.endpoint})"
+        where = self._outage.where
         if error is None:
             del self._failing[index]
             log.info("%s: %s %s readable again", where, req.table.value, req.start)

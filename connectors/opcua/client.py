@@ -15,7 +15,7 @@ import logging
 import socket
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from asyncua import Client, ua
 from asyncua.crypto import security_policies as sp
@@ -23,6 +23,7 @@ from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from connectors.aio import within
 from connectors.opcua.errors import (
     OpcUaAuthError,
     OpcUaConnectError,
@@ -102,31 +103,10 @@ async def close_client(client: Client) -> None:
 
 
 async def bounded(step: Awaitable[T], timeout_s: float, client: Client) -> T:
-    """`step` within `timeout_s`, and never stuck when cancelled.
-
-    asyncio.wait_for before Python 3.12 loses a cancellation that arrives just as the
-    awaited step completes, and asyncua nests wait_for at every step: a gateway told to
-    stop (or a Ctrl-C) would then wait out the next timeout. So on cancel or timeout we
-    close the socket, which fails every pending request at once, and do not wait for
-    the cancellation to travel down.
-    """
-    task = asyncio.ensure_future(step)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=timeout_s)
-    except asyncio.CancelledError:
-        _abandon(client, task)
-        raise
-    if not done:
-        _abandon(client, task)
-        raise TimeoutError
-    return task.result()
-
-
-def _abandon(client: Client, task: asyncio.Future[Any]) -> None:
-    _drop_socket(client)
-    task.cancel()
-    # Retrieve its outcome so that asyncio does not log "exception never retrieved".
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    """`step` within `timeout_s`, and never stuck when cancelled: asyncua nests
+    `asyncio.wait_for` at every step, which can lose a cancel (see connectors.aio), so
+    on cancel or timeout we close the socket, failing every pending request at once."""
+    return await within(step, timeout_s, abandon=lambda: _drop_socket(client))
 
 
 def _drop_socket(client: Client) -> None:

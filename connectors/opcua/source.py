@@ -37,6 +37,7 @@ from connectors.opcua.subscription import (
 )
 from connectors.opcua.tags import TagTable
 from connectors.opcua.values import status_problem
+from connectors.outage import OutageLog
 from edge.config import OpcUaConnection, OpcUaTag
 from edge.types import SampleBatch, utc_now
 
@@ -81,7 +82,7 @@ class OpcUaSource:
         self._pki, self._app_uri, self._clock = pki, application_uri, clock
         self._table = TagTable(machine_id, conn, tags, numeric)
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
-        self._down = False
+        self._outage = OutageLog(log, f"opcua {machine_id} ({self.endpoint})")
         self._ever_connected = False
         self._client: Client | None = None
 
@@ -119,7 +120,7 @@ class OpcUaSource:
                     client, self._client = self._client, None
                     if client is not None:
                         await close_client(client)
-            self._outage(error or "session ended")
+            self._outage.down(error or "session ended")
             self._table.forget()
             yield self._table.batch(self._clock(), error)
             await asyncio.sleep(self._backoff.next())
@@ -140,9 +141,8 @@ class OpcUaSource:
         self.stats.connects += 1
         if self._ever_connected:
             self.stats.reconnects += 1
-        if self._down:
-            log.info("opcua %s (%s): reconnected", self.machine_id, self.endpoint)
-        self._ever_connected, self._down = True, False
+        self._outage.up()
+        self._ever_connected = True
         return None
 
     async def _session(self, client: Client) -> AsyncIterator[SampleBatch]:
@@ -234,8 +234,9 @@ class OpcUaSource:
         # normaliser takes for offline: no heartbeat before them, unless none can come.
         initial_pending = missing != set(self._table.refs)
         while True:
-            notice = await within(lost.get(), heartbeat)
-            if notice is None:
+            try:
+                notice = await within(lost.get(), heartbeat)
+            except TimeoutError:
                 if not initial_pending:
                     yield self._table.batch(self._clock())  # time-based rules need ticks
             else:
@@ -318,11 +319,6 @@ class OpcUaSource:
             self.stats.notifications += 1
         batches.append(self._table.batch(now))
         return batches
-
-    def _outage(self, reason: str) -> None:
-        level = logging.DEBUG if self._down else logging.ERROR
-        log.log(level, "opcua %s (%s): %s", self.machine_id, self.endpoint, reason)
-        self._down = True
 
     @property
     def problems(self) -> dict[str, str]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from connectors.aio import within
 
 
-async def test_result_or_none_on_timeout() -> None:
+async def test_result_or_timeout_error() -> None:
     async def answer() -> int:
         return 42
 
     assert await within(answer(), 1.0) == 42
-    assert await within(asyncio.Event().wait(), 0.01) is None
+    with pytest.raises(TimeoutError):
+        await within(asyncio.Event().wait(), 0.01)
 
 
 async def test_cancel_arriving_as_the_step_completes_still_stops_the_loop() -> None:
@@ -32,3 +35,16 @@ async def test_cancel_arriving_as_the_step_completes_still_stops_the_loop() -> N
         task.cancel()
         done, _ = await asyncio.wait({task}, timeout=1.0)
         assert done == {task} and task.cancelled()
+
+
+async def test_abandon_runs_on_timeout_and_on_cancel() -> None:
+    calls: list[str] = []
+    with pytest.raises(TimeoutError):
+        await within(asyncio.Event().wait(), 0.01, abandon=lambda: calls.append("timeout"))
+    task = asyncio.create_task(
+        within(asyncio.Event().wait(), 10.0, abandon=lambda: calls.append("cancel"))
+    )
+    await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.wait({task})
+    assert task.cancelled() and calls == ["timeout", "cancel"]

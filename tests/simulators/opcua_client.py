@@ -90,7 +90,7 @@ async def session(
 async def refused(code: int, url: str, **kwargs: object) -> None:
     with pytest.raises(ua.UaStatusCodeError) as info:
         async with session(url, **kwargs):  # type: ignore[arg-type]
-            pass
+            raise AssertionError(f"{url} accepted a session it should refuse ({kwargs})")
     assert info.value.code == code, ua.StatusCode(info.value.code).name
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from connectors.modbus.source import Backoff, ModbusSource
+from connectors.backoff import Backoff
+from connectors.modbus.source import ModbusSource
 from edge.config import ModbusConnection, ModbusTag
 from edge.types import Quality, SampleBatch
 from tests.fixtures.ports import free_port

@@ -20,6 +20,7 @@ from edge.types import Quality, SampleBatch
 from simulators.opcua_server import serve_opcua
 from simulators.scenario import load_scenario
 from tests.fixtures.ports import free_port
+from tests.integration.gateway import wait_until
 
 NS = "urn:oee-edge:simulator"
 
@@ -151,28 +152,49 @@ async def small_server() -> AsyncIterator[tuple[Server, int, str]]:
         yield server, idx, url
 
 
+@contextlib.asynccontextmanager
+async def streaming(src: OpcUaSource) -> AsyncIterator[list[SampleBatch]]:
+    """Every batch `src` yields while the block runs, collected in the background."""
+    got: list[SampleBatch] = []
+
+    async def consume() -> None:
+        async with src:
+            async for b in src.stream():
+                got.append(b)
+
+    task = asyncio.create_task(consume())
+    try:
+        yield got
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def changes(got: list[SampleBatch]) -> list[object]:
+    """The first tag's values with repeats (heartbeats) left out."""
+    values = [b.samples[0].value for b in got]
+    return [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+
+
 async def test_a_node_that_appears_later_is_picked_up(tmp_path: Path) -> None:
     """A PLC whose program loads after its server is up: the node is retried, not
     left dead until someone restarts the gateway."""
     async with small_server() as (server, idx, url):
         src = source(tmp_path, url, {"state": f"nsu={NS};s=late.State"})
-        seen: list[tuple[object, Quality]] = []
-
-        async def consume() -> None:
-            async with src:
-                async for b in src.stream():
-                    seen.append((b.samples[0].value, b.samples[0].quality))
-                    if b.samples[0].quality is Quality.GOOD:
-                        return
-
-        task = asyncio.create_task(consume())
-        await asyncio.sleep(0.5)
-        assert seen and seen[-1] == (None, Quality.BAD)
-        await server.nodes.objects.add_variable(
-            ua.NodeId("late.State", idx), "State", ua.Variant(1, ua.VariantType.UInt16)
-        )
-        await asyncio.wait_for(task, 10)
-    assert seen[-1] == (1, Quality.GOOD)
+        async with streaming(src) as got:
+            await asyncio.sleep(0.5)
+            assert got and (got[-1].samples[0].value, got[-1].samples[0].quality) == (
+                None,
+                Quality.BAD,
+            )
+            await server.nodes.objects.add_variable(
+                ua.NodeId("late.State", idx), "State", ua.Variant(1, ua.VariantType.UInt16)
+            )
+            await wait_until(
+                lambda: got[-1].samples[0].quality is Quality.GOOD, 10, "the late node"
+            )
+    assert got[-1].samples[0].value == 1
     assert src.stats.connects == 1  # the same session: only the item was retried
 
 
@@ -186,25 +208,15 @@ async def test_every_change_within_one_publish_becomes_its_own_batch(tmp_path: P
             tmp_path, url, {"state": f"nsu={NS};s=m1.State"},
             publishing_interval_s=0.5, sampling_interval_s=0.0, queue_size=10,
         )  # fmt: skip
-        values: list[object] = []
-
-        async def consume() -> None:
-            async with src:
-                async for b in src.stream():
-                    if not values or b.samples[0].value != values[-1]:  # skip heartbeats
-                        values.append(b.samples[0].value)
-                    if len(values) >= 4:
-                        return
-
-        task = asyncio.create_task(consume())
-        await asyncio.sleep(0.7)  # subscribed; first publish delivered the initial 2
-        for v in (1, 3, 1):
-            await server.write_attribute_value(
-                node.nodeid, ua.DataValue(ua.Variant(v, ua.VariantType.UInt16))
-            )
-            await asyncio.sleep(0.05)
-        await asyncio.wait_for(task, 5)
-    assert values == [2, 1, 3, 1]
+        async with streaming(src) as got:
+            await asyncio.sleep(0.7)  # subscribed; first publish delivered the initial 2
+            for v in (1, 3, 1):
+                await server.write_attribute_value(
+                    node.nodeid, ua.DataValue(ua.Variant(v, ua.VariantType.UInt16))
+                )
+                await asyncio.sleep(0.05)
+            await wait_until(lambda: len(changes(got)) >= 4, 5, "four changes")
+    assert changes(got) == [2, 1, 3, 1]
 
 
 async def test_absolute_deadband_filters_small_moves(tmp_path: Path) -> None:
@@ -218,25 +230,14 @@ async def test_absolute_deadband_filters_small_moves(tmp_path: Path) -> None:
         src = source(
             tmp_path, url, {"temp": tag}, publishing_interval_s=0.05, sampling_interval_s=0.0
         )
-        values: list[object] = []
-
-        async def consume() -> None:
-            async with src:
-                async for b in src.stream():
-                    if not values or b.samples[0].value != values[-1]:
-                        values.append(b.samples[0].value)
-
-        task = asyncio.create_task(consume())
-        await asyncio.sleep(0.4)
-        for v in (10.2, 10.4, 11.0, 11.3, 9.0):
-            await server.write_attribute_value(
-                node.nodeid, ua.DataValue(ua.Variant(v, ua.VariantType.Double))
-            )
-            await asyncio.sleep(0.15)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    assert values == [10.0, 11.0, 9.0]
+        async with streaming(src) as got:
+            await asyncio.sleep(0.4)
+            for v in (10.2, 10.4, 11.0, 11.3, 9.0):
+                await server.write_attribute_value(
+                    node.nodeid, ua.DataValue(ua.Variant(v, ua.VariantType.Double))
+                )
+                await asyncio.sleep(0.15)
+    assert changes(got) == [10.0, 11.0, 9.0]
 
 
 async def test_polling_reads_in_batches_of_max_nodes_per_read(tmp_path: Path) -> None:
@@ -258,24 +259,14 @@ async def test_batches_carry_the_change_time_and_heartbeats_move_on(tmp_path: Pa
             ua.NodeId("m1.Total", idx), "Total", ua.Variant(0, ua.VariantType.UInt32)
         )
         src = source(tmp_path, url, {"total": f"nsu={NS};s=m1.Total"}, publishing_interval_s=0.1)
-        got: list[SampleBatch] = []
-
-        async def consume() -> None:
-            async with src:
-                async for b in src.stream():
-                    got.append(b)
-
-        task = asyncio.create_task(consume())
-        await asyncio.sleep(0.5)
-        # A source time just ahead of the gateway's clock, so that no heartbeat already
-        # went past it (an earlier one would be clamped: time never runs backwards).
-        changed_at = datetime.now(UTC) + timedelta(seconds=0.2)
-        dv = ua.DataValue(ua.Variant(7, ua.VariantType.UInt32), SourceTimestamp=changed_at)
-        await server.write_attribute_value(node.nodeid, dv)
-        await asyncio.sleep(1.0)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        async with streaming(src) as got:
+            await asyncio.sleep(0.5)
+            # A source time just ahead of the gateway's clock, so that no heartbeat already
+            # went past it (an earlier one would be clamped: time never runs backwards).
+            changed_at = datetime.now(UTC) + timedelta(seconds=0.2)
+            dv = ua.DataValue(ua.Variant(7, ua.VariantType.UInt32), SourceTimestamp=changed_at)
+            await server.write_attribute_value(node.nodeid, dv)
+            await asyncio.sleep(1.0)
     first_seven = next(i for i, b in enumerate(got) if b.samples[0].value == 7)
     assert got[first_seven].ts == changed_at  # when the PLC saw it, not when we did
     after = [b.ts for b in got[first_seven + 1 :]]
