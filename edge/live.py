@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from edge.config import Config
-from edge.types import CountDelta, Event, MachineRef, OeeUpdate, StateChange
+from edge.types import CountDelta, Event, MachineRef, OeeUpdate, SampleBatch, StateChange
 
 
 def machine_refs(config: Config) -> dict[str, MachineRef]:
@@ -62,8 +63,12 @@ class LiveView:
             m.product = event.product or m.product
         elif isinstance(event, OeeUpdate):
             m.oee[event.window] = event
-        else:
+        elif isinstance(event, SampleBatch):
             m.last_seen = event.ts if event.error is None else m.last_seen
+        elif m.state is not None and m.state.ts == event.stop_ts:  # ReasonAssigned
+            m.state = dataclasses.replace(
+                m.state, reason_code=event.reason_code, reason=event.reason
+            )
         for listener in self.listeners:
             listener(event)
 

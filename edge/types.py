@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "MachineState",
     "OeeUpdate",
     "Quality",
+    "ReasonAssigned",
     "Sample",
     "SampleBatch",
     "StateChange",
@@ -133,9 +135,88 @@ class OeeUpdate:
     good: int
     reject: int
     state_s: dict[str, float] = field(default_factory=dict)
+    start: datetime | None = None  # where the window begins (ts - window_s when sliding)
+    report: LossReport | None = None  # the whole time model, losses and reliability
+    pareto: tuple[ReasonLoss, ...] = ()  # unplanned downtime by reason, biggest first
+
+    @classmethod
+    def of(
+        cls,
+        machine: str,
+        window: str,
+        start: datetime,
+        end: datetime,
+        report: LossReport,
+        pareto: tuple[ReasonLoss, ...] = (),
+    ) -> OeeUpdate:
+        """The update of `report`, the figures of [start, end)."""
+        r = report
+        return cls(
+            machine=machine, window=window, ts=end, availability=r.availability,
+            performance=r.performance, quality=r.quality, oee=r.oee, run_s=r.run_s,
+            planned_s=r.planned_s, unknown_s=r.unknown_s, window_s=r.window_s,
+            total=r.counts.total, good=r.counts.good, reject=r.counts.reject,
+            state_s=_state_seconds(r), start=start, report=r, pareto=pareto,
+        )  # fmt: skip
+
+    def details(self) -> dict[str, float | int | bool | None]:
+        """The time model beyond the headline figures, flat and JSON-ready (numbers, bools,
+        None); empty without a report. Sinks and the API publish these under these names."""
+        r = self.report
+        if r is None:
+            return {}
+        rel = r.reliability
+        return {
+            "coverage": r.coverage,
+            "planned_stop_s": r.planned_stop_s,
+            "breakdown_s": r.breakdown_s,
+            "setup_s": r.setup_s,
+            "idle_s": r.idle_s,
+            "small_stop_s": r.small_stop_s,
+            "speed_loss_s": r.speed_loss_s,
+            "ideal_s": r.ideal_s,
+            "fully_productive_s": r.fully_productive_s,
+            "startup_reject": r.counts.startup_reject,
+            "performance_flagged": r.performance_flagged,
+            "failures": rel.failures,
+            "mtbf_s": rel.mtbf_s,
+            "mttr_s": rel.mttr_s,
+        }
 
 
-Event = StateChange | CountDelta | OeeUpdate | SampleBatch
+def _state_seconds(r: LossReport) -> dict[str, float]:
+    """Seconds per canonical state (small stops count as running, as in run time)."""
+    return {
+        MachineState.RUNNING.value: r.run_s,
+        MachineState.IDLE.value: r.idle_s,
+        MachineState.SETUP.value: r.setup_s,
+        MachineState.FAULT.value: r.breakdown_s,
+        MachineState.PLANNED_STOP.value: r.planned_stop_s,
+        MachineState.OFFLINE.value: r.unknown_s,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonAssigned:
+    """A reason was given to the stop of `machine` that began at `stop_ts` (in `state`).
+
+    `source` is "operator" (through the API) or "plc" (from a reason tag); `ts` is when.
+    Sinks persist it on the stored state change and re-publish it.
+    """
+
+    machine: str
+    stop_ts: datetime
+    state: MachineState
+    reason_code: int | None
+    reason: str | None
+    ts: datetime
+    source: str = "operator"
+    category: str | None = None
+    previous_code: int | None = None
+    previous_reason: str | None = None
+
+
+Event = StateChange | CountDelta | OeeUpdate | SampleBatch | ReasonAssigned
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +227,4 @@ class StateRecord:
     state: MachineState
     ts: datetime
     reason: str | None = None
+    reason_code: int | None = None
