@@ -1,6 +1,6 @@
 """Inputs of the loss analysis and the ISO 22400-2 time model split of one window.
 
-Definitions (they agree with `oee.window`):
+Definitions (the incremental `oee.tracker` gives the same figures):
 
 - a window is [window_start, window_end); an interval counts only its part inside it;
 - an interval flagged `planned` (a calendar planned stop covers it) is planned stop time

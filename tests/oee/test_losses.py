@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oee import MachineState as S
-from oee import RollingWindow
 from oee.losses import (
     LossReport,
     Production,
@@ -111,31 +110,6 @@ def test_offline_as_downtime_stays_unknown_but_counts_in_planned_time() -> None:
     assert (r.unknown_s, r.unknown_downtime_s, r.planned_s) == (1200, 1200, 3600)
     assert r.availability == 2400 / 3600 and r.coverage == 2400 / 3600
     assert seconds(r)["unknown"] == 1200
-
-
-def test_agrees_with_rolling_window() -> None:
-    # oee.window's textbook case and its micro-stop case, fed to both.
-    w = RollingWindow(3600, micro_stop_s=30)
-    states = [(0, S.RUNNING), (100, S.IDLE), (129.5, S.RUNNING), (200, S.FAULT), (230, S.RUNNING)]
-    states += [(2700, S.FAULT), (3300, S.PLANNED_STOP)]
-    for t, s in states:
-        w.state(s, at(t))
-    w.count(at(1000), 1200, 1140, 2.0)
-    f = w.figures(at(3600))
-    ends = [t for t, _ in states[1:]] + [3600]
-    r = run(
-        [iv(t, e, s) for (t, s), e in zip(states, ends, strict=True)],
-        (Production(at(1000), 1200, 1140, 60, 2.0),),
-        micro_stop_s=30,
-    )
-    assert (r.run_s, r.planned_s, r.unknown_s, r.small_stop_s) == (
-        f.run_s,
-        f.planned_s,
-        f.unknown_s,
-        f.micro_stop_s,
-    )
-    assert (r.availability, r.performance, r.quality) == (f.availability, f.performance, 0.95)
-    assert r.oee == pytest.approx(f.oee, rel=1e-12)
 
 
 # --- micro-stops -----------------------------------------------------------------------

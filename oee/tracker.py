@@ -1,0 +1,286 @@
+"""Incremental OEE of one machine over several windows at once.
+
+Feed a `MachineTracker` the machine's state changes and counts in time order; ask it for
+the reports of every window at any instant. Each event updates every window in O(1)
+(amortized), however many events the windows hold, and a report costs O(1) plus the
+number of stop reasons in the Pareto.
+
+Windows:
+- sliding (`WindowSpec.sliding("1h", 3600)`): [now - length, now);
+- `shift`: from the start of the shift in progress (the calendar's) to now. When a shift
+  has ended, the next report gives its final figures once, dated at its end; between
+  shifts there is nothing else to report;
+- `day`: from the plant day's start (the calendar's `day_start`, local time) to now, with
+  the final figures of the previous day once at the rollover.
+
+The figures are exactly those `oee.losses.analyse` gives for the intervals
+`oee.timeline.intervals` builds from the same transitions (the tests check this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from oee.accumulator import Accumulator, CountEntry, Segment
+from oee.calendar import Calendar
+from oee.losses import LossReport, OfflineTreatment, ReasonLoss
+from oee.states import MachineState
+from oee.timeline import PlanFlips
+from oee.timemodel import Kind
+
+__all__ = ["MachineTracker", "WindowReport", "WindowSpec"]
+
+WindowKind = Literal["sliding", "shift", "day"]
+_DOWNTIME = frozenset({Kind.BREAKDOWN, Kind.SETUP, Kind.IDLE})
+_KIND_OF = {
+    MachineState.RUNNING: Kind.RUN,
+    MachineState.FAULT: Kind.BREAKDOWN,
+    MachineState.SETUP: Kind.SETUP,
+    MachineState.IDLE: Kind.IDLE,
+    MachineState.PLANNED_STOP: Kind.PLANNED_STOP,
+    MachineState.OFFLINE: Kind.UNKNOWN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """A named window: sliding over `length_s` seconds, the current shift or the day."""
+
+    name: str
+    kind: WindowKind = "sliding"
+    length_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind == "sliding" and not self.length_s > 0:
+            raise ValueError(f"sliding window {self.name!r} needs a length > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowReport:
+    """The figures of window `name` over [start, end)."""
+
+    name: str
+    start: datetime
+    end: datetime
+    report: LossReport
+    pareto: tuple[ReasonLoss, ...]
+    final: bool = False  # a shift or day that has ended: these figures will not change
+
+
+class _Window:
+    def __init__(self, spec: WindowSpec) -> None:
+        self.spec = spec
+        self.acc = Accumulator()
+        self.period: tuple[datetime, datetime] | None = None
+
+
+class MachineTracker:
+    """OEE of one machine over `windows`, kept up to date event by event."""
+
+    def __init__(
+        self,
+        windows: Iterable[WindowSpec],
+        *,
+        calendar: Calendar | None = None,
+        micro_stop_s: float = 0.0,
+        startup_s: float = 0.0,
+        offline_counts_as: OfflineTreatment = "unknown",
+    ) -> None:
+        self.windows = [_Window(w) for w in windows]
+        if len({w.spec.name for w in self.windows}) != len(self.windows):
+            raise ValueError("window names must be unique")
+        if calendar is None and any(w.spec.kind != "sliding" for w in self.windows):
+            raise ValueError("shift and day windows need a calendar")
+        self.calendar = calendar
+        self.micro_stop = timedelta(seconds=micro_stop_s)
+        self.startup = timedelta(seconds=startup_s)
+        self.offline_counts_as: OfflineTreatment = offline_counts_as
+        self._open: Segment | None = None
+        self._last: Segment | None = None  # the closed segment before the open one
+        self._before_last: Segment | None = None
+        self._first: datetime | None = None
+        self._flips: PlanFlips | None = None
+        self._now: datetime | None = None
+        self._setup_end: datetime | None = None
+
+    # ---------------------------------------------------------------- events
+
+    def state(
+        self,
+        at: datetime,
+        state: MachineState,
+        reason_code: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """The machine entered `state` at `at` (earlier than the last event: taken as then)."""
+        at = self._advance(at)
+        cur = self._open
+        if cur is None or self._flips is None:
+            self._flips = PlanFlips(self.calendar, at)
+            self._first = at
+            self._open = Segment(at, state, reason_code, reason, self._flips.planned, at)
+            return
+        if cur.start == at:  # the open segment has no length yet: it never was
+            last = self._last
+            if last is None or last.planned != cur.planned:
+                self._open = Segment(at, state, reason_code, reason, cur.planned, at)
+                return
+            self._reopen(last)
+            cur = last
+        if (cur.state, cur.reason_code, cur.reason) == (state, reason_code, reason):
+            return
+        self._close(at, Segment(at, state, reason_code, reason, self._flips.planned, at))
+
+    def count(
+        self, at: datetime, total: int, good: int, ideal_cycle_s: float, reject: int | None = None
+    ) -> None:
+        """`total` parts, `good` of them good, counted at `at`, each ideally `ideal_cycle_s`.
+
+        Rejects counted during a setup or within `startup_s` after it are start-up rejects.
+        """
+        if reject is None:
+            reject = total - good
+        if min(total, good, reject) < 0 or good + reject != total:
+            raise ValueError(f"need good + reject == total >= 0: {total}, {good}, {reject}")
+        if not total:
+            return
+        at = self._advance(at)
+        ideal = round(ideal_cycle_s * 1e9)
+        startup = self._in_startup(at)
+        su = reject if startup else 0
+        entry = CountEntry(at, total, good, reject, su, ideal * total, ideal * good,
+                           ideal * su, ideal * (reject - su))  # fmt: skip
+        for w in self.windows:
+            w.acc.add_count(entry)
+
+    def set_reason(self, stop_at: datetime, reason_code: int | None, reason: str | None) -> bool:
+        """Give the stop that began at `stop_at` another reason; False if no window holds it."""
+        segments = self._segments_of(stop_at)
+        for w in self.windows:
+            for seg in w.acc.segments:
+                if seg.change_at == stop_at:
+                    w.acc.rename(seg, (seg.state, reason_code, reason))
+        for seg in segments:
+            seg.reason_code, seg.reason = reason_code, reason
+        return bool(segments)
+
+    # ---------------------------------------------------------------- reports
+
+    def reports(self, now: datetime) -> list[WindowReport]:
+        """Every window's figures at `now` (a finished shift or day first, once)."""
+        now = self._advance(now)
+        out: list[WindowReport] = []
+        for w in self.windows:
+            out += self._window_reports(w, now)
+        return out
+
+    def _window_reports(self, w: _Window, now: datetime) -> list[WindowReport]:
+        if w.spec.kind == "sliding":
+            return [self._report(w, now - timedelta(seconds=w.spec.length_s), now, now)]
+        out = []
+        if w.period is not None and now >= w.period[1]:
+            start, end = w.period
+            out.append(self._report(w, start, end, now, final=True))
+            w.period = None
+        if w.period is None:
+            w.period = self._period(w.spec.kind, now)
+        if w.period is not None:
+            out.append(self._report(w, w.period[0], now, now))
+        return out
+
+    def _period(self, kind: WindowKind, now: datetime) -> tuple[datetime, datetime] | None:
+        assert self.calendar is not None
+        if kind == "day":
+            return self.calendar.day_window(now)
+        return self.calendar.shift_window(now)
+
+    def _report(
+        self, w: _Window, start: datetime, end: datetime, now: datetime, final: bool = False
+    ) -> WindowReport:
+        w.acc.evict(start)
+        open_seg = None
+        if self._open is not None:
+            kind = self._kind(self._open, now, closed=False)
+            open_seg = (self._open, kind, self._is_failure(kind, self._open), now)
+        report, pareto = w.acc.report(start, end, open_seg, self._first, self.offline_counts_as)
+        return WindowReport(w.spec.name, start, end, report, pareto, final)
+
+    # ---------------------------------------------------------------- timeline
+
+    def _advance(self, at: datetime) -> datetime:
+        """Move time to `at` (never backwards), cutting at calendar planned-stop edges."""
+        if self._now is not None and at < self._now:
+            at = self._now
+        self._now = at
+        if self._flips is not None and self._open is not None:
+            for flip_at, planned in self._flips.until(at):
+                cur = self._open
+                if flip_at > cur.start:
+                    nxt = Segment(flip_at, cur.state, cur.reason_code, cur.reason, planned,
+                                  cur.change_at)  # fmt: skip
+                    self._close(flip_at, nxt)
+                else:
+                    cur.planned = planned
+        return at
+
+    def _close(self, at: datetime, nxt: Segment) -> None:
+        cur = self._open
+        assert cur is not None
+        cur.end = at
+        cur.kind = self._kind(cur, at, closed=True, nxt=nxt)
+        cur.failure = self._is_failure(cur.kind, cur)
+        for w in self.windows:
+            w.acc.push(cur)
+        if cur.state is MachineState.SETUP:
+            self._setup_end = at
+        self._before_last, self._last, self._open = self._last, cur, nxt
+
+    def _reopen(self, last: Segment) -> None:
+        """Take the last closed segment back: the one after it had no length."""
+        for w in self.windows:
+            w.acc.pop(last)
+        self._open, self._last, self._before_last = last, self._before_last, None
+        if last.state is MachineState.SETUP:
+            self._setup_end = None
+
+    def _kind(
+        self, seg: Segment, now: datetime, *, closed: bool, nxt: Segment | None = None
+    ) -> Kind:
+        kind = _KIND_OF[seg.effective]
+        if kind not in _DOWNTIME or self.micro_stop <= timedelta(0):
+            return kind
+        end = seg.end if closed else now
+        prev = self._last
+        if end - seg.start >= self.micro_stop:
+            return kind
+        if prev is None or prev.end != seg.start or prev.effective is not MachineState.RUNNING:
+            return kind
+        if closed and (nxt is None or nxt.effective is not MachineState.RUNNING):
+            return kind
+        return Kind.SMALL_STOP
+
+    def _is_failure(self, kind: Kind, seg: Segment) -> bool:
+        """A breakdown starts a failure unless it continues one (under another reason)."""
+        if kind is not Kind.BREAKDOWN:
+            return False
+        prev = self._last
+        return prev is None or prev.kind is not Kind.BREAKDOWN or prev.end != seg.start
+
+    def _in_startup(self, at: datetime) -> bool:
+        cur = self._open
+        if cur is not None and cur.state is MachineState.SETUP and at > cur.start:
+            return True
+        return self._setup_end is not None and at <= self._setup_end + self.startup
+
+    def _segments_of(self, stop_at: datetime) -> list[Segment]:
+        segs: dict[int, Segment] = {}
+        if self._open is not None and self._open.change_at == stop_at:
+            segs[id(self._open)] = self._open
+        for w in self.windows:
+            for seg in w.acc.segments:
+                if seg.change_at == stop_at:
+                    segs[id(seg)] = seg
+        return list(segs.values())
