@@ -1,4 +1,5 @@
-"""`create_app`: the FastAPI application over the live view and the history store."""
+"""`create_app`: the FastAPI application over the live view, the history store and (when
+it runs in the gateway) the gateway's control."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from datetime import datetime
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routes import ApiContext, ApiError, ops, v1
+from api import control_routes, oee_routes
+from api.context import ApiContext, ApiError
+from api.routes import ops, v1
 from edge.config import Config
-from edge.interfaces import HistoryReader
+from edge.interfaces import GatewayControl, HistoryReader
 from edge.live import LiveView
 from edge.types import utc_now
 
@@ -25,8 +28,11 @@ def create_app(
     live: LiveView,
     history: HistoryReader,
     clock: Callable[[], datetime] = utc_now,
+    *,
+    control: GatewayControl | None = None,
 ) -> FastAPI:
-    """Build the API app. It only reads `live` (the pipeline keeps it current) and `history`.
+    """Build the API app. It reads `live` (the pipeline keeps it current) and `history`;
+    reasons and products go to `control`, the running gateway (None: those routes 503).
 
     `clock` is the "now" used to end open state intervals; tests pass a fixed one.
     """
@@ -35,8 +41,8 @@ def create_app(
         summary=f"Gateway {config.gateway.id}: machine states, counts and OEE",
         version="1",
     )
-    app.state.ctx = ApiContext(config=config, live=live, history=history, clock=clock)
+    app.state.ctx = ApiContext(config, live, history, clock, control)
     app.add_exception_handler(ApiError, _api_error)
-    app.include_router(v1)
-    app.include_router(ops)
+    for router in (v1, oee_routes.router, control_routes.router, ops):
+        app.include_router(router)
     return app

@@ -7,7 +7,7 @@ Every time is serialised as RFC 3339 UTC with milliseconds and `Z`, e.g.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
@@ -63,11 +63,58 @@ class OeeBrief(Out):
     oee: float | None = None
 
 
-class OeeOut(OeeBrief):
-    """All figures of one window, with the times and counts they come from."""
+class LossOut(Out):
+    """One loss of the OEE loss tree (the six big losses, plus idle and unknown downtime)."""
+
+    name: str = Field(description="breakdowns, setup, idle, unknown, small_stops, speed, ...")
+    factor: Literal["availability", "performance", "quality"]
+    seconds: float = Field(description="seconds of planned production time lost")
+    points: float | None = Field(description="the OEE it costs: seconds / planned_s (0..1)")
+
+
+class ParetoOut(Out):
+    """Unplanned downtime of one state and reason, biggest first."""
+
+    state: MachineState
+    reason_code: int | None
+    reason: str | None
+    count: int = Field(description="stops")
+    seconds: float
+    share: float = Field(description="of all the downtime in the Pareto (0..1)")
+
+
+class LossDetails(Out):
+    """The time model beyond the headline figures (null while not computed)."""
+
+    coverage: float | None = Field(default=None, description="known time / window")
+    planned_stop_s: float | None = None
+    breakdown_s: float | None = None
+    setup_s: float | None = None
+    idle_s: float | None = None
+    small_stop_s: float | None = None
+    speed_loss_s: float | None = None
+    ideal_s: float | None = Field(default=None, description="sum of ideal cycle x parts")
+    fully_productive_s: float | None = None
+    startup_reject: int | None = None
+    performance_flagged: bool | None = Field(
+        default=None, description="performance above 1: usually an ideal cycle time too long"
+    )
+    failures: int | None = None
+    mtbf_s: float | None = None
+    mttr_s: float | None = None
+
+
+class OeeOut(OeeBrief, LossDetails):
+    """All figures of [start, ts) with the times, counts and losses they come from.
+
+    `source` is "live" for a configured window (the engine's latest figures) and
+    "history" for a `from`/`to` range computed from the store (`window` is then null).
+    """
 
     machine: str
-    window: str
+    window: str | None
+    source: Literal["live", "history"] = "live"
+    start: Timestamp | None = Field(default=None, description="where the figures begin")
     window_s: float | None = None
     run_s: float | None = None
     planned_s: float | None = None
@@ -78,6 +125,8 @@ class OeeOut(OeeBrief):
     state_s: dict[str, float] | None = Field(
         default=None, description="seconds spent in each state within the window"
     )
+    losses: list[LossOut] = Field(default_factory=list)
+    pareto: list[ParetoOut] = Field(default_factory=list)
 
 
 class MachineBase(Out):
@@ -124,6 +173,7 @@ class StateInterval(Out):
     end: Timestamp
     duration_s: float
     reason: str | None = None
+    reason_code: int | None = None
 
 
 class StatesOut(Out):

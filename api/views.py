@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from api.schemas import (
-    Counts,
-    MachineDetail,
-    MachineSummary,
-    OeeBrief,
-    OeeOut,
-    ReadyOut,
-    StateInterval,
-)
+from api.oee_views import oee_brief, oee_out
+from api.schemas import Counts, MachineDetail, MachineSummary, ReadyOut, StateInterval
 from edge.config import MachineConfig
 from edge.live import LiveView, MachineLive
-from edge.types import OeeUpdate, StateRecord
+from edge.types import StateRecord
 
 
 def _base_fields(m: MachineLive) -> dict[str, object]:
@@ -36,40 +29,6 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
         "product": m.product,
         "counts": Counts(total=m.total, good=m.good, reject=m.reject),
     }
-
-
-def oee_brief(u: OeeUpdate | None) -> OeeBrief:
-    """The ratios of one window; all null with `computed: false` before the first update."""
-    if u is None:
-        return OeeBrief(computed=False)
-    return OeeBrief(
-        computed=True,
-        ts=u.ts,
-        availability=u.availability,
-        performance=u.performance,
-        quality=u.quality,
-        oee=u.oee,
-    )
-
-
-def oee_out(machine: str, window: str, u: OeeUpdate | None) -> OeeOut:
-    """Every figure of one window (nulls while not computed, so a dashboard can draw '–')."""
-    brief = oee_brief(u).model_dump()
-    if u is None:
-        return OeeOut(machine=machine, window=window, **brief)
-    return OeeOut(
-        machine=machine,
-        window=window,
-        window_s=u.window_s,
-        run_s=u.run_s,
-        planned_s=u.planned_s,
-        unknown_s=u.unknown_s,
-        total=u.total,
-        good=u.good,
-        reject=u.reject,
-        state_s=dict(u.state_s),
-        **brief,
-    )
 
 
 def machine_summary(m: MachineLive, windows: Sequence[str]) -> MachineSummary:
@@ -118,7 +77,14 @@ def build_intervals(
         # Milliseconds, like the timestamps: sub-ms digits are noise from float clocks.
         duration = round((e - s).total_seconds(), 3)
         out.append(
-            StateInterval(state=rec.state, start=s, end=e, duration_s=duration, reason=rec.reason)
+            StateInterval(
+                state=rec.state,
+                start=s,
+                end=e,
+                duration_s=duration,
+                reason=rec.reason,
+                reason_code=rec.reason_code,
+            )
         )
     return out
 

@@ -15,7 +15,7 @@ import httpx
 
 from connectors.lineprotocol import timestamp_ns
 from edge.config import InfluxConfig, TlsConfig
-from edge.types import MachineRef, MachineState, StateRecord
+from edge.types import CountDelta, MachineRef, MachineState, StateRecord
 
 __all__ = ["InfluxHistory", "InfluxQueryError", "http_client", "quote_ident", "quote_string"]
 
@@ -121,9 +121,12 @@ class InfluxHistory:
     async def state_history(
         self, machine: str, start: datetime, end: datetime
     ) -> list[StateRecord]:
-        """State records with start <= ts < end, after the last one before `start`."""
+        """State records with start <= ts < end, after the last one before `start`.
+
+        A reason stored as "" (cleared by a ReasonAssigned) reads as None.
+        """
         where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
-        select = 'SELECT "state", "reason" FROM "machine_state"'
+        select = 'SELECT "state", "reason", "reason_code" FROM "machine_state"'
         before, inside = await self.query(
             f"{select} WHERE {where} AND time < {s} ORDER BY time DESC LIMIT 1; "
             f"{select} WHERE {where} AND time >= {s} AND time < {e} ORDER BY time ASC"
@@ -135,6 +138,25 @@ class InfluxHistory:
             except ValueError:
                 log.warning("InfluxDB: unknown state %r of %s ignored", row["state"], machine)
                 continue
-            ts = _EPOCH + timedelta(microseconds=row["time"] // 1000)
-            records.append(StateRecord(machine, state, ts, row.get("reason") or None))
+            reason, code = row.get("reason") or None, row.get("reason_code") or None
+            records.append(StateRecord(machine, state, _time(row), reason, code))
         return records
+
+    async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
+        """Count deltas with start <= ts < end, oldest first (product None when absent)."""
+        where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
+        (rows,) = await self.query(
+            'SELECT "total", "good", "reject", "product" FROM "production" '
+            f"WHERE {where} AND time >= {s} AND time < {e} ORDER BY time ASC"
+        )
+        return [
+            CountDelta(
+                machine, _time(r), r["total"], r["good"], r["reject"], r.get("product") or None
+            )
+            for r in rows
+        ]
+
+
+def _time(row: dict[str, Any]) -> datetime:
+    """A row's `time` (epoch ns) as an aware UTC datetime, to the microsecond."""
+    return _EPOCH + timedelta(microseconds=row["time"] // 1000)

@@ -2,11 +2,12 @@
 
     measurement,tag=v,... field=value,... timestamp_ns
 
-Tag keys: area, line, machine, site (+ `tag` for tag points, `window` for oee points),
-written in sorted order because InfluxDB sorts them anyway and a sorted set is cheaper
-for it to index. Missing fields are omitted (never written as empty strings), integers
-carry the `i` suffix, floats are always written as floats so a field never changes type
-(a type conflict makes InfluxDB reject the whole point).
+Tag keys: area, line, machine, site (+ `tag` for tag points, `window` for oee points,
+`loss` and `window` for oee_loss points), written in sorted order because InfluxDB sorts
+them anyway and a sorted set is cheaper for it to index. Missing fields are omitted
+(never written as empty strings, except the `reason=""` that clears a stop's reason),
+integers carry the `i` suffix, floats are always written as floats so a field never
+changes type (a type conflict makes InfluxDB reject the whole point).
 
 This runs for every event the gateway stores, so it avoids per-call allocations it can
 cache (the tag set of a machine) and generic field machinery.
@@ -18,7 +19,15 @@ import math
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from edge.types import CountDelta, Event, MachineRef, OeeUpdate, SampleBatch, StateChange
+from edge.types import (
+    CountDelta,
+    Event,
+    MachineRef,
+    OeeUpdate,
+    ReasonAssigned,
+    SampleBatch,
+    StateChange,
+)
 
 __all__ = ["encode", "escape_key", "escape_measurement", "escape_string", "timestamp_ns"]
 
@@ -80,16 +89,37 @@ def _opt_string(value: str | None) -> str | None:
     return escape_string(value) if value else None
 
 
+def _opt_int(value: int | None) -> str | None:
+    return None if value is None else f"{value}i"
+
+
 def _state(e: StateChange, tags: str) -> list[str]:
     fields = _fields(
         [
             ("state", escape_string(e.state.value)),
             ("code", f"{e.state.code}i"),
             ("reason", _opt_string(e.reason)),
+            ("reason_code", _opt_int(e.reason_code)),
             ("duration_s", _opt_float(e.duration_s)),
         ]
     )
     return [f"machine_state,{tags} {fields} {timestamp_ns(e.ts)}"]
+
+
+def _reason(e: ReasonAssigned, tags: str) -> list[str]:
+    # Same series and timestamp as the stop's StateChange: InfluxDB merges the fields, so
+    # duration_s stays. A cleared reason is written as "" (an omitted field would keep the
+    # old text); readers take "" for None. Likewise a cleared code is written as 0, which
+    # means "no reason" on every PLC (the normaliser reads it so) and readers take for None.
+    fields = _fields(
+        [
+            ("state", escape_string(e.state.value)),
+            ("code", f"{e.state.code}i"),
+            ("reason", escape_string(e.reason or "")),
+            ("reason_code", f"{e.reason_code or 0}i"),
+        ]
+    )
+    return [f"machine_state,{tags} {fields} {timestamp_ns(e.stop_ts)}"]
 
 
 def _count(e: CountDelta, tags: str) -> list[str]:
@@ -99,21 +129,64 @@ def _count(e: CountDelta, tags: str) -> list[str]:
     return [f"production,{tags} {fields} {timestamp_ns(e.ts)}"]
 
 
-def _oee(e: OeeUpdate, tags: str) -> list[str]:
-    fields = _fields(
-        [
-            ("availability", _opt_float(e.availability)),
-            ("performance", _opt_float(e.performance)),
-            ("quality", _opt_float(e.quality)),
-            ("oee", _opt_float(e.oee)),
-            ("run_s", _float(e.run_s)),
-            ("planned_s", _float(e.planned_s)),
-            ("unknown_s", _float(e.unknown_s)),
-            ("total", f"{e.total}i"),
-            ("good", f"{e.good}i"),
-        ]
+# details() fields written as integers; performance_flagged is a boolean, the rest floats.
+# Fixed by name, not by the Python type of a value: a field must never change type.
+_DETAIL_INTS = frozenset({"startup_reject", "failures"})
+
+
+def _detail(name: str, value: float | int | bool | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name in _DETAIL_INTS:
+        return f"{int(value)}i"
+    return _float(value)
+
+
+def _oee(e: OeeUpdate, ref: MachineRef, tags: str) -> list[str]:
+    pairs = [
+        ("availability", _opt_float(e.availability)),
+        ("performance", _opt_float(e.performance)),
+        ("quality", _opt_float(e.quality)),
+        ("oee", _opt_float(e.oee)),
+        ("run_s", _float(e.run_s)),
+        ("planned_s", _float(e.planned_s)),
+        ("unknown_s", _float(e.unknown_s)),
+        ("window_s", _float(e.window_s)),
+        ("total", f"{e.total}i"),
+        ("good", f"{e.good}i"),
+        ("reject", f"{e.reject}i"),
+    ]
+    pairs += [(k, _detail(k, v)) for k, v in e.details().items()]
+    ns = timestamp_ns(e.ts)
+    return [f"oee,{tags},window={escape_key(e.window)} {_fields(pairs)} {ns}", *_losses(e, ref, ns)]
+
+
+@lru_cache(maxsize=4096)
+def _loss_tagset(ref: MachineRef, window: str, loss: str) -> str:
+    return (
+        f"area={escape_key(ref.area)},line={escape_key(ref.line)},loss={escape_key(loss)},"
+        f"machine={escape_key(ref.machine)},site={escape_key(ref.site)},"
+        f"window={escape_key(window)}"
     )
-    return [f"oee,{tags},window={escape_key(e.window)} {fields} {timestamp_ns(e.ts)}"]
+
+
+def _losses(e: OeeUpdate, ref: MachineRef, ns: int) -> list[str]:
+    """One `oee_loss` point per loss of the report (none without a report)."""
+    if e.report is None:
+        return []
+    lines = []
+    for loss in e.report.losses:
+        fields = _fields(
+            [
+                ("seconds", _float(loss.seconds)),
+                ("points", _opt_float(loss.points)),
+                ("factor", escape_string(loss.factor)),
+            ]
+        )
+        lines.append(f"oee_loss,{_loss_tagset(ref, e.window, loss.name)} {fields} {ns}")
+    return lines
 
 
 def _tags(e: SampleBatch, tags: str) -> list[str]:
@@ -139,7 +212,9 @@ def _tags(e: SampleBatch, tags: str) -> list[str]:
 def encode(event: Event, ref: MachineRef) -> list[str]:
     """The line-protocol lines (without newlines) for one event of the machine `ref`.
 
-    A SampleBatch gives one `tag` line per sample; every other event gives one line.
+    A SampleBatch gives one `tag` line per sample; an OeeUpdate with a report its `oee`
+    line and one `oee_loss` line per loss; every other event gives one line (a
+    ReasonAssigned a `machine_state` line at the stop's timestamp).
     """
     tags = _tagset(ref)
     if isinstance(event, StateChange):
@@ -147,7 +222,9 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
     if isinstance(event, CountDelta):
         return _count(event, tags)
     if isinstance(event, OeeUpdate):
-        return _oee(event, tags)
+        return _oee(event, ref, tags)
     if isinstance(event, SampleBatch):
         return _tags(event, tags)
+    if isinstance(event, ReasonAssigned):
+        return _reason(event, tags)
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

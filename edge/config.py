@@ -5,6 +5,7 @@ in `edge.loading`; these models only describe and validate the shape.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,12 +14,29 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    SecretStr,
     Tag,
     field_validator,
     model_validator,
 )
 
+from edge.config_oee import (
+    CALENDAR_WINDOWS,
+    DEFAULT_CALENDAR,
+    STOP_STATES,
+    BreakConfig,
+    CalendarConfig,
+    LineConfig,
+    OeeConfig,
+    PlannedConfig,
+    ReasonConfig,
+    ShiftConfig,
+    line_problems,
+    parse_duration,
+    raise_problems,
+    window_problems,
+    window_seconds,
+)
+from edge.config_sinks import ApiConfig, InfluxConfig, MqttConfig, SqliteConfig, TlsConfig
 from edge.config_sources import (
     DataType,
     Deadband,
@@ -32,12 +50,19 @@ from edge.config_sources import (
     SecurityPolicyName,
     WordOrder,
 )
+from oee.calendar import Calendar
 from oee.states import MachineState
 
-# The connection models live in edge.config_sources; they are part of this API.
+# The connection models live in edge.config_sources and the OEE model's (calendars, lines,
+# reasons, windows) in edge.config_oee; they are part of this API.
 __all__ = [
+    "CALENDAR_WINDOWS",
+    "DEFAULT_CALENDAR",
+    "STOP_STATES",
     "ApiConfig",
     "BoolRule",
+    "BreakConfig",
+    "CalendarConfig",
     "CodeMapRule",
     "Config",
     "CounterConfig",
@@ -47,6 +72,7 @@ __all__ = [
     "Deadband",
     "GatewayConfig",
     "InfluxConfig",
+    "LineConfig",
     "MachineConfig",
     "ModbusConnection",
     "ModbusTag",
@@ -56,44 +82,26 @@ __all__ = [
     "OpcUaConnection",
     "OpcUaSecurity",
     "OpcUaTag",
+    "PlannedConfig",
     "ProductConfig",
+    "ReasonConfig",
     "RegisterTable",
     "SecurityPolicyName",
+    "ShiftConfig",
     "SqliteConfig",
     "StateRule",
     "TagConfig",
     "TlsConfig",
     "WordOrder",
     "parse_duration",
+    "window_seconds",
 ]
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)$")
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def parse_duration(text: str) -> float:
-    """`'15m'` -> 900.0 seconds. Accepts s, m, h, d suffixes."""
-    m = _DURATION.match(text.strip())
-    if not m:
-        raise ValueError(f"'{text}' is not a duration: write e.g. 30s, 15m, 1h or 1d")
-    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-
-
-# --------------------------------------------------------------------------- TLS / secrets
-
-
-class TlsConfig(Model):
-    """TLS for a client connection. With none of the files set, the system CA store is used."""
-
-    enabled: bool = True
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
-    insecure_skip_verify: bool = False
 
 
 # --------------------------------------------------------------------------- state rules
@@ -225,8 +233,14 @@ class MachineConfig(Model):
     ideal_cycle_s: float = Field(gt=0)
     products: dict[str, ProductConfig] = Field(default_factory=dict)
     micro_stop_s: float = Field(default=0.0, ge=0)
-    reasons: dict[int, str] = Field(
-        default_factory=dict, description="reason code (from a reason_tag) -> text"
+    startup_s: float = Field(
+        default=0.0, ge=0, description="rejects this long after a setup are start-up rejects"
+    )
+    calendar: CalendarConfig | None = Field(
+        default=None, description="replaces the line's or plant's calendar"
+    )
+    reasons: dict[int, ReasonConfig] = Field(
+        default_factory=dict, description="reason code -> entry; overrides the plant's"
     )
     publish_tags: bool = False
 
@@ -299,79 +313,13 @@ class MachineConfig(Model):
         return self
 
 
-# --------------------------------------------------------------------------- sinks
-
-
-class MqttConfig(Model):
-    host: str = "127.0.0.1"
-    port: int = Field(default=1883, ge=1, le=65535)
-    prefix: str = Field(default="oee", pattern=r"^[^#+/][^#+]*$")
-    client_id: str | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    tls: TlsConfig | None = None
-    keepalive_s: int = Field(default=30, ge=5)
-    qos: Literal[0, 1, 2] = 1
-
-
-class InfluxConfig(Model):
-    url: str = Field(pattern=r"^https?://")
-    api: Literal["auto", "v1", "v2"] = Field(
-        default="auto", description="auto: ask /ping for X-Influxdb-Version (>= 1.8 -> v2)"
-    )
-    database: str = Field(default="oee", description="v1 database (and InfluxQL reads)")
-    bucket: str | None = Field(default=None, description="v2 bucket; default: `database`")
-    org: str = "-"
-    token: SecretStr | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    tls: TlsConfig | None = None
-    batch_size: int = Field(default=500, ge=1)
-    flush_interval_s: float = Field(default=1.0, gt=0)
-    timeout_s: float = Field(default=5.0, gt=0)
-
-
-class SqliteConfig(Model):
-    path: Path = Path("oee-edge.sqlite")
-
-
-class ApiConfig(Model):
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
-    api_key: SecretStr | None = None
-
-    @model_validator(mode="after")
-    def _loopback_unless_key(self) -> ApiConfig:
-        loopback = self.host in ("127.0.0.1", "::1", "localhost")
-        if not loopback and self.api_key is None:
-            raise ValueError(
-                f"binding the API to {self.host} needs `api_key` (from env: "
-                "api_key: ${OEE_API_KEY}); without a key it may bind to 127.0.0.1 only"
-            )
-        return self
-
-
-class OeeConfig(Model):
-    windows: list[str] = Field(default_factory=lambda: ["15m", "1h"], min_length=1)
-    publish_interval_s: float = Field(default=10.0, gt=0)
-    offline_counts_as: Literal["unknown", "downtime"] = Field(
-        default="unknown",
-        description="unknown: offline time is excluded from planned time and reported apart",
-    )
-
-    @field_validator("windows")
-    @classmethod
-    def _windows(cls, ws: list[str]) -> list[str]:
-        for w in ws:
-            parse_duration(w)
-        return ws
-
-
 class GatewayConfig(Model):
     id: str = Field(pattern=_ID)
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+_NO_LINE = LineConfig()
 
 
 class Config(Model):
@@ -382,6 +330,13 @@ class Config(Model):
     area: str = Field(pattern=_ID)
     line: str = Field(pattern=_ID)
     machines: list[MachineConfig] = Field(min_length=1)
+    calendar: CalendarConfig | None = Field(
+        default=None, description="the plant's calendar; without any, a line runs 24/7 in UTC"
+    )
+    lines: dict[str, LineConfig] = Field(default_factory=dict)
+    reasons: dict[int, ReasonConfig] = Field(
+        default_factory=dict, description="the plant-wide reason tree, shared by every machine"
+    )
     mqtt: MqttConfig | None = None
     influxdb: InfluxConfig | None = None
     sqlite: SqliteConfig | None = None
@@ -396,3 +351,48 @@ class Config(Model):
                 raise ValueError(f"machine id '{m.id}' is used twice; ids must be unique")
             seen.add(m.id)
         return self
+
+    @model_validator(mode="after")
+    def _oee_model(self) -> Config:
+        members = {line: self.line_machines(line) for line in self.lines_in_use()}
+        problems = line_problems(self.lines, members)
+        raise_problems("Config", problems + window_problems(self.oee.windows, self._calendars()))
+        return self
+
+    def _calendars(self) -> Iterator[CalendarConfig | None]:
+        yield self.calendar
+        yield from (line.calendar for line in self.lines.values())
+        yield from (m.calendar for m in self.machines)
+
+    def machine(self, machine_id: str) -> MachineConfig:
+        """The machine with this id (KeyError if there is none)."""
+        # A scan, not a cached index: `model_copy(update={"machines": ...})` (edge.demo)
+        # would leave an index stale, and a gateway has tens of machines, not thousands.
+        for m in self.machines:
+            if m.id == machine_id:
+                return m
+        raise KeyError(f"no machine '{machine_id}' in the configuration")
+
+    def line_of(self, machine_id: str) -> str:
+        """The line a machine sits on: its own `line`, else the top-level `line`."""
+        return self.machine(machine_id).line or self.line
+
+    def lines_in_use(self) -> list[str]:
+        """Every line some machine sits on, in the order of `machines`."""
+        return list(dict.fromkeys(m.line or self.line for m in self.machines))
+
+    def line_machines(self, line: str) -> list[str]:
+        """Ids of the machines on `line`, in the order of `machines` (empty if none)."""
+        return [m.id for m in self.machines if (m.line or self.line) == line]
+
+    def calendar_for(self, machine_id: str) -> Calendar:
+        """The machine's calendar, else its line's, else the plant's, else 24/7 in UTC."""
+        line = self.lines.get(self.line_of(machine_id), _NO_LINE)
+        for c in (self.machine(machine_id).calendar, line.calendar, self.calendar):
+            if c is not None:
+                return c.to_calendar()
+        return DEFAULT_CALENDAR
+
+    def reasons_for(self, machine_id: str) -> dict[int, ReasonConfig]:
+        """The plant's reason tree with the machine's own entries (they win on equal codes)."""
+        return {**self.reasons, **self.machine(machine_id).reasons}

@@ -1,65 +1,131 @@
-"""The OEE engine: feeds state changes and counts into rolling windows per machine."""
+"""The OEE engine: one `oee.MachineTracker` per machine, fed by the pipeline's events.
+
+Windows come from `oee.windows`: durations (`15m`, `1h`, `8h`) slide; `shift` and `day`
+follow the machine's calendar (`Config.calendar_for`). At start the engine replays the
+stored history of the longest window, so a restart keeps the shift's and the day's
+figures (the time the gateway was down is unknown time).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from edge.config import Config, MachineConfig, parse_duration
-from edge.types import CountDelta, OeeUpdate, StateChange
-from oee.window import RollingWindow
+from edge.config import Config, MachineConfig, window_seconds
+from edge.interfaces import HistoryReader
+from edge.types import (
+    CountDelta,
+    MachineState,
+    OeeUpdate,
+    ReasonAssigned,
+    StateChange,
+    StateRecord,
+)
+from oee.tracker import MachineTracker, WindowSpec
+
+log = logging.getLogger(__name__)
+
+OFFLINE = MachineState.OFFLINE
+# A shift or a plant day (25 h on a DST night) never reaches further back than this.
+_CALENDAR_LOOKBACK = timedelta(hours=26)
+
+
+def window_spec(name: str) -> WindowSpec:
+    """`shift`, `day`, or a sliding window of a duration like `15m`."""
+    length = window_seconds(name)
+    if length is None:
+        return WindowSpec(name, "shift" if name == "shift" else "day")
+    return WindowSpec(name, "sliding", length)
 
 
 class OeeEngine:
-    """One `RollingWindow` per machine and configured window name (e.g. `15m`, `1h`)."""
+    """Every machine's OEE over every configured window, updated event by event."""
 
     def __init__(self, config: Config) -> None:
         self._machines = {m.id: m for m in config.machines}
-        unknown = config.oee.offline_counts_as == "unknown"
-        self._windows: dict[str, dict[str, RollingWindow]] = {
-            m.id: {
-                w: RollingWindow(parse_duration(w), m.micro_stop_s, offline_is_unknown=unknown)
-                for w in config.oee.windows
-            }
+        specs = [window_spec(w) for w in config.oee.windows]
+        self.lookback = max(
+            (
+                timedelta(seconds=s.length_s) if s.kind == "sliding" else _CALENDAR_LOOKBACK
+                for s in specs
+            ),
+            default=timedelta(0),
+        )
+        self._trackers = {
+            m.id: MachineTracker(
+                specs,
+                calendar=config.calendar_for(m.id),
+                micro_stop_s=m.micro_stop_s,
+                startup_s=m.startup_s,
+                offline_counts_as=config.oee.offline_counts_as,
+            )
             for m in config.machines
         }
 
-    def apply(self, event: StateChange | CountDelta) -> None:
-        windows = self._windows[event.machine].values()
+    def apply(self, event: StateChange | CountDelta | ReasonAssigned) -> None:
+        """Feed one event of a configured machine (in time order per machine)."""
+        tracker = self._trackers.get(event.machine)
+        if tracker is None:
+            return
         if isinstance(event, StateChange):
-            for w in windows:
-                w.state(event.state, event.ts)
-        else:
+            tracker.state(event.ts, event.state, event.reason_code, event.reason)
+        elif isinstance(event, CountDelta):
             ideal = ideal_cycle_s(self._machines[event.machine], event.product)
-            for w in windows:
-                w.count(event.ts, event.total, event.good, ideal)
+            tracker.count(event.ts, event.total, event.good, ideal, event.reject)
+        else:
+            tracker.set_reason(event.stop_ts, event.reason_code, event.reason)
 
     def figures(self, now: datetime, machines: Iterable[str] | None = None) -> list[OeeUpdate]:
-        """Current figures of every window of the given (default: all) machines."""
+        """Every window of the given (default: all) machines at `now`; a shift or day that
+        has just ended comes first, once, with its final figures dated at its end."""
         out = []
-        for machine in machines if machines is not None else self._windows:
-            for name, window in self._windows[machine].items():
-                f = window.figures(now)
-                out.append(
-                    OeeUpdate(
-                        machine=machine,
-                        window=name,
-                        ts=now,
-                        availability=f.availability,
-                        performance=f.performance,
-                        quality=f.quality,
-                        oee=f.oee,
-                        run_s=f.run_s,
-                        planned_s=f.planned_s,
-                        unknown_s=f.unknown_s,
-                        window_s=f.window_s,
-                        total=f.total,
-                        good=f.good,
-                        reject=f.reject,
-                        state_s=f.state_s,
-                    )  # fmt: skip
-                )
+        for machine in machines if machines is not None else self._trackers:
+            for r in self._trackers[machine].reports(now):
+                out.append(OeeUpdate.of(machine, r.name, r.start, r.end, r.report, r.pareto))
         return out
+
+    async def preload(
+        self, history: HistoryReader, now: datetime, last_alive: datetime | None = None
+    ) -> int:
+        """Replay each machine's stored states and counts of the last `lookback`; returns
+        how many events were replayed. A store that fails is logged and skipped.
+
+        `last_alive` is when the gateway last ran (it may have been killed without storing
+        `offline`): from then on the machines' states are unknown, not what was stored last.
+        """
+        start, replayed = now - self.lookback, 0
+        for machine in self._trackers:
+            try:
+                states = await history.state_history(machine, start, now)
+                counts = await history.count_history(machine, start, now)
+            except Exception as exc:  # external store: the gateway runs without history
+                log.warning("OEE history of %s not loaded: %s", machine, exc)
+                continue
+            events: list[StateChange | CountDelta] = [
+                StateChange(machine, s.state, None, s.ts, None, None, 0, s.reason_code, s.reason)
+                for s in states
+            ]
+            events += counts
+            events.sort(key=lambda e: e.ts)  # stable: a state before a count at one instant
+            for e in events:
+                self.apply(e)
+            last = states[-1] if states else None
+            if _killed(last, last_alive):
+                assert last_alive is not None
+                offline = StateChange(
+                    machine, MachineState.OFFLINE, None, last_alive, None, None, 0
+                )
+                self.apply(offline)
+            replayed += len(events)
+        return replayed
+
+
+def _killed(last: StateRecord | None, last_alive: datetime | None) -> bool:
+    """Whether the gateway stopped without storing `offline` after `last`."""
+    if last is None or last_alive is None:
+        return False
+    return last_alive > last.ts and last.state is not MachineState.OFFLINE
 
 
 def ideal_cycle_s(machine: MachineConfig, product: str | None) -> float:

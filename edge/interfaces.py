@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from edge.types import Event, SampleBatch, StateRecord
+from edge.types import CountDelta, Event, SampleBatch, StateRecord
 
 
 class Source(Protocol):
@@ -52,4 +52,21 @@ class HistoryReader(Protocol):
     ) -> list[StateRecord]:
         """State records with start <= ts < end, preceded by the last one before `start`
         (the state in force when the range opens), oldest first."""
+        ...
+
+    async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
+        """Count deltas with start <= ts < end, oldest first."""
+        ...
+
+
+class GatewayControl(Protocol):
+    """What the API may ask of the running gateway (it never writes to a PLC)."""
+
+    async def emit(self, events: Sequence[Event]) -> None:
+        """Hand events to the OEE engine, the live view and every sink."""
+        ...
+
+    def set_product(self, machine: str, product: str | None) -> None:
+        """The product `machine` makes from now on (None: the machine's default).
+        ValueError if the machine reads its product from a tag."""
         ...

@@ -20,9 +20,22 @@ from pydantic import BaseModel, ValidationError
 
 from edge.config import Config
 
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 _REF = re.compile(r"\$\{(file:)?([^}:]+?)(?::-([^}]*))?\}")
 _RULE_TAGS = {"map", "bool", "counter"}
 _TAG_KINDS = {"modbus", "opcua"}
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 without base-60 numbers: unquoted `14:00` stays the text "14:00" (as in
+    YAML 1.2), not the integer 840, so times of day need no quotes."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: ([("tag:yaml.org,2002:str", _SEXAGESIMAL)] if first in "+-0123456789" else [])
+    + resolvers
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
 def parse_config(text: str, source: str = "<config>", env: dict[str, str] | None = None) -> Config:
     """Validate YAML text as a Config. Raises ConfigError."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

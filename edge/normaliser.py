@@ -7,10 +7,18 @@ Counters survive wrap and reset and never yield a negative count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from edge.config import BoolRule, CodeMapRule, CounterRule, MachineConfig, StateRule
+from edge.config import (
+    BoolRule,
+    CodeMapRule,
+    CounterRule,
+    MachineConfig,
+    ReasonConfig,
+    StateRule,
+)
 from edge.types import (
     CountDelta,
     MachineState,
@@ -54,17 +62,25 @@ class _Decision:
 
 @dataclass
 class MachineNormaliser:
-    """Keeps one machine's current state, counter baselines and event sequence number."""
+    """Keeps one machine's current state, counter baselines and event sequence number.
+
+    `reasons` gives the text of a PLC reason code: pass `Config.reasons_for(id)` (the
+    plant's tree merged with the machine's); default: the machine's own entries.
+    """
 
     config: MachineConfig
+    reasons: Mapping[int, ReasonConfig] | None = field(default=None, kw_only=True)
     state: MachineState | None = None
     since: datetime | None = None
     seq: int = 0
     product: str | None = None
     counters: dict[str, CounterTracker] = field(default_factory=dict)
     last_advance: dict[str, datetime] = field(default_factory=dict)
+    _texts: dict[int, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        reasons = self.config.reasons if self.reasons is None else self.reasons
+        self._texts = {code: r.text for code, r in reasons.items()}
         if self.config.counters:
             for kind in _KINDS:
                 c = getattr(self.config.counters, kind)
@@ -165,7 +181,7 @@ class MachineNormaliser:
         )  # fmt: skip
 
     def _reason_text(self, code: int | None) -> str | None:
-        return None if code is None else self.config.reasons.get(code, str(code))
+        return None if code is None else self._texts.get(code, str(code))
 
 
 def _reason_code(values: dict[str, Sample], rule: CodeMapRule | BoolRule) -> int | None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from edge.config import Config, MachineConfig
@@ -20,7 +21,7 @@ from edge.engine import OeeEngine
 from edge.interfaces import HistoryReader, Sink, Source
 from edge.live import LiveView, machine_refs
 from edge.normaliser import MachineNormaliser
-from edge.types import Event, SampleBatch, utc_now
+from edge.types import Event, ReasonAssigned, SampleBatch, utc_now
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -119,8 +120,13 @@ class Gateway:
         self.live = LiveView.from_config(config)
         self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
         self.engine = OeeEngine(config)
-        self.normalisers = {m.id: MachineNormaliser(m) for m in config.machines}
+        self.normalisers = {
+            m.id: MachineNormaliser(m, reasons=config.reasons_for(m.id)) for m in config.machines
+        }
         self._tags_out = {m.id for m in config.machines if m.publish_tags}
+        self._alive_file = config.gateway.data_dir / "alive"
+        self._products_file = config.gateway.data_dir / "products.json"
+        self._load_products()
         self._sources: dict[str, Source] = {}
         self.sink_errors = 0
         self.live.counters = self.counters
@@ -133,6 +139,7 @@ class Gateway:
                 await stack.enter_async_context(sink)
             for m in self.config.machines:
                 self._sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
+            await self._preload()
             self.live.started = True
             try:
                 async with asyncio.TaskGroup() as tg:
@@ -144,6 +151,23 @@ class Gateway:
             finally:
                 self.live.started = False
                 await self._final_offline()
+
+    async def _preload(self) -> None:
+        """Replay stored history into the OEE engine, so a restart keeps the figures."""
+        if self.history is None:
+            return
+        alive = self._alive_file
+        last_alive = None
+        with contextlib.suppress(OSError):
+            last_alive = datetime.fromtimestamp(alive.stat().st_mtime, UTC)
+        n = await self.engine.preload(self.history, self.clock(), last_alive)
+        log.info("OEE: replayed %d stored events of the last %s", n, self.engine.lookback)
+
+    def _still_alive(self) -> None:
+        # Its mtime tells the next start until when the machines' states were known.
+        with contextlib.suppress(OSError):
+            self._alive_file.parent.mkdir(parents=True, exist_ok=True)
+            self._alive_file.touch()
 
     async def _poll(self, machine: str, source: Source) -> None:
         normaliser = self.normalisers[machine]
@@ -163,12 +187,15 @@ class Gateway:
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             await self.emit(self.engine.figures(self.clock()))
+            self._still_alive()
 
     async def emit(self, events: Sequence[Event]) -> None:
         """Hand events to the live view and every sink; a failing sink never stops the rest."""
         if not events:
             return
         for e in events:
+            if isinstance(e, ReasonAssigned):
+                self.engine.apply(e)
             if not isinstance(e, SampleBatch):
                 self.live.apply(e)
         for sink in self.sinks:
@@ -177,6 +204,38 @@ class Gateway:
             except Exception:
                 self.sink_errors += 1
                 log.exception("sink %s failed to take %d event(s)", sink.name, len(events))
+
+    def set_product(self, machine: str, product: str | None) -> None:
+        """The product `machine` makes from now on (None: its default), kept across restarts
+        in `{data_dir}/products.json`. ValueError if a PLC tag names the product."""
+        normaliser = self.normalisers[machine]
+        if normaliser.config.product_tag is not None:
+            raise ValueError(
+                f"machine {machine} reads its product from tag '{normaliser.config.product_tag}'"
+            )
+        normaliser.product = product
+        self.live.machines[machine].product = product
+        chosen = {m: n.product for m, n in self.normalisers.items() if n.product is not None}
+        try:
+            self._products_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._products_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(chosen, indent=1, sort_keys=True), encoding="utf-8")
+            tmp.replace(self._products_file)
+        except OSError as exc:
+            log.error("cannot save the chosen products to %s: %s", self._products_file, exc)
+
+    def _load_products(self) -> None:
+        try:
+            chosen = json.loads(self._products_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.error("ignoring %s: %s", self._products_file, exc)
+            return
+        for machine, product in chosen.items():
+            n = self.normalisers.get(machine)
+            if n is not None and n.config.product_tag is None and isinstance(product, str):
+                n.product = product
 
     def counters(self) -> list[tuple[str, dict[str, str], int]]:
         """Every int field of the sources' and sinks' `stats`, as Prometheus counters."""

@@ -29,7 +29,7 @@ def api_task(gateway: Gateway, host: str, port: int) -> Callable[[], Awaitable[N
     from api.app import create_app
 
     assert gateway.history is not None
-    app = create_app(gateway.config, gateway.live, gateway.history)
+    app = create_app(gateway.config, gateway.live, gateway.history, control=gateway)
     server = _ApiServer(
         uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     )

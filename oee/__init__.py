@@ -15,11 +15,10 @@ from oee.rollup import LineOee, combine, rollup
 from oee.states import MachineState
 from oee.timeline import Transition, intervals
 from oee.tracker import MachineTracker, WindowReport, WindowSpec
-from oee.window import OeeFigures, RollingWindow  # until the engine moves to the tracker
 
 __all__ = [
     "Break", "Calendar", "LineOee", "LossReport", "MachineState", "MachineTracker",
-    "OeeFigures", "PlannedPeriod", "Production", "ReasonLoss", "RollingWindow", "Shift",
+    "PlannedPeriod", "Production", "ReasonLoss", "Shift",
     "StateInterval", "Transition", "WindowReport", "WindowSpec", "analyse", "combine",
     "compute", "intervals", "pareto", "rollup",
 ]  # fmt: skip

@@ -214,7 +214,7 @@ class Accumulator:
             idle=time[Kind.IDLE],
             small_stop=time[Kind.SMALL_STOP],
         )
-        counts = Counts(c[0], c[1], c[2], c[3], c[4] / 1e9, c[5] / 1e9, c[6] / 1e9, c[7] / 1e9)
+        counts = Counts(*c)
         return LossReport(split, counts, failures, offline_counts_as)
 
 

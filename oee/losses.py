@@ -54,6 +54,13 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
+def _ns(span: timedelta) -> int:
+    return (span // _MICRO) * 1000
+
+
+_MICRO = timedelta(microseconds=1)
+
+
 @dataclass(frozen=True, slots=True)
 class Loss:
     """One loss of the OEE loss tree: `seconds` of PPT, and `points`, the OEE it costs
@@ -146,13 +153,17 @@ class LossReport:
         yield "fully_productive_s", c.fully_productive_s
 
     def _ratios(self) -> Iterable[tuple[str, float | bool | None]]:
-        t, c, planned = self.times, self.counts, self.planned_s
-        performance = _ratio(c.ideal_s, self.run_s)
-        yield "coverage", _ratio((t.window - t.unknown).total_seconds(), self.window_s)
-        yield "availability", _ratio(self.run_s, planned)
+        # Integer nanoseconds on both sides: each ratio is the correctly rounded quotient,
+        # so a window running throughout has A exactly 1 and 40 good of 50 has Q exactly 0.8.
+        t, c = self.times, self.counts
+        unknown = t.unknown if self.offline_counts_as == "unknown" else _ZERO
+        planned, run = _ns(t.window - t.planned_stop - unknown), _ns(t.run)
+        performance = _ratio(c.ideal_ns, run)
+        yield "coverage", _ratio(_ns(t.window - t.unknown), _ns(t.window))
+        yield "availability", _ratio(run, planned)
         yield "performance", performance
-        yield "quality", _ratio(c.fully_productive_s, c.ideal_s)
-        yield "oee", _ratio(c.fully_productive_s, planned)
+        yield "quality", _ratio(c.fully_productive_ns, c.ideal_ns)
+        yield "oee", _ratio(c.fully_productive_ns, planned)
         yield "performance_flagged", performance is not None and performance > 1
 
     def __add__(self, other: LossReport) -> LossReport:

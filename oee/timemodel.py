@@ -189,34 +189,56 @@ def split_time(
     )
 
 
+_NS = 1_000_000_000
+
+
+def nanoseconds(seconds: float) -> int:
+    """An ideal cycle time in whole nanoseconds, so that sums of ideal times are exact."""
+    return round(seconds * _NS)
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """Parts counted in a window and their ideal times (ideal cycle time x parts)."""
+    """Parts counted in a window and their ideal times (ideal cycle time x parts).
+
+    Ideal times are integer nanoseconds: sums and differences are exact, and a ratio of two
+    of them (Q = good / total for one product) is the correctly rounded quotient.
+    """
 
     total: int = 0
     good: int = 0
     reject: int = 0
     startup_reject: int = 0
-    ideal_s: float = 0.0
-    fully_productive_s: float = 0.0  # ideal x good
-    startup_reject_s: float = 0.0
-    production_reject_s: float = 0.0
+    ideal_ns: int = 0
+    fully_productive_ns: int = 0  # ideal x good
+    startup_reject_ns: int = 0
+    production_reject_ns: int = 0
 
     @classmethod
     def of(cls, productions: Iterable[Production]) -> Counts:
         """The sums over `productions`, whatever their products."""
-        ps = list(productions)
-        su = [p for p in ps if p.startup]
-        return cls(
-            total=sum(p.total for p in ps),
-            good=sum(p.good for p in ps),
-            reject=sum(p.reject for p in ps),
-            startup_reject=sum(p.reject for p in su),
-            ideal_s=math.fsum(p.ideal_cycle_s * p.total for p in ps),
-            fully_productive_s=math.fsum(p.ideal_cycle_s * p.good for p in ps),
-            startup_reject_s=math.fsum(p.ideal_cycle_s * p.reject for p in su),
-            production_reject_s=math.fsum(p.ideal_cycle_s * p.reject for p in ps if not p.startup),
-        )
+        out = cls()
+        for p in productions:
+            ideal, su = nanoseconds(p.ideal_cycle_s), p.reject if p.startup else 0
+            out += cls(p.total, p.good, p.reject, su, ideal * p.total, ideal * p.good,
+                       ideal * su, ideal * (p.reject - su))  # fmt: skip
+        return out
+
+    @property
+    def ideal_s(self) -> float:
+        return self.ideal_ns / _NS
+
+    @property
+    def fully_productive_s(self) -> float:
+        return self.fully_productive_ns / _NS
+
+    @property
+    def startup_reject_s(self) -> float:
+        return self.startup_reject_ns / _NS
+
+    @property
+    def production_reject_s(self) -> float:
+        return self.production_reject_ns / _NS
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))

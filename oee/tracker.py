@@ -29,7 +29,7 @@ from oee.calendar import Calendar
 from oee.losses import LossReport, OfflineTreatment, ReasonLoss
 from oee.states import MachineState
 from oee.timeline import PlanFlips
-from oee.timemodel import Kind
+from oee.timemodel import Kind, nanoseconds
 
 __all__ = ["MachineTracker", "WindowReport", "WindowSpec"]
 
@@ -148,7 +148,7 @@ class MachineTracker:
         if not total:
             return
         at = self._advance(at)
-        ideal = round(ideal_cycle_s * 1e9)
+        ideal = nanoseconds(ideal_cycle_s)
         startup = self._in_startup(at)
         su = reject if startup else 0
         entry = CountEntry(at, total, good, reject, su, ideal * total, ideal * good,

@@ -20,10 +20,12 @@ import json
 import math
 from datetime import UTC, datetime
 
+from connectors.oeedetails import details_document
 from edge.types import (
     CountDelta,
     MachineRef,
     OeeUpdate,
+    ReasonAssigned,
     Sample,
     SampleBatch,
     StateChange,
@@ -38,6 +40,7 @@ __all__ = [
     "event_payload",
     "gateway_status_topic",
     "oee_payload",
+    "reason_payload",
     "rfc3339",
     "safe_segment",
     "state_payload",
@@ -106,12 +109,14 @@ def _value(v: TagValue) -> TagValue:
 class MachineTopics:
     """Topic names and the JSON payload head of one machine, built once.
 
-    `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`, `tags`
-    hang under it; `oee(window)` and `tag(name)` build (and cache) the per-window and
-    per-tag topics.
+    `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
+    `reason`, `tags` hang under it; `oee(window)` and `tag(name)` build (and cache) the
+    per-window and per-tag topics.
     """
 
-    __slots__ = ("count", "event", "head", "machine", "path", "root", "state", "tags", "_oee")
+    __slots__ = (
+        "count", "event", "head", "machine", "path", "reason", "root", "state", "tags", "_oee",
+    )  # fmt: skip
 
     def __init__(self, prefix: str, ref: MachineRef) -> None:
         for level in (ref.site, ref.area, ref.line, ref.machine):
@@ -122,6 +127,7 @@ class MachineTopics:
         self.state = f"{self.root}/state"
         self.event = f"{self.root}/event"
         self.count = f"{self.root}/count"
+        self.reason = f"{self.root}/reason"
         self.tags = f"{self.root}/tags"
         # The common head without its closing brace; each payload appends `,"field":…}`.
         head = _ENCODE({"v": SCHEMA_VERSION, "machine": ref.machine, "path": ref.path})
@@ -186,25 +192,48 @@ def count_payload(t: MachineTopics, ev: CountDelta) -> bytes:
     )
 
 
-def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
-    """Retained `…/oee/{window}`: ratios (null when undefined), times in seconds, counts."""
+def reason_payload(t: MachineTopics, ev: ReasonAssigned) -> bytes:
+    """`…/reason`: the stop that began at `stop_ts` got a reason (and what it had before)."""
     return t.payload(
         {
-            "availability": _num(ev.availability),
-            "performance": _num(ev.performance),
-            "quality": _num(ev.quality),
-            "oee": _num(ev.oee),
-            "run_s": _num(ev.run_s),
-            "planned_s": _num(ev.planned_s),
-            "unknown_s": _num(ev.unknown_s),
-            "window_s": _num(ev.window_s),
-            "total": ev.total,
-            "good": ev.good,
-            "reject": ev.reject,
-            "window": ev.window,
+            "stop_ts": rfc3339(ev.stop_ts),
+            "state": ev.state.value,
+            "reason_code": ev.reason_code,
+            "reason": ev.reason,
+            "category": ev.category,
+            "source": ev.source,
+            "previous_code": ev.previous_code,
+            "previous_reason": ev.previous_reason,
             "ts": rfc3339(ev.ts),
         }
     )
+
+
+def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
+    """Retained `…/oee/{window}`: ratios (null when undefined), times in seconds, counts.
+
+    With a loss report the payload goes on with `start` (null when unknown), every
+    `details()` figure, `losses` and the top of the `pareto` (`connectors.oeedetails`).
+    """
+    body: dict[str, object] = {
+        "availability": _num(ev.availability),
+        "performance": _num(ev.performance),
+        "quality": _num(ev.quality),
+        "oee": _num(ev.oee),
+        "run_s": _num(ev.run_s),
+        "planned_s": _num(ev.planned_s),
+        "unknown_s": _num(ev.unknown_s),
+        "window_s": _num(ev.window_s),
+        "total": ev.total,
+        "good": ev.good,
+        "reject": ev.reject,
+        "window": ev.window,
+        "ts": rfc3339(ev.ts),
+    }
+    if ev.report is not None:
+        body["start"] = _ts(ev.start)
+        body.update(details_document(ev))
+    return t.payload(body)
 
 
 def _sample(s: Sample) -> dict[str, object]:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import ssl
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -32,11 +34,20 @@ from connectors.mqtt.payloads import (
     event_payload,
     gateway_status_topic,
     oee_payload,
+    reason_payload,
     state_payload,
     tags_payload,
 )
 from edge.config import MqttConfig, TlsConfig
-from edge.types import CountDelta, Event, MachineRef, OeeUpdate, SampleBatch, StateChange
+from edge.types import (
+    CountDelta,
+    Event,
+    MachineRef,
+    OeeUpdate,
+    ReasonAssigned,
+    SampleBatch,
+    StateChange,
+)
 
 __all__ = ["MqttSink", "MqttStats"]
 
@@ -70,13 +81,26 @@ def tls_context(tls: TlsConfig) -> ssl.SSLContext:
     return ctx
 
 
+def _ms(ts: datetime) -> datetime:
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+
+
+def _same_ms(a: datetime, b: datetime) -> bool:
+    """True when `a` and `b` fall in the same millisecond: a stop time read back from the
+    SQLite store has ms, the state change that the sink saw may have µs."""
+    return _ms(a) == _ms(b)
+
+
 class MqttSink:
-    """Publishes state/event/count/oee (and optionally raw tags) per the MQTT contract.
+    """Publishes state/event/count/oee/reason (and optionally raw tags) per the MQTT
+    contract.
 
     `async with MqttSink(cfg, "gw1", "plant", machines) as sink: await sink.handle(events)`.
     Entering starts the connection in the background and returns at once; `connected`
     tells whether the broker is reachable now. `publish_tags` names the machines whose raw
-    `SampleBatch`es go to `…/tags` (QoS 0); other batches are ignored.
+    `SampleBatch`es go to `…/tags` (QoS 0); other batches are ignored. A ReasonAssigned
+    goes to `…/reason`; when it names the machine's current stop (the last StateChange
+    this sink saw), the retained `…/state` is re-published with the new reason.
     """
 
     name = "mqtt"
@@ -104,6 +128,7 @@ class MqttSink:
         self._closing = False
         self._outage_since: float | None = None  # monotonic time the outage was first seen
         self._last: paho.MQTTMessageInfo | None = None
+        self._current: dict[str, StateChange] = {}  # the last state change per machine
         self._client = self._make_client(gateway_id, reconnect_min_s, reconnect_max_s)
 
     # ------------------------------------------------------------------ setup
@@ -230,11 +255,24 @@ class MqttSink:
                 self.stats.unknown_machine += 1
                 continue
             if isinstance(ev, StateChange):
+                self._current[ev.machine] = ev
                 pub(t.state, state_payload(t, ev), qos, True)
                 pub(t.event, event_payload(t, ev), qos, False)
             elif isinstance(ev, CountDelta):
                 pub(t.count, count_payload(t, ev), qos, False)
             elif isinstance(ev, OeeUpdate):
                 pub(t.oee(ev.window), oee_payload(t, ev), qos, True)
+            elif isinstance(ev, ReasonAssigned):
+                self._reason(t, ev)
             elif isinstance(ev, SampleBatch) and ev.machine in self._publish_tags:
                 pub(t.tags, tags_payload(t, ev), 0, False)
+
+    def _reason(self, t: MachineTopics, ev: ReasonAssigned) -> None:
+        """`…/reason`, then the retained `…/state` again if the stop is the current state."""
+        self._publish(t.reason, reason_payload(t, ev), self._qos, False)
+        current = self._current.get(ev.machine)
+        if current is None or not _same_ms(current.ts, ev.stop_ts):
+            return
+        now = dataclasses.replace(current, reason_code=ev.reason_code, reason=ev.reason)
+        self._current[ev.machine] = now
+        self._publish(t.state, state_payload(t, now), self._qos, True)

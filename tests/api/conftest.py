@@ -14,6 +14,8 @@ from api.app import create_app
 from connectors.sqlite import SqliteStore
 from edge.config import Config, SqliteConfig
 from edge.live import LiveView
+from edge.pipeline import Gateway
+from tests.api.plant import HISTORY, make_plant_config
 
 NOW = datetime(2026, 11, 3, 8, 0, 0, tzinfo=UTC)
 
@@ -68,3 +70,52 @@ async def client_with_closed_store(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
         yield c
+
+
+# --------------------------------------------------------------------------- the plant
+# (tests/api/plant.py): a real store holding its history, a real Gateway as the control.
+
+
+@pytest.fixture
+def plant_config(tmp_path: Path) -> Config:
+    return make_plant_config(tmp_path / "data")
+
+
+@pytest.fixture
+async def plant_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    async with SqliteStore(SqliteConfig(path=tmp_path / "plant.sqlite")) as store:
+        await store.handle(HISTORY)
+        yield store
+
+
+@pytest.fixture
+def gateway(plant_config: Config, plant_store: SqliteStore) -> Gateway:
+    """Not run: only its `emit` and `set_product` serve the API, as in the daemon."""
+    return Gateway(plant_config, sinks=[plant_store], history=plant_store, clock=lambda: NOW)
+
+
+@pytest.fixture
+async def plant_client(
+    plant_config: Config, plant_store: SqliteStore, gateway: Gateway
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(plant_config, gateway.live, plant_store, lambda: NOW, control=gateway)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
+        yield c
+
+
+@pytest.fixture
+async def read_only_client(
+    plant_config: Config, plant_store: SqliteStore
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The plant's API without a gateway to hand changes to (`control` None)."""
+    app = create_app(plant_config, LiveView.from_config(plant_config), plant_store, lambda: NOW)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
+        yield c
+
+
+async def publish_live(gateway: Gateway, machines: list[str] | None = None) -> None:
+    """What a running gateway does at start and on each tick: the engine replays the stored
+    history, and its figures at NOW go to the live view (and the store)."""
+    assert gateway.history is not None
+    await gateway.engine.preload(gateway.history, NOW)
+    await gateway.emit(gateway.engine.figures(NOW, machines))

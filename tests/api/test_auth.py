@@ -19,6 +19,9 @@ PROTECTED = [
     "/api/v1/machines",
     "/api/v1/machines/press1",
     "/api/v1/machines/press1/oee",
+    "/api/v1/machines/press1/reasons",
+    "/api/v1/lines/line1/oee",
+    "/api/v1/losses?machine=press1",
     "/metrics",
 ]
 OPEN = ["/health", "/ready", "/"]
@@ -82,3 +85,14 @@ async def test_unknown_machine_is_401_before_404_without_key(keyed: httpx.AsyncC
 async def test_no_key_configured_means_open(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/machines")).status_code == 200
     assert (await client.get("/metrics")).status_code == 200
+
+
+async def test_changes_need_the_key(keyed: httpx.AsyncClient) -> None:
+    # 401 before anything else. With the key: no gateway here (503), an empty store (404).
+    for url, body, with_key in [
+        ("/api/v1/machines/press1/product", {"product": None}, 503),
+        ("/api/v1/machines/press1/stops/2026-11-03T07:00:00Z/reason", {"code": None}, 404),
+    ]:
+        assert (await keyed.put(url, json=body)).status_code == 401
+        r = await keyed.put(url, json=body, headers={"X-API-Key": KEY})
+        assert r.status_code == with_key

@@ -50,6 +50,27 @@ def _run_press1(live: LiveView) -> None:
     )
 
 
+# An update without a loss report (e.g. from an older engine) has no details or losses.
+NO_DETAILS = {
+    "start": None,
+    "coverage": None,
+    "planned_stop_s": None,
+    "breakdown_s": None,
+    "setup_s": None,
+    "idle_s": None,
+    "small_stop_s": None,
+    "speed_loss_s": None,
+    "ideal_s": None,
+    "fully_productive_s": None,
+    "startup_reject": None,
+    "performance_flagged": None,
+    "failures": None,
+    "mtbf_s": None,
+    "mttr_s": None,
+    "losses": [],
+    "pareto": [],
+}
+
 NOT_COMPUTED = {
     "computed": False,
     "ts": None,
@@ -179,6 +200,8 @@ async def test_oee_of_a_window_gives_every_figure(
         "good": 308,
         "reject": 16,
         "state_s": {"running": 720.0, "idle": 180.0},
+        "source": "live",
+        **NO_DETAILS,
     }
 
 
@@ -204,6 +227,8 @@ async def test_oee_not_computed_yet_is_200_with_nulls(client: httpx.AsyncClient)
         "good": None,
         "reject": None,
         "state_s": None,
+        "source": "live",
+        **NO_DETAILS,
     }
 
 

@@ -133,3 +133,28 @@ async def test_openapi_documents_the_routes(client: httpx.AsyncClient) -> None:
     since = spec["components"]["schemas"]["MachineSummary"]["properties"]["since"]
     assert {"type": "string", "format": "date-time"}.items() <= since["anyOf"][0].items()
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_openapi_documents_the_oee_and_operator_routes(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    codes = {
+        (path, method): sorted(op["responses"])
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+    }
+    assert {
+        ("/api/v1/machines/{machine_id}/oee", "get"): ["200", "401", "404", "422", "503"],
+        ("/api/v1/lines/{line}/oee", "get"): ["200", "401", "404", "422", "503"],
+        ("/api/v1/losses", "get"): ["200", "401", "404", "422", "503"],
+        ("/api/v1/machines/{machine_id}/reasons", "get"): ["200", "401", "404", "422"],
+        ("/api/v1/machines/{machine_id}/stops/{start}/reason", "put"): [
+            "200", "401", "404", "422", "503",
+        ],
+        ("/api/v1/machines/{machine_id}/product", "put"): [
+            "200", "401", "404", "409", "422", "503",
+        ],
+    }.items() <= codes.items()  # fmt: skip
+    line = spec["paths"]["/api/v1/lines/{line}/oee"]["get"]["responses"]["404"]
+    assert line["description"] == "Unknown line"
+    oee = spec["components"]["schemas"]["OeeOut"]["properties"]
+    assert {"start", "source", "losses", "pareto", "mtbf_s", "coverage"} <= set(oee)

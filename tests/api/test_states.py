@@ -29,10 +29,13 @@ def _t(hh_mm_ss: str) -> datetime:
     return datetime.fromisoformat(f"2026-11-03T{hh_mm_ss}").replace(tzinfo=UTC)
 
 
-def _changes(machine: str, steps: list[tuple[str, MachineState, str | None]]) -> list[StateChange]:
+Step = tuple[str, MachineState, str | None, int | None]  # (time, state, reason, reason code)
+
+
+def _changes(machine: str, steps: list[Step]) -> list[StateChange]:
     """StateChange events with consistent `previous`, `duration_s` and `seq`."""
     out: list[StateChange] = []
-    for seq, (at, state, reason) in enumerate(steps, start=1):
+    for seq, (at, state, reason, code) in enumerate(steps, start=1):
         prev = out[-1] if out else None
         ts = _t(at)
         out.append(
@@ -44,6 +47,7 @@ def _changes(machine: str, steps: list[tuple[str, MachineState, str | None]]) ->
                 since_previous=prev.ts if prev else None,
                 duration_s=(ts - prev.ts).total_seconds() if prev else None,
                 seq=seq,
+                reason_code=code,
                 reason=reason,
             )
         )
@@ -53,13 +57,13 @@ def _changes(machine: str, steps: list[tuple[str, MachineState, str | None]]) ->
 PRESS1 = _changes(
     "press1",
     [
-        ("06:50:00", IDLE, None),
-        ("07:10:00", RUN, None),
-        ("07:40:30.500", FAULT, "jam"),
-        ("07:45:00", RUN, None),
+        ("06:50:00", IDLE, None, None),
+        ("07:10:00", RUN, None, None),
+        ("07:40:30.500", FAULT, "jam", 20),
+        ("07:45:00", RUN, None, None),
     ],
 )
-PRESS2 = _changes("press2", [("07:20:00", FAULT, "motor")])
+PRESS2 = _changes("press2", [("07:20:00", FAULT, "motor", None)])
 
 EXPECTED_LAST_HOUR = [
     {
@@ -68,6 +72,7 @@ EXPECTED_LAST_HOUR = [
         "end": "2026-11-03T07:10:00.000Z",
         "duration_s": 600.0,
         "reason": None,
+        "reason_code": None,
     },
     {
         "state": "running",
@@ -75,6 +80,7 @@ EXPECTED_LAST_HOUR = [
         "end": "2026-11-03T07:40:30.500Z",
         "duration_s": 1830.5,
         "reason": None,
+        "reason_code": None,
     },
     {
         "state": "fault",
@@ -82,6 +88,7 @@ EXPECTED_LAST_HOUR = [
         "end": "2026-11-03T07:45:00.000Z",
         "duration_s": 269.5,
         "reason": "jam",
+        "reason_code": 20,
     },
     {
         "state": "running",
@@ -89,6 +96,7 @@ EXPECTED_LAST_HOUR = [
         "end": "2026-11-03T08:00:00.000Z",
         "duration_s": 900.0,
         "reason": None,
+        "reason_code": None,
     },
 ]
 
@@ -152,6 +160,7 @@ async def test_range_is_clipped_on_both_sides(client: httpx.AsyncClient) -> None
             "end": "2026-11-03T07:40:30.500Z",
             "duration_s": 30.5,
             "reason": None,
+            "reason_code": None,
         },
         {
             "state": "fault",
@@ -159,6 +168,7 @@ async def test_range_is_clipped_on_both_sides(client: httpx.AsyncClient) -> None
             "end": "2026-11-03T07:42:00.000Z",
             "duration_s": 89.5,
             "reason": "jam",
+            "reason_code": 20,
         },
     ]
 
@@ -172,6 +182,7 @@ async def test_other_machines_records_stay_apart(client: httpx.AsyncClient) -> N
             "end": "2026-11-03T08:00:00.000Z",
             "duration_s": 2400.0,
             "reason": "motor",
+            "reason_code": None,
         }
     ]
 

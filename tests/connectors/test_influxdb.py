@@ -84,14 +84,16 @@ async def test_v1_writes_every_measurement_exactly(influxd: InfluxServer) -> Non
         assert sink.connected
     q = influxd.query
     assert q("SELECT * FROM machine_state", db) == [
-        {"time": T0_NS, **TAGS, "state": "fault", "code": 4, "reason": "jam", "duration_s": 12.5}
+        {"time": T0_NS, **TAGS, "state": "fault", "code": 4, "reason": "jam", "reason_code": 7}
+        | {"duration_s": 12.5}
     ]
     assert q("SELECT * FROM production", db) == [
         {"time": T0_NS + 1_000_000, **TAGS, "total": 5, "good": 4, "reject": 1, "product": "P-1"}
     ]
     oee_row = {"time": T0_NS, **TAGS, "window": "15m", "availability": 0.9, "performance": 0.75}
     oee_row |= {"run_s": 810, "planned_s": 900, "unknown_s": 0}  # no oee/quality column
-    assert q("SELECT * FROM oee", db) == [oee_row | {"total": 120, "good": 118}]
+    oee_row |= {"window_s": 900, "total": 120, "good": 118, "reject": 2}
+    assert q("SELECT * FROM oee", db) == [oee_row]
     # `tag` is an InfluxQL keyword: the measurement name needs double quotes there.
     assert q('SELECT * FROM "tag"', db) == [
         {"time": T0_NS, **TAGS, "tag": "speed", "value": 1.5, "quality": 192},
@@ -224,8 +226,10 @@ async def test_v2_write_api_against_victoria_metrics(victoria_metrics: VictoriaS
         "oee_run_s": 810,
         "oee_planned_s": 900,
         "oee_unknown_s": 0,
+        "oee_window_s": 900,
         "oee_total": 120,
         "oee_good": 118,
+        "oee_reject": 2,
     }
     for name, value in expected.items():
         assert got[name] == (labels | {"window": "15m"}, [value], [ms])

@@ -60,7 +60,7 @@ async def test_state_history_includes_the_record_before_start(path: Path) -> Non
             ]
         )
         assert await store.state_history("m1", at(1.5), at(3)) == [
-            StateRecord("m1", MachineState.FAULT, at(1), "jam"),
+            StateRecord("m1", MachineState.FAULT, at(1), "jam", 3),
             StateRecord("m1", MachineState.IDLE, at(2), None),
         ]
         assert await store.state_history("m1", at(-10), at(0)) == []
@@ -125,12 +125,18 @@ async def test_one_handle_call_is_one_transaction(path: Path) -> None:
     full = StateChange("m1", MachineState.FAULT, MachineState.RUNNING, T0, at(-1), 60.0, 9, 4, "x")
     async with SqliteStore(SqliteConfig(path=path)) as store:
         await store.handle([full, CountDelta("m1", T0, 1, 1, 0), oee(0)])
+        assert store.stats.rows_written == 3
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT * FROM machine_state").fetchall() == [
             ("m1", T0_MS, "fault", 4, "running", 60.0, 4, "x", 9)
         ]
         assert conn.execute("SELECT count(*) FROM production").fetchone() == (1,)
-        assert conn.execute("SELECT count(*) FROM oee").fetchone() == (1,)
+        assert conn.execute("SELECT * FROM oee").fetchall() == [
+            (
+                "m1", "15m", T0_MS, 0.9, None, 1.0, None, 810.0, 900.0, 0.0, 900.0, 120, 118, 2,
+                '{"running": 810.0, "idle": 90.0}', None, None,
+            )
+        ]  # fmt: skip
 
 
 async def test_data_persists_across_close_and_reopen(path: Path) -> None:

@@ -1,10 +1,20 @@
 """`oee.compute` (in oee/figures.py): its documented example, DST days, night shifts."""
 
 import doctest
+import math
 from datetime import UTC, datetime, time, timedelta
 
 import oee.figures
-from oee import Calendar, MachineState, MachineTracker, Production, Shift, Transition, WindowSpec
+from oee import (
+    Calendar,
+    MachineState,
+    MachineTracker,
+    PlannedPeriod,
+    Production,
+    Shift,
+    Transition,
+    WindowSpec,
+)
 from oee import compute as compute_oee
 
 BERLIN_NIGHTS = Calendar(
@@ -61,3 +71,42 @@ def test_a_range_reaching_into_the_future_is_unknown_after_now() -> None:
         until=t0 + timedelta(hours=2),
     )
     assert (r.report.run_s, r.report.unknown_s, r.report.coverage) == (7200, 6 * 3600, 0.25)
+
+
+def test_the_worked_example_of_docs_oee_md() -> None:
+    t0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    m = timedelta(minutes=1)
+    cal = Calendar("UTC", planned=(PlannedPeriod(t0 + 55 * m, t0 + 60 * m, "break", "break"),))
+    r = compute_oee(
+        [
+            Transition(t0, MachineState.RUNNING),
+            Transition(t0 + 10 * m, MachineState.IDLE),
+            Transition(t0 + 10 * m + timedelta(seconds=20), MachineState.RUNNING),
+            Transition(t0 + 45 * m, MachineState.FAULT, 12, "jam"),
+            Transition(t0 + 55 * m, MachineState.RUNNING),
+        ],
+        [Production(t0 + 30 * m, 1200, 1140, 60, 2.0)],
+        start=t0,
+        end=t0 + 60 * m,
+        calendar=cal,
+        micro_stop_s=30,
+    )
+    rep = r.report
+    assert (rep.window_s, rep.planned_stop_s, rep.unknown_s, rep.planned_s) == (3600, 300, 0, 3300)
+    assert (rep.run_s, rep.small_stop_s, rep.breakdown_s) == (2700, 20, 600)
+    assert (rep.ideal_s, rep.fully_productive_s) == (2400, 2280)
+    assert (rep.availability, rep.performance, rep.quality) == (2700 / 3300, 2400 / 2700, 0.95)
+    assert rep.oee == 2280 / 3300
+    assert round(rep.oee, 3) == 0.691 and math.isclose(
+        rep.availability * rep.performance * rep.quality, rep.oee
+    )
+    losses = {x.name: (x.seconds, round(x.points * 100, 1)) for x in rep.losses if x.seconds}
+    assert losses == {
+        "breakdowns": (600, 18.2),
+        "small_stops": (20, 0.6),
+        "speed": (280, 8.5),
+        "production_rejects": (120, 3.6),
+    }
+    rel = rep.reliability
+    assert (rel.failures, rel.mtbf_s, rel.mttr_s) == (1, 2700, 600)
+    assert [(p.reason, p.count, p.seconds, p.share) for p in r.pareto] == [("jam", 1, 600, 1.0)]

@@ -556,7 +556,7 @@ def test_property_times_partition_the_window_and_ratios_hold(s: dict[str, object
     for ratio in (r.availability, r.quality, r.coverage):
         assert ratio is None or 0 <= ratio <= 1
     if r.planned_s > 0:
-        assert r.oee == r.fully_productive_s / r.planned_s
+        assert r.oee == pytest.approx(r.fully_productive_s / r.planned_s, rel=1e-12)
     else:
         assert r.oee is None
     if None not in (r.availability, r.performance, r.quality):

@@ -15,6 +15,7 @@ from connectors.mqtt.payloads import (
     event_payload,
     gateway_status_topic,
     oee_payload,
+    reason_payload,
     rfc3339,
     safe_segment,
     state_payload,
@@ -65,6 +66,7 @@ def test_topics(t: MachineTopics) -> None:
     assert t.event == "oee/plant1/press/line2/p7/event"
     assert t.count == "oee/plant1/press/line2/p7/count"
     assert t.tags == "oee/plant1/press/line2/p7/tags"
+    assert t.reason == "oee/plant1/press/line2/p7/reason"
     assert t.oee("15m") == "oee/plant1/press/line2/p7/oee/15m"
     assert t.oee("15m") is t.oee("15m")  # cached: no string building on the hot path
     assert t.tag("speed.rpm") == "oee/plant1/press/line2/p7/tag/speed.rpm"
@@ -247,7 +249,10 @@ def test_asyncapi_document_matches_the_payloads(t: MachineTopics) -> None:
         return common | {k for p in parts for k in p.get("required", [])}
 
     raw = doc["components"]["schemas"]["RawValue"]["required"]
+    from tests.connectors.mqtt.test_payloads_model import reason
+
     built = {
+        "Reason": reason_payload(t, reason()),
         "State": state_payload(t, change()),
         "Event": event_payload(t, change()),
         "Count": count_payload(t, count("p7")),

@@ -1,0 +1,112 @@
+"""What every route shares: the context on `app.state.ctx`, the error type, look-ups that
+answer 404, and the key-protected `/api/v1` router factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from api.auth import require_api_key
+from api.schemas import ErrorOut
+from edge.config import Config, MachineConfig
+from edge.interfaces import GatewayControl, HistoryReader
+from edge.live import LiveView, MachineLive
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    """What the routes read; held on `app.state.ctx`. `control` is the running gateway
+    (None: a read-only API, e.g. over a copied store)."""
+
+    config: Config
+    live: LiveView
+    history: HistoryReader
+    clock: Callable[[], datetime]
+    control: GatewayControl | None = None
+
+
+class ApiError(Exception):
+    """An error answered as `ErrorOut` JSON (see `api.app`)."""
+
+    def __init__(self, status: int, detail: str, known: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.known = known
+
+    def response(self) -> JSONResponse:
+        body = ErrorOut(detail=self.detail, known=self.known)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=self.status)
+
+
+def get_ctx(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(get_ctx)]
+
+
+def find_machine(ctx: ApiContext, machine_id: str) -> tuple[MachineLive, MachineConfig]:
+    """The live and configured machine, or a 404 naming the id and the known ones."""
+    m = ctx.live.machines.get(machine_id)
+    cfg = next((c for c in ctx.config.machines if c.id == machine_id), None)
+    if m is None or cfg is None:
+        known = sorted(ctx.live.machines)
+        raise ApiError(
+            404, f"unknown machine '{machine_id}'; known machines: {', '.join(known)}", known
+        )
+    return m, cfg
+
+
+def find_line(ctx: ApiContext, line: str) -> list[str]:
+    """The ids of the machines on `line`, or a 404 naming the known lines."""
+    machines = ctx.config.line_machines(line)
+    if not machines:
+        known = ctx.config.lines_in_use()
+        raise ApiError(404, f"unknown line '{line}'; known lines: {', '.join(known)}", known)
+    return machines
+
+
+def require_control(ctx: ApiContext) -> GatewayControl:
+    """The running gateway, or a 503: without it a change would reach nothing."""
+    if ctx.control is None:
+        raise ApiError(503, "read-only API: no running gateway to hand the change to")
+    return ctx.control
+
+
+async def from_store(what: str, read: Awaitable[T]) -> T:
+    """Await a history read; a failing store is a 503 naming the cause (the store is
+    external I/O: the API reports it and keeps serving)."""
+    try:
+        return await read
+    except Exception as exc:
+        log.warning("%s failed: %s", what, exc)
+        raise ApiError(503, f"history store unavailable: {exc}") from exc
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "API key missing or wrong"},
+    404: {"model": ErrorOut, "description": "Unknown machine"},
+}
+
+
+def error_docs(**codes: str) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses=` of a route: `error_docs(e422="Bad range")` -> {422: ...}."""
+    return {int(k[1:]): {"model": ErrorOut, "description": v} for k, v in codes.items()}
+
+
+def v1_router() -> APIRouter:
+    """A router under `/api/v1` that requires the API key (when one is configured)."""
+    return APIRouter(
+        prefix="/api/v1", dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES
+    )

@@ -1,0 +1,153 @@
+"""Where the OEE routes get their figures: a configured window's live ones from the live
+view, or a `from`/`to` range's computed from stored history with `oee.compute`.
+
+Both come as `OeeUpdate`s built by `OeeUpdate.of`, so one set of builders answers both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from api.context import ApiContext, ApiError, from_store
+from edge.config import MachineConfig
+from edge.engine import ideal_cycle_s
+from edge.types import CountDelta, OeeUpdate, StateRecord
+from oee import Production, Transition, compute
+
+#: The longest range computed from history in one request (a quarter): longer ones
+#: would hold the gateway's CPU for long.
+MAX_RANGE = timedelta(days=92)
+_MS = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A configured window (live figures) or a range [start, end) (figures from history)."""
+
+    window: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @property
+    def source(self) -> str:
+        return "live" if self.window is not None else "history"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The machines' figures of one period; `missing` have none yet (live only)."""
+
+    period: Period
+    updates: dict[str, OeeUpdate] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The range of a history period; for a window, the span of the machines' windows."""
+        if self.period.window is None:
+            return self.period.start, self.period.end
+        starts = [u.start for u in self.updates.values() if u.start is not None]
+        ends = [u.ts for u in self.updates.values()]
+        return min(starts, default=None), max(ends, default=None)
+
+
+def resolve_period(
+    windows: Sequence[str],
+    window: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+) -> Period:
+    """The period a request asks for: `window` (default: the first configured), or
+    `from` with an optional `to` (default: now). Anything else is a 422 saying why."""
+    if window is not None and (start is not None or end is not None):
+        raise ApiError(422, "give either `window` or `from`/`to`, not both")
+    if start is None:
+        if end is not None:
+            raise ApiError(422, "`from` is required with `to`")
+        name = window if window is not None else windows[0]
+        if name not in windows:
+            known = list(windows)
+            raise ApiError(
+                422, f"window '{name}' is not configured; configured: {', '.join(known)}", known
+            )
+        return Period(window=name)
+    if end is None and start >= now:
+        raise ApiError(422, "`from` must be earlier than now (`to` defaults to now)")
+    stop = end if end is not None else now
+    if start >= stop:
+        raise ApiError(422, "`from` must be earlier than `to`")
+    if stop - start > MAX_RANGE:
+        raise ApiError(422, f"`from` to `to` spans more than {MAX_RANGE.days} days; ask for less")
+    return Period(start=start, end=stop)
+
+
+async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Figures:
+    """Each machine's figures of `period`: live, or computed from history."""
+    if period.window is not None:
+        return live_figures(ctx, machines, period)
+    assert period.start is not None and period.end is not None
+    updates = {m: await machine_history(ctx, m, period.start, period.end) for m in machines}
+    return Figures(period, updates)
+
+
+def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Figures:
+    """The engine's latest update of the window per machine (with its loss report)."""
+    assert period.window is not None
+    out = Figures(period)
+    for mid in machines:
+        u = ctx.live.machines[mid].oee.get(period.window)
+        if u is not None and u.report is not None:
+            out.updates[mid] = u
+        else:
+            out.missing.append(mid)
+    return out
+
+
+async def machine_history(
+    ctx: ApiContext, machine_id: str, start: datetime, end: datetime
+) -> OeeUpdate:
+    """The figures of [start, end) from the stored states and counts. Time after now is
+    unknown; counts count in (start, end]. A failing store is a 503."""
+    what = f"history of {machine_id}"
+    states = await from_store(what, ctx.history.state_history(machine_id, start, end))
+    # The store reads [start, end); a count at `end` itself still belongs to the range.
+    counts = await from_store(what, ctx.history.count_history(machine_id, start, end + _MS))
+    cfg = ctx.config.machine(machine_id)
+    until = min(end, ctx.clock())
+
+    def run() -> OeeUpdate:
+        r = compute(
+            transitions(states),
+            productions(cfg, counts, start, end),
+            start=start,
+            end=end,
+            until=until,
+            calendar=ctx.config.calendar_for(machine_id),
+            micro_stop_s=cfg.micro_stop_s,
+            startup_s=cfg.startup_s,
+            offline_counts_as=ctx.config.oee.offline_counts_as,
+        )
+        return OeeUpdate.of(machine_id, r.name, start, end, r.report, r.pareto)
+
+    # Pure but possibly long (a quarter of history): off the event loop the gateway runs on.
+    return await asyncio.to_thread(run)
+
+
+def transitions(records: Iterable[StateRecord]) -> list[Transition]:
+    """Stored state changes as the library's transitions, oldest first."""
+    ordered = sorted(records, key=lambda r: r.ts)
+    return [Transition(r.ts, r.state, r.reason_code, r.reason) for r in ordered]
+
+
+def productions(
+    cfg: MachineConfig, counts: Iterable[CountDelta], start: datetime, end: datetime
+) -> list[Production]:
+    """The count deltas of (start, end], each with its product's ideal cycle time."""
+    return [
+        Production(c.ts, c.total, c.good, c.reject, ideal_cycle_s(cfg, c.product), c.product)
+        for c in counts
+        if start < c.ts <= end
+    ]

@@ -1,0 +1,121 @@
+"""OEE routes: a machine's or a line's figures and losses, of a configured window (live)
+or of a `from`/`to` range (computed from stored history)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query
+from pydantic import AwareDatetime
+
+from api.context import ApiContext, ApiError, Ctx, error_docs, find_line, find_machine, v1_router
+from api.oee_data import MAX_RANGE, Period, gather, machine_history, resolve_period
+from api.oee_schemas import LineOeeOut, LossesOut
+from api.oee_views import line_out, losses_out, oee_out
+from api.schemas import OeeOut
+
+router = v1_router()
+
+_PERIOD_ERRORS = error_docs(
+    e422="Bad window or range (the detail says which parameter)",
+    e503="History store unavailable (a `from`/`to` range)",
+)
+
+
+@dataclass(frozen=True)
+class PeriodArgs:
+    """The `window` / `from` / `to` query parameters, resolved once the target is known
+    (so an unknown machine or line is a 404 before a bad range is a 422)."""
+
+    window: str | None
+    start: datetime | None
+    end: datetime | None
+
+    def resolve(self, ctx: ApiContext) -> Period:
+        return resolve_period(ctx.live.windows, self.window, self.start, self.end, ctx.clock())
+
+
+def period_args(
+    window: Annotated[
+        str | None,
+        Query(description="a configured window, e.g. 15m (default: the first configured)"),
+    ] = None,
+    from_: Annotated[
+        AwareDatetime | None,
+        Query(
+            alias="from",
+            description="RFC 3339 with offset: compute [from, to) from stored history "
+            f"(at most {MAX_RANGE.days} days) instead of a window's live figures",
+        ),
+    ] = None,
+    to: Annotated[
+        AwareDatetime | None,
+        Query(description="RFC 3339 with offset; needs `from`; default: now"),
+    ] = None,
+) -> PeriodArgs:
+    return PeriodArgs(window, from_, to)
+
+
+PeriodQuery = Annotated[PeriodArgs, Depends(period_args)]
+
+
+@router.get("/machines/{machine_id}/oee", tags=["oee"], responses=_PERIOD_ERRORS)
+async def get_oee(machine_id: str, ctx: Ctx, period: PeriodQuery) -> OeeOut:
+    """A machine's figures, losses and downtime Pareto.
+
+    With `window` (or nothing: the first configured window) the engine's live figures;
+    before the engine first computes the window they are null and `computed` is false, so
+    a dashboard shows '–' instead of an error. With `from` (and `to`, default now) the
+    figures of [from, to) computed from stored history: `start` is `from`, `ts` is `to`.
+    """
+    m, _ = find_machine(ctx, machine_id)
+    p = period.resolve(ctx)
+    if p.window is not None:
+        return oee_out(machine_id, p.window, m.oee.get(p.window))
+    assert p.start is not None and p.end is not None
+    u = await machine_history(ctx, machine_id, p.start, p.end)
+    return oee_out(machine_id, None, u, source="history")
+
+
+@router.get(
+    "/lines/{line}/oee",
+    tags=["oee"],
+    responses={**_PERIOD_ERRORS, **error_docs(e404="Unknown line")},
+)
+async def get_line_oee(line: str, ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
+    """A line's OEE from its machines' figures: sums of times and ideal-time-weighted
+    counts ("sum"), or the bottleneck's A and P with the line's rolled quality
+    ("bottleneck"), as the line's `rollup` is configured. Live figures leave out the
+    machines that have none yet and list them in `missing`."""
+    machines = find_line(ctx, line)
+    figures = await gather(ctx, machines, period.resolve(ctx))
+    cfg = ctx.config.lines.get(line)
+    mode = cfg.rollup if cfg is not None else "sum"
+    return line_out(line, mode, cfg.bottleneck if cfg is not None else None, figures)
+
+
+@router.get(
+    "/losses",
+    tags=["oee"],
+    responses={**_PERIOD_ERRORS, **error_docs(e404="Unknown machine or line")},
+)
+async def get_losses(
+    ctx: Ctx,
+    period: PeriodQuery,
+    machine: Annotated[str | None, Query(description="a machine id (or give `line`)")] = None,
+    line: Annotated[str | None, Query(description="a line (or give `machine`)")] = None,
+) -> LossesOut:
+    """The six big losses (and idle and unknown downtime) in seconds and OEE points, the
+    downtime Pareto by reason, and MTBF/MTTR, of one machine or one line."""
+    if (machine is None) == (line is None):
+        raise ApiError(422, "give exactly one of `machine` and `line`")
+    if machine is not None:
+        find_machine(ctx, machine)
+        machines = [machine]
+    else:
+        assert line is not None
+        machines = find_line(ctx, line)
+    figures = await gather(ctx, machines, period.resolve(ctx))
+    return losses_out(machine, line, figures)

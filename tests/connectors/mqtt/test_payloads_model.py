@@ -1,0 +1,101 @@
+"""Payloads of the full OEE model: `…/reason`, and `…/oee/{window}` with a loss report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import yaml
+
+from connectors.mqtt.payloads import MachineTopics, oee_payload, reason_payload
+from edge.types import MachineRef, MachineState, ReasonAssigned
+from tests.connectors.mqtt.support import ROOT
+from tests.connectors.oee_report import DETAILS, HEADLINE, LOSSES, PARETO, worked_update
+
+REF = MachineRef("plant1", "press", "line2", "p7")
+HEAD = '{"v":1,"machine":"p7","path":"plant1/press/line2/p7",'
+STOP = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
+T = MachineTopics("oee", REF)
+
+
+def reason(**kw: object) -> ReasonAssigned:
+    base: dict[str, object] = dict(
+        machine="p7",
+        stop_ts=STOP,
+        state=MachineState.FAULT,
+        reason_code=20,
+        reason="Motorschutz ausgelöst",
+        ts=datetime(2026, 11, 25, 10, 5, tzinfo=UTC),
+        category="mechanical",
+        previous_code=17,
+    )
+    return ReasonAssigned(**(base | kw))  # type: ignore[arg-type]
+
+
+def test_reason_payload() -> None:
+    assert (
+        reason_payload(T, reason())
+        == (
+            HEAD + '"stop_ts":"2026-11-25T10:00:00.123Z","state":"fault","reason_code":20,'
+            '"reason":"Motorschutz ausgelöst","category":"mechanical","source":"operator",'
+            '"previous_code":17,"previous_reason":null,"ts":"2026-11-25T10:05:00.000Z"}'
+        ).encode()
+    )
+
+
+def test_reason_payload_of_a_cleared_reason_from_the_plc() -> None:
+    cleared = reason(
+        reason_code=None, reason=None, source="plc", category=None, previous_reason="Jam"
+    )
+    assert (
+        reason_payload(T, cleared)
+        == (
+            HEAD + '"stop_ts":"2026-11-25T10:00:00.123Z","state":"fault","reason_code":null,'
+            '"reason":null,"category":null,"source":"plc","previous_code":17,'
+            '"previous_reason":"Jam","ts":"2026-11-25T10:05:00.000Z"}'
+        ).encode()
+    )
+
+
+def test_oee_payload_with_the_loss_report() -> None:
+    doc = json.loads(oee_payload(T, worked_update("p7")))
+    common = {"v": 1, "machine": "p7", "path": "plant1/press/line2/p7"}
+    assert doc == {
+        **common,
+        **HEADLINE,
+        "window": "1h",
+        "ts": "2026-11-25T02:00:00.000Z",
+        "start": "2026-11-25T01:00:00.000Z",
+        **DETAILS,
+        "losses": LOSSES,
+        "pareto": PARETO,
+    }
+    today = [*common, *HEADLINE, "window", "ts"]  # the keys without a report, in order
+    assert list(doc) == [*today, "start", *DETAILS, "losses", "pareto"]
+    assert isinstance(doc["startup_reject"], int) and doc["performance_flagged"] is False
+
+
+def test_oee_payload_with_a_report_but_no_start_nor_pareto() -> None:
+    doc = json.loads(oee_payload(T, replace(worked_update("p7"), start=None, pareto=())))
+    assert (doc["start"], doc["pareto"], doc["mtbf_s"]) == (None, [], 1800.0)
+
+
+def test_asyncapi_describes_the_reason_and_the_oee_details() -> None:
+    spec = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text())
+    channel = spec["channels"]["{prefix}/{site}/{area}/{line}/{machine}/reason"]
+    assert channel["subscribe"]["bindings"]["mqtt"] == {
+        "qos": 1,
+        "retain": False,
+        "bindingVersion": "0.1.0",
+    }
+    schemas = spec["components"]["schemas"]
+    oee = spec["components"]["messages"]["Oee"]["payload"]["allOf"]
+    assert oee[-1] == {"$ref": "#/components/schemas/OeeDetails"}
+    headline = set(schemas["Common"]["required"]) | set(oee[1]["required"])
+    extra = set(json.loads(oee_payload(T, worked_update("p7")))) - headline
+    assert extra == set(schemas["OeeDetails"]["properties"])
+    losses = schemas["OeeDetails"]["properties"]["losses"]
+    assert losses["description"] == "Keys: " + ", ".join(LOSSES)
+    pareto = schemas["OeeDetails"]["properties"]["pareto"]["items"]
+    assert set(pareto["required"]) == set(PARETO[0])
