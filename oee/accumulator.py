@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 
 from oee.losses import Counts, LossReport, OfflineTreatment, ReasonLoss, TimeSplit
 from oee.states import MachineState
-from oee.timemodel import Kind
+from oee.timemodel import DOWNTIME, Kind
 
 __all__ = ["Accumulator", "CountEntry", "Segment"]
 
 _ZERO = timedelta(0)
-_DOWNTIME = frozenset({Kind.BREAKDOWN, Kind.SETUP, Kind.IDLE})
 ReasonKey = tuple[MachineState, int | None, str | None]
 
 
@@ -99,7 +98,7 @@ class Accumulator:
         span = (seg.end - seg.start) * sign
         self._time[seg.kind] += span
         self._failures += sign * seg.failure
-        if seg.kind in _DOWNTIME:
+        if seg.kind in DOWNTIME:
             self._pareto_add(seg.key, sign, span)
 
     def add_count(self, entry: CountEntry) -> None:
@@ -126,7 +125,7 @@ class Accumulator:
 
     def rename(self, seg: Segment, key: ReasonKey) -> None:
         """Move `seg` (held here) to another reason in the Pareto."""
-        if seg.kind in _DOWNTIME:
+        if seg.kind in DOWNTIME:
             span = seg.end - seg.start
             self._pareto_add(seg.key, -1, -span)
             self._pareto_add(key, 1, span)
@@ -158,7 +157,7 @@ class Accumulator:
         for seg, span, drop_stop, drop_failure in self._outside(start, end):
             time[seg.kind] -= span
             failures -= seg.failure and drop_failure
-            if seg.kind in _DOWNTIME:
+            if seg.kind in DOWNTIME:
                 stops[seg.key] -= drop_stop
                 stop_time[seg.key] -= span
         if open_seg is not None:
@@ -167,7 +166,7 @@ class Accumulator:
             if span > _ZERO:
                 time[kind] += span
                 failures += failure and start <= seg.start
-                if kind in _DOWNTIME:
+                if kind in DOWNTIME:
                     stops[seg.key] = stops.get(seg.key, 0) + 1
                     stop_time[seg.key] = stop_time.get(seg.key, _ZERO) + span
         known_from = min(first_start, end) if first_start is not None else end
@@ -204,16 +203,7 @@ class Accumulator:
             if entry.at <= end:
                 break
             c = [a - b for a, b in zip(c, entry.values(), strict=True)]
-        split = TimeSplit(
-            window=end - start,
-            planned_stop=time[Kind.PLANNED_STOP],
-            unknown=time[Kind.UNKNOWN],
-            run=time[Kind.RUN] + time[Kind.SMALL_STOP],
-            breakdown=time[Kind.BREAKDOWN],
-            setup=time[Kind.SETUP],
-            idle=time[Kind.IDLE],
-            small_stop=time[Kind.SMALL_STOP],
-        )
+        split = TimeSplit.of(end - start, time)
         counts = Counts(*c)
         return LossReport(split, counts, failures, offline_counts_as)
 

@@ -28,6 +28,7 @@ from typing import Literal
 
 from oee.states import MachineState
 from oee.timemodel import (
+    DOWNTIME,
     Counts,
     Kind,
     Production,
@@ -47,7 +48,6 @@ OfflineTreatment = Literal["unknown", "downtime"]
 Factor = Literal["availability", "performance", "quality"]
 
 _ZERO = timedelta(0)
-_DOWNTIME = frozenset({Kind.BREAKDOWN, Kind.SETUP, Kind.IDLE})
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -293,7 +293,7 @@ def pareto(
     groups: dict[tuple[MachineState, int | None, str | None], tuple[int, timedelta]] = {}
     for iv, kind in classify(intervals, window_end, micro_stop_s):
         span = min(iv.end, window_end) - max(iv.start, window_start)
-        if kind in _DOWNTIME and span > _ZERO:
+        if kind in DOWNTIME and span > _ZERO:
             key = (iv.state, iv.reason_code, iv.reason)
             count, seconds = groups.get(key, (0, _ZERO))
             groups[key] = (count + 1, seconds + span)

@@ -90,7 +90,7 @@ class Kind(StrEnum):
     UNKNOWN = "unknown"
 
 
-_KIND_OF = {
+KIND_OF = {
     MachineState.RUNNING: Kind.RUN,
     MachineState.FAULT: Kind.BREAKDOWN,
     MachineState.SETUP: Kind.SETUP,
@@ -98,7 +98,7 @@ _KIND_OF = {
     MachineState.PLANNED_STOP: Kind.PLANNED_STOP,
     MachineState.OFFLINE: Kind.UNKNOWN,
 }
-_DOWNTIME = frozenset({Kind.BREAKDOWN, Kind.SETUP, Kind.IDLE})
+DOWNTIME = frozenset({Kind.BREAKDOWN, Kind.SETUP, Kind.IDLE})
 
 
 def classify(
@@ -113,8 +113,8 @@ def classify(
 
 
 def _kind(seq: Sequence[StateInterval], i: int, window_end: datetime, micro_s: float) -> Kind:
-    kind = _KIND_OF[seq[i].effective]
-    if kind in _DOWNTIME and _is_small_stop(seq, i, window_end, micro_s):
+    kind = KIND_OF[seq[i].effective]
+    if kind in DOWNTIME and _is_small_stop(seq, i, window_end, micro_s):
         return Kind.SMALL_STOP
     return kind
 
@@ -158,6 +158,20 @@ class TimeSplit:
         if sum(parts, _ZERO) != self.window:
             raise ArithmeticError(f"state times do not add up to the window: {self}")
 
+    @classmethod
+    def of(cls, window: timedelta, spans: dict[Kind, timedelta]) -> TimeSplit:
+        """The split of a window from the time spent in each kind (small stops apart)."""
+        return cls(
+            window=window,
+            planned_stop=spans[Kind.PLANNED_STOP],
+            unknown=spans[Kind.UNKNOWN],
+            run=spans[Kind.RUN] + spans[Kind.SMALL_STOP],
+            breakdown=spans[Kind.BREAKDOWN],
+            setup=spans[Kind.SETUP],
+            idle=spans[Kind.IDLE],
+            small_stop=spans[Kind.SMALL_STOP],
+        )
+
     def __add__(self, other: TimeSplit) -> TimeSplit:
         return TimeSplit(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
@@ -177,16 +191,7 @@ def split_time(
         spans[kind] += hi - lo
         cursor = hi
     spans[Kind.UNKNOWN] += window_end - cursor
-    return TimeSplit(
-        window=window_end - window_start,
-        planned_stop=spans[Kind.PLANNED_STOP],
-        unknown=spans[Kind.UNKNOWN],
-        run=spans[Kind.RUN] + spans[Kind.SMALL_STOP],
-        breakdown=spans[Kind.BREAKDOWN],
-        setup=spans[Kind.SETUP],
-        idle=spans[Kind.IDLE],
-        small_stop=spans[Kind.SMALL_STOP],
-    )
+    return TimeSplit.of(window_end - window_start, spans)
 
 
 _NS = 1_000_000_000

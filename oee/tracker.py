@@ -29,20 +29,11 @@ from oee.calendar import Calendar
 from oee.losses import LossReport, OfflineTreatment, ReasonLoss
 from oee.states import MachineState
 from oee.timeline import PlanFlips
-from oee.timemodel import Kind, nanoseconds
+from oee.timemodel import DOWNTIME, KIND_OF, Kind, nanoseconds
 
 __all__ = ["MachineTracker", "WindowReport", "WindowSpec"]
 
 WindowKind = Literal["sliding", "shift", "day"]
-_DOWNTIME = frozenset({Kind.BREAKDOWN, Kind.SETUP, Kind.IDLE})
-_KIND_OF = {
-    MachineState.RUNNING: Kind.RUN,
-    MachineState.FAULT: Kind.BREAKDOWN,
-    MachineState.SETUP: Kind.SETUP,
-    MachineState.IDLE: Kind.IDLE,
-    MachineState.PLANNED_STOP: Kind.PLANNED_STOP,
-    MachineState.OFFLINE: Kind.UNKNOWN,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +240,8 @@ class MachineTracker:
     def _kind(
         self, seg: Segment, now: datetime, *, closed: bool, nxt: Segment | None = None
     ) -> Kind:
-        kind = _KIND_OF[seg.effective]
-        if kind not in _DOWNTIME or self.micro_stop <= timedelta(0):
+        kind = KIND_OF[seg.effective]
+        if kind not in DOWNTIME or self.micro_stop <= timedelta(0):
             return kind
         end = seg.end if closed else now
         prev = self._last
