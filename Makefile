@@ -8,7 +8,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # node-opcua (npm), the independent OPC UA peer of tests/interop; needs Node.js >= 20 and npm.
 NODE_DIR := tests/interop/nodeopcua
 
-.PHONY: demo test test-all lint typecheck deps sysdeps nodedeps clean
+.PHONY: demo test test-all lint typecheck deps sysdeps nodedeps clean bench-oee
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -51,6 +51,10 @@ test: deps sysdeps nodedeps
 
 test-all: deps sysdeps nodedeps
 	$(PYTEST) -q -m '' -p no:cacheprovider
+
+# Benchmarks are not tests: they print a table for docs/BENCHMARKS.md.
+bench-oee: deps
+	$(PY) -m bench.oee_tracker
 
 lint: deps
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
