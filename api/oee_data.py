@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from api.context import ApiContext, ApiError, from_store
 from edge.config import MachineConfig
 from edge.engine import ideal_cycle_s
-from edge.types import CountDelta, OeeUpdate, StateRecord
+from edge.lines import LineSpec, line_update
+from edge.types import CountDelta, LineOeeUpdate, OeeUpdate, StateRecord
 from oee import Production, Transition, compute
 
 #: The longest range computed from history in one request (a quarter): longer ones
@@ -91,6 +92,28 @@ async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
     assert period.start is not None and period.end is not None
     updates = {m: await machine_history(ctx, m, period.start, period.end) for m in machines}
     return Figures(period, updates)
+
+
+@dataclass(frozen=True)
+class LineFigures:
+    """A line's roll-up of one period (None: no machine has figures), and which machines
+    were left out for want of figures (when there is no roll-up to list them)."""
+
+    update: LineOeeUpdate | None
+    missing: list[str] = field(default_factory=list)
+
+
+async def line_figures(ctx: ApiContext, spec: LineSpec, period: Period) -> LineFigures:
+    """The line's figures: a window's as the engine last published them (the live view
+    keeps them), else rolled up from the machines' by `edge.lines.line_update`, the
+    function the engine uses; a range's from the machines' computed from history."""
+    if period.window is not None and spec.line:  # (the plant's are never published)
+        published = ctx.live.lines.get((spec.line, period.window))
+        if published is not None:
+            return LineFigures(published)
+    fig = await gather(ctx, spec.machines, period)
+    window = period.window or "range"
+    return LineFigures(line_update(spec, window, fig.updates, fig.missing), fig.missing)
 
 
 def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Figures:

@@ -11,10 +11,11 @@ from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
 from api.context import ApiContext, ApiError, Ctx, error_docs, find_line, find_machine, v1_router
-from api.oee_data import MAX_RANGE, Period, gather, machine_history, resolve_period
+from api.oee_data import MAX_RANGE, Period, gather, line_figures, machine_history, resolve_period
 from api.oee_schemas import LineOeeOut, LossesOut
 from api.oee_views import line_out, losses_out, oee_out
 from api.schemas import OeeOut
+from edge.lines import LineSpec
 
 router = v1_router()
 
@@ -87,13 +88,31 @@ async def get_oee(machine_id: str, ctx: Ctx, period: PeriodQuery) -> OeeOut:
 async def get_line_oee(line: str, ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
     """A line's OEE from its machines' figures: sums of times and ideal-time-weighted
     counts ("sum"), or the bottleneck's A and P with the line's rolled quality
-    ("bottleneck"), as the line's `rollup` is configured. Live figures leave out the
+    ("bottleneck"), as the line's `rollup` is configured. A window's figures are the ones
+    the gateway last published on `…/{line}/_line/oee/{window}`; before that, and for a
+    `from`/`to` range, they are rolled up the same way here. Live figures leave out the
     machines that have none yet and list them in `missing`."""
-    machines = find_line(ctx, line)
-    figures = await gather(ctx, machines, period.resolve(ctx))
-    cfg = ctx.config.lines.get(line)
-    mode = cfg.rollup if cfg is not None else "sum"
-    return line_out(line, mode, cfg.bottleneck if cfg is not None else None, figures)
+    find_line(ctx, line)
+    spec = LineSpec.of(ctx.config, line)
+    p = period.resolve(ctx)
+    return line_out(line, p, spec, await line_figures(ctx, spec, p))
+
+
+@router.get(
+    "/plant/oee",
+    tags=["oee"],
+    responses=_PERIOD_ERRORS,
+    summary="Plant OEE: every machine of the gateway, summed (`line` is null)",
+)
+async def get_plant_oee(ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
+    """Every machine of the gateway rolled up in "sum" mode (whatever the lines'
+    `rollup`): the ratios of the summed times and ideal-time-weighted counts, in the
+    answer of `GET /lines/{line}/oee` with `line` null. A window's live figures leave
+    out the machines that have none yet and list them in `missing`; `from`/`to` computes
+    every machine's figures from stored history."""
+    spec = LineSpec.plant(ctx.config)
+    p = period.resolve(ctx)
+    return line_out(None, p, spec, await line_figures(ctx, spec, p))
 
 
 @router.get(

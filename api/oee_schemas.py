@@ -36,14 +36,15 @@ class RatiosOut(Out):
 
 
 class LineOeeOut(Span, LossDetails):
-    """`GET /api/v1/lines/{line}/oee`: the line's figures from its machines' reports.
+    """`GET /api/v1/lines/{line}/oee` (and `/plant/oee`): the line's (or plant's) figures
+    from its machines' reports.
 
     Times and counts are sums over the machines. In "sum" mode the ratios are those of the
     sums; in "bottleneck" mode A and P are the bottleneck's and Q the product of the
     machines' (null while the bottleneck has no figures).
     """
 
-    line: str
+    line: str | None = Field(description="null for the plant (`GET /plant/oee`)")
     mode: Literal["sum", "bottleneck"]
     bottleneck: str | None
     availability: float | None = None

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from api.oee_data import Figures
+from api.oee_data import Figures, LineFigures, Period
 from api.oee_schemas import (
     LineOeeOut,
     LossesOut,
@@ -15,9 +15,9 @@ from api.oee_schemas import (
     ReliabilityOut,
 )
 from api.schemas import LossOut, OeeBrief, OeeOut, ParetoOut
-from edge.types import OeeUpdate
-from oee import LineOee, LossReport, ReasonLoss, combine, rollup
-from oee.rollup import RollupMode
+from edge.lines import LineSpec
+from edge.types import MachineRatios, OeeUpdate
+from oee import LossReport, ReasonLoss, combine
 
 
 def oee_brief(u: OeeUpdate | None) -> OeeBrief:
@@ -78,7 +78,7 @@ def pareto_row(p: ReasonLoss) -> ParetoOut:
     )
 
 
-def ratios(u: OeeUpdate) -> RatiosOut:
+def ratios(u: OeeUpdate | MachineRatios) -> RatiosOut:
     return RatiosOut(
         availability=u.availability, performance=u.performance, quality=u.quality, oee=u.oee
     )
@@ -100,49 +100,42 @@ def _reports(fig: Figures) -> dict[str, LossReport]:
     return {m: u.report for m, u in fig.updates.items() if u.report is not None}
 
 
-def line_rollup(
-    reports: Mapping[str, LossReport], mode: RollupMode, bottleneck: str | None
-) -> LineOee | None:
-    """`oee.rollup` of the machines that have figures; None if none has. In bottleneck mode
-    without the bottleneck's figures, the sums stand and the ratios are null."""
-    if not reports:
-        return None
-    if mode == "bottleneck" and bottleneck not in reports:
-        return LineOee(mode, bottleneck, combine(reports.values()), None, None, None, None)
-    return rollup(reports, mode=mode, bottleneck=bottleneck)
-
-
-def _summed(name: str, fig: Figures, total: LossReport) -> OeeUpdate:
-    """The machines' summed report as an update, for the same field names as a machine's."""
-    start, end = fig.bounds()
-    assert end is not None  # there are updates, so there is an end
-    return OeeUpdate.of(name, fig.period.window or "range", start or end, end, total)
-
-
-def line_out(line: str, mode: RollupMode, bottleneck: str | None, fig: Figures) -> LineOeeOut:
-    """The line's figures from its machines' (see `LineOeeOut`)."""
-    fields: dict[str, Any] = {"line": line, "mode": mode, "bottleneck": bottleneck}
-    fields |= _span(fig)
-    fields["machines"] = {m: ratios(u) for m, u in fig.updates.items()}
-    lo = line_rollup(_reports(fig), mode, bottleneck)
-    if lo is None:
-        return LineOeeOut.model_validate({**fields, "losses": []})
-    s = _summed(line, fig, lo.total)
-    fields |= s.details()
+def line_out(line: str | None, period: Period, spec: LineSpec, lf: LineFigures) -> LineOeeOut:
+    """The answer of the line (or, `line` None, plant) route from the roll-up of its
+    machines' figures, `lf.update` (None while no machine has figures of the window)."""
+    lu = lf.update
+    if period.window is None:
+        start, end = period.start, period.end
+    else:
+        start, end = (lu.start, lu.ts) if lu is not None else (None, None)
+    fields: dict[str, Any] = {
+        "line": line,
+        "window": period.window,
+        "from_": start,
+        "to": end,
+        "source": period.source,
+        "computed": lu is not None,
+        "missing": list(lu.missing) if lu is not None else list(lf.missing),
+        "mode": lu.mode if lu is not None else spec.mode,
+        "bottleneck": lu.bottleneck if lu is not None else spec.bottleneck,
+    }
+    if lu is None:
+        return LineOeeOut.model_validate({**fields, "losses": [], "machines": {}})
+    fields |= lu.details()
     fields |= {
-        "availability": lo.availability,
-        "performance": lo.performance,
-        "quality": lo.quality,
-        "oee": lo.oee,
-        "performance_flagged": lo.performance_flagged,
-        "window_s": s.window_s,
-        "run_s": s.run_s,
-        "planned_s": s.planned_s,
-        "unknown_s": s.unknown_s,
-        "total": s.total,
-        "good": s.good,
-        "reject": s.reject,
-        "losses": loss_rows(lo.total),
+        "availability": lu.availability,
+        "performance": lu.performance,
+        "quality": lu.quality,
+        "oee": lu.oee,
+        "window_s": lu.window_s,
+        "run_s": lu.run_s,
+        "planned_s": lu.planned_s,
+        "unknown_s": lu.unknown_s,
+        "total": lu.total,
+        "good": lu.good,
+        "reject": lu.reject,
+        "losses": loss_rows(lu.report),
+        "machines": {r.machine: ratios(r) for r in lu.machines},
     }
     return LineOeeOut.model_validate(fields)
 

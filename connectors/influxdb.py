@@ -25,7 +25,7 @@ from connectors.aio import within
 from connectors.influxql import InfluxHistory, InfluxQueryError, http_client, ssl_context
 from connectors.lineprotocol import encode
 from edge.config import InfluxConfig
-from edge.types import Event, MachineRef
+from edge.types import Event, LineOeeUpdate, MachineRef
 
 __all__ = ["InfluxHistory", "InfluxQueryError", "InfluxSink", "InfluxStats", "api_for_version"]
 
@@ -86,6 +86,8 @@ class InfluxSink:
     ) -> None:
         self._cfg = config
         self._machines = machines
+        # A line update is stored under the site of the machines on its line.
+        self._line_refs = {ref.line: ref for ref in reversed(list(machines.values()))}
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._max_buffered = max(max_buffered_lines, config.batch_size)
         self._shutdown_timeout_s = shutdown_timeout_s or 2 * config.timeout_s
@@ -146,11 +148,14 @@ class InfluxSink:
     async def handle(self, events: Sequence[Event]) -> None:
         """Encode and buffer; never waits for the server."""
         for event in events:
-            ref = self._machines.get(event.machine)
+            if isinstance(event, LineOeeUpdate):
+                ref, what = self._line_refs.get(event.line), f"line '{event.line}'"
+            else:
+                ref, what = self._machines.get(event.machine), f"machine '{event.machine}'"
             if ref is None:
-                if event.machine not in self._unknown:
-                    self._unknown.add(event.machine)
-                    log.warning("InfluxDB: no machine '%s' configured; not storing", event.machine)
+                if what not in self._unknown:
+                    self._unknown.add(what)
+                    log.warning("InfluxDB: no %s configured; not storing", what)
                 continue
             self._buf.extend(encode(event, ref))
         over = len(self._buf) - self._max_buffered

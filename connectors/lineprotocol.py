@@ -3,7 +3,8 @@
     measurement,tag=v,... field=value,... timestamp_ns
 
 Tag keys: area, line, machine, site (+ `tag` for tag points, `window` for oee points,
-`loss` and `window` for oee_loss points), written in sorted order because InfluxDB sorts
+`loss` and `window` for oee_loss points; a line's `line_oee` point has area, line, site
+and window, no machine), written in sorted order because InfluxDB sorts
 them anyway and a sorted set is cheaper for it to index. Missing fields are omitted
 (never written as empty strings, except the `reason=""` that clears a stop's reason),
 integers carry the `i` suffix, floats are always written as floats so a field never
@@ -22,6 +23,7 @@ from functools import lru_cache
 from edge.types import (
     CountDelta,
     Event,
+    LineOeeUpdate,
     MachineRef,
     OeeUpdate,
     ReasonAssigned,
@@ -144,7 +146,8 @@ def _detail(name: str, value: float | int | bool | None) -> str | None:
     return _float(value)
 
 
-def _oee(e: OeeUpdate, ref: MachineRef, tags: str) -> list[str]:
+def _oee_fields(e: OeeUpdate | LineOeeUpdate) -> list[tuple[str, str | None]]:
+    """The fields of an `oee` (or `line_oee`) point: the figures, then `details()`."""
     pairs = [
         ("availability", _opt_float(e.availability)),
         ("performance", _opt_float(e.performance)),
@@ -158,9 +161,27 @@ def _oee(e: OeeUpdate, ref: MachineRef, tags: str) -> list[str]:
         ("good", f"{e.good}i"),
         ("reject", f"{e.reject}i"),
     ]
-    pairs += [(k, _detail(k, v)) for k, v in e.details().items()]
+    return pairs + [(k, _detail(k, v)) for k, v in e.details().items()]
+
+
+def _oee(e: OeeUpdate, ref: MachineRef, tags: str) -> list[str]:
+    pairs = _oee_fields(e)
     ns = timestamp_ns(e.ts)
     return [f"oee,{tags},window={escape_key(e.window)} {_fields(pairs)} {ns}", *_losses(e, ref, ns)]
+
+
+def _line_oee(e: LineOeeUpdate, site: str) -> list[str]:
+    """One `line_oee` point: the `oee` fields of the line's figures, `mode`, `bottleneck`."""
+    tags = (
+        f"area={escape_key(e.area)},line={escape_key(e.line)},site={escape_key(site)},"
+        f"window={escape_key(e.window)}"
+    )
+    pairs = [
+        *_oee_fields(e),
+        ("mode", escape_string(e.mode)),
+        ("bottleneck", _opt_string(e.bottleneck)),
+    ]
+    return [f"line_oee,{tags} {_fields(pairs)} {timestamp_ns(e.ts)}"]
 
 
 @lru_cache(maxsize=4096)
@@ -214,8 +235,11 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
 
     A SampleBatch gives one `tag` line per sample; an OeeUpdate with a report its `oee`
     line and one `oee_loss` line per loss; every other event gives one line (a
-    ReasonAssigned a `machine_state` line at the stop's timestamp).
+    ReasonAssigned a `machine_state` line at the stop's timestamp; a LineOeeUpdate a
+    `line_oee` line, with `ref` any machine of the gateway: only its site is used).
     """
+    if isinstance(event, LineOeeUpdate):
+        return _line_oee(event, ref.site)
     tags = _tagset(ref)
     if isinstance(event, StateChange):
         return _state(event, tags)

@@ -1,6 +1,7 @@
 """The embedded store used when no InfluxDB is configured: one SQLite file (WAL mode).
 
-Tables mirror the InfluxDB measurements (machine_state, production, oee, tag). Times are
+Tables mirror the InfluxDB measurements (machine_state, production, oee, line_oee, tag;
+a line's figures are written, not read back: the API computes them from the machines'). Times are
 stored as integer milliseconds since the epoch (UTC): compact, indexable, and the
 precision the gateway's contracts use everywhere. All SQLite work runs in worker threads
 (`asyncio.to_thread`) on one connection guarded by a lock, so the event loop never waits

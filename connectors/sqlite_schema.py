@@ -5,7 +5,9 @@ schema version; `migrate` brings a file of any older version up to `SCHEMA_VERSI
 step at a time, inside the caller's transaction:
 
 - 1: the four tables mirroring the InfluxDB measurements;
-- 2: `oee.start` (ms, nullable) and `oee.details` (JSON of `details_document`, nullable).
+- 2: `oee.start` (ms, nullable) and `oee.details` (JSON of `details_document`, nullable);
+- 3: the `line_oee` table (a line's figures per window: the `oee` columns, `mode`,
+  `bottleneck`, `start`, and `details`, the JSON of `line_details_document`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.oeedetails import details_document
+from connectors.oeedetails import details_document, line_details_document
 from edge.types import (
     CountDelta,
     Event,
+    LineOeeUpdate,
     OeeUpdate,
     ReasonAssigned,
     SampleBatch,
@@ -62,7 +65,17 @@ _V2 = """
 ALTER TABLE oee ADD COLUMN start INTEGER;
 ALTER TABLE oee ADD COLUMN details TEXT;
 """
-_MIGRATIONS = (_V1, _V2)  # _MIGRATIONS[n] takes a file from version n to n + 1
+_V3 = """
+CREATE TABLE IF NOT EXISTS line_oee (
+    line TEXT NOT NULL, window TEXT NOT NULL, ts INTEGER NOT NULL,
+    availability REAL, performance REAL, quality REAL, oee REAL,
+    run_s REAL NOT NULL, planned_s REAL NOT NULL, unknown_s REAL NOT NULL,
+    window_s REAL NOT NULL, total INTEGER NOT NULL, good INTEGER NOT NULL,
+    reject INTEGER NOT NULL, mode TEXT NOT NULL, bottleneck TEXT, start INTEGER NOT NULL,
+    details TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS line_oee_line_window_ts ON line_oee (line, window, ts);
+"""
+_MIGRATIONS = (_V1, _V2, _V3)  # _MIGRATIONS[n] takes a file from version n to n + 1
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 OEE_FIELDS = (
@@ -76,6 +89,9 @@ _COLUMNS = {
     ),
     "production": ("machine", "ts", "total", "good", "reject", "product"),
     "oee": ("machine", "window", "ts", *OEE_FIELDS, "state_s", "start", "details"),
+    "line_oee": (
+        "line", "window", "ts", *OEE_FIELDS, "mode", "bottleneck", "start", "details",
+    ),
     "tag": ("machine", "tag", "ts", "value", "value_str", "quality"),
 }  # fmt: skip
 _INSERTS = {
@@ -130,6 +146,8 @@ class Writes:
                 )
             elif isinstance(e, OeeUpdate):
                 w.rows["oee"].append(_oee_row(e))
+            elif isinstance(e, LineOeeUpdate):
+                w.rows["line_oee"].append(_line_oee_row(e))
             elif isinstance(e, SampleBatch):
                 w.rows["tag"] += [
                     (e.machine, s.tag, to_ms(s.ts), *_tag_value(s.value), s.quality.code)
@@ -158,6 +176,12 @@ def _oee_row(e: OeeUpdate) -> tuple[Any, ...]:
     details = None if e.report is None else json.dumps(details_document(e), ensure_ascii=False)
     figures = tuple(getattr(e, name) for name in OEE_FIELDS)
     return (e.machine, e.window, to_ms(e.ts), *figures, json.dumps(e.state_s), start, details)
+
+
+def _line_oee_row(e: LineOeeUpdate) -> tuple[Any, ...]:
+    figures = tuple(getattr(e, name) for name in OEE_FIELDS)
+    details = json.dumps(line_details_document(e), ensure_ascii=False)
+    return (e.line, e.window, to_ms(e.ts), *figures, e.mode, e.bottleneck, to_ms(e.start), details)
 
 
 def _tag_value(v: Any) -> tuple[float | None, str | None]:

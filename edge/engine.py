@@ -9,13 +9,15 @@ figures (the time the gateway was down is unknown time).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from edge.config import Config, MachineConfig, window_seconds
 from edge.interfaces import HistoryReader
+from edge.lines import line_specs, tick_lines
 from edge.types import (
     CountDelta,
+    LineOeeUpdate,
     MachineState,
     OeeUpdate,
     ReasonAssigned,
@@ -44,6 +46,8 @@ class OeeEngine:
 
     def __init__(self, config: Config) -> None:
         self._machines = {m.id: m for m in config.machines}
+        self._lines = line_specs(config)
+        self._windows = list(config.oee.windows)
         specs = [window_spec(w) for w in config.oee.windows]
         self.lookback = max(
             (
@@ -84,6 +88,19 @@ class OeeEngine:
             for r in self._trackers[machine].reports(now):
                 out.append(OeeUpdate.of(machine, r.name, r.start, r.end, r.report, r.pareto))
         return out
+
+    def line_figures(self, updates: Sequence[OeeUpdate]) -> list[LineOeeUpdate]:
+        """Every line's figures from the machine updates of one `figures()` call (a line
+        of one machine too): see `edge.lines.tick_lines`."""
+        return tick_lines(self._lines, self._windows, updates)
+
+    def tick(
+        self, now: datetime, machines: Iterable[str] | None = None
+    ) -> list[OeeUpdate | LineOeeUpdate]:
+        """What the pipeline publishes every interval: the machines' figures at `now`,
+        followed by their lines'."""
+        updates = self.figures(now, machines)
+        return [*updates, *self.line_figures(updates)]
 
     async def preload(
         self, history: HistoryReader, now: datetime, last_alive: datetime | None = None

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from edge.config import Config
-from edge.types import CountDelta, Event, MachineRef, OeeUpdate, SampleBatch, StateChange
+from edge.types import (
+    CountDelta,
+    Event,
+    LineOeeUpdate,
+    MachineRef,
+    OeeUpdate,
+    SampleBatch,
+    StateChange,
+)
 
 
 def machine_refs(config: Config) -> dict[str, MachineRef]:
@@ -38,11 +46,13 @@ class LiveView:
     """Kept up to date by the pipeline; the API only reads it.
 
     `listeners` are called with every event (the API's server-sent events use this).
+    `lines` holds the latest line update per (line, window).
     """
 
     def __init__(self, machines: dict[str, MachineLive], windows: list[str]) -> None:
         self.machines = machines
         self.windows = windows
+        self.lines: dict[tuple[str, str], LineOeeUpdate] = {}
         self.started = False
         self.sinks_connected: Callable[[], dict[str, bool]] = dict
         self.listeners: list[Callable[[Event], None]] = []
@@ -51,6 +61,10 @@ class LiveView:
         self.counters: Callable[[], list[tuple[str, dict[str, str], int]]] = list
 
     def apply(self, event: Event) -> None:
+        if isinstance(event, LineOeeUpdate):
+            self.lines[event.line, event.window] = event
+            self._notify(event)
+            return
         m = self.machines.get(event.machine)
         if m is None:
             return
@@ -69,6 +83,9 @@ class LiveView:
             m.state = dataclasses.replace(
                 m.state, reason_code=event.reason_code, reason=event.reason
             )
+        self._notify(event)
+
+    def _notify(self, event: Event) -> None:
         for listener in self.listeners:
             listener(event)
 

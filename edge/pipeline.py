@@ -186,7 +186,7 @@ class Gateway:
         while True:
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - loop.time()))
-            await self.emit(self.engine.figures(self.clock()))
+            await self.emit(self.engine.tick(self.clock()))
             self._still_alive()
 
     async def emit(self, events: Sequence[Event]) -> None:

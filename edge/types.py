@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal, NamedTuple
 
 from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
@@ -16,6 +17,8 @@ from oee.states import MachineState
 __all__ = [
     "CountDelta",
     "Event",
+    "LineOeeUpdate",
+    "MachineRatios",
     "MachineRef",
     "MachineState",
     "OeeUpdate",
@@ -26,6 +29,7 @@ __all__ = [
     "StateChange",
     "StateRecord",
     "TagValue",
+    "loss_details",
     "utc_now",
 ]
 
@@ -162,26 +166,31 @@ class OeeUpdate:
     def details(self) -> dict[str, float | int | bool | None]:
         """The time model beyond the headline figures, flat and JSON-ready (numbers, bools,
         None); empty without a report. Sinks and the API publish these under these names."""
-        r = self.report
-        if r is None:
-            return {}
-        rel = r.reliability
-        return {
-            "coverage": r.coverage,
-            "planned_stop_s": r.planned_stop_s,
-            "breakdown_s": r.breakdown_s,
-            "setup_s": r.setup_s,
-            "idle_s": r.idle_s,
-            "small_stop_s": r.small_stop_s,
-            "speed_loss_s": r.speed_loss_s,
-            "ideal_s": r.ideal_s,
-            "fully_productive_s": r.fully_productive_s,
-            "startup_reject": r.counts.startup_reject,
-            "performance_flagged": r.performance_flagged,
-            "failures": rel.failures,
-            "mtbf_s": rel.mtbf_s,
-            "mttr_s": rel.mttr_s,
-        }
+        return {} if self.report is None else loss_details(self.report)
+
+
+Details = dict[str, float | int | bool | None]
+
+
+def loss_details(r: LossReport) -> Details:
+    """The time model of a report beyond the headline figures (`OeeUpdate.details`)."""
+    rel = r.reliability
+    return {
+        "coverage": r.coverage,
+        "planned_stop_s": r.planned_stop_s,
+        "breakdown_s": r.breakdown_s,
+        "setup_s": r.setup_s,
+        "idle_s": r.idle_s,
+        "small_stop_s": r.small_stop_s,
+        "speed_loss_s": r.speed_loss_s,
+        "ideal_s": r.ideal_s,
+        "fully_productive_s": r.fully_productive_s,
+        "startup_reject": r.counts.startup_reject,
+        "performance_flagged": r.performance_flagged,
+        "failures": rel.failures,
+        "mtbf_s": rel.mtbf_s,
+        "mttr_s": rel.mttr_s,
+    }
 
 
 def _state_seconds(r: LossReport) -> dict[str, float]:
@@ -216,7 +225,79 @@ class ReasonAssigned:
     previous_reason: str | None = None
 
 
-Event = StateChange | CountDelta | OeeUpdate | SampleBatch | ReasonAssigned
+class MachineRatios(NamedTuple):
+    """One machine's ratios inside a line update (None when not computable)."""
+
+    machine: str
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    oee: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineOeeUpdate:
+    """OEE of one line over one named window, ending at `ts`, rolled up from its machines'
+    updates of the same tick (`edge.lines.line_update`).
+
+    `report` is the sum of the machines' reports (times, counts, losses); the ratios are
+    its own in "sum" mode, and the bottleneck's A and P with the line's rolled quality in
+    "bottleneck" mode (None while the bottleneck has no figures). `machines` holds each
+    rolled-up machine's ratios; `missing` the line's machines without figures yet.
+    """
+
+    line: str
+    area: str
+    window: str
+    ts: datetime
+    start: datetime
+    mode: Literal["sum", "bottleneck"]
+    bottleneck: str | None
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    oee: float | None
+    performance_flagged: bool
+    report: LossReport
+    machines: tuple[MachineRatios, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    # The summed times and counts, under the names of an OeeUpdate's fields.
+    @property
+    def run_s(self) -> float:
+        return self.report.run_s
+
+    @property
+    def planned_s(self) -> float:
+        return self.report.planned_s
+
+    @property
+    def unknown_s(self) -> float:
+        return self.report.unknown_s
+
+    @property
+    def window_s(self) -> float:
+        return self.report.window_s
+
+    @property
+    def total(self) -> int:
+        return self.report.counts.total
+
+    @property
+    def good(self) -> int:
+        return self.report.counts.good
+
+    @property
+    def reject(self) -> int:
+        return self.report.counts.reject
+
+    def details(self) -> Details:
+        """`OeeUpdate.details()` of the summed report, with the line's own
+        `performance_flagged` (in bottleneck mode it is the bottleneck's P that counts)."""
+        return {**loss_details(self.report), "performance_flagged": self.performance_flagged}
+
+
+Event = StateChange | CountDelta | OeeUpdate | LineOeeUpdate | SampleBatch | ReasonAssigned
 
 
 @dataclass(frozen=True, slots=True)

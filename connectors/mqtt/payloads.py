@@ -7,6 +7,7 @@ that head followed by the compact encoding of the event's own fields.
 
 Conventions:
 - every JSON payload carries `"v": 1`, `"machine"` and `"path"` (`site/area/line/machine`);
+  a line's (`LineTopics`: `…/{line}/_line/oee/{window}`) `"line"` and `"path"` `site/area/line`;
 - times are RFC 3339 UTC with milliseconds and `Z`: `2026-11-25T10:00:00.123Z`;
 - missing values (no reason, no previous state, an undefined ratio) are JSON `null`,
   and so are non-finite floats (JSON has no NaN/Infinity);
@@ -20,9 +21,10 @@ import json
 import math
 from datetime import UTC, datetime
 
-from connectors.oeedetails import details_document
+from connectors.oeedetails import details_document, line_details_document
 from edge.types import (
     CountDelta,
+    LineOeeUpdate,
     MachineRef,
     OeeUpdate,
     ReasonAssigned,
@@ -35,10 +37,12 @@ from edge.types import (
 __all__ = [
     "OFFLINE",
     "ONLINE",
+    "LineTopics",
     "MachineTopics",
     "count_payload",
     "event_payload",
     "gateway_status_topic",
+    "line_oee_payload",
     "oee_payload",
     "reason_payload",
     "rfc3339",
@@ -150,6 +154,34 @@ class MachineTopics:
         return (self.head + "," + _ENCODE(body)[1:]).encode()
 
 
+class LineTopics:
+    """The topics and payload head of one line: `{prefix}/{site}/{area}/{line}/_line`, under
+    which `oee(window)` is `…/_line/oee/{window}`. Machine ids cannot begin with `_`, so
+    this never collides with a machine's topics."""
+
+    __slots__ = ("head", "line", "path", "root", "_oee")
+
+    def __init__(self, prefix: str, site: str, area: str, line: str) -> None:
+        for level in (site, area, line):
+            safe_segment(level)
+        self.line = line
+        self.path = f"{site}/{area}/{line}"
+        self.root = f"{prefix}/{self.path}/_line"
+        self.head = _ENCODE({"v": SCHEMA_VERSION, "line": line, "path": self.path})[:-1]
+        self._oee: dict[str, str] = {}
+
+    def oee(self, window: str) -> str:
+        """`…/_line/oee/{window}`, e.g. `…/_line/oee/15m`."""
+        topic = self._oee.get(window)
+        if topic is None:
+            topic = self._oee[window] = f"{self.root}/oee/{safe_segment(window)}"
+        return topic
+
+    def payload(self, body: dict[str, object]) -> bytes:
+        """The head plus `body`'s fields, compact JSON, UTF-8."""
+        return (self.head + "," + _ENCODE(body)[1:]).encode()
+
+
 def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
     """Retained `…/state`: the state in force since `ev.ts`."""
     ts = rfc3339(ev.ts)
@@ -209,13 +241,9 @@ def reason_payload(t: MachineTopics, ev: ReasonAssigned) -> bytes:
     )
 
 
-def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
-    """Retained `…/oee/{window}`: ratios (null when undefined), times in seconds, counts.
-
-    With a loss report the payload goes on with `start` (null when unknown), every
-    `details()` figure, `losses` and the top of the `pareto` (`connectors.oeedetails`).
-    """
-    body: dict[str, object] = {
+def _figures(ev: OeeUpdate | LineOeeUpdate) -> dict[str, object]:
+    """The headline figures of a machine's or a line's OEE payload, `availability` … `ts`."""
+    return {
         "availability": _num(ev.availability),
         "performance": _num(ev.performance),
         "quality": _num(ev.quality),
@@ -230,9 +258,29 @@ def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
         "window": ev.window,
         "ts": rfc3339(ev.ts),
     }
+
+
+def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
+    """Retained `…/oee/{window}`: ratios (null when undefined), times in seconds, counts.
+
+    With a loss report the payload goes on with `start` (null when unknown), every
+    `details()` figure, `losses` and the top of the `pareto` (`connectors.oeedetails`).
+    """
+    body = _figures(ev)
     if ev.report is not None:
         body["start"] = _ts(ev.start)
         body.update(details_document(ev))
+    return t.payload(body)
+
+
+def line_oee_payload(t: LineTopics, ev: LineOeeUpdate) -> bytes:
+    """Retained `…/_line/oee/{window}`: `mode` and `bottleneck`, the figures of a machine's
+    payload (of the summed report; the ratios per `mode`), `start`, the details and
+    `losses`, then `machines` (each one's ratios) and `missing` (no figures yet)."""
+    body: dict[str, object] = {"mode": ev.mode, "bottleneck": ev.bottleneck}
+    body.update(_figures(ev))
+    body["start"] = rfc3339(ev.start)
+    body.update(line_details_document(ev))
     return t.payload(body)
 
 

@@ -29,10 +29,12 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from connectors.mqtt.payloads import (
     OFFLINE,
     ONLINE,
+    LineTopics,
     MachineTopics,
     count_payload,
     event_payload,
     gateway_status_topic,
+    line_oee_payload,
     oee_payload,
     reason_payload,
     state_payload,
@@ -42,6 +44,7 @@ from edge.config import MqttConfig, TlsConfig
 from edge.types import (
     CountDelta,
     Event,
+    LineOeeUpdate,
     MachineRef,
     OeeUpdate,
     ReasonAssigned,
@@ -67,6 +70,7 @@ class MqttStats:
     connects: int = 0  # successful (re)connections
     disconnects: int = 0  # connections lost
     unknown_machine: int = 0  # events for a machine the sink was not told about
+    unknown_line: int = 0  # line updates for a line none of its machines is on
 
 
 def tls_context(tls: TlsConfig) -> ssl.SSLContext:
@@ -93,7 +97,7 @@ def _same_ms(a: datetime, b: datetime) -> bool:
 
 class MqttSink:
     """Publishes state/event/count/oee/reason (and optionally raw tags) per the MQTT
-    contract.
+    contract, and each line's OEE (`…/{line}/_line/oee/{window}`, retained).
 
     `async with MqttSink(cfg, "gw1", "plant", machines) as sink: await sink.handle(events)`.
     Entering starts the connection in the background and returns at once; `connected`
@@ -121,6 +125,10 @@ class MqttSink:
         self.stats = MqttStats()
         self.status_topic = gateway_status_topic(config.prefix, site, gateway_id)
         self._topics = {mid: MachineTopics(config.prefix, ref) for mid, ref in machines.items()}
+        self._lines: dict[tuple[str, str], LineTopics] = {
+            (ref.area, ref.line): LineTopics(config.prefix, ref.site, ref.area, ref.line)
+            for ref in machines.values()
+        }
         self._publish_tags = frozenset(publish_tags)
         self._qos = config.qos
         self._shutdown_timeout_s = shutdown_timeout_s
@@ -250,6 +258,9 @@ class MqttSink:
         qos = self._qos
         pub = self._publish
         for ev in events:
+            if isinstance(ev, LineOeeUpdate):
+                self._line_oee(ev)
+                continue
             t = topics.get(ev.machine)
             if t is None:
                 self.stats.unknown_machine += 1
@@ -266,6 +277,14 @@ class MqttSink:
                 self._reason(t, ev)
             elif isinstance(ev, SampleBatch) and ev.machine in self._publish_tags:
                 pub(t.tags, tags_payload(t, ev), 0, False)
+
+    def _line_oee(self, ev: LineOeeUpdate) -> None:
+        """Retained `…/{line}/_line/oee/{window}` of a line (and area) of the machines."""
+        t = self._lines.get((ev.area, ev.line))
+        if t is None:
+            self.stats.unknown_line += 1
+            return
+        self._publish(t.oee(ev.window), line_oee_payload(t, ev), self._qos, True)
 
     def _reason(self, t: MachineTopics, ev: ReasonAssigned) -> None:
         """`…/reason`, then the retained `…/state` again if the stop is the current state."""

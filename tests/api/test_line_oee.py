@@ -11,6 +11,7 @@ import pytest
 from api.app import create_app
 from connectors.sqlite import SqliteStore
 from edge.pipeline import Gateway
+from edge.types import LineOeeUpdate, OeeUpdate
 from tests.api.conftest import NOW, publish_live
 from tests.api.expected import LINE_LOSSES, PRESS1_RATIOS, PRESS2_RATIOS, RANGE, SUMS
 from tests.api.plant import make_plant_config, z
@@ -182,3 +183,28 @@ async def test_failing_store_is_503(client_with_closed_store: httpx.AsyncClient)
     r = await client_with_closed_store.get(URL, params=RANGE)
     assert r.status_code == 503
     assert r.json() == {"detail": "history store unavailable: the SQLite store is not open"}
+
+
+@pytest.mark.parametrize("window", ["15m", "1h"])
+async def test_a_window_answers_with_the_published_line_figures(
+    plant_client: httpx.AsyncClient, gateway: Gateway, window: str
+) -> None:
+    """The gateway's tick publishes the line's figures after the machines'; the route
+    answers with those (kept in the live view), the same as rolled up from the machines."""
+    assert gateway.history is not None
+    await gateway.engine.preload(gateway.history, NOW)
+    tick = gateway.engine.tick(NOW)
+    lines = [e for e in tick if isinstance(e, LineOeeUpdate)]
+    assert [(u.line, u.window) for u in lines] == [
+        ("line1", "15m"), ("line1", "1h"), ("line2", "15m"), ("line2", "1h"),
+    ]  # fmt: skip
+    await gateway.emit([e for e in tick if isinstance(e, OeeUpdate)])
+    rolled_up_here = (await plant_client.get(URL, params={"window": window})).json()
+    await gateway.emit(lines)
+    published = (await plant_client.get(URL, params={"window": window})).json()
+    assert published == rolled_up_here
+    assert published["computed"] is True and published["missing"] == []
+    # Without the machines' figures the route still answers: from the line's.
+    for m in gateway.live.machines.values():
+        m.oee.clear()
+    assert (await plant_client.get(URL, params={"window": window})).json() == published

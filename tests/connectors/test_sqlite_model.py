@@ -136,7 +136,7 @@ def oee_columns(path: Path) -> list[str]:
 
 
 async def test_a_version_1_file_is_migrated_and_keeps_its_rows(path: Path, tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
     with sqlite3.connect(path) as conn:  # what the v1 gateway wrote
         conn.executescript(V1_SCHEMA)
         conn.execute(
@@ -166,7 +166,7 @@ async def test_a_version_1_file_is_migrated_and_keeps_its_rows(path: Path, tmp_p
         assert await store.oee_history("m1", "15m", at(0), at(5)) == [oee(0), oee(1)]
         assert store.stats.errors == 0
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
         assert conn.execute("SELECT start, details FROM oee WHERE window = '15m'").fetchall() == [
             (None, None),
             (None, None),

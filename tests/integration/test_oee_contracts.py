@@ -1,7 +1,9 @@
 """One OEE, three contracts: the MQTT `…/oee/{window}` payload, the InfluxDB `oee` and
 `oee_loss` points and the API agree with each other and with a hand-computed case, on real
-Mosquitto and influxd. The gateway's sinks, engine and live view are the real ones; only
-the clock is fixed, and the events are scripted (the sources have their own e2e tests).
+Mosquitto and influxd; so do the line's (`…/_line/oee/{window}`, `line_oee`, the line
+route) with a second machine on the line. The gateway's sinks, engine and live view are
+the real ones; only the clock is fixed, and the events are scripted (the sources have
+their own e2e tests).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from edge.config import Config
 from edge.pipeline import Gateway
 from edge.types import CountDelta, Event, MachineState, StateChange
 from tests.fixtures.influx import InfluxServer
-from tests.fixtures.mosquitto import MqttCollector
+from tests.fixtures.mosquitto import MqttCollector, Received
+from tests.integration.contracts_line import LINE_EXPECTED, LINE_LOSSES, PRESS2_RATIOS, SCRIPT2
 from tests.integration.gateway import wait_until
 
 S = MachineState
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
 NOW = T0 + timedelta(hours=1)
 ROOT = "oee/plant/hall/contracts/press1"
+LINE_TOPIC = "oee/plant/hall/contracts/_line/oee/1h"
 M = timedelta(minutes=1)
 
 
@@ -61,7 +65,14 @@ def config(tmp_path: Path, mqtt_port: int, influx_url: str, db: str) -> Config:
                     "state_rules": [{"tag": "code", "map": {1: "running"}}],
                     "ideal_cycle_s": 2,
                     "micro_stop_s": 30,
-                }
+                },
+                {
+                    "id": "press2",
+                    "modbus": {"host": "127.0.0.1"},
+                    "tags": {"code": {"address": 0}},
+                    "ideal_cycle_s": 3,
+                    "micro_stop_s": 30,
+                },
             ],
         }
     )
@@ -129,12 +140,23 @@ async def gateway(cfg: Config) -> AsyncIterator[Gateway]:
         yield gw
 
 
+async def published(mqtt: MqttCollector, topic: str) -> Received:
+    """The one message published on `topic` while subscribed (the session's broker may
+    still hold a retained one from another test, which arrives flagged retained)."""
+
+    def live(ms: list[Received]) -> list[Received]:
+        return [m for m in ms if m.topic == topic and not m.retain]
+
+    (msg,) = live(await asyncio.to_thread(mqtt.wait_for, lambda ms: bool(live(ms))))
+    return msg
+
+
 async def play(gw: Gateway) -> None:
-    for e in SCRIPT:
+    for e in SCRIPT + SCRIPT2:
         assert isinstance(e, StateChange | CountDelta)
         gw.engine.apply(e)
         await gw.emit([e])
-    await gw.emit(gw.engine.figures(NOW))
+    await gw.emit(gw.engine.tick(NOW))  # what the ticker publishes: machines, then lines
 
 
 async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
@@ -142,10 +164,11 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
 ) -> None:
     db = influxd.new_database("contracts")
     cfg = config(tmp_path, mosquitto.port, influxd.url, db)
-    with MqttCollector(mosquitto.host, mosquitto.port, [f"{ROOT}/#"]) as mqtt:
+    with MqttCollector(mosquitto.host, mosquitto.port, [f"{ROOT}/#", LINE_TOPIC]) as mqtt:
         async with gateway(cfg) as gw:
             await play(gw)
-            (msg,) = await asyncio.to_thread(mqtt.wait_count, 1, f"{ROOT}/oee/1h")
+            msg = await published(mqtt, f"{ROOT}/oee/1h")
+            line_msg = await published(mqtt, LINE_TOPIC)
             influx = gw.sinks[1]
             await wait_until(lambda: influx.buffered == 0, 10, "InfluxDB to take the points")
             app = create_app(cfg, gw.live, gw.history, clock=lambda: NOW, control=gw)
@@ -154,10 +177,13 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
                 live = (await http.get("/api/v1/machines/press1/oee?window=1h")).json()
                 q = {"from": T0.isoformat(), "to": NOW.isoformat()}
                 history = (await http.get("/api/v1/machines/press1/oee", params=q)).json()
+                line_live = (await http.get("/api/v1/lines/contracts/oee?window=1h")).json()
+                line_history = (await http.get("/api/v1/lines/contracts/oee", params=q)).json()
 
     payload = json.loads(msg.payload)
-    (point,) = influxd.query("SELECT * FROM oee WHERE \"window\" = '1h'", db)
-    losses = influxd.query("SELECT * FROM oee_loss WHERE \"window\" = '1h'", db)
+    press1 = "\"window\" = '1h' AND machine = 'press1'"
+    (point,) = influxd.query(f"SELECT * FROM oee WHERE {press1}", db)
+    losses = influxd.query(f"SELECT * FROM oee_loss WHERE {press1}", db)
 
     # MQTT: every figure, the window's bounds, the losses and the Pareto.
     close(payload, EXPECTED)
@@ -186,6 +212,33 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
         assert [(p["reason"], p["count"], p["seconds"]) for p in answer["pareto"]] == [
             ("Jam", 1, 600.0)
         ]
+
+    # The line: MQTT, InfluxDB and the API agree with the hand-computed sum.
+    line = json.loads(line_msg.payload)
+    assert (line["v"], line["line"], line["path"]) == (1, "contracts", "plant/hall/contracts")
+    assert (line["mode"], line["bottleneck"], line["missing"]) == ("sum", None, [])
+    close(line, LINE_EXPECTED)
+    assert (line["window"], line["start"], line["ts"]) == (
+        "1h", "2026-11-24T09:00:00.000Z", "2026-11-24T10:00:00.000Z",
+    )  # fmt: skip
+    assert {k: v["seconds"] for k, v in line["losses"].items()} == pytest.approx(LINE_LOSSES)
+    assert list(line["machines"]) == ["press1", "press2"]
+    close(line["machines"]["press2"], PRESS2_RATIOS)
+    close(line["machines"]["press1"], {k: EXPECTED[k] for k in PRESS2_RATIOS})
+    (line_point,) = influxd.query("SELECT * FROM line_oee WHERE \"window\" = '1h'", db)
+    assert line_point["time"] == timestamp_ns(NOW)
+    assert {k: line_point[k] for k in ("site", "area", "line", "mode")} == {
+        "site": "plant", "area": "hall", "line": "contracts", "mode": "sum",
+    }  # fmt: skip
+    close(line_point, {k: v for k, v in LINE_EXPECTED.items() if k != "performance_flagged"})
+    assert line_point["performance_flagged"] is False and "bottleneck" not in line_point
+    for answer, source in ((line_live, "live"), (line_history, "history")):
+        close(answer, LINE_EXPECTED)
+        assert (answer["source"], answer["line"], answer["missing"]) == (source, "contracts", [])
+        assert {x["name"]: x["seconds"] for x in answer["losses"]} == pytest.approx(LINE_LOSSES)
+        close(answer["machines"]["press2"], PRESS2_RATIOS)
+    # The live answer is the published one, to the bit.
+    assert {k: line_live[k] for k in LINE_EXPECTED} == {k: line[k] for k in LINE_EXPECTED}
 
 
 async def test_an_operator_reason_reaches_mqtt_the_store_and_the_next_figures(
@@ -217,7 +270,7 @@ async def test_an_operator_reason_reaches_mqtt_the_store_and_the_next_figures(
                 assert put.status_code == 200, put.text
                 (reason,) = await asyncio.to_thread(mqtt.wait_count, 1, f"{ROOT}/reason")
                 await gw.emit(gw.engine.figures(NOW))
-                (oee,) = await asyncio.to_thread(mqtt.wait_count, 1, f"{ROOT}/oee/1h")
+                oee = await published(mqtt, f"{ROOT}/oee/1h")
                 await wait_until(lambda: influx.buffered == 0, 10, "InfluxDB to take the reason")
                 losses = (await http.get("/api/v1/losses?machine=press1&window=1h")).json()
                 states = (await http.get("/api/v1/machines/press1/states",
