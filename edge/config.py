@@ -28,6 +28,7 @@ from edge.config_oee import (
     LineConfig,
     OeeConfig,
     PlannedConfig,
+    Problem,
     ReasonConfig,
     ShiftConfig,
     line_problems,
@@ -355,9 +356,25 @@ class Config(Model):
     @model_validator(mode="after")
     def _oee_model(self) -> Config:
         members = {line: self.line_machines(line) for line in self.lines_in_use()}
-        problems = line_problems(self.lines, members)
+        problems = line_problems(self.lines, members) + self._one_area_per_line()
         raise_problems("Config", problems + window_problems(self.oee.windows, self._calendars()))
         return self
+
+    def _one_area_per_line(self) -> list[Problem]:
+        # Line OEE is published under the line's area; a line split across areas
+        # would publish one line under two paths.
+        first: dict[str, tuple[int, str]] = {}
+        problems: list[Problem] = []
+        for i, m in enumerate(self.machines):
+            line, area = m.line or self.line, m.area or self.area
+            j, seen = first.setdefault(line, (i, area))
+            if seen != area:
+                msg = (
+                    f"line '{line}' is in area '{seen}' (machines[{j}]); a line sits in one "
+                    f"area: give this machine area '{seen}' or another line"
+                )
+                problems.append((("machines", i, "area"), msg))
+        return problems
 
     def _calendars(self) -> Iterator[CalendarConfig | None]:
         yield self.calendar

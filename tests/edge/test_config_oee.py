@@ -486,3 +486,13 @@ def test_round_trip_through_dump() -> None:
     night = c.model_dump(mode="json")["calendar"]["shifts"][2]
     assert night == {"name": "night", "start": "22:00:00", "end": "06:00:00",
                      "days": ["mon", "tue", "wed", "thu", "sun"]}  # fmt: skip
+
+
+def test_a_line_sits_in_one_area() -> None:
+    text = HEAD + "machines:" + MACHINE % "m1" + MACHINE % "m2" + "    area: a2\n"
+    assert issues(text) == [
+        "machines[1].area: line 'l1' is in area 'a1' (machines[0]); a line sits in one area: "
+        "give this machine area 'a1' or another line"
+    ]
+    moved = HEAD + "machines:" + MACHINE % "m1" + MACHINE % "m2" + "    area: a2\n    line: l9\n"
+    assert parse_config(moved).line_machines("l9") == ["m2"]
