@@ -37,7 +37,14 @@ from edge.config_oee import (
     window_problems,
     window_seconds,
 )
-from edge.config_sinks import ApiConfig, InfluxConfig, MqttConfig, SqliteConfig, TlsConfig
+from edge.config_sinks import (
+    ApiConfig,
+    InfluxConfig,
+    MqttConfig,
+    OutboxConfig,
+    SqliteConfig,
+    TlsConfig,
+)
 from edge.config_sources import (
     DataType,
     Deadband,
@@ -83,6 +90,7 @@ __all__ = [
     "OpcUaConnection",
     "OpcUaSecurity",
     "OpcUaTag",
+    "OutboxConfig",
     "PlannedConfig",
     "ProductConfig",
     "ReasonConfig",
@@ -341,6 +349,7 @@ class Config(Model):
     mqtt: MqttConfig | None = None
     influxdb: InfluxConfig | None = None
     sqlite: SqliteConfig | None = None
+    outbox: OutboxConfig = OutboxConfig()
     api: ApiConfig = ApiConfig()
     oee: OeeConfig = OeeConfig()
 

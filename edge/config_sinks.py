@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-__all__ = ["ApiConfig", "InfluxConfig", "MqttConfig", "SqliteConfig", "TlsConfig"]
+__all__ = ["ApiConfig", "InfluxConfig", "MqttConfig", "OutboxConfig", "SqliteConfig", "TlsConfig"]
 
 
 class Model(BaseModel):
@@ -75,3 +75,12 @@ class ApiConfig(Model):
                 "api_key: ${OEE_API_KEY}); without a key it may bind to 127.0.0.1 only"
             )
         return self
+
+
+class OutboxConfig(Model):
+    """The durable outbox in front of MQTT and InfluxDB (see edge.outbox)."""
+
+    path: Path | None = Field(default=None, description="default: {data_dir}/outbox.sqlite")
+    max_mb: float = Field(
+        default=1024, gt=0, description="disk limit; then raw tags go first, events last"
+    )

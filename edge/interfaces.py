@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from edge.records import Entry, Record, SinkDepth
 from edge.types import CountDelta, Event, SampleBatch, StateRecord
 
 
@@ -69,4 +70,25 @@ class GatewayControl(Protocol):
     def set_product(self, machine: str, product: str | None) -> None:
         """The product `machine` makes from now on (None: the machine's default).
         ValueError if the machine reads its product from a tag."""
+        ...
+
+
+class RecordQueue(Protocol):
+    """What a sink sees of the durable outbox (`edge.outbox.Outbox`): blocking calls,
+    to be run in a worker thread (`asyncio.to_thread`)."""
+
+    def append(self, records: Sequence[Record], now_ms: int | None = None) -> int:
+        """Commit `records`; how many were stored (the disk limit may refuse some)."""
+        ...
+
+    def peek(self, sink: str, limit: int, max_bytes: int | None = None) -> list[Entry]:
+        """The oldest records of `sink`."""
+        ...
+
+    def ack(self, sink: str, ids: Iterable[int]) -> int:
+        """Remove delivered records of `sink`."""
+        ...
+
+    def depth(self, sink: str, now_ms: int | None = None) -> SinkDepth:
+        """What waits for `sink`."""
         ...

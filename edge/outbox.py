@@ -22,8 +22,9 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
 from pathlib import Path
+
+from edge.records import Entry, Priority, Record, SinkDepth
 
 __all__ = ["Entry", "Outbox", "OutboxStats", "Priority", "Record", "SinkDepth"]
 
@@ -35,41 +36,6 @@ CREATE INDEX IF NOT EXISTS outbox_sink_id ON outbox (sink, id);
 CREATE INDEX IF NOT EXISTS outbox_priority_id ON outbox (priority, id);
 """
 SCHEMA_VERSION = 1
-
-
-class Priority(IntEnum):
-    """What is given up first when the disk limit is reached (lowest first)."""
-
-    TAGS = 0
-    OEE = 1
-    EVENTS = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One encoded message for one sink."""
-
-    sink: str
-    priority: Priority
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A stored record: `id` orders a sink's records and is what `ack` takes."""
-
-    id: int
-    data: bytes
-    ts_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class SinkDepth:
-    """What waits for one sink: records, their bytes, and the oldest one's age."""
-
-    records: int
-    bytes: int
-    oldest_age_s: float | None
 
 
 _NAMES: list[str] = [p.name.lower() for p in Priority]
