@@ -100,8 +100,19 @@ def _counters(live: LiveView) -> Iterator[str]:
             yield _sample(name, labels, value)
 
 
+def _gauges(live: LiveView) -> Iterator[str]:
+    families: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for name, labels, value in live.gauges():
+        families.setdefault(name, []).append((labels, value))
+    for name, samples in sorted(families.items()):
+        yield from _family(name, "gauge", "Level in the gateway's pipeline.")
+        for labels, value in samples:
+            yield _sample(name, labels, value)
+
+
 def render(live: LiveView) -> str:
     """The whole exposition, newline-terminated as the format requires."""
     lines = [*_states(live), *_since(live), *_oee(live), *_parts(live), *_gateway(live)]
     lines += _counters(live)
+    lines += _gauges(live)
     return "\n".join(lines) + "\n"

@@ -1,9 +1,27 @@
-"""InfluxDB: a buffering, batching sink (v1 `/write` or the v2 write API) and an InfluxQL
-history reader (DESIGN.md, "InfluxDB schema").
+"""InfluxDB: a sink delivering line protocol from the durable outbox (v1 `/write` or the
+v2 write API), and the InfluxQL history reader (DESIGN.md, "InfluxDB schema").
 
-The sink never blocks the pipeline: `handle()` encodes and buffers; a background task
-flushes a batch when `batch_size` lines are waiting or `flush_interval_s` has passed,
-and retries a failed batch with jittered backoff until the server takes it.
+`handle()` encodes events into lines and commits them to the outbox (`edge.outbox`,
+one record per line) before it returns; it never waits for the server. A background
+task drains the sink's queue in order: it peeks a batch (when `batch_size` lines wait,
+or every `flush_interval_s`), writes it, and acks it only once the server took it. So
+a database that is down, slow or restarted loses nothing, and a gateway that stops or
+crashes resumes from the outbox. Re-sent points are identical (same series and
+timestamp), so at-least-once delivery overwrites rather than duplicates.
+
+What a failed write means (connectors/influxdb_write.py):
+- no answer (refused, timeout), 429, 5xx, or another status worth waiting for (401,
+  404 "database not found"): the same lines again after `Retry-After` when the server
+  sent one, else after a jittered exponential backoff; the outage is logged once.
+- 413: the batch is split in halves, recursively, and batches stay under half the
+  refused size from then on; a single line still refused is quarantined.
+- 400/422 (parse error, field type conflict, "partial write"): the batch is bisected
+  until the bad lines are alone; the good ones are written, each bad one moves from
+  the outbox to the quarantine file (connectors/influxdb_quarantine.py), logged once.
+
+A graceful stop writes what the outbox holds for `shutdown_timeout_s` (default twice the
+request timeout), without a wait the server asked for going past it; the rest stays on
+disk for the next start. The delivery loop is connectors/influxdb_drain.py.
 """
 
 from __future__ import annotations
@@ -11,66 +29,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import Enum
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Self
 
-import httpx
-
-from connectors.aio import within
-from connectors.influxql import InfluxHistory, InfluxQueryError, http_client, ssl_context
+from connectors.backoff import Backoff
+from connectors.influxdb_drain import InfluxStats, OutboxDrain
+from connectors.influxdb_quarantine import Quarantine
+from connectors.influxdb_write import Api, InfluxWriter, api_for_version
+from connectors.influxql import InfluxHistory, InfluxQueryError
 from connectors.lineprotocol import encode
 from edge.config import InfluxConfig
-from edge.types import Event, LineOeeUpdate, MachineRef
+from edge.interfaces import RecordQueue
+from edge.records import Priority, Record
+from edge.types import Event, LineOeeUpdate, MachineRef, OeeUpdate, SampleBatch
 
 __all__ = ["InfluxHistory", "InfluxQueryError", "InfluxSink", "InfluxStats", "api_for_version"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)  # the drain (connectors/influxdb_drain.py) logs here too
 
-Api = Literal["v1", "v2"]
-_VERSION = re.compile(r"v?(\d+)\.(\d+)")
-
-
-def api_for_version(version: str | None) -> Api:
-    """The write API for a `/ping` `X-Influxdb-Version`: v1 before 1.8, else v2.
-
-    No header (victoria-metrics) or an unreadable one means a modern server: v2.
-    """
-    m = _VERSION.match(version or "")
-    if m is None:
-        return "v2"
-    return "v1" if (int(m.group(1)), int(m.group(2))) < (1, 8) else "v2"
+QUARANTINE_FILE = "influx-quarantine.jsonl"
 
 
-@dataclass
-class InfluxStats:
-    """Counters of the sink's work, for metrics and tests."""
-
-    writes: int = 0  # write requests the server accepted
-    lines_written: int = 0
-    failed_writes: int = 0  # attempts that will be retried
-    lines_rejected: int = 0  # dropped: the server said the data is bad (would never succeed)
-    lines_dropped: int = 0  # dropped: buffer overflow, or still unsent at shutdown
-
-
-class _Outcome(Enum):
-    OK = 1
-    REJECTED = 2
-    RETRY = 3
-
-
-class _HttpStatusError(Exception):
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(f"HTTP {status}: {text.strip()[:300]}")
-        self.status = status
+def priority(event: Event) -> Priority:
+    """What the outbox gives up first when its disk limit is reached: raw tags, then
+    OEE points (the next ones supersede them), never state, count or reason events."""
+    if isinstance(event, SampleBatch):
+        return Priority.TAGS
+    if isinstance(event, OeeUpdate | LineOeeUpdate):
+        return Priority.OEE
+    return Priority.EVENTS
 
 
 class InfluxSink:
-    """Sink writing events as line protocol to InfluxDB (or anything speaking its API)."""
+    """Sink writing events as line protocol to InfluxDB (or anything speaking its API),
+    through the durable outbox `outbox` (its queue is the sink's `name`). The lines the
+    server refuses for good go to `quarantine_path` (default: `influx-quarantine.jsonl`
+    next to the outbox file)."""
 
     name = "influxdb"
 
@@ -79,74 +75,89 @@ class InfluxSink:
         config: InfluxConfig,
         machines: dict[str, MachineRef],
         *,
+        outbox: RecordQueue,
+        quarantine_path: Path | None = None,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
-        max_buffered_lines: int = 200_000,
+        retry_after_max_s: float = 300.0,
         shutdown_timeout_s: float | None = None,
     ) -> None:
         self._cfg = config
         self._machines = machines
         # A line update is stored under the site of the machines on its line.
         self._line_refs = {ref.line: ref for ref in reversed(list(machines.values()))}
-        self._backoff = (backoff_initial_s, backoff_max_s)
-        self._max_buffered = max(max_buffered_lines, config.batch_size)
-        self._shutdown_timeout_s = shutdown_timeout_s or 2 * config.timeout_s
-        self._api: Api | None = None if config.api == "auto" else config.api
-        # In memory for now: a disk outbox (surviving restarts and long outages) replaces
-        # this buffer in a later issue.
-        self._buf: list[str] = []
-        self._inflight: list[str] | None = None  # the batch being sent or retried
-        self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
+        self._outbox = outbox
+        if quarantine_path is None:
+            box = getattr(outbox, "path", None)
+            if box is None:
+                raise ValueError("InfluxSink needs quarantine_path (the outbox has no path)")
+            quarantine_path = Path(box).parent / QUARANTINE_FILE
+        backoff = Backoff(backoff_initial_s, backoff_max_s)
+        self._drain = OutboxDrain(
+            self.name, config, outbox, Quarantine(quarantine_path), backoff, retry_after_max_s
+        )
+        self._shutdown_timeout_s = (
+            2 * config.timeout_s if shutdown_timeout_s is None else shutdown_timeout_s
+        )
         self._task: asyncio.Task[None] | None = None
-        self._http: httpx.AsyncClient | None = None
-        self._v2: Any = None  # influxdb_client.InfluxDBClient, created on first v2 write
-        self._connected = False
-        self._failures = 0
-        self._overflowing = False
         self._unknown: set[str] = set()
-        self.stats = InfluxStats()
+        self._refusing = False
+        self.stats: InfluxStats = self._drain.stats
 
     @property
     def connected(self) -> bool:
-        """True while the last request to the server succeeded."""
-        return self._connected
+        """True while the last request to the server got an answer other than a failure."""
+        return self._drain.connected
 
     @property
     def api(self) -> Api | None:
         """The write API in use ("v1"/"v2"), or None while `auto` has not reached /ping."""
-        return self._api
+        if self._drain.writer is not None:
+            return self._drain.writer.api
+        return None if self._cfg.api == "auto" else self._cfg.api
 
     @property
     def buffered(self) -> int:
-        """Lines waiting to be written."""
-        return len(self._buf) + len(self._inflight or ())
+        """Lines waiting in the outbox for this sink (a count kept up to date, cheap)."""
+        return self._drain.depth
+
+    @property
+    def quarantine_path(self) -> Path:
+        return self._drain.quarantine.path
 
     async def __aenter__(self) -> Self:
-        self._http = http_client(self._cfg)
-        self._task = asyncio.create_task(self._run(), name=f"influx-flush {self._cfg.url}")
+        self._drain.writer = InfluxWriter(self._cfg)
+        waiting = (await asyncio.to_thread(self._outbox.depth, self.name)).records
+        self._drain.depth = waiting
+        if waiting:
+            log.info("InfluxDB: %d lines from before wait in the outbox", waiting)
+            self._drain.wake()
+        self._task = asyncio.create_task(self._drain.run(), name=f"influx-drain {self._cfg.url}")
         return self
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stop.set()
-        self._wake.set()
+        self._drain.stop(self._shutdown_timeout_s)
         if self._task is not None:
             done, _ = await asyncio.wait({self._task}, timeout=self._shutdown_timeout_s)
             if not done:
                 self._task.cancel()
-                await asyncio.gather(self._task, return_exceptions=True)
-        if self.buffered:
-            log.error("InfluxDB: %d lines could not be written before shutdown", self.buffered)
-            self.stats.lines_dropped += self.buffered
-        if self._http is not None:
-            await self._http.aclose()
-        if self._v2 is not None:
-            await asyncio.to_thread(self._v2.close)
+            (outcome,) = await asyncio.gather(self._task, return_exceptions=True)
+            if isinstance(outcome, Exception):  # a bug: say so rather than lose it
+                log.error("InfluxDB: the drain task failed", exc_info=outcome)
+        with contextlib.suppress(Exception):  # an outbox closed already: nothing to say
+            self._drain.depth = (await asyncio.to_thread(self._outbox.depth, self.name)).records
+        if self._drain.depth:
+            log.warning(
+                "InfluxDB: %d lines stay in the outbox for the next start", self._drain.depth
+            )
+        if self._drain.writer is not None:
+            await self._drain.writer.aclose()
 
     async def handle(self, events: Sequence[Event]) -> None:
-        """Encode and buffer; never waits for the server."""
+        """Encode and commit to the outbox; never waits for the server."""
+        records: list[Record] = []
         for event in events:
             if isinstance(event, LineOeeUpdate):
                 ref, what = self._line_refs.get(event.line), f"line '{event.line}'"
@@ -157,170 +168,26 @@ class InfluxSink:
                     self._unknown.add(what)
                     log.warning("InfluxDB: no %s configured; not storing", what)
                 continue
-            self._buf.extend(encode(event, ref))
-        over = len(self._buf) - self._max_buffered
-        if over > 0:
-            del self._buf[:over]  # the oldest go first: recent data matters most
-            self.stats.lines_dropped += over
-            if not self._overflowing:
-                log.error("InfluxDB buffer full (%d lines): dropping oldest", self._max_buffered)
-            self._overflowing = True
-        if len(self._buf) >= self._cfg.batch_size:
-            self._wake.set()
-
-    # ------------------------------------------------------------------ flushing
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        interval = self._cfg.flush_interval_s
-        last = loop.time()
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await within(self._wake.wait(), last + interval - loop.time())
-            self._wake.clear()
-            # Size wake-ups send full batches only; the timer sends the remainder too.
-            due = loop.time() >= last + interval
-            if due:
-                last = loop.time()
-            if not self._stop.is_set():
-                await self._drain(everything=due)
-        await self._final_flush()
-
-    def _take(self) -> list[str]:
-        n = self._cfg.batch_size
-        batch, self._buf = self._buf[:n], self._buf[n:]
-        self._inflight = batch
-        return batch
-
-    async def _drain(self, everything: bool) -> None:
-        while not self._stop.is_set():
-            batch = self._inflight
-            if batch is None:
-                if not self._buf or (not everything and len(self._buf) < self._cfg.batch_size):
-                    return
-                batch = self._take()
-            if await self._send(batch) is _Outcome.RETRY:
-                await self._sleep(self._next_backoff())
-                everything = True  # after an outage, send the backlog without waiting
-                continue
-            self._inflight = None
-
-    async def _final_flush(self) -> None:
-        """At shutdown: one attempt per batch, stopping at the first failure."""
-        while self._inflight is not None or self._buf:
-            batch = self._inflight if self._inflight is not None else self._take()
-            if await self._send(batch) is _Outcome.RETRY:
-                return
-            self._inflight = None
-
-    async def _sleep(self, delay: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await within(self._stop.wait(), delay)
-
-    def _next_backoff(self) -> float:
-        initial, most = self._backoff
-        delay = min(most, initial * 2 ** min(self._failures - 1, 20))
-        return delay * random.uniform(0.5, 1.0)  # jitter: gateways do not retry in lockstep
-
-    async def _send(self, batch: list[str]) -> _Outcome:
-        body = ("\n".join(batch) + "\n").encode()
+            prio = priority(event)
+            records += [Record(self.name, prio, line.encode()) for line in encode(event, ref)]
+        if not records:
+            return
+        drain = self._drain
+        drain.depth += len(records)  # before the commit: the drain may ack them at once
         try:
-            api = self._api or await self._detect()
-            if api == "v1":
-                await self._write_v1(body)
-            else:
-                await asyncio.to_thread(self._write_v2, body)
-        except _HttpStatusError as e:
-            if e.status in (400, 422):
-                # Bad data (parse error, type conflict, partial write): retrying cannot help.
-                log.error("InfluxDB rejected %d lines, dropping them: %s", len(batch), e)
-                self.stats.lines_rejected += len(batch)
-                self._succeeded()
-                return _Outcome.REJECTED
-            self._failed(e)
-            return _Outcome.RETRY
-        except Exception as e:  # connection refused, timeouts, DNS...: all worth a retry
-            self._failed(e)
-            return _Outcome.RETRY
-        self.stats.writes += 1
-        self.stats.lines_written += len(batch)
-        self._succeeded()
-        return _Outcome.OK
-
-    def _failed(self, error: Exception) -> None:
-        self.stats.failed_writes += 1
-        self._failures += 1
-        if self._connected or self._failures == 1:
-            log.error(
-                "InfluxDB at %s: write failed (%s: %s); buffering and retrying",
-                self._cfg.url,
-                type(error).__name__,
-                error,
-            )
+            stored = await asyncio.to_thread(self._outbox.append, records)
+        except BaseException:
+            drain.depth -= len(records)
+            raise
+        drain.depth -= len(records) - stored
+        if stored < len(records):
+            if not self._refusing:
+                log.error(
+                    "InfluxDB: the outbox is full: %d lines refused (counted per priority)",
+                    len(records) - stored,
+                )
+            self._refusing = True
         else:
-            log.debug("InfluxDB still failing: %s", error)
-        self._connected = False
-
-    def _succeeded(self) -> None:
-        if self._failures:
-            log.info(
-                "InfluxDB at %s reachable again after %d failures", self._cfg.url, self._failures
-            )
-        self._failures = 0
-        self._connected = True
-        self._overflowing = False
-
-    async def _detect(self) -> Api:
-        assert self._http is not None
-        r = await self._http.get("/ping")
-        version = r.headers.get("X-Influxdb-Version")
-        self._api = api_for_version(version)
-        log.info(
-            "InfluxDB at %s is version %s: using the %s write API",
-            self._cfg.url,
-            version,
-            self._api,
-        )
-        return self._api
-
-    async def _write_v1(self, body: bytes) -> None:
-        assert self._http is not None
-        params = {"db": self._cfg.database, "precision": "ns"}
-        r = await self._http.post("/write", params=params, content=body)
-        if r.status_code != 204:
-            raise _HttpStatusError(r.status_code, r.text)
-
-    def _write_v2(self, body: bytes) -> None:
-        """Runs in a worker thread: influxdb-client's synchronous API blocks."""
-        from influxdb_client import InfluxDBClient, WritePrecision
-        from influxdb_client.client.write_api import SYNCHRONOUS
-        from influxdb_client.rest import ApiException
-
-        cfg = self._cfg
-        if self._v2 is None:
-            self._v2 = InfluxDBClient(
-                url=cfg.url,
-                token=_v2_token(cfg),  # type: ignore[arg-type]  # None: no auth header
-                org=cfg.org,
-                timeout=int(cfg.timeout_s * 1000),
-                ssl_context=ssl_context(cfg.tls),
-            )
-        write_api = self._v2.write_api(write_options=SYNCHRONOUS)
-        try:
-            write_api.write(
-                bucket=cfg.bucket or cfg.database,
-                org=cfg.org,
-                record=body,
-                write_precision=WritePrecision.NS,
-            )
-        except ApiException as e:
-            raise _HttpStatusError(e.status or 0, str(e.body or e.reason)) from None
-
-
-def _v2_token(cfg: InfluxConfig) -> str | None:
-    if cfg.token:
-        return cfg.token.get_secret_value()
-    if cfg.username:  # InfluxDB 1.8's v2 API takes "user:password" as the token
-        pw = cfg.password.get_secret_value() if cfg.password else ""
-        return f"{cfg.username}:{pw}"
-    return None
+            self._refusing = False
+        if drain.depth >= self._cfg.batch_size:
+            drain.wake()

@@ -59,6 +59,8 @@ class LiveView:
         # Error and traffic counters of sources and sinks, for /metrics:
         # (metric name, labels, value), filled in by the pipeline.
         self.counters: Callable[[], list[tuple[str, dict[str, str], int]]] = list
+        # Levels (outbox depth and age), the same way.
+        self.gauges: Callable[[], list[tuple[str, dict[str, str], float]]] = list
 
     def apply(self, event: Event) -> None:
         if isinstance(event, LineOeeUpdate):

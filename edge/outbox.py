@@ -110,6 +110,10 @@ class Outbox:
         self.close()
 
     @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    @property
     def stored_bytes(self) -> int:
         """Bytes of all stored records (what `max_bytes` limits)."""
         return sum(self._bytes.values())

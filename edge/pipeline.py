@@ -16,88 +16,17 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from edge.config import Config, MachineConfig
+from edge.components import DURABLE, build_sinks, build_source, outbox_for
+from edge.config import Config
 from edge.engine import OeeEngine
 from edge.interfaces import HistoryReader, Sink, Source
-from edge.live import LiveView, machine_refs
+from edge.live import LiveView
 from edge.normaliser import MachineNormaliser
+from edge.outbox import Outbox
 from edge.types import Event, ReasonAssigned, SampleBatch, utc_now
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-
-
-def _modbus_source(m: MachineConfig, config: Config) -> Source:
-    from connectors.modbus.source import ModbusSource
-
-    assert m.modbus is not None
-    return ModbusSource(m.id, m.modbus, m.modbus_tags)
-
-
-def _opcua_source(m: MachineConfig, config: Config) -> Source:
-    from connectors.opcua.pki import Pki
-    from connectors.opcua.source import OpcUaSource
-
-    assert m.opcua is not None
-    pki = Pki(config.gateway.data_dir / "pki")  # security.trust_dir, if set, wins
-    return OpcUaSource(
-        m.id,
-        m.opcua,
-        m.opcua_tags,
-        pki=pki,
-        application_uri=f"urn:oee-edge:{config.gateway.id}",
-        numeric=numeric_tags(m),
-    )
-
-
-# Which connection field of a machine selects which connector.
-SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
-    "modbus": _modbus_source,
-    "opcua": _opcua_source,
-}
-
-
-def build_source(m: MachineConfig, config: Config) -> Source:
-    for field, factory in SOURCES.items():
-        if getattr(m, field, None) is not None:
-            return factory(m, config)
-    raise ValueError(f"machine {m.id} has no connection ({' or '.join(SOURCES)})")
-
-
-def numeric_tags(m: MachineConfig) -> set[str]:
-    """Tags that feed state rules or counters, which must read as numbers or booleans."""
-    out: set[str] = set()
-    for rule in m.state_rules:
-        out.update(t for t in (getattr(rule, "tag", None), getattr(rule, "reason_tag", None)) if t)
-    if m.counters is not None:
-        out.update(c.tag for c in (m.counters.total, m.counters.good, m.counters.reject) if c)
-    return out
-
-
-def build_sinks(config: Config) -> tuple[list[Sink], HistoryReader]:
-    """MQTT when configured; InfluxDB when configured, else the embedded SQLite store."""
-    sinks: list[Sink] = []
-    refs = machine_refs(config)
-    if config.mqtt is not None:
-        from connectors.mqtt.sink import MqttSink
-
-        tags = {m.id for m in config.machines if m.publish_tags}
-        sinks.append(MqttSink(config.mqtt, config.gateway.id, config.site, refs, tags))
-    history: HistoryReader
-    if config.influxdb is not None:
-        from connectors.influxdb import InfluxHistory, InfluxSink
-
-        sinks.append(InfluxSink(config.influxdb, refs))
-        history = InfluxHistory(config.influxdb, refs)
-    else:
-        from connectors.sqlite import SqliteStore
-        from edge.config import SqliteConfig
-
-        sqlite = config.sqlite or SqliteConfig(path=config.gateway.data_dir / "oee.sqlite")
-        store = SqliteStore(sqlite)
-        sinks.append(store)
-        history = store
-    return sinks, history
 
 
 class Gateway:
@@ -113,8 +42,10 @@ class Gateway:
     ) -> None:
         self.config = config
         self.clock = clock
+        self.outbox: Outbox | None = None
         if sinks is None:
-            sinks, history = build_sinks(config)
+            self.outbox = outbox_for(config)
+            sinks, history = build_sinks(config, self.outbox)
         self.sinks = sinks
         self.history = history
         self.live = LiveView.from_config(config)
@@ -130,11 +61,15 @@ class Gateway:
         self._sources: dict[str, Source] = {}
         self.sink_errors = 0
         self.live.counters = self.counters
+        self.live.gauges = self.gauges
 
     async def run(self, *extra: Callable[[], Any]) -> None:
         """Run until cancelled. `extra` coroutine functions (e.g. the API server) run
         in the same task group."""
         async with AsyncExitStack() as stack:
+            if self.outbox is not None:  # opened first, closed after the sinks
+                await asyncio.to_thread(self.outbox.open)
+                stack.push_async_callback(asyncio.to_thread, self.outbox.close)
             for sink in self.sinks:
                 await stack.enter_async_context(sink)
             for m in self.config.machines:
@@ -248,6 +183,27 @@ class Gateway:
         for sink in self.sinks:
             for k, v in _int_fields(getattr(sink, "stats", None)):
                 out.append((f"oee_edge_sink_{k}_total", {"sink": sink.name}, v))
+        if self.outbox is not None:
+            st = self.outbox.stats
+            out += [("oee_edge_outbox_appended_total", {}, st.appended)]
+            out += [("oee_edge_outbox_acked_total", {}, st.acked)]
+            for kind, counts in (("evicted", st.evicted), ("refused", st.refused)):
+                for priority, n in counts.items():
+                    out.append((f"oee_edge_outbox_{kind}_total", {"priority": priority}, n))
+        return out
+
+    def gauges(self) -> list[tuple[str, dict[str, str], float]]:
+        """The outbox's depth per sink: records, bytes and the oldest record's age."""
+        if self.outbox is None or not self.outbox.is_open:
+            return []
+        out: list[tuple[str, dict[str, str], float]] = []
+        for sink in self.sinks:
+            if sink.name in DURABLE:
+                d = self.outbox.depth(sink.name)
+                labels = {"sink": sink.name}
+                out += [("oee_edge_outbox_records", labels, d.records)]
+                out += [("oee_edge_outbox_bytes", labels, d.bytes)]
+                out += [("oee_edge_outbox_oldest_age_seconds", labels, d.oldest_age_s or 0.0)]
         return out
 
     async def _final_offline(self) -> None:

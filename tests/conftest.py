@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.mosquitto",
     "tests.fixtures.influx",
     "tests.fixtures.node_opcua",
+    "tests.fixtures.outbox",
 ]

@@ -1,12 +1,21 @@
-"""`MqttSink`: publishes the gateway's events on MQTT with paho-mqtt 2.x.
+"""`MqttSink`: publishes the gateway's events on MQTT with paho-mqtt 2.x, through the
+durable outbox (`edge.outbox`, issue 5).
 
-paho runs its network loop in its own thread (`loop_start`); `handle` only hands messages
-to paho, so it never waits on the broker. A broker that is down (at start or later) is
-not an error: paho keeps retrying with exponential backoff and queues QoS>0 messages in
-memory until it is back; QoS 0 messages (raw tags) published during an outage are dropped.
+`handle` encodes each event into outbox records (one MQTT message each, packed by
+`connectors.mqtt.message`) and commits them before it returns; it never publishes. A
+background task (`connectors.mqtt.delivery`) publishes the oldest records while the
+broker is connected and removes each only once the broker acknowledged it, so a broker
+that is down (at start or later), a restart of the broker or a crash of the gateway loses
+nothing: what was not acknowledged is published again (at-least-once; consumers drop
+copies by `seq`).
 
-The in-memory queue is unbounded (`max_queued_messages_set(0)`) and dies with the
-process: a durable on-disk outbox replaces it in a later issue.
+paho runs its network loop in its own thread (`loop_start`) and reconnects with
+exponential backoff. The session is persistent (MQTT 3.1.1, clean session off, a stable
+client id), so the broker keeps it across reconnects; with QoS 2 it is clean (see
+`_make_client`). After a reconnect the retained
+`…/state` of every machine goes out again (through the outbox), for a broker that lost
+its retained messages. The gateway status (`online`, last will `offline`) is published
+directly on each connect, not through the outbox.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import contextlib
 import dataclasses
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -24,8 +34,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
+from connectors.mqtt.delivery import Delivery, Link
+from connectors.mqtt.message import Message, pack
 from connectors.mqtt.payloads import (
     OFFLINE,
     ONLINE,
@@ -41,6 +53,8 @@ from connectors.mqtt.payloads import (
     tags_payload,
 )
 from edge.config import MqttConfig, TlsConfig
+from edge.interfaces import RecordQueue
+from edge.records import Priority, Record
 from edge.types import (
     CountDelta,
     Event,
@@ -56,17 +70,19 @@ __all__ = ["MqttSink", "MqttStats"]
 
 log = logging.getLogger(__name__)
 
-_QUEUED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
-
 
 @dataclass(slots=True)
 class MqttStats:
-    """Counters of one sink (read by /metrics). Updated from two threads; each field is
-    written by one side only, so no lock is needed."""
+    """Counters of one sink (read by /metrics). Updated from two threads (paho's and the
+    event loop's): `published` and `errors` under the sink's lock, every other field by
+    one side only."""
 
-    published: int = 0  # messages handed to paho (sent, or queued while disconnected)
-    dropped: int = 0  # QoS 0 messages lost because the broker was unreachable
-    errors: int = 0  # publishes paho refused (e.g. payload too large)
+    published: int = 0  # messages paho took while connected (records, re-sends, status)
+    acked: int = 0  # outbox records the broker acknowledged (QoS 0: paho wrote them)
+    republished: int = 0  # records sent again because the connection was lost before the ack
+    restated: int = 0  # retained `…/state` messages queued again after a reconnect
+    refused: int = 0  # records the outbox refused (its disk limit; see edge.outbox)
+    errors: int = 0  # publishes that failed, records that could never be published
     connects: int = 0  # successful (re)connections
     disconnects: int = 0  # connections lost
     unknown_machine: int = 0  # events for a machine the sink was not told about
@@ -97,14 +113,21 @@ def _same_ms(a: datetime, b: datetime) -> bool:
 
 class MqttSink:
     """Publishes state/event/count/oee/reason (and optionally raw tags) per the MQTT
-    contract, and each line's OEE (`…/{line}/_line/oee/{window}`, retained).
+    contract, and each line's OEE (`…/{line}/_line/oee/{window}`, retained), through the
+    outbox `outbox` (its queue is this sink's `name`, "mqtt").
 
-    `async with MqttSink(cfg, "gw1", "plant", machines) as sink: await sink.handle(events)`.
-    Entering starts the connection in the background and returns at once; `connected`
-    tells whether the broker is reachable now. `publish_tags` names the machines whose raw
-    `SampleBatch`es go to `…/tags` (QoS 0); other batches are ignored. A ReasonAssigned
-    goes to `…/reason`; when it names the machine's current stop (the last StateChange
-    this sink saw), the retained `…/state` is re-published with the new reason.
+    `async with MqttSink(cfg, "gw1", "plant", machines, outbox=box) as sink:
+    await sink.handle(events)`. Entering starts the connection and the delivery task in
+    the background and returns at once; `connected` tells whether the broker is reachable
+    now. `publish_tags` names the machines whose raw `SampleBatch`es go to `…/tags` (QoS
+    0); other batches are ignored. A ReasonAssigned goes to `…/reason`; when it names the
+    machine's current stop (the last StateChange this sink saw), the retained `…/state` is
+    re-published with the new reason.
+
+    `inflight` bounds the records published and not yet acknowledged (paho's default
+    max_inflight, 20); `poll_s` is how often the delivery task looks at the outbox when
+    nothing woke it. Closing drains the outbox for at most `shutdown_timeout_s` while
+    connected; what is left stays in the outbox for the next start.
     """
 
     name = "mqtt"
@@ -117,9 +140,12 @@ class MqttSink:
         machines: dict[str, MachineRef],
         publish_tags: Collection[str] = (),
         *,
+        outbox: RecordQueue,
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 30.0,
         shutdown_timeout_s: float = 5.0,
+        inflight: int = 20,
+        poll_s: float = 0.5,
     ) -> None:
         self.config = config
         self.stats = MqttStats()
@@ -131,27 +157,53 @@ class MqttSink:
         }
         self._publish_tags = frozenset(publish_tags)
         self._qos = config.qos
+        self._outbox = outbox
         self._shutdown_timeout_s = shutdown_timeout_s
-        self._connected = False
+        self._link = Link()
         self._closing = False
+        self._closed = False
         self._outage_since: float | None = None  # monotonic time the outage was first seen
-        self._last: paho.MQTTMessageInfo | None = None
+        self._outbox_full = False  # the last append had records refused
         self._current: dict[str, StateChange] = {}  # the last state change per machine
-        self._client = self._make_client(gateway_id, reconnect_min_s, reconnect_max_s)
+        # Encoding and appending in one critical section: records reach the outbox in the
+        # order `_current` saw their events (a re-published state never overtakes a newer).
+        self._append_lock = asyncio.Lock()
+        self._stats_lock = threading.Lock()
+        self.client_id = config.client_id or f"oee-edge-{gateway_id}"
+        self.persistent_session = config.qos < 2  # see _make_client
+        self.session_present = False  # what the broker said at the last connect
+        self._client = self._make_client(reconnect_min_s, reconnect_max_s)
+        self._delivery = Delivery(
+            self._client, outbox, self.name, self.stats, self._stats_lock, self._link,
+            window=inflight, poll_s=poll_s, on_reconnect=self._restate,
+        )  # fmt: skip
+        self._client.on_publish = self._delivery.on_publish
 
     # ------------------------------------------------------------------ setup
 
-    def _make_client(self, gateway_id: str, rmin: float, rmax: float) -> paho.Client:
+    def _make_client(self, rmin: float, rmax: float) -> paho.Client:
         cfg = self.config
+        # MQTT 3.1.1 (as before) with clean_session=False and a stable client id: the broker
+        # keeps the session across reconnects. (MQTT 5 would need clean_start=False on
+        # connect plus a SessionExpiryInterval property, whose default 0 ends the session
+        # at the disconnect.) Not with QoS 2: the broker keeps the QoS 2 messages it
+        # received but whose PUBREL it has not seen, by message id, and swallows a later
+        # PUBLISH that reuses that id as a duplicate. Our message ids do not survive the
+        # outbox (a restart, or paho's copies dropped on reconnect): a persistent session
+        # could lose messages there, a clean one only duplicates them.
         client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=cfg.client_id or f"oee-edge-{gateway_id}",
+            client_id=self.client_id,
+            clean_session=not self.persistent_session,
+            protocol=MQTTProtocolVersion.MQTTv311,
         )
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
-        # Unlimited in-memory queue while disconnected (see module docstring).
-        client.max_queued_messages_set(0)
+        # The delivery task bounds what is in flight and publishes only while connected,
+        # so paho never holds more than a window of ours; no paho limit on top (with one,
+        # its re-sends from an older connection could push our publishes into its queue).
+        client.max_inflight_messages_set(0)
         # paho types these as int but sleeps on them: sub-second delays work.
         client.reconnect_delay_set(rmin, rmax)  # type: ignore[arg-type]
         client.will_set(self.status_topic, OFFLINE, qos=1, retain=True)
@@ -163,6 +215,7 @@ class MqttSink:
         return client
 
     async def __aenter__(self) -> Self:
+        self._delivery.start()
         # connect_async + loop_start: the first connect happens in paho's thread, and its
         # loop retries a failed first connection too, so a broker down at start is fine.
         self._client.connect_async(self.config.host, self.config.port, self.config.keepalive_s)
@@ -175,24 +228,37 @@ class MqttSink:
         await self.close()
 
     async def close(self) -> None:
-        """Publish `offline` (retained), wait (bounded) for in-flight messages, disconnect."""
+        """Drain the outbox while connected (at most `shutdown_timeout_s`), stop the
+        delivery task, publish `offline` (retained), disconnect. Records not acknowledged
+        by then stay in the outbox for the next start."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._shutdown_timeout_s
+        if self._delivery.running:
+            await self._delivery.wait_drained(self._shutdown_timeout_s, lambda: self.connected)
+            await self._delivery.stop()
         client = self._client
         self._closing = True
-        if self._connected:
-            self._publish(self.status_topic, OFFLINE, 1, True)
-            last = self._last
-            if last is not None:
-                # QoS 1 acks come back in order on one connection, so the last message
-                # (`offline`) being acknowledged means everything before it was too.
+        if self.connected:
+            info = self._publish_status(OFFLINE)
+            if info is not None:
                 with contextlib.suppress(RuntimeError, ValueError):
-                    await asyncio.to_thread(last.wait_for_publish, self._shutdown_timeout_s)
+                    wait = max(0.0, deadline - loop.time())
+                    await asyncio.to_thread(info.wait_for_publish, wait)
+        # paho writes `offline` before the DISCONNECT even when the wait was cut short.
         client.disconnect()
         await asyncio.to_thread(client.loop_stop)
+        try:  # acks that came in after the task ended
+            await self._delivery.settle()
+        except Exception as exc:
+            log.warning("MQTT outbox: acknowledged records stay queued (%s)", exc)
 
     @property
     def connected(self) -> bool:
         """True while the broker connection is up (CONNACK received, not lost since)."""
-        return self._connected
+        return self._link.connected
 
     # ------------------------------------------------------------------ paho callbacks
 
@@ -202,18 +268,25 @@ class MqttSink:
         if reason.is_failure:
             self._note_outage(f"connection refused: {reason}")
             return
-        self._connected = True
         self.stats.connects += 1
+        self.session_present = bool(getattr(flags, "session_present", False))
         if self._outage_since is not None:
             down = time.monotonic() - self._outage_since
             log.info("MQTT broker %s:%s is back after %.1f s", *self._addr(), down)
             self._outage_since = None
         else:
             log.info("MQTT connected to %s:%s", *self._addr())
-        # Called before paho flushes what it queued during the outage: `online` goes first.
-        # A `handle` racing with that flush (other thread) can overtake a few queued
-        # messages; consumers see it by `seq`. The durable outbox will serialise this.
-        self._publish(self.status_topic, ONLINE, 1, True)
+        # paho would re-send (DUP) what it had in flight on the lost connection; the outbox
+        # still holds those records and the delivery task sends them again, so paho's
+        # copies would only be duplicates (and an old `online` would follow this one).
+        stale = client.drop_out_messages()
+        if stale:
+            log.debug("MQTT: %d unacknowledged messages left to the outbox", len(stale))
+        # `online` first: the delivery task publishes only once `connected` is set below.
+        self._publish_status(ONLINE)
+        self._link.generation += 1
+        self._link.connected = True
+        self._delivery.wake()
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
         self._note_outage("cannot connect")
@@ -221,9 +294,10 @@ class MqttSink:
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
-        if self._connected:
+        if self._link.connected:
             self.stats.disconnects += 1
-        self._connected = False
+        self._link.connected = False
+        self._delivery.wake()
         if not self._closing:  # our own disconnect() is not an outage
             self._note_outage(f"connection lost: {reason}")
 
@@ -238,60 +312,100 @@ class MqttSink:
     def _addr(self) -> tuple[str, int]:
         return self.config.host, self.config.port
 
-    # ------------------------------------------------------------------ publishing
-
-    def _publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
-        info = self._client.publish(topic, payload, qos, retain)
-        if info.rc in _QUEUED and (qos > 0 or info.rc is MQTTErrorCode.MQTT_ERR_SUCCESS):
-            self.stats.published += 1
-            if qos > 0:
-                self._last = info
-        elif info.rc is MQTTErrorCode.MQTT_ERR_NO_CONN:
-            self.stats.dropped += 1
-        else:
+    def _publish_status(self, payload: bytes) -> paho.MQTTMessageInfo | None:
+        """The gateway status, retained, QoS 1, straight to paho (not through the outbox)."""
+        info = self._client.publish(self.status_topic, payload, 1, True)
+        if info.rc is MQTTErrorCode.MQTT_ERR_SUCCESS:
+            with self._stats_lock:
+                self.stats.published += 1
+            return info
+        with self._stats_lock:
             self.stats.errors += 1
-            log.warning("MQTT publish to %s failed: %s", topic, paho.error_string(info.rc))
+        log.warning("MQTT status %s not published: %s", payload, paho.error_string(info.rc))
+        return None
+
+    # ------------------------------------------------------------------ encoding
 
     async def handle(self, events: Sequence[Event]) -> None:
-        """Publish `events` in order; returns without waiting for the broker."""
+        """Encode `events` into outbox records and commit them; returns without waiting
+        for the broker (the delivery task publishes them)."""
+        async with self._append_lock:
+            current: dict[str, StateChange] = {}  # applied once the records are stored
+            records = self._encode(events, current)
+            if records:
+                await self._append(records)
+            self._current.update(current)
+        if records:
+            self._delivery.notify()
+
+    def _encode(self, events: Sequence[Event], current: dict[str, StateChange]) -> list[Record]:
+        out: list[Record] = []
         topics = self._topics
         qos = self._qos
-        pub = self._publish
+        name = self.name
+
+        def rec(priority: Priority, topic: str, payload: bytes, q: int, retain: bool) -> None:
+            out.append(Record(name, priority, pack(Message(topic, payload, q, retain))))
+
         for ev in events:
             if isinstance(ev, LineOeeUpdate):
-                self._line_oee(ev)
+                t = self._lines.get((ev.area, ev.line))
+                if t is None:
+                    self.stats.unknown_line += 1
+                else:
+                    rec(Priority.OEE, t.oee(ev.window), line_oee_payload(t, ev), qos, True)
                 continue
-            t = topics.get(ev.machine)
-            if t is None:
+            mt = topics.get(ev.machine)
+            if mt is None:
                 self.stats.unknown_machine += 1
                 continue
             if isinstance(ev, StateChange):
-                self._current[ev.machine] = ev
-                pub(t.state, state_payload(t, ev), qos, True)
-                pub(t.event, event_payload(t, ev), qos, False)
+                current[ev.machine] = ev
+                rec(Priority.EVENTS, mt.state, state_payload(mt, ev), qos, True)
+                rec(Priority.EVENTS, mt.event, event_payload(mt, ev), qos, False)
             elif isinstance(ev, CountDelta):
-                pub(t.count, count_payload(t, ev), qos, False)
+                rec(Priority.EVENTS, mt.count, count_payload(mt, ev), qos, False)
             elif isinstance(ev, OeeUpdate):
-                pub(t.oee(ev.window), oee_payload(t, ev), qos, True)
+                rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
             elif isinstance(ev, ReasonAssigned):
-                self._reason(t, ev)
+                # `…/reason`, then the retained `…/state` again if the stop is the current state.
+                rec(Priority.EVENTS, mt.reason, reason_payload(mt, ev), qos, False)
+                now = current.get(ev.machine) or self._current.get(ev.machine)
+                if now is not None and _same_ms(now.ts, ev.stop_ts):
+                    now = dataclasses.replace(now, reason_code=ev.reason_code, reason=ev.reason)
+                    current[ev.machine] = now
+                    rec(Priority.EVENTS, mt.state, state_payload(mt, now), qos, True)
             elif isinstance(ev, SampleBatch) and ev.machine in self._publish_tags:
-                pub(t.tags, tags_payload(t, ev), 0, False)
+                rec(Priority.TAGS, mt.tags, tags_payload(mt, ev), 0, False)
+        return out
 
-    def _line_oee(self, ev: LineOeeUpdate) -> None:
-        """Retained `…/{line}/_line/oee/{window}` of a line (and area) of the machines."""
-        t = self._lines.get((ev.area, ev.line))
-        if t is None:
-            self.stats.unknown_line += 1
-            return
-        self._publish(t.oee(ev.window), line_oee_payload(t, ev), self._qos, True)
+    async def _append(self, records: list[Record]) -> None:
+        """Commit `records` (call with `_append_lock` held); count and log refusals."""
+        stored = await asyncio.to_thread(self._outbox.append, records)
+        refused = len(records) - stored
+        if refused:
+            self.stats.refused += refused
+            level = logging.DEBUG if self._outbox_full else logging.ERROR
+            log.log(level, "MQTT outbox full: %d of %d records refused", refused, len(records))
+            self._outbox_full = True
+        elif self._outbox_full:
+            log.info("MQTT outbox takes records again")
+            self._outbox_full = False
 
-    def _reason(self, t: MachineTopics, ev: ReasonAssigned) -> None:
-        """`…/reason`, then the retained `…/state` again if the stop is the current state."""
-        self._publish(t.reason, reason_payload(t, ev), self._qos, False)
-        current = self._current.get(ev.machine)
-        if current is None or not _same_ms(current.ts, ev.stop_ts):
-            return
-        now = dataclasses.replace(current, reason_code=ev.reason_code, reason=ev.reason)
-        self._current[ev.machine] = now
-        self._publish(t.state, state_payload(t, now), self._qos, True)
+    async def _restate(self) -> None:
+        """After a reconnect: every machine's retained `…/state` again, through the outbox
+        (the broker may have restarted without its retained store)."""
+        async with self._append_lock:
+            qos = self._qos
+            records = [
+                Record(
+                    self.name,
+                    Priority.EVENTS,
+                    pack(Message(t.state, state_payload(t, ev), qos, True)),
+                )
+                for machine, ev in self._current.items()
+                if (t := self._topics.get(machine)) is not None
+            ]
+            if records:
+                await self._append(records)
+                self.stats.restated += len(records)

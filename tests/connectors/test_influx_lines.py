@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from connectors.influxdb import InfluxSink
+from edge.outbox import Outbox
 from edge.types import MachineRef
 from tests.connectors.line_report import (
     BOTTLENECK,
@@ -21,7 +22,7 @@ from tests.fixtures.influx import InfluxServer
 W1_NS = 1795572000000000000  # the window end, 2026-11-25T02:00:00Z
 
 
-async def test_line_oee_points(influxd: InfluxServer) -> None:
+async def test_line_oee_points(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("lines")
     refs = {
         "m1": MachineRef("s1", "a1", "l1", "m1"),
@@ -31,10 +32,10 @@ async def test_line_oee_points(influxd: InfluxServer) -> None:
     summed = replace(line(), area="a1", line="l1")
     paced = replace(line(BOTTLENECK), area="a2", line="l2")
     stray = replace(summed, line="l9")  # no machine is on it: not stored
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), refs) as sink:
+    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), refs, outbox=outbox) as sink:
         await sink.handle([summed, paced, stray])
-        await until(lambda: sink.stats.lines_written == 2)
-        assert sink.stats.lines_rejected == 0
+        await until(lambda: sink.stats.written == 2)
+        assert sink.stats.quarantined == 0
     rows = {r["line"]: r for r in influxd.query("SELECT * FROM line_oee", db)}
     figures = {**SUMS, **DETAILS}
     assert rows == {

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pydantic import SecretStr
 
 from connectors.influxdb import InfluxHistory, InfluxSink
+from edge.outbox import Outbox
 from edge.types import (
     CountDelta,
     MachineRef,
@@ -37,14 +38,16 @@ def assign(code: int | None, reason: str | None, machine: str = "m1") -> ReasonA
     )
 
 
-async def test_a_reason_merges_into_the_stored_stop(influxd: InfluxServer) -> None:
+async def test_a_reason_merges_into_the_stored_stop(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("reason")
     first = StateChange("m1", S.RUNNING, None, T0, None, None, 1, None, None)
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m1": REF}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": REF}, outbox=outbox
+    ) as sink:
         await sink.handle([first, stop()])
-        await until(lambda: sink.stats.lines_written == 2)
+        await until(lambda: sink.stats.written == 2)
         await sink.handle([assign(20, "Motor overload")])
-        await until(lambda: sink.stats.lines_written == 3)
+        await until(lambda: sink.stats.written == 3)
     async with InfluxHistory(cfg(influxd.url, database=db), {"m1": REF}) as history:
         assert await history.state_history("m1", T0, T1 + timedelta(hours=1)) == [
             StateRecord("m1", S.RUNNING, T0, None, None),
@@ -58,14 +61,16 @@ async def test_a_reason_merges_into_the_stored_stop(influxd: InfluxServer) -> No
     ]
 
 
-async def test_a_cleared_reason_reads_as_none(influxd: InfluxServer) -> None:
+async def test_a_cleared_reason_reads_as_none(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("clear")
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m1": REF}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": REF}, outbox=outbox
+    ) as sink:
         # In one batch too: the later point of the same series and time wins field by field.
         await sink.handle([stop(), assign(20, "Motor overload"), assign(21, None)])
-        await until(lambda: sink.stats.lines_written == 3)
+        await until(lambda: sink.stats.written == 3)
         await sink.handle([assign(22, "")])
-        await until(lambda: sink.stats.lines_written == 4)
+        await until(lambda: sink.stats.written == 4)
     async with InfluxHistory(cfg(influxd.url, database=db), {"m1": REF}) as history:
         assert await history.state_history("m1", T1, T1 + timedelta(seconds=1)) == [
             StateRecord("m1", S.FAULT, T1, None, 22)
@@ -73,9 +78,11 @@ async def test_a_cleared_reason_reads_as_none(influxd: InfluxServer) -> None:
     assert influxd.query("SELECT reason, reason_code, duration_s FROM machine_state", db) == [
         {"time": T1_NS, "reason": "", "reason_code": 22, "duration_s": 60.000456}
     ]
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m1": REF}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": REF}, outbox=outbox
+    ) as sink:
         await sink.handle([assign(None, None)])  # cleared entirely
-        await until(lambda: sink.stats.lines_written == 1)
+        await until(lambda: sink.stats.written == 1)
     async with InfluxHistory(cfg(influxd.url, database=db), {"m1": REF}) as history:
         assert await history.state_history("m1", T1, T1 + timedelta(seconds=1)) == [
             StateRecord("m1", S.FAULT, T1, None, None)
@@ -85,11 +92,13 @@ async def test_a_cleared_reason_reads_as_none(influxd: InfluxServer) -> None:
     ]
 
 
-async def test_count_history(influxd: InfluxServer) -> None:
+async def test_count_history(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("counts")
     other = MachineRef(site="s2", area="a1", line="l1", machine="m1")
     at = [T0 + timedelta(seconds=10 * i) for i in range(4)]
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m1": REF}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": REF}, outbox=outbox
+    ) as sink:
         await sink.handle(
             [
                 CountDelta("m1", at[0], 5, 4, 1, "P-1"),
@@ -98,8 +107,10 @@ async def test_count_history(influxd: InfluxServer) -> None:
                 CountDelta("m1", at[3], 9, 9, 0),
             ]
         )
-        await until(lambda: sink.stats.lines_written == 4)
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m1": other}) as sink:
+        await until(lambda: sink.stats.written == 4)
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": other}, outbox=outbox
+    ) as sink:
         await sink.handle([CountDelta("m1", at[1] + timedelta(seconds=1), 7, 7, 0)])
     async with InfluxHistory(cfg(influxd.url, database=db), {"m1": REF}) as history:
         assert await history.count_history("m1", at[1], at[3]) == [
@@ -118,12 +129,14 @@ async def test_count_history(influxd: InfluxServer) -> None:
         ]
 
 
-async def test_oee_details_and_loss_points(influxd: InfluxServer) -> None:
+async def test_oee_details_and_loss_points(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("model")
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m1": REF}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": REF}, outbox=outbox
+    ) as sink:
         await sink.handle([worked_update()])
-        await until(lambda: sink.stats.lines_written == 9)
-        assert sink.stats.lines_rejected == 0
+        await until(lambda: sink.stats.written == 9)
+        assert sink.stats.quarantined == 0
     (row,) = influxd.query("SELECT * FROM oee", db)
     assert row == {
         "time": W1_NS, **TAGS, "window": "1h",
@@ -152,14 +165,14 @@ async def test_oee_details_and_loss_points(influxd: InfluxServer) -> None:
     assert {r["site"] for r in rows} == {"s1"} and {r["machine"] for r in rows} == {"m1"}
 
 
-async def test_v2_takes_the_whole_model(victoria_metrics: VictoriaServer) -> None:
+async def test_v2_takes_the_whole_model(victoria_metrics: VictoriaServer, outbox: Outbox) -> None:
     ref = MachineRef(site="s1", area="a1", line="l1", machine="vm2")
     config = cfg(victoria_metrics.url, api="v2", bucket="oee", token=SecretStr("t"))
     events = [stop("vm2"), assign(20, "Motor overload", "vm2"), worked_update("vm2")]
-    async with InfluxSink(config, {"vm2": ref}) as sink:
+    async with InfluxSink(config, {"vm2": ref}, outbox=outbox) as sink:
         await sink.handle(events)
-        await until(lambda: sink.stats.lines_written == 11)
-        assert sink.stats.lines_rejected == 0
+        await until(lambda: sink.stats.written == 11)
+        assert sink.stats.quarantined == 0
     series = victoria_metrics.export_settled('{machine="vm2"}')
     got = {
         (s["metric"]["__name__"], s["metric"].get("loss")): (s["values"], s["timestamps"])

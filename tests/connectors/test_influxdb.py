@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from connectors.influxdb import InfluxHistory, InfluxSink, api_for_version
 from edge.config import InfluxConfig
+from edge.outbox import Outbox
 from edge.types import (
     CountDelta,
     MachineRef,
@@ -67,7 +68,7 @@ def test_api_for_version() -> None:
     assert api_for_version(None) == "v2"  # victoria-metrics sends no header
 
 
-async def test_v1_writes_every_measurement_exactly(influxd: InfluxServer) -> None:
+async def test_v1_writes_every_measurement_exactly(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("v1")
     events = [
         StateChange("m1", MachineState.FAULT, MachineState.RUNNING, T0, None, 12.5, 4, 7, "jam"),
@@ -77,9 +78,11 @@ async def test_v1_writes_every_measurement_exactly(influxd: InfluxServer) -> Non
             "m1", T0, (Sample("speed", 1.5, Quality.GOOD, T0), Sample("x", None, Quality.BAD, T0))
         ),
     ]
-    async with InfluxSink(cfg(influxd.url, database=db, api="auto"), {"m1": REF}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="auto"), {"m1": REF}, outbox=outbox
+    ) as sink:
         await sink.handle(events)
-        await until(lambda: sink.stats.lines_written == 5)
+        await until(lambda: sink.stats.written == 5)
         assert sink.api == "v1"  # 1.6.7 has no /api/v2/write
         assert sink.connected
     q = influxd.query
@@ -99,34 +102,36 @@ async def test_v1_writes_every_measurement_exactly(influxd: InfluxServer) -> Non
         {"time": T0_NS, **TAGS, "tag": "speed", "value": 1.5, "quality": 192},
         {"time": T0_NS, **TAGS, "tag": "x", "value": None, "quality": 0},
     ]
-    assert sink.stats.writes == 1
+    assert sink.stats.batches == 1
 
 
-async def test_v1_escaping_round_trips(influxd: InfluxServer) -> None:
+async def test_v1_escaping_round_trips(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("esc")
     ref = MachineRef(site="plant 1", area="area,a", line="line=1", machine="m 1")
     reason = 'jam "A" \\ left, side=2'
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m 1": ref}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m 1": ref}, outbox=outbox
+    ) as sink:
         await sink.handle([change(T0, MachineState.FAULT, reason, machine="m 1")])
-        await until(lambda: sink.stats.lines_written == 1)
+        await until(lambda: sink.stats.written == 1)
     tags = {"site": "plant 1", "area": "area,a", "line": "line=1", "machine": "m 1"}
     assert influxd.query("SELECT * FROM machine_state", db) == [
         {"time": T0_NS, **tags, "state": "fault", "code": 4, "reason": reason}
     ]
 
 
-async def test_v1_batches_by_size_and_interval(influxd: InfluxServer) -> None:
+async def test_v1_batches_by_size_and_interval(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("batch")
     deltas = [CountDelta("m1", T0 + timedelta(seconds=i), 1, 1, 0) for i in range(25)]
     config = cfg(influxd.url, database=db, api="v1", batch_size=10, flush_interval_s=0.2)
-    async with InfluxSink(config, {"m1": REF}) as sink:
+    async with InfluxSink(config, {"m1": REF}, outbox=outbox) as sink:
         await sink.handle(deltas)
-        await until(lambda: sink.stats.lines_written == 25)
-        assert sink.stats.writes == 3  # 10 + 10 + the remainder of 5 at the interval
+        await until(lambda: sink.stats.written == 25)
+        assert sink.stats.batches == 3  # 10 + 10 + the remainder of 5 at the interval
         for d in deltas[:7]:  # single events, no full batch: one write at the interval
             await sink.handle([CountDelta("m1", d.ts + timedelta(days=1), 2, 2, 0)])
-        await until(lambda: sink.stats.lines_written == 32)
-        assert sink.stats.writes == 4
+        await until(lambda: sink.stats.written == 32)
+        assert sink.stats.batches == 4
     assert influxd.query("SELECT count(total), sum(total) FROM production", db)[0] == {
         "time": 0,
         "count": 32,
@@ -134,46 +139,51 @@ async def test_v1_batches_by_size_and_interval(influxd: InfluxServer) -> None:
     }
 
 
-async def test_shutdown_flushes_the_buffer(influxd: InfluxServer) -> None:
+async def test_shutdown_flushes_the_buffer(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("shut")
     config = cfg(influxd.url, database=db, api="v1", flush_interval_s=60.0)
-    async with InfluxSink(config, {"m1": REF}) as sink:
+    async with InfluxSink(config, {"m1": REF}, outbox=outbox) as sink:
         await sink.handle([CountDelta("m1", T0 + timedelta(seconds=i), 1, 1, 0) for i in range(3)])
-    assert sink.stats.writes == 1
-    assert sink.stats.lines_dropped == 0
+    assert sink.stats.batches == 1
+    assert sink.buffered == 0 and outbox.depth("influxdb").records == 0
     assert len(influxd.query("SELECT * FROM production", db)) == 3
 
 
-async def test_shutdown_is_bounded_when_the_server_is_down() -> None:
+async def test_shutdown_is_bounded_when_the_server_is_down(outbox: Outbox) -> None:
     config = cfg(f"http://127.0.0.1:{free_port()}", api="v1", timeout_s=0.5)
-    sink = InfluxSink(config, {"m1": REF}, backoff_initial_s=5.0, shutdown_timeout_s=1.0)
+    sink = InfluxSink(
+        config, {"m1": REF}, backoff_initial_s=5.0, shutdown_timeout_s=1.0, outbox=outbox
+    )
     started = time.monotonic()
     async with sink:
         await sink.handle([CountDelta("m1", T0, 1, 1, 0)])
-        await until(lambda: sink.stats.failed_writes >= 1)
+        await until(lambda: sink.stats.errors >= 1)
     assert time.monotonic() - started < 3.0
     assert not sink.connected
-    assert sink.stats.lines_dropped == 1
+    # Not dropped: the line waits in the outbox for the next start.
+    assert sink.buffered == 1 and outbox.depth("influxdb").records == 1
 
 
-async def test_bad_data_is_dropped_and_counted(influxd: InfluxServer) -> None:
+async def test_bad_data_is_quarantined_and_counted(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("bad")
     # `total` exists as a float: our integer `total` is a field type conflict (HTTP 400).
     influxd.write(f"production total=1.5 {T0_NS - 1}", db)  # same shard as T0
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m1": REF}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": REF}, outbox=outbox
+    ) as sink:
         await sink.handle([CountDelta("m1", T0, 1, 1, 0)])
-        await until(lambda: sink.stats.lines_rejected == 1)
+        await until(lambda: sink.stats.quarantined == 1)
         await sink.handle([change(T0, MachineState.IDLE)])  # the sink is not stuck
-        await until(lambda: sink.stats.lines_written == 1)
+        await until(lambda: sink.stats.written == 1)
         assert sink.connected
-    assert sink.stats.failed_writes == 0
+    assert sink.stats.errors == sink.stats.retried == 0
     assert influxd.query("SELECT state FROM machine_state", db) == [
         {"time": T0_NS, "state": "idle"}
     ]
 
 
 async def test_database_down_at_start_then_up_loses_nothing(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, outbox: Outbox
 ) -> None:
     port = free_port()
     secret = "s3cr3t-pw"
@@ -181,17 +191,17 @@ async def test_database_down_at_start_then_up_loses_nothing(
         f"http://127.0.0.1:{port}", database="oee_test", username="u", password=SecretStr(secret)
     )
     caplog.set_level(logging.DEBUG, logger="connectors")
-    sink = InfluxSink(config, {"m1": REF}, backoff_initial_s=0.05, backoff_max_s=0.2)
+    sink = InfluxSink(config, {"m1": REF}, backoff_initial_s=0.05, backoff_max_s=0.2, outbox=outbox)
     server = None
     try:
         async with sink:
             states = [MachineState.RUNNING, MachineState.FAULT, MachineState.IDLE]
             await sink.handle([change(T0 + timedelta(seconds=i), s) for i, s in enumerate(states)])
-            await until(lambda: sink.stats.failed_writes >= 3)
-            assert sink.api is None and not sink.connected and sink.stats.writes == 0
+            await until(lambda: sink.stats.errors >= 3)
+            assert sink.api is None and not sink.connected and sink.stats.batches == 0
             await sink.handle([CountDelta("m1", T0, 3, 3, 0)])
             server = await asyncio.to_thread(start_influxd, tmp_path / "late", port)
-            await until(lambda: sink.stats.lines_written == 4, within_s=10.0)
+            await until(lambda: sink.stats.written == 4, within_s=10.0)
             assert sink.connected and sink.api == "v1"
         rows = server.query("SELECT state FROM machine_state")
         assert [(r["time"], r["state"]) for r in rows] == [
@@ -205,16 +215,18 @@ async def test_database_down_at_start_then_up_loses_nothing(
             server.stop()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1  # the outage is reported once, then quietly retried
-    assert any(r.levelno == logging.INFO and "reachable again" in r.message for r in caplog.records)
+    assert any(r.levelno == logging.INFO and "reconnected" in r.message for r in caplog.records)
     assert all(secret not in r.getMessage() for r in caplog.records)
 
 
-async def test_v2_write_api_against_victoria_metrics(victoria_metrics: VictoriaServer) -> None:
+async def test_v2_write_api_against_victoria_metrics(
+    victoria_metrics: VictoriaServer, outbox: Outbox
+) -> None:
     ref = MachineRef(site="s1", area="a1", line="l1", machine="vm1")
     config = cfg(victoria_metrics.url, api="auto", bucket="oee", token=SecretStr("t"))
-    async with InfluxSink(config, {"vm1": ref}) as sink:
+    async with InfluxSink(config, {"vm1": ref}, outbox=outbox) as sink:
         await sink.handle([oee_update("vm1"), CountDelta("vm1", T0, 7, 6, 1, "P")])
-        await until(lambda: sink.stats.lines_written == 2)
+        await until(lambda: sink.stats.written == 2)
         assert sink.api == "v2"  # no X-Influxdb-Version on victoria-metrics' /ping
     series = victoria_metrics.export('{machine="vm1"}')
     got = {s["metric"].pop("__name__"): (s["metric"], s["values"], s["timestamps"]) for s in series}
@@ -241,7 +253,9 @@ async def test_v2_write_api_against_victoria_metrics(victoria_metrics: VictoriaS
         assert got[name] == (labels, [value], [ms])
 
 
-async def test_history_state_records_with_the_one_before_start(influxd: InfluxServer) -> None:
+async def test_history_state_records_with_the_one_before_start(
+    influxd: InfluxServer, outbox: Outbox
+) -> None:
     db = influxd.new_database("hist")
     other = MachineRef(site="s2", area="a1", line="l1", machine="m'1")
     mine = MachineRef(site="s1", area="a1", line="l1", machine="m'1")
@@ -253,9 +267,13 @@ async def test_history_state_records_with_the_one_before_start(influxd: InfluxSe
         change(t[3], MachineState.RUNNING, machine="m'1"),
         change(t[4], MachineState.SETUP, machine="m'1"),
     ]
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m'1": mine}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m'1": mine}, outbox=outbox
+    ) as sink:
         await sink.handle(events)
-    async with InfluxSink(cfg(influxd.url, database=db, api="v1"), {"m'1": other}) as sink:
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m'1": other}, outbox=outbox
+    ) as sink:
         await sink.handle(
             [change(t[1] + timedelta(seconds=1), MachineState.OFFLINE, machine="m'1")]
         )

@@ -135,6 +135,9 @@ def close(got: dict[str, Any], want: dict[str, Any]) -> None:
 async def gateway(cfg: Config) -> AsyncIterator[Gateway]:
     gw = Gateway(cfg, clock=lambda: NOW)
     async with AsyncExitStack() as stack:
+        assert gw.outbox is not None
+        await asyncio.to_thread(gw.outbox.open)
+        stack.push_async_callback(asyncio.to_thread, gw.outbox.close)
         for sink in gw.sinks:
             await stack.enter_async_context(sink)
         yield gw

@@ -1,4 +1,2 @@
-"""Local fixtures: the lead registers tests.fixtures.mosquitto in tests/conftest.py; until
-then (and harmlessly after), import them here for this package."""
-
-from tests.fixtures.mosquitto import mosquitto, mosquitto_factory  # noqa: F401
+"""The MQTT tests use the session's fixtures (tests/conftest.py): mosquitto, and a real
+durable `outbox` on the test's tmp_path."""

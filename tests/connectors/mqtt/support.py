@@ -1,8 +1,10 @@
-"""Shared bits of the MQTT sink tests: events, a config, a gateway subprocess to SIGKILL."""
+"""Shared bits of the MQTT sink tests: events, a config, a gateway subprocess to SIGKILL,
+and reading counts back from what a subscriber received."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from connectors.mqtt.sink import MqttSink
 from edge.config import MqttConfig
+from edge.interfaces import RecordQueue
 from edge.types import CountDelta, MachineRef, MachineState, OeeUpdate, StateChange
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, 250000, tzinfo=UTC)
@@ -28,12 +31,19 @@ def ref(site: str, machine: str = "m1") -> MachineRef:
     return MachineRef(site, "area1", "line1", machine)
 
 
-def make_sink(port: int, site: str, machines: tuple[str, ...] = ("m1",), **kw: object) -> MqttSink:
+def make_sink(
+    port: int,
+    site: str,
+    machines: tuple[str, ...] = ("m1",),
+    *,
+    outbox: RecordQueue,
+    **kw: object,
+) -> MqttSink:
     cfg = MqttConfig(host="127.0.0.1", port=port)
     refs = {m: ref(site, m) for m in machines}
     kw.setdefault("reconnect_min_s", 0.1)
     kw.setdefault("reconnect_max_s", 0.2)
-    return MqttSink(cfg, "gw1", site, refs, **kw)  # type: ignore[arg-type]
+    return MqttSink(cfg, "gw1", site, refs, outbox=outbox, **kw)  # type: ignore[arg-type]
 
 
 def changes(n: int, machine: str = "m1", first_seq: int = 1) -> list[StateChange]:
@@ -59,6 +69,20 @@ def count(machine: str = "m1", total: int = 5) -> CountDelta:
     return CountDelta(machine, T0, total=total, good=total - 1, reject=1, product="A")
 
 
+def numbered(n: int, machine: str = "m1", first: int = 0) -> list[CountDelta]:
+    """`n` count events whose `total` numbers them `first`, `first + 1`, … (a stream a
+    subscriber can check for gaps and copies; see `totals`)."""
+    return [
+        CountDelta(machine, T0 + timedelta(seconds=i), total=i, good=i, reject=0, product="A")
+        for i in range(first, first + n)
+    ]
+
+
+def totals(payloads: object) -> list[int]:
+    """The `total` of each `…/count` payload, in order."""
+    return [json.loads(p)["total"] for p in payloads]  # type: ignore[attr-defined]
+
+
 def oee(machine: str = "m1", window: str = "15m") -> OeeUpdate:
     return OeeUpdate(
         machine, window, T0, availability=0.5, performance=1.0, quality=0.75, oee=0.375,
@@ -78,29 +102,41 @@ async def wait_until(pred: object, within: float = 5.0) -> None:
 
 GATEWAY = """
 import asyncio, sys
+from datetime import UTC, datetime
+from pathlib import Path
 from connectors.mqtt.sink import MqttSink
 from edge.config import MqttConfig
-from edge.types import MachineRef
+from edge.outbox import Outbox
+from edge.types import CountDelta, MachineRef
 
 async def main() -> None:
-    port, site = int(sys.argv[1]), sys.argv[2]
+    port, site, path, n = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
     cfg = MqttConfig(host="127.0.0.1", port=port)
     machines = {"m1": MachineRef(site, "area1", "line1", "m1")}
-    async with MqttSink(cfg, "gw1", site, machines) as sink:
-        while not sink.connected:
-            await asyncio.sleep(0.01)
-        print("connected", flush=True)
-        await asyncio.sleep(60)
+    with Outbox(path, max_bytes=64 * 1024 * 1024) as box:
+        async with MqttSink(cfg, "gw1", site, machines, outbox=box) as sink:
+            while not sink.connected:
+                await asyncio.sleep(0.01)
+            print("connected", flush=True)
+            ts = datetime(2026, 11, 25, 10, tzinfo=UTC)
+            # Committed before `handle` returns: all of them survive a SIGKILL from here on.
+            await sink.handle([CountDelta("m1", ts, i, i, 0, "A") for i in range(n)])
+            print("handled", flush=True)
+            await asyncio.sleep(60)
 
 asyncio.run(main())
 """
 
 
-async def spawn_gateway(port: int, site: str) -> asyncio.subprocess.Process:
-    """A separate process running a connected MqttSink (to be killed with SIGKILL)."""
+async def spawn_gateway(
+    port: int, site: str, outbox: Path, events: int = 0
+) -> asyncio.subprocess.Process:
+    """A separate process running a connected MqttSink (to be killed with SIGKILL) on the
+    outbox file `outbox`; once connected it handles `events` count events (`total` 0, 1,
+    …) and prints `handled`."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", GATEWAY, str(port), site,
+        sys.executable, "-c", GATEWAY, str(port), site, str(outbox), str(events),
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None

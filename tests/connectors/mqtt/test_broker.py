@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 
 import pytest
 
 from connectors.mqtt.broker import LocalBroker, find_mosquitto, local_broker
 from connectors.mqtt.payloads import MachineTopics, state_payload
+from edge.outbox import Outbox
 from tests.connectors.mqtt.support import (
     changes,
     make_sink,
@@ -20,16 +22,18 @@ from tests.connectors.mqtt.support import (
 from tests.fixtures.mosquitto import MqttCollector, Received
 
 
-async def retained_and_will(broker: LocalBroker, will_qos: int = 1) -> None:
+async def retained_and_will(
+    broker: LocalBroker, outbox: Outbox, tmp: Path, will_qos: int = 1
+) -> None:
     """A sink's retained state survives it; a SIGKILLed gateway's will says `offline`."""
     site = unique_site()
     t = MachineTopics("oee", ref(site))
     status = f"oee/{site}/_gateway/gw1/status"
     sc = changes(1)[0]
-    async with make_sink(broker.port, site) as sink:
+    async with make_sink(broker.port, site, outbox=outbox) as sink:
         await wait_until(lambda: sink.connected)
         await sink.handle([sc])
-    proc = await spawn_gateway(broker.port, site)
+    proc = await spawn_gateway(broker.port, site, tmp / "gw.sqlite")
 
     def online() -> None:
         with MqttCollector(broker.host, broker.port, [status]) as c:
@@ -54,7 +58,7 @@ async def retained_and_will(broker: LocalBroker, will_qos: int = 1) -> None:
     assert Received(status, b"offline", True, will_qos) in got
 
 
-async def test_prefers_mosquitto() -> None:
+async def test_prefers_mosquitto(outbox: Outbox, tmp_path: Path) -> None:
     assert find_mosquitto() is not None  # the test machine has Debian's mosquitto
     async with local_broker() as broker:
         host, port = broker
@@ -64,15 +68,15 @@ async def test_prefers_mosquitto() -> None:
             host,
             port,
         )
-        await retained_and_will(broker)
+        await retained_and_will(broker, outbox, tmp_path)
 
 
-async def test_embedded_amqtt_fallback() -> None:
+async def test_embedded_amqtt_fallback(outbox: Outbox, tmp_path: Path) -> None:
     async with local_broker(kind="amqtt") as broker:
         assert broker.kind == "amqtt"
         # amqtt 0.12 keeps a retained will at QoS 0 (Mosquitto: the will's QoS 1); the
         # demo only needs the retained `offline`.
-        await retained_and_will(broker, will_qos=0)
+        await retained_and_will(broker, outbox, tmp_path, will_qos=0)
 
 
 async def test_fixed_port_is_used_and_freed() -> None:

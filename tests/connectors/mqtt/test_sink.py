@@ -19,6 +19,7 @@ from connectors.mqtt.payloads import (
     state_payload,
     tags_payload,
 )
+from edge.outbox import Outbox
 from edge.types import Quality, Sample, SampleBatch
 from tests.connectors.mqtt.support import (
     T0,
@@ -47,21 +48,27 @@ def first_copies(items: Iterable[T]) -> list[T]:
     return [x for x in items if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
 
 
+def qos1(received: list[Received]) -> list[Received]:
+    return [r for r in received if r.qos == 1]
+
+
 def status(site: str) -> str:
     return f"oee/{site}/_gateway/gw1/status"
 
 
-async def test_publishes_the_contract(mosquitto: MosquittoBroker) -> None:
+async def test_publishes_the_contract(mosquitto: MosquittoBroker, outbox: Outbox) -> None:
     site = unique_site()
     t = MachineTopics("oee", ref(site))
     sc = changes(1)[0]
     batch = SampleBatch("m1", T0, (Sample("speed", 12.5, Quality.GOOD, T0),))
     other = SampleBatch("m2", T0, (Sample("speed", 1.0, Quality.GOOD, T0),))
     with mosquitto.collector(f"oee/{site}/#") as live:
-        async with make_sink(mosquitto.port, site, ("m1", "m2"), publish_tags={"m1"}) as sink:
+        async with make_sink(
+            mosquitto.port, site, ("m1", "m2"), publish_tags={"m1"}, outbox=outbox
+        ) as sink:
             await wait_until(lambda: sink.connected)
             await sink.handle([sc, count(), oee(), batch, other])
-            got = live.wait_count(6)
+            got = await asyncio.to_thread(live.wait_count, 6)
             assert sink.stats.published == 6  # online + 5 (m2's batch is not published)
     # A live subscriber sees retain=0 (MQTT 3.1.1 forwards without the flag).
     assert got == [
@@ -85,14 +92,14 @@ async def test_publishes_the_contract(mosquitto: MosquittoBroker) -> None:
     )
 
 
-async def test_seq_in_order_per_machine(mosquitto: MosquittoBroker) -> None:
+async def test_seq_in_order_per_machine(mosquitto: MosquittoBroker, outbox: Outbox) -> None:
     site = unique_site()
     events = [ev for pair in zip(changes(20, "m1"), changes(20, "m2"), strict=True) for ev in pair]
     with mosquitto.collector(f"oee/{site}/+/+/+/event") as live:
-        async with make_sink(mosquitto.port, site, ("m1", "m2")) as sink:
+        async with make_sink(mosquitto.port, site, ("m1", "m2"), outbox=outbox) as sink:
             await wait_until(lambda: sink.connected)
             await sink.handle(events)
-            got = live.wait_count(40)
+            got = await asyncio.to_thread(live.wait_count, 40)
     for m in ("m1", "m2"):
         t = MachineTopics("oee", ref(site, m))
         mine = [r.payload for r in got if r.topic == t.event]
@@ -100,10 +107,10 @@ async def test_seq_in_order_per_machine(mosquitto: MosquittoBroker) -> None:
         assert [int(p.rsplit(b'"seq":', 1)[1][:-1]) for p in mine] == list(range(1, 21))
 
 
-async def test_last_will_when_the_gateway_dies(mosquitto: MosquittoBroker) -> None:
+async def test_last_will_when_the_gateway_dies(mosquitto: MosquittoBroker, tmp_path) -> None:
     site = unique_site()
     with mosquitto.collector(status(site)) as live:
-        proc = await spawn_gateway(mosquitto.port, site)
+        proc = await spawn_gateway(mosquitto.port, site, tmp_path / "gw.sqlite")
         live.wait_count(1)
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
@@ -113,16 +120,18 @@ async def test_last_will_when_the_gateway_dies(mosquitto: MosquittoBroker) -> No
         assert late.wait_count(1) == [Received(status(site), b"offline", True, 1)]
 
 
-async def test_unknown_machine_is_counted_not_published(mosquitto: MosquittoBroker) -> None:
+async def test_unknown_machine_is_counted_not_published(
+    mosquitto: MosquittoBroker, outbox: Outbox
+) -> None:
     site = unique_site()
-    async with make_sink(mosquitto.port, site) as sink:
+    async with make_sink(mosquitto.port, site, outbox=outbox) as sink:
         await wait_until(lambda: sink.connected)
         await sink.handle(changes(2, "nope"))
         assert (sink.stats.unknown_machine, sink.stats.published) == (2, 1)
 
 
 async def test_broker_down_at_start(
-    mosquitto_factory, tmp_path, caplog: pytest.LogCaptureFixture
+    mosquitto_factory, tmp_path, caplog: pytest.LogCaptureFixture, outbox: Outbox
 ) -> None:
     """Messages handled before the broker exists arrive, in order, once it is up."""
     site, port, store = unique_site(), free_port(), tmp_path / "store"
@@ -136,30 +145,36 @@ async def test_broker_down_at_start(
 
     evs = changes(5)
     caplog.set_level(logging.DEBUG, logger="connectors.mqtt.sink")
-    async with make_sink(port, site, publish_tags={"m1"}) as sink:
+    async with make_sink(port, site, publish_tags={"m1"}, outbox=outbox) as sink:
         await sink.handle([*evs, count(), SampleBatch("m1", T0, ())])
         await asyncio.sleep(0.5)  # several failed attempts
         assert not sink.connected
-        assert (sink.stats.published, sink.stats.dropped) == (11, 1)  # tags are QoS 0
+        # Nothing goes to paho while the broker is down: all 12 wait in the outbox,
+        # the QoS 0 tags too (the sink no longer drops them).
+        assert (sink.stats.published, outbox.depth("mqtt").records) == (0, 12)
         broker.start()
         with MqttCollector(
             broker.host, port, ["oee/#"], client_id="reader", clean_session=False
         ) as reader:
-            got = reader.wait_for(lambda ms: len(first_copies(ms)) >= 12)
+            got = await asyncio.to_thread(
+                reader.wait_for, lambda ms: len(qos1(first_copies(ms))) >= 12
+            )
             await wait_until(lambda: sink.connected)
     expected = [Received(status(site), b"online", False, 1)]
     for ev in evs:
         expected.append(Received(t.state, state_payload(t, ev), False, 1))
         expected.append(Received(t.event, event_payload(t, ev), False, 1))
     expected.append(Received(t.count, count_payload(t, count()), False, 1))
-    assert first_copies(got) == expected
+    # The tags (QoS 0) reach the reader only if it was back before the sink: the broker
+    # does not queue QoS 0 for a session that is away.
+    assert qos1(first_copies(got)) == expected
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "retrying in the background" in errors[0].getMessage()
     assert len([r for r in caplog.records if r.levelno == logging.DEBUG]) >= 2  # quiet retries
     assert any("is back after" in r.getMessage() for r in caplog.records)
 
 
-async def test_broker_restart_mid_run(mosquitto_factory, tmp_path) -> None:
+async def test_broker_restart_mid_run(mosquitto_factory, tmp_path, outbox: Outbox) -> None:
     site, port = unique_site(), free_port()
     t = MachineTopics("oee", ref(site))
     broker = mosquitto_factory(port=port, persistence_dir=tmp_path / "store")
@@ -167,45 +182,47 @@ async def test_broker_restart_mid_run(mosquitto_factory, tmp_path) -> None:
         broker.host, port, [f"oee/{site}/+/+/+/event"], client_id="r2", clean_session=False
     )
     with reader:
-        async with make_sink(port, site) as sink:
+        async with make_sink(port, site, outbox=outbox) as sink:
             await wait_until(lambda: sink.connected)
             before, after = changes(3), changes(3, first_seq=4)
             await sink.handle(before)
-            reader.wait_count(3)
+            await asyncio.to_thread(reader.wait_count, 3)
             await asyncio.sleep(0.1)  # let the reader's PUBACKs reach the broker
             broker.stop()
             await wait_until(lambda: not sink.connected)
-            await sink.handle(after)  # queued in memory during the outage
+            await sink.handle(after)  # waits in the outbox during the outage
             broker.start()
             await wait_until(lambda: sink.connected)
-            got = reader.wait_for(lambda ms: len(first_copies(ms)) >= 6)
+            got = await asyncio.to_thread(reader.wait_for, lambda ms: len(first_copies(ms)) >= 6)
             assert (sink.stats.connects, sink.stats.disconnects) == (2, 1)
     assert first_copies(r.payload for r in got) == [event_payload(t, ev) for ev in before + after]
     with broker.collector(status(site)) as late:  # offline after the clean shutdown
         assert late.wait_count(1) == [Received(status(site), b"offline", True, 1)]
 
 
-async def test_clean_shutdown_is_quick_when_the_broker_is_down() -> None:
+async def test_clean_shutdown_is_quick_when_the_broker_is_down(outbox: Outbox) -> None:
     port = free_port()
     loop = asyncio.get_running_loop()
     start = loop.time()
-    async with make_sink(port, unique_site(), reconnect_min_s=1.0, reconnect_max_s=1.0) as s:
+    async with make_sink(
+        port, unique_site(), reconnect_min_s=1.0, reconnect_max_s=1.0, outbox=outbox
+    ) as s:
         await s.handle(changes(2))
         await asyncio.sleep(0.2)
     assert loop.time() - start < 2.5
 
 
-async def test_mosquitto_sub_reads_the_contract(mosquitto_factory) -> None:
+async def test_mosquitto_sub_reads_the_contract(mosquitto_factory, outbox: Outbox) -> None:
     """The real mosquitto_sub CLI (Debian mosquitto-clients) sees our topics and payloads."""
     broker = mosquitto_factory()
     site = unique_site()
     t = MachineTopics("oee", ref(site))
     first, second = changes(2)
-    async with make_sink(broker.port, site) as sink:
+    async with make_sink(broker.port, site, outbox=outbox) as sink:
         await wait_until(lambda: sink.connected)
         await sink.handle([first, oee()])
         with broker.collector(t.oee("15m")) as c:  # the retained ones are in place
-            c.wait_count(1)
+            await asyncio.to_thread(c.wait_count, 1)
         sub = await asyncio.create_subprocess_exec(
             "mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port),
             "-t", "oee/#", "-v", "-C", "5", "-W", "10",

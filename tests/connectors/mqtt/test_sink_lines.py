@@ -3,6 +3,7 @@ the configured QoS, next to (never on) the machines' topics."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -10,19 +11,22 @@ import pytest
 from connectors.mqtt.payloads import LineTopics, MachineTopics, line_oee_payload, oee_payload
 from connectors.mqtt.sink import MqttSink
 from edge.config import MqttConfig
+from edge.outbox import Outbox
 from tests.connectors.line_report import line
 from tests.connectors.mqtt.support import oee, ref, unique_site, wait_until
 from tests.fixtures.mosquitto import MosquittoBroker, Received
 
 
-def sink(port: int, site: str, qos: int) -> MqttSink:
+def sink(port: int, site: str, qos: int, outbox: Outbox) -> MqttSink:
     cfg = MqttConfig(host="127.0.0.1", port=port, qos=qos)  # type: ignore[arg-type]
     refs = {m: ref(site, m) for m in ("m1", "m2")}  # area1/line1, as the update below
-    return MqttSink(cfg, "gw1", site, refs, reconnect_min_s=0.1, reconnect_max_s=0.2)
+    return MqttSink(cfg, "gw1", site, refs, outbox=outbox, reconnect_min_s=0.1, reconnect_max_s=0.2)
 
 
 @pytest.mark.parametrize("qos", [1, 2])
-async def test_publishes_the_retained_line_topic(mosquitto: MosquittoBroker, qos: int) -> None:
+async def test_publishes_the_retained_line_topic(
+    mosquitto: MosquittoBroker, qos: int, outbox: Outbox
+) -> None:
     site = unique_site()
     lt = LineTopics("oee", site, "area1", "line1")
     mt = MachineTopics("oee", ref(site, "m1"))
@@ -31,10 +35,10 @@ async def test_publishes_the_retained_line_topic(mosquitto: MosquittoBroker, qos
     topic = f"oee/{site}/area1/line1/_line/oee/1h"
     assert lt.oee("1h") == topic
     with mosquitto.collector(f"oee/{site}/+/+/+/oee/#", qos=2) as live:
-        async with sink(mosquitto.port, site, qos) as s:
+        async with sink(mosquitto.port, site, qos, outbox) as s:
             await wait_until(lambda: s.connected)
             await s.handle([oee("m1", "1h"), update, stray])
-            got = live.wait_count(2)
+            got = await asyncio.to_thread(live.wait_count, 2)
             assert (s.stats.unknown_line, s.stats.unknown_machine) == (1, 0)
     payload = line_oee_payload(lt, update)
     assert got == [

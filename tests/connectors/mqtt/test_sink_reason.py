@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from connectors.mqtt.payloads import (
     reason_payload,
     state_payload,
 )
+from edge.outbox import Outbox
 from edge.types import MachineState, ReasonAssigned, StateChange
 from tests.connectors.mqtt.support import T0, make_sink, ref, unique_site, wait_until
 from tests.connectors.oee_report import worked_update
@@ -36,18 +38,18 @@ def assign(
 
 
 async def test_a_reason_for_the_current_stop_updates_the_retained_state(
-    mosquitto: MosquittoBroker,
+    mosquitto: MosquittoBroker, outbox: Outbox
 ) -> None:
     site = unique_site()
     t = MachineTopics("oee", ref(site))
     sc, ra = stop(), assign()
     now = replace(sc, reason_code=20, reason="Motor overload")
     with mosquitto.collector(f"oee/{site}/area1/#") as live:
-        async with make_sink(mosquitto.port, site) as sink:
+        async with make_sink(mosquitto.port, site, outbox=outbox) as sink:
             await wait_until(lambda: sink.connected)
             await sink.handle([sc])
             await sink.handle([ra])
-            got = live.wait_count(4)
+            got = await asyncio.to_thread(live.wait_count, 4)
             assert sink.stats.published == 5  # online, state, event, reason, state
     assert got == [
         Received(t.state, state_payload(t, sc), False, 1),
@@ -64,7 +66,7 @@ async def test_a_reason_for_the_current_stop_updates_the_retained_state(
 
 
 async def test_a_reason_for_an_earlier_stop_leaves_the_state_alone(
-    mosquitto: MosquittoBroker,
+    mosquitto: MosquittoBroker, outbox: Outbox
 ) -> None:
     site = unique_site()
     t = MachineTopics("oee", ref(site))
@@ -72,11 +74,11 @@ async def test_a_reason_for_an_earlier_stop_leaves_the_state_alone(
     early = assign()  # for `first`, which is over
     cleared = assign(current.ts, None, None)  # for the current stop: cleared
     with mosquitto.collector(f"oee/{site}/area1/+/+/reason", f"oee/{site}/area1/+/+/state") as live:
-        async with make_sink(mosquitto.port, site) as sink:
+        async with make_sink(mosquitto.port, site, outbox=outbox) as sink:
             await wait_until(lambda: sink.connected)
             await sink.handle([early])  # before any state change: nothing to re-publish
             await sink.handle([first, current, early, cleared])
-            got = live.wait_count(6)
+            got = await asyncio.to_thread(live.wait_count, 6)
     bare = replace(current, reason_code=None, reason=None)
     assert got == [
         Received(t.reason, reason_payload(t, early), False, 1),
@@ -89,21 +91,25 @@ async def test_a_reason_for_an_earlier_stop_leaves_the_state_alone(
     assert b'"reason":null,"code":null' in state_payload(t, bare)
 
 
-async def test_reasons_of_unknown_machines_are_counted(mosquitto: MosquittoBroker) -> None:
-    async with make_sink(mosquitto.port, unique_site()) as sink:
+async def test_reasons_of_unknown_machines_are_counted(
+    mosquitto: MosquittoBroker, outbox: Outbox
+) -> None:
+    async with make_sink(mosquitto.port, unique_site(), outbox=outbox) as sink:
         await wait_until(lambda: sink.connected)
         await sink.handle([replace(assign(), machine="nope")])
         assert (sink.stats.unknown_machine, sink.stats.published) == (1, 1)
 
 
-async def test_oee_with_a_report_is_retained_in_full(mosquitto: MosquittoBroker) -> None:
+async def test_oee_with_a_report_is_retained_in_full(
+    mosquitto: MosquittoBroker, outbox: Outbox
+) -> None:
     site = unique_site()
     t = MachineTopics("oee", ref(site))
     update = worked_update()
     with mosquitto.collector(t.oee("1h")) as live:
-        async with make_sink(mosquitto.port, site) as sink:
+        async with make_sink(mosquitto.port, site, outbox=outbox) as sink:
             await wait_until(lambda: sink.connected)
             await sink.handle([update])
-            live.wait_count(1)
+            await asyncio.to_thread(live.wait_count, 1)
     with mosquitto.collector(t.oee("1h")) as late:
         assert late.wait_count(1) == [Received(t.oee("1h"), oee_payload(t, update), True, 1)]

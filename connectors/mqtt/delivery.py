@@ -1,0 +1,292 @@
+"""Delivery of the MQTT sink's outbox: a background task publishes the oldest records
+through paho and removes them from the outbox only once the broker acknowledged them.
+
+- In order, in a window: while connected, `peek` the oldest records so that at most
+  `window` are in flight, publish each, and remember `mid -> record id`.
+- Acknowledged: QoS 1/2 records when paho's `on_publish` reports the PUBACK / PUBCOMP;
+  QoS 0 records when paho wrote the packet to the socket (paho calls `on_publish` for
+  QoS 0 right after the write). Acks come back in any order; a record is removed only
+  once its own ack came, on the connection it was sent on.
+- Disconnected: nothing is published (paho would hold it in memory), and the in-flight
+  map is forgotten: those records are still in the outbox and are published again once
+  the connection is back (at-least-once; counted in `republished`): one reconnect
+  duplicates at most one window, and consumers drop copies by `seq`. (paho would re-send
+  its own copies too; the sink drops them with `drop_out_messages()` on connect.)
+- Threads: paho calls `on_publish` in its network thread; it only appends
+  `(connection, mid)` to a list under a lock and wakes the task. Everything else runs in
+  the task (the outbox's blocking calls in a worker thread).
+
+A record that can never be published (it does not parse, paho refuses the topic or the
+size) is logged at ERROR, counted in `errors` and removed, so it cannot block the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import MQTTErrorCode
+
+from connectors.mqtt.message import unpack
+from connectors.outage import OutageLog
+from edge.interfaces import RecordQueue
+from edge.records import Entry
+
+if TYPE_CHECKING:
+    from connectors.mqtt.sink import MqttStats
+
+__all__ = ["Delivery", "Link"]
+
+log = logging.getLogger(__name__)
+
+# Not sent now, but worth another try later (not connected; paho's queue or mids full).
+_LATER = (MQTTErrorCode.MQTT_ERR_NO_CONN, MQTTErrorCode.MQTT_ERR_QUEUE_SIZE)
+
+
+@dataclass(slots=True)
+class Link:
+    """The connection as paho's callbacks report it (written by paho's thread only):
+    `generation` counts successful connections, so a new value means a new connection."""
+
+    connected: bool = False
+    generation: int = 0
+
+
+class Delivery:
+    """Drains one sink's outbox queue through a paho client (see the module docstring).
+
+    `start()` in the event loop, `notify()` after each append, `on_publish` as paho's
+    callback, `wake()` from paho's thread on (dis)connects; `wait_drained()`, `stop()` and
+    a last `settle()` on close. `on_reconnect` runs in the task on every connection after
+    the first, before anything is published on it.
+    """
+
+    def __init__(
+        self,
+        client: paho.Client,
+        outbox: RecordQueue,
+        sink: str,
+        stats: MqttStats,
+        stats_lock: threading.Lock,
+        link: Link,
+        *,
+        window: int,
+        poll_s: float,
+        on_reconnect: Callable[[], Awaitable[None]],
+    ) -> None:
+        if window < 1:
+            raise ValueError(f"the inflight window must be >= 1, got {window}")
+        self._client = client
+        self._outbox = outbox
+        self._sink = sink
+        self._stats = stats
+        self._stats_lock = stats_lock
+        self._link = link
+        self._window = window
+        self._poll_s = poll_s
+        self._on_reconnect = on_reconnect
+        self._gen = 0  # the connection `_inflight` belongs to
+        self._inflight: dict[int, int] = {}  # mid -> record id
+        self._ready: list[int] = []  # record ids to remove from the outbox
+        self._ready_acked = 0  # how many of them the broker acknowledged
+        self._acks: list[tuple[int, int, bool]] = []  # (generation, mid, failed), from paho
+        self._acks_lock = threading.Lock()
+        self._resend: set[int] = set()  # record ids forgotten in flight: sent again later
+        self._notified = 0  # appends announced by `notify`
+        self._drained = False  # the last look found nothing to send and nothing in flight
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._trouble = OutageLog(log, f"MQTT outbox ({sink})")
+
+    # ------------------------------------------------------------------ control
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name=f"{self._sink}-outbox-drain")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def drained(self) -> bool:
+        """True when the last look at the outbox found nothing to send or to wait for."""
+        return self._drained
+
+    @property
+    def inflight(self) -> int:
+        """Records published on this connection and not acknowledged yet."""
+        return len(self._inflight)
+
+    def notify(self) -> None:
+        """Records were appended (call in the event loop)."""
+        self._notified += 1
+        self._drained = False
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Wake the task from any thread (paho's callbacks)."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody to wake
+                loop.call_soon_threadsafe(self._wake.set)
+
+    async def wait_drained(self, timeout_s: float, connected: Callable[[], bool]) -> bool:
+        """Wait until the outbox is drained; False when `timeout_s` passes first, the
+        connection is down (nothing would move) or the task is not running."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
+        while not self._drained:
+            if not connected() or not self.running or loop.time() >= end:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def stop(self) -> None:
+        """Let the task finish its step and end; records not acknowledged stay queued."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    # ------------------------------------------------------------------ paho's thread
+
+    def on_publish(
+        self, client: paho.Client, userdata: Any, mid: int, reason: Any, props: Any
+    ) -> None:
+        """paho (VERSION2): the broker acknowledged `mid` (QoS 0: paho wrote it)."""
+        failed = bool(getattr(reason, "is_failure", False))  # only MQTT 5 can refuse
+        with self._acks_lock:
+            first = not self._acks
+            self._acks.append((self._link.generation, mid, failed))
+        if first:
+            self.wake()
+
+    # ------------------------------------------------------------------ the task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                busy = await self._step()
+            except Exception as exc:  # the outbox is closed or failing: try again later
+                self._trouble.down(f"{type(exc).__name__}: {exc}; retrying")
+                busy = False
+            else:
+                self._trouble.up()
+            if not busy and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
+
+    async def _step(self) -> bool:
+        """One round: acks, connection changes, then publish what the window allows.
+        True when it published something (so the next round should follow at once)."""
+        link = self._link
+        # Read before settling: acks of a connection are reported before its loss is.
+        connected, gen = link.connected, link.generation
+        await self.settle()
+        if not connected:
+            self._forget()
+            return False
+        if gen != self._gen:
+            self._forget()
+            if gen > 1:
+                await self._on_reconnect()
+            self._gen = gen  # after: if that failed, the next round tries it again
+        free = self._window - len(self._inflight)
+        if free <= 0:
+            return False  # on_publish wakes the task when acks come
+        skip = {*self._inflight.values(), *self._ready}
+        notified = self._notified
+        entries = await asyncio.to_thread(self._outbox.peek, self._sink, len(skip) + free)
+        if self._resend:  # forgotten ids older than the oldest record are gone
+            oldest = entries[0].id if entries else None
+            self._resend = {i for i in self._resend if oldest is not None and i >= oldest}
+        fresh = [e for e in entries if e.id not in skip]
+        if not fresh:
+            if not self._inflight and not self._ready and notified == self._notified:
+                self._drained = True
+            return False
+        self._drained = False
+        sent = 0
+        for entry in fresh[:free]:
+            if not link.connected or link.generation != gen or not self._send(entry):
+                break
+            sent += 1
+        return sent > 0
+
+    def _send(self, entry: Entry) -> bool:
+        """Publish one record; False when it should be tried again later."""
+        try:
+            msg = unpack(entry.data)
+        except ValueError as exc:
+            self._reject(entry.id, f"cannot be read ({exc})")
+            return True
+        try:
+            info = self._client.publish(msg.topic, msg.payload, msg.qos, msg.retain)
+        except (ValueError, TypeError) as exc:
+            self._reject(entry.id, f"to {msg.topic!r} is refused by paho ({exc})")
+            return True
+        rc = info.rc
+        if rc is MQTTErrorCode.MQTT_ERR_SUCCESS:
+            self._inflight[info.mid] = entry.id
+            with self._stats_lock:
+                self._stats.published += 1
+            if entry.id in self._resend:
+                self._resend.discard(entry.id)
+                self._stats.republished += 1
+            return True
+        if rc in _LATER:
+            return False
+        if rc is MQTTErrorCode.MQTT_ERR_PAYLOAD_SIZE:
+            self._reject(entry.id, f"to {msg.topic!r} is larger than the broker accepts")
+            return True
+        with self._stats_lock:
+            self._stats.errors += 1
+        log.warning("MQTT publish to %s failed: %s", msg.topic, paho.error_string(rc))
+        return False
+
+    def _reject(self, rid: int, why: str) -> None:
+        with self._stats_lock:
+            self._stats.errors += 1
+        log.error("MQTT outbox record %d %s: dropped", rid, why)
+        self._ready.append(rid)
+
+    def _forget(self) -> None:
+        """The connection is gone: what was in flight is sent again on the next one."""
+        if self._inflight:
+            self._resend.update(self._inflight.values())
+            self._inflight.clear()
+
+    async def settle(self) -> None:
+        """Remove from the outbox what the broker acknowledged (and what was rejected).
+        Called by the task, and once more on close after the task ended."""
+        with self._acks_lock:
+            acks, self._acks = self._acks, []
+        for gen, mid, failed in acks:
+            if gen != self._gen:
+                continue  # a copy paho re-sent from an older connection, or `offline`
+            rid = self._inflight.pop(mid, None)
+            if rid is None:
+                continue  # the gateway status, published outside the outbox
+            if failed:  # MQTT 5 only: the broker answered, and would answer so again
+                with self._stats_lock:
+                    self._stats.errors += 1
+                log.error("the MQTT broker refused outbox record %d: dropped", rid)
+            else:
+                self._ready_acked += 1
+            self._ready.append(rid)
+        if not self._ready:
+            return
+        # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
+        await asyncio.to_thread(self._outbox.ack, self._sink, list(self._ready))
+        self._stats.acked += self._ready_acked
+        self._ready, self._ready_acked = [], 0

@@ -1,0 +1,96 @@
+"""The components of a gateway, built from its config through explicit registries:
+a source per machine, the sinks, the history reader and the durable outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from edge.config import Config, MachineConfig
+from edge.interfaces import HistoryReader, RecordQueue, Sink, Source
+from edge.live import machine_refs
+from edge.outbox import Outbox
+
+
+def _modbus_source(m: MachineConfig, config: Config) -> Source:
+    from connectors.modbus.source import ModbusSource
+
+    assert m.modbus is not None
+    return ModbusSource(m.id, m.modbus, m.modbus_tags)
+
+
+def _opcua_source(m: MachineConfig, config: Config) -> Source:
+    from connectors.opcua.pki import Pki
+    from connectors.opcua.source import OpcUaSource
+
+    assert m.opcua is not None
+    pki = Pki(config.gateway.data_dir / "pki")  # security.trust_dir, if set, wins
+    return OpcUaSource(
+        m.id,
+        m.opcua,
+        m.opcua_tags,
+        pki=pki,
+        application_uri=f"urn:oee-edge:{config.gateway.id}",
+        numeric=numeric_tags(m),
+    )
+
+
+# The sinks that deliver through the outbox (by name).
+DURABLE = frozenset({"mqtt", "influxdb"})
+
+# Which connection field of a machine selects which connector.
+SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
+    "modbus": _modbus_source,
+    "opcua": _opcua_source,
+}
+
+
+def build_source(m: MachineConfig, config: Config) -> Source:
+    for field, factory in SOURCES.items():
+        if getattr(m, field, None) is not None:
+            return factory(m, config)
+    raise ValueError(f"machine {m.id} has no connection ({' or '.join(SOURCES)})")
+
+
+def numeric_tags(m: MachineConfig) -> set[str]:
+    """Tags that feed state rules or counters, which must read as numbers or booleans."""
+    out: set[str] = set()
+    for rule in m.state_rules:
+        out.update(t for t in (getattr(rule, "tag", None), getattr(rule, "reason_tag", None)) if t)
+    if m.counters is not None:
+        out.update(c.tag for c in (m.counters.total, m.counters.good, m.counters.reject) if c)
+    return out
+
+
+def outbox_for(config: Config) -> Outbox:
+    """The durable outbox of the MQTT and InfluxDB sinks (not opened yet)."""
+    path = config.outbox.path or config.gateway.data_dir / "outbox.sqlite"
+    return Outbox(path, max_bytes=int(config.outbox.max_mb * 1024 * 1024))
+
+
+def build_sinks(config: Config, outbox: RecordQueue) -> tuple[list[Sink], HistoryReader]:
+    """MQTT when configured; InfluxDB when configured, else the embedded SQLite store.
+    MQTT and InfluxDB deliver through `outbox`; SQLite is local and durable itself."""
+    sinks: list[Sink] = []
+    refs = machine_refs(config)
+    if config.mqtt is not None:
+        from connectors.mqtt.sink import MqttSink
+
+        tags = {m.id for m in config.machines if m.publish_tags}
+        sinks.append(
+            MqttSink(config.mqtt, config.gateway.id, config.site, refs, tags, outbox=outbox)
+        )
+    history: HistoryReader
+    if config.influxdb is not None:
+        from connectors.influxdb import InfluxHistory, InfluxSink
+
+        sinks.append(InfluxSink(config.influxdb, refs, outbox=outbox))
+        history = InfluxHistory(config.influxdb, refs)
+    else:
+        from connectors.sqlite import SqliteStore
+        from edge.config import SqliteConfig
+
+        sqlite = config.sqlite or SqliteConfig(path=config.gateway.data_dir / "oee.sqlite")
+        store = SqliteStore(sqlite)
+        sinks.append(store)
+        history = store
+    return sinks, history
