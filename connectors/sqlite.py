@@ -21,12 +21,13 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from connectors.sqlite_file import open_wal
 from connectors.sqlite_schema import (
+    MIGRATIONS,
     OEE_FIELDS,
     SCHEMA_VERSION,
     Writes,
     from_ms,
-    migrate,
     to_ms,
     write,
 )
@@ -78,25 +79,9 @@ class SqliteStore:
         await asyncio.to_thread(self._close)
 
     def _open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across application crashes in WAL mode; only a power loss
-        # can drop the last transactions, and it saves an fsync per write.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            conn.close()
-            raise RuntimeError(
-                f"{self._path} has schema version {version}, newer than this gateway's "
-                f"({SCHEMA_VERSION}); upgrade the gateway or use another file"
-            )
-        if version < SCHEMA_VERSION:
-            with conn:
-                conn.execute("BEGIN")
-                migrate(conn, version)
-            if version:
-                log.info("SQLite store %s: schema %d -> %d", self._path, version, SCHEMA_VERSION)
+        conn, version = open_wal(self._path, MIGRATIONS, "the store")
+        if 0 < version < SCHEMA_VERSION:
+            log.info("SQLite store %s: schema %d -> %d", self._path, version, SCHEMA_VERSION)
         self._conn = conn
 
     def _close(self) -> None:

@@ -1,8 +1,8 @@
 """The SQLite store's schema, its migrations and its writes (see `connectors.sqlite`).
 
 Times are integer milliseconds since the epoch (UTC). `PRAGMA user_version` holds the
-schema version; `migrate` brings a file of any older version up to `SCHEMA_VERSION`, one
-step at a time, inside the caller's transaction:
+schema version; `connectors.sqlite_file.open_wal` runs the `MIGRATIONS` a file of an older
+version has not had yet, one step at a time, in one transaction:
 
 - 1: the four tables mirroring the InfluxDB measurements;
 - 2: `oee.start` (ms, nullable) and `oee.details` (JSON of `details_document`, nullable);
@@ -35,7 +35,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Writes",
     "from_ms",
-    "migrate",
+    "MIGRATIONS",
     "to_ms",
     "write",
 ]
@@ -75,8 +75,8 @@ CREATE TABLE IF NOT EXISTS line_oee (
     details TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS line_oee_line_window_ts ON line_oee (line, window, ts);
 """
-_MIGRATIONS = (_V1, _V2, _V3)  # _MIGRATIONS[n] takes a file from version n to n + 1
-SCHEMA_VERSION = len(_MIGRATIONS)
+MIGRATIONS = (_V1, _V2, _V3)  # MIGRATIONS[n] takes a file from version n to n + 1
+SCHEMA_VERSION = len(MIGRATIONS)
 
 OEE_FIELDS = (
     "availability", "performance", "quality", "oee", "run_s", "planned_s", "unknown_s",
@@ -113,15 +113,6 @@ def to_ms(ts: datetime) -> int:
 def from_ms(ms: int) -> datetime:
     """The aware UTC datetime of `ms` milliseconds since the epoch."""
     return _EPOCH + timedelta(milliseconds=ms)
-
-
-def migrate(conn: sqlite3.Connection, version: int) -> None:
-    """Bring a file at schema `version` up to SCHEMA_VERSION (in the caller's transaction)."""
-    for script in _MIGRATIONS[version:]:
-        for statement in script.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 @dataclass

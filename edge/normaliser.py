@@ -26,6 +26,7 @@ from edge.types import (
     Sample,
     SampleBatch,
     StateChange,
+    whole_ms,
 )
 
 _KINDS = ("total", "good", "reject")
@@ -92,18 +93,19 @@ class MachineNormaliser:
         values = batch.values()
         self._update_product(values)
         events: list[StateChange | CountDelta] = []
-        delta = self._count(values, batch.ts)
+        ts = whole_ms(batch.ts)
+        delta = self._count(values, ts)
         if delta is not None:
             events.append(delta)
         decision = self._decide(values, batch)
-        change = self._transition(decision, batch.ts)
+        change = self._transition(decision, ts)
         if change is not None:
             events.append(change)
         return events
 
     def go_offline(self, ts: datetime) -> StateChange | None:
         """Mark the machine offline (e.g. its source stopped) without a batch."""
-        return self._transition(_Decision(MachineState.OFFLINE), ts)
+        return self._transition(_Decision(MachineState.OFFLINE), whole_ms(ts))
 
     # ------------------------------------------------------------------ counts
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from connectors.sqlite_file import open_wal
 from edge.records import Entry, Priority, Record, SinkDepth
 
 __all__ = ["Entry", "Outbox", "OutboxStats", "Priority", "Record", "SinkDepth"]
@@ -35,7 +36,6 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_sink_id ON outbox (sink, id);
 CREATE INDEX IF NOT EXISTS outbox_priority_id ON outbox (priority, id);
 """
-SCHEMA_VERSION = 1
 
 
 _NAMES: list[str] = [p.name.lower() for p in Priority]
@@ -70,23 +70,7 @@ class Outbox:
 
     def open(self) -> Outbox:
         """Open (creating it if needed) and count what is stored."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL: a committed transaction survives a crash of the process (SIGKILL);
-        # only a power loss can take the last ones, and it saves an fsync per append.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            conn.close()
-            raise RuntimeError(
-                f"{self.path} is an outbox of a newer gateway (schema {version}); "
-                "upgrade the gateway or move the file away"
-            )
-        with conn:
-            conn.execute("BEGIN")
-            _create(conn)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn, _ = open_wal(self.path, [_SCHEMA], "an outbox")
         self._count_bytes(conn)
         self._conn = conn
         return self
@@ -200,15 +184,14 @@ class Outbox:
 
     def ack(self, sink: str, ids: Iterable[int]) -> int:
         """Remove the given records of `sink` (delivered); returns how many were removed."""
-        keys = [(sink, i) for i in ids]
+        keys = list(ids)
         if not keys:
             return 0
         with self._lock:
             conn = self._open_conn()
             with conn:
                 conn.execute("BEGIN IMMEDIATE")
-                sizes = _sizes(conn, keys)
-                conn.executemany("DELETE FROM outbox WHERE sink = ? AND id = ?", keys)
+                sizes = _delete(conn, sink, keys)
             for priority, size in sizes:
                 self._bytes[Priority(priority)] -= size
             self.stats.acked += len(sizes)
@@ -236,18 +219,20 @@ class Outbox:
         return self._conn
 
 
-def _create(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def _sizes(conn: sqlite3.Connection, keys: list[tuple[str, int]]) -> list[tuple[int, int]]:
-    out = []
-    for sink, rid in keys:
-        row = conn.execute(
-            "SELECT priority, LENGTH(data) FROM outbox WHERE sink = ? AND id = ?", (sink, rid)
-        ).fetchone()
-        if row is not None:
-            out.append((row[0], row[1]))
+def _delete(conn: sqlite3.Connection, sink: str, ids: list[int]) -> list[tuple[int, int]]:
+    """Delete the records `ids` of `sink`; (priority, size) of each one deleted."""
+    out: list[tuple[int, int]] = []
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"DELETE FROM outbox WHERE sink = ? AND id IN ({marks}) "
+            "RETURNING priority, LENGTH(data)",
+            (sink, *chunk),
+        )
+        out += rows.fetchall()
     return out
+
+
+# Ids per DELETE: well under SQLite's limit of bound parameters (999 before 3.32).
+_CHUNK = 500

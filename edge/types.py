@@ -31,9 +31,16 @@ __all__ = [
     "TagValue",
     "loss_details",
     "utc_now",
+    "whole_ms",
 ]
 
 TagValue = bool | int | float | str | None
+
+
+def whole_ms(ts: datetime) -> datetime:
+    """`ts` cut to the millisecond: the precision of every contract (MQTT, the stores, the
+    API), so an event's time reads back equal from wherever it was stored."""
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 
 def utc_now() -> datetime:

@@ -149,14 +149,18 @@ class MachineTracker:
 
     def set_reason(self, stop_at: datetime, reason_code: int | None, reason: str | None) -> bool:
         """Give the stop that began at `stop_at` another reason; False if no window holds it."""
-        segments = self._segments_of(stop_at)
+        # Windows share segment objects: move each in every Pareto first, rename it after.
+        found = (
+            {id(self._open): self._open} if self._open and self._open.change_at == stop_at else {}
+        )
         for w in self.windows:
             for seg in w.acc.segments:
                 if seg.change_at == stop_at:
                     w.acc.rename(seg, (seg.state, reason_code, reason))
-        for seg in segments:
+                    found[id(seg)] = seg
+        for seg in found.values():
             seg.reason_code, seg.reason = reason_code, reason
-        return bool(segments)
+        return bool(found)
 
     # ---------------------------------------------------------------- reports
 
@@ -265,13 +269,3 @@ class MachineTracker:
         if cur is not None and cur.state is MachineState.SETUP and at > cur.start:
             return True
         return self._setup_end is not None and at <= self._setup_end + self.startup
-
-    def _segments_of(self, stop_at: datetime) -> list[Segment]:
-        segs: dict[int, Segment] = {}
-        if self._open is not None and self._open.change_at == stop_at:
-            segs[id(self._open)] = self._open
-        for w in self.windows:
-            for seg in w.acc.segments:
-                if seg.change_at == stop_at:
-                    segs[id(seg)] = seg
-        return list(segs.values())

@@ -110,32 +110,16 @@ def _value(v: TagValue) -> TagValue:
     return _num(v) if isinstance(v, float) else v
 
 
-class MachineTopics:
-    """Topic names and the JSON payload head of one machine, built once.
+class _Topics:
+    """What machine and line topics share: the root, the cached `…/oee/{window}` topics
+    and the payload head (the common JSON fields without the closing brace; each payload
+    appends `,"field":…}`)."""
 
-    `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
-    `reason`, `tags` hang under it; `oee(window)` and `tag(name)` build (and cache) the
-    per-window and per-tag topics.
-    """
+    __slots__ = ("head", "root", "_oee")
 
-    __slots__ = (
-        "count", "event", "head", "machine", "path", "reason", "root", "state", "tags", "_oee",
-    )  # fmt: skip
-
-    def __init__(self, prefix: str, ref: MachineRef) -> None:
-        for level in (ref.site, ref.area, ref.line, ref.machine):
-            safe_segment(level)
-        self.machine = ref.machine
-        self.path = ref.path
-        self.root = f"{prefix}/{ref.path}"
-        self.state = f"{self.root}/state"
-        self.event = f"{self.root}/event"
-        self.count = f"{self.root}/count"
-        self.reason = f"{self.root}/reason"
-        self.tags = f"{self.root}/tags"
-        # The common head without its closing brace; each payload appends `,"field":…}`.
-        head = _ENCODE({"v": SCHEMA_VERSION, "machine": ref.machine, "path": ref.path})
-        self.head = head[:-1]
+    def __init__(self, root: str, head: dict[str, object]) -> None:
+        self.root = root
+        self.head = _ENCODE(head)[:-1]
         self._oee: dict[str, str] = {}
 
     def oee(self, window: str) -> str:
@@ -145,41 +129,56 @@ class MachineTopics:
             topic = self._oee[window] = f"{self.root}/oee/{safe_segment(window)}"
         return topic
 
+    def payload(self, body: dict[str, object]) -> bytes:
+        """The head plus `body`'s fields, compact JSON, UTF-8."""
+        return (self.head + "," + _ENCODE(body)[1:]).encode()
+
+
+class MachineTopics(_Topics):
+    """Topic names and the JSON payload head of one machine, built once.
+
+    `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
+    `reason`, `tags` hang under it; `oee(window)` and `tag(name)` build (and cache) the
+    per-window and per-tag topics.
+    """
+
+    __slots__ = ("count", "event", "machine", "path", "reason", "state", "tags")
+
+    def __init__(self, prefix: str, ref: MachineRef) -> None:
+        for level in (ref.site, ref.area, ref.line, ref.machine):
+            safe_segment(level)
+        super().__init__(
+            f"{prefix}/{ref.path}", {"v": SCHEMA_VERSION, "machine": ref.machine, "path": ref.path}
+        )
+        self.machine = ref.machine
+        self.path = ref.path
+        self.state = f"{self.root}/state"
+        self.event = f"{self.root}/event"
+        self.count = f"{self.root}/count"
+        self.reason = f"{self.root}/reason"
+        self.tags = f"{self.root}/tags"
+
     def tag(self, name: str) -> str:
         """`…/tag/{name}` (one raw value); raises ValueError for an unsafe tag name."""
         return f"{self.root}/tag/{safe_segment(name)}"
 
-    def payload(self, body: dict[str, object]) -> bytes:
-        """The head plus `body`'s fields, compact JSON, UTF-8."""
-        return (self.head + "," + _ENCODE(body)[1:]).encode()
 
-
-class LineTopics:
+class LineTopics(_Topics):
     """The topics and payload head of one line: `{prefix}/{site}/{area}/{line}/_line`, under
     which `oee(window)` is `…/_line/oee/{window}`. Machine ids cannot begin with `_`, so
     this never collides with a machine's topics."""
 
-    __slots__ = ("head", "line", "path", "root", "_oee")
+    __slots__ = ("line", "path")
 
     def __init__(self, prefix: str, site: str, area: str, line: str) -> None:
         for level in (site, area, line):
             safe_segment(level)
+        path = f"{site}/{area}/{line}"
+        super().__init__(
+            f"{prefix}/{path}/_line", {"v": SCHEMA_VERSION, "line": line, "path": path}
+        )
         self.line = line
-        self.path = f"{site}/{area}/{line}"
-        self.root = f"{prefix}/{self.path}/_line"
-        self.head = _ENCODE({"v": SCHEMA_VERSION, "line": line, "path": self.path})[:-1]
-        self._oee: dict[str, str] = {}
-
-    def oee(self, window: str) -> str:
-        """`…/_line/oee/{window}`, e.g. `…/_line/oee/15m`."""
-        topic = self._oee.get(window)
-        if topic is None:
-            topic = self._oee[window] = f"{self.root}/oee/{safe_segment(window)}"
-        return topic
-
-    def payload(self, body: dict[str, object]) -> bytes:
-        """The head plus `body`'s fields, compact JSON, UTF-8."""
-        return (self.head + "," + _ENCODE(body)[1:]).encode()
+        self.path = path
 
 
 def state_payload(t: MachineTopics, ev: StateChange) -> bytes:

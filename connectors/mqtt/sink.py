@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -99,16 +98,6 @@ def tls_context(tls: TlsConfig) -> ssl.SSLContext:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
-
-
-def _ms(ts: datetime) -> datetime:
-    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
-
-
-def _same_ms(a: datetime, b: datetime) -> bool:
-    """True when `a` and `b` fall in the same millisecond: a stop time read back from the
-    SQLite store has ms, the state change that the sink saw may have µs."""
-    return _ms(a) == _ms(b)
 
 
 class MqttSink:
@@ -371,7 +360,7 @@ class MqttSink:
                 # `…/reason`, then the retained `…/state` again if the stop is the current state.
                 rec(Priority.EVENTS, mt.reason, reason_payload(mt, ev), qos, False)
                 now = current.get(ev.machine) or self._current.get(ev.machine)
-                if now is not None and _same_ms(now.ts, ev.stop_ts):
+                if now is not None and now.ts == ev.stop_ts:
                     now = dataclasses.replace(now, reason_code=ev.reason_code, reason=ev.reason)
                     current[ev.machine] = now
                     rec(Priority.EVENTS, mt.state, state_payload(mt, now), qos, True)

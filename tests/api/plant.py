@@ -94,7 +94,7 @@ def make_plant_config(data_dir: Path, lines: dict[str, Any] | None = None) -> Co
     )
 
 
-def _changes(
+def state_changes(
     machine: str, steps: list[tuple[str, MachineState, int | None, str | None]]
 ) -> list[StateChange]:
     """StateChange events (time, state, reason code, reason) with consistent links."""
@@ -118,7 +118,7 @@ def _changes(
     return out
 
 
-PRESS1_STATES = _changes(
+PRESS1_STATES = state_changes(
     "press1",
     [
         ("06:30:00", RUN, None, None),
@@ -132,7 +132,7 @@ PRESS1_STATES = _changes(
         ("07:45:00", RUN, None, None),
     ],
 )
-PRESS2_STATES = _changes(
+PRESS2_STATES = state_changes(
     "press2",
     [("06:00:00", RUN, None, None), ("07:20:00", FAULT, None, None), ("07:25:00", RUN, None, None)],
 )

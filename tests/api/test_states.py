@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -18,52 +17,24 @@ from api.app import create_app
 from connectors.sqlite import SqliteStore
 from edge.config import Config, SqliteConfig
 from edge.live import LiveView
-from edge.types import MachineState, StateChange
+from edge.types import MachineState
 from tests.api.conftest import NOW
+from tests.api.plant import state_changes
+from tests.api.plant import t as _t
 
 RUN, IDLE, FAULT = MachineState.RUNNING, MachineState.IDLE, MachineState.FAULT
 
 
-def _t(hh_mm_ss: str) -> datetime:
-    """A time on the test day, e.g. `_t("07:40:30.500")`."""
-    return datetime.fromisoformat(f"2026-11-03T{hh_mm_ss}").replace(tzinfo=UTC)
-
-
-Step = tuple[str, MachineState, str | None, int | None]  # (time, state, reason, reason code)
-
-
-def _changes(machine: str, steps: list[Step]) -> list[StateChange]:
-    """StateChange events with consistent `previous`, `duration_s` and `seq`."""
-    out: list[StateChange] = []
-    for seq, (at, state, reason, code) in enumerate(steps, start=1):
-        prev = out[-1] if out else None
-        ts = _t(at)
-        out.append(
-            StateChange(
-                machine=machine,
-                state=state,
-                previous=prev.state if prev else None,
-                ts=ts,
-                since_previous=prev.ts if prev else None,
-                duration_s=(ts - prev.ts).total_seconds() if prev else None,
-                seq=seq,
-                reason_code=code,
-                reason=reason,
-            )
-        )
-    return out
-
-
-PRESS1 = _changes(
+PRESS1 = state_changes(
     "press1",
     [
         ("06:50:00", IDLE, None, None),
         ("07:10:00", RUN, None, None),
-        ("07:40:30.500", FAULT, "jam", 20),
+        ("07:40:30.500", FAULT, 20, "jam"),
         ("07:45:00", RUN, None, None),
     ],
 )
-PRESS2 = _changes("press2", [("07:20:00", FAULT, "motor", None)])
+PRESS2 = state_changes("press2", [("07:20:00", FAULT, None, "motor")])
 
 EXPECTED_LAST_HOUR = [
     {

@@ -118,7 +118,7 @@ async def test_a_version_2_file_is_migrated_and_keeps_its_rows(path: Path, tmp_p
     assert [i[1] for i in indexes] == ["line_oee_line_window_ts"]
     assert [g[:-1] for g in rows(path)] == [row("sum", None, SUM_RATIOS)]
     fresh = tmp_path / "fresh.sqlite"
-    async with SqliteStore(SqliteConfig(path=fresh)):
-        pass
+    async with SqliteStore(SqliteConfig(path=fresh)) as created:
+        assert created.connected  # a new file, made with the current schema
     assert columns(path, "line_oee") == columns(fresh, "line_oee") == LINE_COLUMNS
     assert columns(path, "oee") == columns(fresh, "oee")

@@ -176,8 +176,8 @@ async def test_a_version_1_file_is_migrated_and_keeps_its_rows(path: Path, tmp_p
         assert conn.execute("SELECT count(*) FROM tag").fetchone() == (1,)
     conn.close()
     fresh = tmp_path / "fresh.sqlite"
-    async with SqliteStore(SqliteConfig(path=fresh)):
-        pass
+    async with SqliteStore(SqliteConfig(path=fresh)) as created:
+        assert created.connected  # a new file, made with the current schema
     assert oee_columns(path) == oee_columns(fresh) == [
         "machine", "window", "ts", "availability", "performance", "quality", "oee", "run_s",
         "planned_s", "unknown_s", "window_s", "total", "good", "reject", "state_s", "start",

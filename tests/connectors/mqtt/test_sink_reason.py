@@ -20,8 +20,8 @@ from tests.connectors.mqtt.support import T0, make_sink, ref, unique_site, wait_
 from tests.connectors.oee_report import worked_update
 from tests.fixtures.mosquitto import MosquittoBroker, Received
 
-T1 = T0 + timedelta(minutes=1, microseconds=456)  # the store keeps ms: T1 - 456 µs
-T1_MS = T1 - timedelta(microseconds=456)
+T1 = T0 + timedelta(minutes=1)
+T1_MS = T1  # events carry whole milliseconds (edge.types.whole_ms), as the stores keep them
 
 
 def stop(ts: datetime = T1, seq: int = 2, state: MachineState = MachineState.FAULT) -> StateChange:
