@@ -42,7 +42,8 @@ from connectors.influxql import InfluxHistory, InfluxQueryError
 from connectors.lineprotocol import encode
 from edge.config import InfluxConfig
 from edge.interfaces import RecordQueue
-from edge.records import Priority, Record
+from edge.journal import Journal
+from edge.records import Priority, Record, Transaction
 from edge.types import Event, LineOeeUpdate, MachineRef, OeeUpdate, SampleBatch
 
 __all__ = ["InfluxHistory", "InfluxQueryError", "InfluxSink", "InfluxStats", "api_for_version"]
@@ -64,7 +65,8 @@ def priority(event: Event) -> Priority:
 
 class InfluxSink:
     """Sink writing events as line protocol to InfluxDB (or anything speaking its API),
-    through the durable outbox `outbox` (its queue is the sink's `name`). The lines the
+    through the durable outbox `outbox` (its queue is the sink's `name`), committing
+    through `journal` (the gateway's, shared with the other durable sinks). The lines the
     server refuses for good go to `quarantine_path` (default: `influx-quarantine.jsonl`
     next to the outbox file)."""
 
@@ -76,6 +78,7 @@ class InfluxSink:
         machines: dict[str, MachineRef],
         *,
         outbox: RecordQueue,
+        journal: Journal | None = None,
         quarantine_path: Path | None = None,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
@@ -87,6 +90,7 @@ class InfluxSink:
         # A line update is stored under the site of the machines on its line.
         self._line_refs = {ref.line: ref for ref in reversed(list(machines.values()))}
         self._outbox = outbox
+        self._journal = journal if journal is not None else Journal(outbox)
         if quarantine_path is None:
             box = getattr(outbox, "path", None)
             if box is None:
@@ -101,7 +105,6 @@ class InfluxSink:
         )
         self._task: asyncio.Task[None] | None = None
         self._unknown: set[str] = set()
-        self._refusing = False
         self.stats: InfluxStats = self._drain.stats
 
     @property
@@ -118,7 +121,8 @@ class InfluxSink:
 
     @property
     def buffered(self) -> int:
-        """Lines waiting in the outbox for this sink (a count kept up to date, cheap)."""
+        """About how many lines wait in the outbox for this sink (cheap; lines the disk
+        limit refused are counted until the drain next finds the queue empty)."""
         return self._drain.depth
 
     @property
@@ -157,6 +161,11 @@ class InfluxSink:
 
     async def handle(self, events: Sequence[Event]) -> None:
         """Encode and commit to the outbox; never waits for the server."""
+        async with self._journal.transaction() as tx:
+            self.stage(events, tx)
+
+    def stage(self, events: Sequence[Event], tx: Transaction) -> None:
+        """Encode `events` into lines of `tx` (the gateway commits them with the rest)."""
         records: list[Record] = []
         for event in events:
             if isinstance(event, LineOeeUpdate):
@@ -170,24 +179,14 @@ class InfluxSink:
                 continue
             prio = priority(event)
             records += [Record(self.name, prio, line.encode()) for line in encode(event, ref)]
-        if not records:
-            return
+        if records:
+            tx.add(records)
+            tx.after_commit(lambda: self._committed(len(records)))
+
+    def _committed(self, n: int) -> None:
+        # A hint for when to write (the disk limit may have refused some): the drain
+        # resets it whenever it finds the queue empty.
         drain = self._drain
-        drain.depth += len(records)  # before the commit: the drain may ack them at once
-        try:
-            stored = await asyncio.to_thread(self._outbox.append, records)
-        except BaseException:
-            drain.depth -= len(records)
-            raise
-        drain.depth -= len(records) - stored
-        if stored < len(records):
-            if not self._refusing:
-                log.error(
-                    "InfluxDB: the outbox is full: %d lines refused (counted per priority)",
-                    len(records) - stored,
-                )
-            self._refusing = True
-        else:
-            self._refusing = False
+        drain.depth += n
         if drain.depth >= self._cfg.batch_size:
             drain.wake()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from edge.config import Config, MachineConfig
-from edge.interfaces import HistoryReader, RecordQueue, Sink, Source
+from edge.interfaces import HistoryReader, Sink, Source
+from edge.journal import Journal
 from edge.live import machine_refs
 from edge.outbox import Outbox
 
@@ -67,9 +68,11 @@ def outbox_for(config: Config) -> Outbox:
     return Outbox(path, max_bytes=int(config.outbox.max_mb * 1024 * 1024))
 
 
-def build_sinks(config: Config, outbox: RecordQueue) -> tuple[list[Sink], HistoryReader]:
+def build_sinks(config: Config, journal: Journal) -> tuple[list[Sink], HistoryReader]:
     """MQTT when configured; InfluxDB when configured, else the embedded SQLite store.
-    MQTT and InfluxDB deliver through `outbox`; SQLite is local and durable itself."""
+    MQTT and InfluxDB deliver through the outbox of `journal`, committing through it;
+    SQLite is local and durable itself."""
+    box = journal.outbox
     sinks: list[Sink] = []
     refs = machine_refs(config)
     if config.mqtt is not None:
@@ -77,13 +80,21 @@ def build_sinks(config: Config, outbox: RecordQueue) -> tuple[list[Sink], Histor
 
         tags = {m.id for m in config.machines if m.publish_tags}
         sinks.append(
-            MqttSink(config.mqtt, config.gateway.id, config.site, refs, tags, outbox=outbox)
+            MqttSink(
+                config.mqtt,
+                config.gateway.id,
+                config.site,
+                refs,
+                tags,
+                outbox=box,
+                journal=journal,
+            )  # fmt: skip
         )
     history: HistoryReader
     if config.influxdb is not None:
         from connectors.influxdb import InfluxHistory, InfluxSink
 
-        sinks.append(InfluxSink(config.influxdb, refs, outbox=outbox))
+        sinks.append(InfluxSink(config.influxdb, refs, outbox=box, journal=journal))
         history = InfluxHistory(config.influxdb, refs)
     else:
         from connectors.sqlite import SqliteStore

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
-from edge.records import Entry, Record, SinkDepth
+from edge.records import Entry, Record, SinkDepth, Transaction
 from edge.types import CountDelta, Event, SampleBatch, StateRecord
 
 
@@ -45,6 +45,18 @@ class Sink(Protocol):
     def connected(self) -> bool: ...
 
 
+@runtime_checkable
+class DurableSink(Sink, Protocol):
+    """A sink that delivers through the durable outbox. The gateway calls `stage` instead
+    of `handle`, so that every durable sink's records of one emit (and the normalisers'
+    checkpoints) are committed in one transaction (`edge.journal`)."""
+
+    def stage(self, events: Sequence[Event], tx: Transaction) -> None:
+        """Encode `events` into `tx` (no I/O); what must wait for the commit goes into
+        `tx.after_commit`."""
+        ...
+
+
 class HistoryReader(Protocol):
     """Reads stored history back for the API."""
 
@@ -77,8 +89,18 @@ class RecordQueue(Protocol):
     """What a sink sees of the durable outbox (`edge.outbox.Outbox`): blocking calls,
     to be run in a worker thread (`asyncio.to_thread`)."""
 
-    def append(self, records: Sequence[Record], now_ms: int | None = None) -> int:
-        """Commit `records`; how many were stored (the disk limit may refuse some)."""
+    def append(
+        self,
+        records: Sequence[Record],
+        now_ms: int | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> int:
+        """Commit `records` and `meta` in one transaction; how many records were stored
+        (the disk limit may refuse some)."""
+        ...
+
+    def read_meta(self) -> dict[str, str]:
+        """The meta values committed so far."""
         ...
 
     def peek(self, sink: str, limit: int, max_bytes: int | None = None) -> list[Entry]:

@@ -63,7 +63,9 @@ class _Decision:
 
 @dataclass
 class MachineNormaliser:
-    """Keeps one machine's current state, counter baselines and event sequence number.
+    """Keeps one machine's current state, counter baselines and event sequence numbers
+    (`seq` for state changes, `count_seq` for count deltas, `reason_seq` for reasons given
+    to its stops). `edge.checkpoint` saves and restores all of it across restarts.
 
     `reasons` gives the text of a PLC reason code: pass `Config.reasons_for(id)` (the
     plant's tree merged with the machine's); default: the machine's own entries.
@@ -74,6 +76,9 @@ class MachineNormaliser:
     state: MachineState | None = None
     since: datetime | None = None
     seq: int = 0
+    count_seq: int = 0
+    reason_seq: int = 0
+    last_ts: datetime | None = None  # the last batch that changed something
     product: str | None = None
     counters: dict[str, CounterTracker] = field(default_factory=dict)
     last_advance: dict[str, datetime] = field(default_factory=dict)
@@ -101,11 +106,21 @@ class MachineNormaliser:
         change = self._transition(decision, ts)
         if change is not None:
             events.append(change)
+        if events:
+            self.last_ts = ts
         return events
+
+    def next_reason_seq(self) -> int:
+        """The number of the next reason given to one of this machine's stops."""
+        self.reason_seq += 1
+        return self.reason_seq
 
     def go_offline(self, ts: datetime) -> StateChange | None:
         """Mark the machine offline (e.g. its source stopped) without a batch."""
-        return self._transition(_Decision(MachineState.OFFLINE), whole_ms(ts))
+        change = self._transition(_Decision(MachineState.OFFLINE), whole_ms(ts))
+        if change is not None:
+            self.last_ts = change.ts
+        return change
 
     # ------------------------------------------------------------------ counts
 
@@ -130,7 +145,8 @@ class MachineNormaliser:
         total, good, reject = _complete(deltas)
         if total == 0 and reject == 0:
             return None
-        return CountDelta(self.config.id, ts, total, good, reject, self.product)
+        self.count_seq += 1
+        return CountDelta(self.config.id, ts, total, good, reject, self.product, self.count_seq)
 
     # ------------------------------------------------------------------ state
 

@@ -17,10 +17,11 @@ are kept longest. Every eviction and refusal is counted per priority.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_sink_id ON outbox (sink, id);
 CREATE INDEX IF NOT EXISTS outbox_priority_id ON outbox (priority, id);
 """
+# v2: small named values committed with the records (the normalisers' checkpoints).
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
 _NAMES: list[str] = [p.name.lower() for p in Priority]
@@ -65,13 +68,15 @@ class Outbox:
         self._lock = threading.Lock()
         self._bytes = dict.fromkeys(Priority, 0)  # stored bytes per priority
         self._pending = 0  # bytes taken in by the append in progress
+        self.stream = ""  # random id of this file's history (event ids carry it); see open
 
     # ------------------------------------------------------------------ lifecycle
 
     def open(self) -> Outbox:
         """Open (creating it if needed) and count what is stored."""
-        conn, _ = open_wal(self.path, [_SCHEMA], "an outbox")
+        conn, _ = open_wal(self.path, [_SCHEMA, _META], "an outbox")
         self._count_bytes(conn)
+        self.stream = _stream(conn)
         self._conn = conn
         return self
 
@@ -104,10 +109,17 @@ class Outbox:
 
     # ------------------------------------------------------------------ writing
 
-    def append(self, records: Sequence[Record], now_ms: int | None = None) -> int:
+    def append(
+        self,
+        records: Sequence[Record],
+        now_ms: int | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> int:
         """Store `records` in one transaction; returns how many were stored (the rest
-        were refused by the disk limit, see the module docstring)."""
-        if not records:
+        were refused by the disk limit, see the module docstring). `meta` (key -> value)
+        is written in the same transaction: state that must match the records exactly,
+        such as the normalisers' checkpoints. Meta values do not count against the limit."""
+        if not records and not meta:
             return 0
         ts = now_ms if now_ms is not None else int(time.time() * 1000)
         with self._lock:
@@ -121,6 +133,11 @@ class Outbox:
                         "INSERT INTO outbox (sink, priority, ts_ms, data) VALUES (?, ?, ?, ?)",
                         [(r.sink, int(r.priority), ts, r.data) for r in kept],
                     )
+                    if meta:
+                        conn.executemany(
+                            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                            list(meta.items()),
+                        )
             except sqlite3.Error:
                 self._count_bytes(conn)  # evictions were rolled back with the rest
                 raise
@@ -197,6 +214,11 @@ class Outbox:
             self.stats.acked += len(sizes)
             return len(sizes)
 
+    def read_meta(self) -> dict[str, str]:
+        """Every meta value committed so far (see `append`)."""
+        with self._lock:
+            return dict(self._open_conn().execute("SELECT key, value FROM meta"))
+
     def depth(self, sink: str, now_ms: int | None = None) -> SinkDepth:
         """Records and bytes waiting for `sink`, and the age of the oldest."""
         now = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -217,6 +239,18 @@ class Outbox:
         if self._conn is None:
             raise RuntimeError(f"the outbox {self.path} is not open")
         return self._conn
+
+
+def _stream(conn: sqlite3.Connection) -> str:
+    """This outbox's stream id, made when the file is new: event ids carry it, so they stay
+    unique when the data directory is wiped and the sequence numbers start again."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'stream'").fetchone()
+    if row is not None:
+        return str(row[0])
+    stream = secrets.token_hex(4)
+    with conn:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('stream', ?)", (stream,))
+    return stream
 
 
 def _delete(conn: sqlite3.Connection, sink: str, ids: list[int]) -> list[tuple[int, int]]:

@@ -16,14 +16,24 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
+from edge import checkpoint
 from edge.components import DURABLE, build_sinks, build_source, outbox_for
 from edge.config import Config
 from edge.engine import OeeEngine
-from edge.interfaces import HistoryReader, Sink, Source
+from edge.interfaces import DurableSink, HistoryReader, Sink, Source
+from edge.journal import Journal
 from edge.live import LiveView
 from edge.normaliser import MachineNormaliser
 from edge.outbox import Outbox
-from edge.types import Event, ReasonAssigned, SampleBatch, utc_now
+from edge.types import (
+    CountDelta,
+    Event,
+    MachineState,
+    ReasonAssigned,
+    SampleBatch,
+    StateChange,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -43,10 +53,17 @@ class Gateway:
         self.config = config
         self.clock = clock
         self.outbox: Outbox | None = None
+        self.journal: Journal | None = None
         if sinks is None:
             self.outbox = outbox_for(config)
-            sinks, history = build_sinks(config, self.outbox)
+            self.journal = Journal(self.outbox)
+            sinks, history = build_sinks(config, self.journal)
         self.sinks = sinks
+        # With a journal, the durable sinks stage their records into one transaction per
+        # emit (with the normalisers' checkpoints); the others take the events themselves.
+        self._staged: list[DurableSink] = [
+            s for s in sinks if self.journal is not None and isinstance(s, DurableSink)
+        ]
         self.history = history
         self.live = LiveView.from_config(config)
         self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
@@ -70,11 +87,16 @@ class Gateway:
             if self.outbox is not None:  # opened first, closed after the sinks
                 await asyncio.to_thread(self.outbox.open)
                 stack.push_async_callback(asyncio.to_thread, self.outbox.close)
+            if self.journal is not None:
+                stack.push_async_callback(self.journal.aclose)
+            resumed = await self._restore()
             for sink in self.sinks:
                 await stack.enter_async_context(sink)
             for m in self.config.machines:
                 self._sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
-            await self._preload()
+            last_seen = self._last_seen()
+            await self._preload(last_seen)
+            await self._resume(resumed, last_seen)
             self.live.started = True
             try:
                 async with asyncio.TaskGroup() as tg:
@@ -87,15 +109,49 @@ class Gateway:
                 self.live.started = False
                 await self._final_offline()
 
-    async def _preload(self) -> None:
+    async def _restore(self) -> list[str]:
+        """Put the normalisers' checkpoints back; the machines whose state was still known
+        when the gateway stopped, i.e. it was killed before it could say `offline`."""
+        if self.journal is None:
+            return []
+        meta = await self.journal.load()
+        resumed = []
+        for machine, n in self.normalisers.items():
+            saved = meta.get(checkpoint.key(machine))
+            restored = saved is not None and checkpoint.restore(n, saved)
+            if restored and n.state not in (None, MachineState.OFFLINE):
+                resumed.append(machine)
+        if resumed:
+            log.warning("the gateway did not stop cleanly last time (killed?); resuming %s",
+                        ", ".join(resumed))  # fmt: skip
+        return resumed
+
+    def _last_seen(self) -> datetime | None:
+        """When the previous run was last known to be alive: its `alive` mark, or the
+        last event of a checkpoint if later."""
+        seen = [n.last_ts for n in self.normalisers.values() if n.last_ts is not None]
+        with contextlib.suppress(OSError):
+            seen.append(datetime.fromtimestamp(self._alive_file.stat().st_mtime, UTC))
+        return max(seen, default=None)
+
+    async def _resume(self, machines: list[str], last_seen: datetime | None) -> None:
+        """What a clean stop would have said: these machines' state is unknown (`offline`)
+        from the previous run's last sign of life. Their seq goes on from the checkpoint."""
+        changes: list[Event] = []
+        for machine in machines:
+            n = self.normalisers[machine]
+            at = max(t for t in (last_seen, n.last_ts, n.since) if t is not None)
+            change = n.go_offline(at)
+            if change is not None:
+                self.engine.apply(change)
+                changes.append(change)
+        await self.emit(changes)
+
+    async def _preload(self, last_seen: datetime | None) -> None:
         """Replay stored history into the OEE engine, so a restart keeps the figures."""
         if self.history is None:
             return
-        alive = self._alive_file
-        last_alive = None
-        with contextlib.suppress(OSError):
-            last_alive = datetime.fromtimestamp(alive.stat().st_mtime, UTC)
-        n = await self.engine.preload(self.history, self.clock(), last_alive)
+        n = await self.engine.preload(self.history, self.clock(), last_seen)
         log.info("OEE: replayed %d stored events of the last %s", n, self.engine.lookback)
 
     def _still_alive(self) -> None:
@@ -125,20 +181,52 @@ class Gateway:
             self._still_alive()
 
     async def emit(self, events: Sequence[Event]) -> None:
-        """Hand events to the live view and every sink; a failing sink never stops the rest."""
+        """Hand events to the live view and every sink; a failing sink never stops the rest.
+        The durable sinks' records and the checkpoints of the machines concerned are
+        committed to the outbox in one transaction."""
         if not events:
             return
+        events = [self._numbered(e) for e in events]
         for e in events:
             if isinstance(e, ReasonAssigned):
                 self.engine.apply(e)
             if not isinstance(e, SampleBatch):
                 self.live.apply(e)
+        if self.journal is not None:
+            async with self.journal.transaction() as tx:
+                for durable in self._staged:
+                    try:
+                        durable.stage(events, tx)
+                    except Exception:
+                        self._sink_failed(durable, events)
+                tx.set_meta(self._checkpoints(events))
         for sink in self.sinks:
+            if sink in self._staged:
+                continue
             try:
                 await sink.handle(events)
             except Exception:
-                self.sink_errors += 1
-                log.exception("sink %s failed to take %d event(s)", sink.name, len(events))
+                self._sink_failed(sink, events)
+
+    def _sink_failed(self, sink: Sink, events: Sequence[Event]) -> None:
+        self.sink_errors += 1
+        log.exception("sink %s failed to take %d event(s)", sink.name, len(events))
+
+    def _numbered(self, e: Event) -> Event:
+        """An operator's reason gets the machine's next reason `seq`."""
+        if isinstance(e, ReasonAssigned) and e.seq == 0 and e.machine in self.normalisers:
+            return dataclasses.replace(e, seq=self.normalisers[e.machine].next_reason_seq())
+        return e
+
+    def _checkpoints(self, events: Sequence[Event]) -> dict[str, str]:
+        touched = {
+            e.machine for e in events if isinstance(e, StateChange | CountDelta | ReasonAssigned)
+        }
+        return {
+            checkpoint.key(m): checkpoint.checkpoint(self.normalisers[m])
+            for m in touched
+            if m in self.normalisers
+        }
 
     def set_product(self, machine: str, product: str | None) -> None:
         """The product `machine` makes from now on (None: its default), kept across restarts
@@ -190,6 +278,11 @@ class Gateway:
             for kind, counts in (("evicted", st.evicted), ("refused", st.refused)):
                 for priority, n in counts.items():
                     out.append((f"oee_edge_outbox_{kind}_total", {"priority": priority}, n))
+        if self.journal is not None:
+            js = self.journal.stats
+            out += [("oee_edge_outbox_commit_errors_total", {}, js.commit_errors)]
+            for priority, n in js.dropped.items():
+                out.append(("oee_edge_outbox_dropped_total", {"priority": priority}, n))
         return out
 
     def gauges(self) -> list[tuple[str, dict[str, str], float]]:
@@ -197,6 +290,8 @@ class Gateway:
         if self.outbox is None or not self.outbox.is_open:
             return []
         out: list[tuple[str, dict[str, str], float]] = []
+        if self.journal is not None:  # waiting in memory for an outbox that cannot be written
+            out += [("oee_edge_outbox_held_records", {}, self.journal.stats.held)]
         for sink in self.sinks:
             if sink.name in DURABLE:
                 d = self.outbox.depth(sink.name)

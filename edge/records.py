@@ -7,10 +7,11 @@ outbox.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum
 
-__all__ = ["Entry", "Priority", "Record", "SinkDepth"]
+__all__ = ["Entry", "Priority", "Record", "SinkDepth", "Transaction"]
 
 
 class Priority(IntEnum):
@@ -46,3 +47,26 @@ class SinkDepth:
     records: int
     bytes: int
     oldest_age_s: float | None
+
+
+@dataclass
+class Transaction:
+    """What one emit commits: records, meta values, and what to do once committed."""
+
+    records: list[Record] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    callbacks: list[Callable[[], None]] = field(default_factory=list)
+
+    def add(self, records: Iterable[Record]) -> None:
+        self.records.extend(records)
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        self.meta.update(values)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Call `fn` once the records are durable (in the event loop)."""
+        self.callbacks.append(fn)
+
+    @property
+    def size(self) -> int:
+        return sum(len(r.data) for r in self.records)

@@ -102,7 +102,8 @@ class SampleBatch:
 
 @dataclass(frozen=True, slots=True)
 class StateChange:
-    """A machine entered `state` at `ts`; `previous` lasted `duration_s`."""
+    """A machine entered `state` at `ts`; `previous` lasted `duration_s`. `seq` numbers a
+    machine's state changes from 1, without gaps, across restarts."""
 
     machine: str
     state: MachineState
@@ -117,7 +118,8 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class CountDelta:
-    """Parts produced since the last delta (never negative)."""
+    """Parts produced since the last delta (never negative). `seq` numbers a machine's
+    deltas from 1, without gaps, across restarts (0: not numbered)."""
 
     machine: str
     ts: datetime
@@ -125,6 +127,7 @@ class CountDelta:
     good: int
     reject: int
     product: str | None = None
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +233,7 @@ class ReasonAssigned:
     category: str | None = None
     previous_code: int | None = None
     previous_reason: str | None = None
+    seq: int = 0  # numbers a machine's assignments from 1 (set by the gateway)
 
 
 class MachineRatios(NamedTuple):

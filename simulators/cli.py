@@ -38,6 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="simulated seconds per wall second (overrides the scenario)",
     )
     parser.add_argument("--host", default=None, help="address to listen on")
+    parser.add_argument(
+        "--epoch",
+        type=float,
+        default=None,
+        metavar="UNIX_SECONDS",
+        help="wall-clock time of sim time 0 (not in the future): a simulator restarted "
+        "with the same epoch continues the same run (default: sim time 0 at start)",
+    )
     ua = parser.add_argument_group("OPC UA (with --protocol opcua or both)")
     ua.add_argument(
         "--opcua-port",
@@ -126,6 +134,7 @@ def main(args: argparse.Namespace) -> int:
             host=args.host,
             opcua=_opcua_overrides(args),
             namespace_shift=args.opcua_namespace_shift,
+            epoch=args.epoch,
         )
         asyncio.run(_serve(scenario, args.protocol, args.opcua_pki))
     except ScenarioError as exc:
@@ -162,7 +171,9 @@ async def _serve(scenario: Scenario, protocol: str, pki_dir: Path | None) -> Non
 def _print_summary(
     s: Scenario, modbus: ModbusSimulator | None, opcua: OpcuaSimulator | None
 ) -> None:
-    print(f"scenario {s.name!r}: seed {s.seed}, time scale {s.time_scale:g}x", flush=False)
+    # The epoch is printed in full (repr) so it can be pasted back into --epoch.
+    epoch = "" if s.epoch is None else f", epoch {s.epoch!r}"
+    print(f"scenario {s.name!r}: seed {s.seed}, time scale {s.time_scale:g}x{epoch}")
     if modbus is not None:
         for e in modbus.endpoints:
             mode = _mode(modbus.models[e.machine_id].params.script)

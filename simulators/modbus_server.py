@@ -2,7 +2,8 @@
 
 One listening socket per port: machines without their own ``port`` share the
 scenario's port, one unit id each. A background task advances the models on the
-wall clock (``sim_t = elapsed wall seconds * time_scale``) and re-encodes each
+wall clock (``sim_t = elapsed wall seconds * time_scale``, or the time since the
+scenario's ``epoch``: see `simulators.clock`) and re-encodes each
 machine's 16 live registers; each request then copies that ready-made image into
 the device's register list (pymodbus' ``action`` hook), so a read costs a slice copy.
 
@@ -23,8 +24,8 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from simulators.clock import SimClock
 from simulators.lifecycle import serving
-from simulators.model import MachineModel
 from simulators.registers import (
     LIVE_COUNT,
     TEST_PATTERN,
@@ -61,12 +62,11 @@ class ModbusSimulator:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.models = {m.id: MachineModel(m.params, m.seed) for m in scenario.machines}
+        self.models = {m.id: scenario.model(m.id) for m in scenario.machines}
         self._images = {m.id: _Image() for m in scenario.machines}
         self._servers: dict[int | None, ModbusTcpServer] = {}
         self.endpoints: list[Endpoint] = []
-        self._loop = asyncio.get_running_loop()
-        self._start = self._loop.time()
+        self._clock = SimClock(scenario.time_scale, scenario.epoch)
         self.refresh()
 
     @property
@@ -87,8 +87,8 @@ class ModbusSimulator:
         return {e.machine_id: e.port for e in self.endpoints}
 
     def sim_time(self) -> float:
-        """Simulated seconds since the simulator started."""
-        return (self._loop.time() - self._start) * self.scenario.time_scale
+        """Simulated seconds since the simulator started (or since the epoch)."""
+        return self._clock()
 
     def refresh(self) -> None:
         """Advance every model to the current sim time and re-encode its registers."""
@@ -197,12 +197,15 @@ async def serve_modbus(
     port: int | None = None,
     time_scale: float | None = None,
     update_interval_s: float = UPDATE_INTERVAL_S,
+    epoch: float | None = None,
 ) -> AsyncIterator[ModbusSimulator]:
     """Serve `scenario` until the block exits; yields the running ModbusSimulator.
 
-    `port` / `time_scale` override the scenario's (port 0 picks a free port; read
-    the actual one from ``sim.port`` / ``sim.ports``). Sim time 0 is entry.
+    `port` / `time_scale` / `epoch` override the scenario's (port 0 picks a free port;
+    read the actual one from ``sim.port`` / ``sim.ports``). Sim time 0 is entry, or
+    the `epoch` (Unix seconds; ScenarioError if it is in the future).
     """
-    sim = ModbusSimulator(scenario.with_overrides(port=port, time_scale=time_scale))
+    overridden = scenario.with_overrides(port=port, time_scale=time_scale, epoch=epoch)
+    sim = ModbusSimulator(overridden)
     async with serving(sim, update_interval_s):
         yield sim

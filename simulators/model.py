@@ -13,6 +13,7 @@ across any interruption (a stop does not throw away a half-made part).
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections import deque
@@ -78,6 +79,7 @@ class MachineParams:
     temp_amplitude: float = 5.0
     temp_period_s: float = 600.0
     script: tuple[Segment, ...] = ()
+    repeat: bool = False  # script mode: start again after the last segment, forever
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,18 @@ _Stop = tuple[MachineState, int, float]
 
 
 class MachineModel:
-    """A deterministic machine. Same params and seed give the same history."""
+    """A deterministic machine. Same params and seed give the same history.
 
-    def __init__(self, params: MachineParams, seed: int | str = 0) -> None:
+    `history` keeps the last `history_size` transitions (None: all of them).
+    """
+
+    def __init__(
+        self, params: MachineParams, seed: int | str = 0, *, history_size: int | None = 1000
+    ) -> None:
         if params.cycle_s <= 0:
             raise ValueError("cycle_s must be > 0")
+        if params.repeat and not all(math.isfinite(s.for_s) for s in params.script):
+            raise ValueError("repeat needs a finite for_s on every script segment")
         self.params = params
         # Separate streams, so that adding a reject draw never shifts state events.
         self._rng = random.Random(f"events:{seed}")
@@ -132,13 +141,16 @@ class MachineModel:
         self._parts_at_setup = 0
         self._next_break = params.break_every_s or math.inf
         self._script_i = 0
+        self._pass = 0  # completed passes through a repeating script
+        # End of each segment relative to the start of its pass (the last = the period).
+        self._script_ends = tuple(itertools.accumulate(s.for_s for s in params.script))
         self._state = MachineState.IDLE
         self._reason = 0
         self._product = params.product
         self._seg_start = 0.0
         self._seg_end = math.inf
         self._after_run: _Stop | None = None
-        self.history: deque[Transition] = deque(maxlen=1000)
+        self.history: deque[Transition] = deque(maxlen=history_size)
         self.transitions = 0
         if params.script:
             self._enter_script_segment(0.0)
@@ -208,17 +220,20 @@ class MachineModel:
 
     # -- state sequencing ----------------------------------------------------------
 
-    def _enter(self, t: float, state: MachineState, reason: int, duration: float) -> None:
+    def _enter(self, t: float, state: MachineState, reason: int, end: float) -> None:
         self._state = state
         self._reason = reason
         self._seg_start = t
-        self._seg_end = t + duration
+        self._seg_end = end
         self.transitions += 1
         self.history.append(Transition(t, state, reason, self._product))
 
     def _next_segment(self, t: float) -> None:
         if self.params.script:
             self._script_i += 1
+            if self._script_i == len(self.params.script):  # only reached with repeat
+                self._script_i = 0
+                self._pass += 1
             self._enter_script_segment(t)
         elif self._state is MachineState.RUNNING:
             self._enter_stop(t)
@@ -232,9 +247,14 @@ class MachineModel:
         seg = script[self._script_i]
         if seg.product is not None:
             self._product = seg.product
-        last = self._script_i == len(script) - 1
-        # The last segment is held forever, so final counts are exactly known.
-        self._enter(t, seg.state, seg.reason, math.inf if last else seg.for_s)
+        if self._script_i == len(script) - 1 and not self.params.repeat:
+            # The last segment is held forever, so final counts are exactly known.
+            self._enter(t, seg.state, seg.reason, math.inf)
+            return
+        # Ends come from the pass start plus fixed offsets, not from t + for_s, so
+        # float error does not pile up over thousands of passes.
+        pass_start = self._pass * self._script_ends[-1] if self._pass else 0.0
+        self._enter(t, seg.state, seg.reason, pass_start + self._script_ends[self._script_i])
 
     def _enter_running(self, t: float) -> None:
         """Start running and decide now which stop ends this run, and when."""
@@ -257,22 +277,22 @@ class MachineModel:
             return
         run_for, stop = min(candidates, key=lambda c: c[0])
         self._after_run = stop
-        self._enter(t, MachineState.RUNNING, 0, run_for)
+        self._enter(t, MachineState.RUNNING, 0, t + run_for)
 
     def _enter_stop(self, t: float) -> None:
         p = self.params
         stop = self._after_run
         if stop is None:  # micro stop: starved/blocked for a few seconds
             duration = p.micro_stop_s * self._rng.uniform(0.5, 1.5)
-            self._enter(t, MachineState.IDLE, p.idle_reason, duration)
+            self._enter(t, MachineState.IDLE, p.idle_reason, t + duration)
         elif stop[0] is MachineState.FAULT:
             reason = self._rng.choice(p.fault_reasons)
-            self._enter(t, MachineState.FAULT, reason, self._rng.expovariate(1 / p.mttr_s))
+            self._enter(t, MachineState.FAULT, reason, t + self._rng.expovariate(1 / p.mttr_s))
         elif stop[0] is MachineState.SETUP:
             self._parts_at_setup = self._parts
             self._product_i = (self._product_i + 1) % len(self._products)
             self._product = self._products[self._product_i]
-            self._enter(t, MachineState.SETUP, stop[1], stop[2])
+            self._enter(t, MachineState.SETUP, stop[1], t + stop[2])
         else:
             self._enter_break(t)
 
@@ -281,4 +301,4 @@ class MachineModel:
         # A break due during a fault or setup starts when that ends; the next one
         # is at the next multiple of break_every_s after this one ends.
         self._next_break = (math.floor((t + p.break_s) / p.break_every_s) + 1) * p.break_every_s
-        self._enter(t, MachineState.PLANNED_STOP, p.break_reason, p.break_s)
+        self._enter(t, MachineState.PLANNED_STOP, p.break_reason, t + p.break_s)

@@ -4,7 +4,8 @@ The node tree is in `simulators.opcua_nodes`, certificates and logins in
 `simulators.opcua_security`, the scenario's ``opcua:`` options in
 `simulators.opcua_settings`. A background task advances the machine models on the
 wall clock (``sim_t = elapsed wall seconds * time_scale``, 0 when the server starts
-listening) every 50 ms and writes each variable whose value changed, with a source
+listening, or the time since the scenario's ``epoch``: see `simulators.clock`)
+every 50 ms and writes each variable whose value changed, with a source
 timestamp, so subscriptions see changes and not noise.
 
 Usage::
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from asyncua import Server, ua
 
+from simulators.clock import SimClock
 from simulators.lifecycle import serving
 from simulators.model import MachineModel
 from simulators.opcua_nodes import (
@@ -79,15 +81,13 @@ class OpcuaSimulator:
         self.settings = scenario.opcua
         self.pki_dir = pki_dir if pki_dir is not None else default_pki_dir()
         machines = scenario.opcua_machines
-        self.models = {
-            m.id: models[m.id] if models else MachineModel(m.params, m.seed) for m in machines
-        }
+        self.models = {m.id: models[m.id] if models else scenario.model(m.id) for m in machines}
         self.identity: ServerIdentity | None = None
         self.namespace_index = 0
         self.server = Server(user_manager=self._users())
-        self._clock = clock
-        self._loop = asyncio.get_running_loop()
-        self._start = self._loop.time()
+        self._clock: Callable[[], float] = (
+            clock if clock is not None else SimClock(scenario.time_scale, scenario.epoch)
+        )
         self._port = self.settings.port
         self._variables: dict[str, list[MachineVariable]] = {}
         self._last: dict[ua.NodeId, object] = {}
@@ -114,17 +114,17 @@ class OpcuaSimulator:
         return self.identity.fingerprint if self.identity else None
 
     def sim_time(self) -> float:
-        """Simulated seconds since the server started listening (or the shared clock's)."""
-        if self._clock is not None:
-            return self._clock()
-        return (self._loop.time() - self._start) * self.scenario.time_scale
+        """Simulated seconds since the server started listening or since the epoch (or
+        the shared clock's)."""
+        return self._clock()
 
     async def start(self) -> None:
         """Build the address space and listen; OSError if the port cannot be bound."""
         if self._port:
             _check_bindable(self.host, self._port)
         await self._setup()
-        self._start = self._loop.time()
+        if isinstance(self._clock, SimClock):
+            self._clock.restart()  # sim time 0 is listening, not the slow set-up before
         await self.refresh()
         await self.server.start()
         self._listening = True
@@ -257,17 +257,20 @@ async def serve_opcua(
     update_interval_s: float = UPDATE_INTERVAL_S,
     models: Mapping[str, MachineModel] | None = None,
     clock: Callable[[], float] | None = None,
+    epoch: float | None = None,
 ) -> AsyncIterator[OpcuaSimulator]:
     """Serve `scenario` over OPC UA until the block exits; yields the OpcuaSimulator.
 
     `port` overrides ``opcua.port`` (0 picks a free port; read ``sim.port``/``sim.url``),
     `time_scale` the scenario's. `pki_dir` holds the server certificate (default
     `default_pki_dir()`; only used when a policy other than None is offered).
-    `models`/`clock` share another simulator's machines. Raises OSError if the port
-    cannot be bound, ScenarioError if a user certificate cannot be read.
+    `models`/`clock` share another simulator's machines. `epoch` (Unix seconds) pins
+    sim time 0 to that moment instead of the start (ignored with `clock`). Raises
+    OSError if the port cannot be bound, ScenarioError if a user certificate cannot
+    be read or the epoch is in the future.
     """
     overrides = {"port": port} if port is not None else None
-    scenario = scenario.with_overrides(time_scale=time_scale, opcua=overrides)
+    scenario = scenario.with_overrides(time_scale=time_scale, opcua=overrides, epoch=epoch)
     sim = OpcuaSimulator(scenario, pki_dir=pki_dir, models=models, clock=clock)
     async with serving(sim, update_interval_s):
         yield sim

@@ -7,6 +7,7 @@ reports every problem with its field path, e.g. ``machines[1].cycle_s: must be >
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,61 +15,27 @@ from typing import Any
 
 import yaml
 
-from simulators.model import STATE_BY_NAME, MachineParams, Segment
-from simulators.opcua_settings import (
-    MachineOpcua,
-    OpcuaSettings,
-    merge_opcua,
-    parse_machine_opcua,
-    parse_opcua,
-)
+from simulators.clock import sim_time_at
+from simulators.machines import MachineChecker, MachineSpec
+from simulators.model import MachineModel
+from simulators.opcua_settings import OpcuaSettings, merge_opcua, parse_opcua
+
+__all__ = [
+    "MachineSpec",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "parse_scenario",
+    "resolve_scenario_path",
+]
 
 BUNDLED_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_PORT = 5020
-U16_MAX = 0xFFFF
-
-# Numeric machine fields: yaml key -> (kind, lower bound, lower inclusive, upper bound).
-_NUMBERS: dict[str, tuple[type, float, bool, float]] = {
-    "cycle_s": (float, 0, False, math.inf),
-    "reject_rate": (float, 0, True, 1),
-    "reject_every": (int, 0, True, math.inf),
-    "product": (int, 0, True, U16_MAX),
-    "counter_start": (int, 0, True, 2**32 - 1),
-    "mtbf_s": (float, 0, True, math.inf),
-    "mttr_s": (float, 0, False, math.inf),
-    "micro_stop_every_s": (float, 0, True, math.inf),
-    "micro_stop_s": (float, 0, False, math.inf),
-    "idle_reason": (int, 0, True, U16_MAX),
-    "setup_every_parts": (int, 0, True, math.inf),
-    "setup_s": (float, 0, False, math.inf),
-    "setup_reason": (int, 0, True, U16_MAX),
-    "break_every_s": (float, 0, True, math.inf),
-    "break_s": (float, 0, False, math.inf),
-    "break_reason": (int, 0, True, U16_MAX),
-    "temp_base": (float, -math.inf, True, math.inf),
-    "temp_amplitude": (float, -math.inf, True, math.inf),
-    "temp_period_s": (float, 0, False, math.inf),
-}
-_CODE_LISTS = ("products", "fault_reasons")
-_MACHINE_OTHER = {"id", "unit_id", "port", "ideal_cycle_s", "script", "description", "opcua"}
 _TOP_KEYS = {"name", "description", "seed", "time_scale", "host", "port", "machines", "opcua"}
-_SEGMENT_KEYS = {"state", "for_s", "reason", "product"}
 
 
 class ScenarioError(ValueError):
     """A scenario that cannot be loaded; the message lists every problem found."""
-
-
-@dataclass(frozen=True)
-class MachineSpec:
-    """One machine of a scenario."""
-
-    id: str
-    unit_id: int
-    params: MachineParams
-    seed: str  # per-machine seed derived from the scenario seed and the id
-    port: int | None = None  # own port; None = the scenario's port
-    opcua: MachineOpcua = field(default_factory=MachineOpcua)
 
 
 @dataclass(frozen=True)
@@ -82,6 +49,7 @@ class Scenario:
     port: int
     machines: tuple[MachineSpec, ...]
     opcua: OpcuaSettings = field(default_factory=OpcuaSettings)
+    epoch: float | None = None  # Unix time of sim time 0; None = when a server starts
 
     def with_overrides(
         self,
@@ -91,17 +59,22 @@ class Scenario:
         host: str | None = None,
         opcua: Mapping[str, Any] | None = None,
         namespace_shift: int = 0,
+        epoch: float | None = None,
     ) -> Scenario:
         """A copy with the CLI overrides applied (machines' own ports are kept).
 
         `opcua` takes the keys of the scenario's ``opcua`` mapping (see
         `simulators.opcua_settings.merge_opcua` for how they combine); `namespace_shift`
-        registers that many dummy namespaces before the simulator's.
+        registers that many dummy namespaces before the simulator's. `epoch` (Unix
+        seconds) pins sim time 0 to a wall-clock moment (see `sim_time_at`); one in the
+        future is an error.
         """
         if time_scale is not None and not time_scale > 0:
             raise ScenarioError(f"time_scale: must be > 0 (got {time_scale})")
         if port is not None and not 0 <= port <= 65535:
             raise ScenarioError(f"port: must be 0..65535 (got {port})")
+        if epoch is not None:
+            _check_epoch(epoch)
         errors: list[str] = []
         settings = merge_opcua(self.opcua, opcua, errors, namespace_shift=namespace_shift)
         if settings is None:
@@ -112,12 +85,44 @@ class Scenario:
             time_scale=self.time_scale if time_scale is None else time_scale,
             host=self.host if host is None else host,
             opcua=settings,
+            epoch=self.epoch if epoch is None else float(epoch),
         )
+
+    def machine(self, machine_id: str) -> MachineSpec:
+        """The machine with this id; KeyError if there is none."""
+        for spec in self.machines:
+            if spec.id == machine_id:
+                return spec
+        raise KeyError(f"scenario {self.name!r} has no machine {machine_id!r}")
+
+    def model(self, machine_id: str, *, history_size: int | None = 1000) -> MachineModel:
+        """A fresh model of that machine at sim time 0, built exactly as the servers
+        build theirs (same params, same seed): advanced to a sim time, it shows what a
+        server showed at that sim time. `history_size=None` keeps every transition."""
+        spec = self.machine(machine_id)
+        return MachineModel(spec.params, spec.seed, history_size=history_size)
+
+    def sim_time_at(self, wall: float) -> float:
+        """The sim time a server with this scenario's epoch shows at Unix time `wall`
+        (0 before the epoch); ValueError when no epoch is set."""
+        if self.epoch is None:
+            raise ValueError(f"scenario {self.name!r} has no epoch")
+        return sim_time_at(wall, self.epoch, self.time_scale)
 
     @property
     def opcua_machines(self) -> tuple[MachineSpec, ...]:
         """The machines served over OPC UA (all but those with ``opcua.enabled: false``)."""
         return tuple(m for m in self.machines if m.opcua.enabled)
+
+
+def _check_epoch(epoch: float) -> None:
+    if isinstance(epoch, bool) or not isinstance(epoch, int | float) or not math.isfinite(epoch):
+        raise ScenarioError(f"epoch: must be a finite number of Unix seconds (got {epoch!r})")
+    now = time.time()
+    if epoch > now:
+        # Refused rather than clamped: a run that starts later than asked would not
+        # serve what the test computes from the epoch.
+        raise ScenarioError(f"epoch: must not be in the future (got {epoch}, now {now:.3f})")
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
@@ -157,38 +162,12 @@ def parse_scenario(
     return scenario
 
 
-class _Validator:
+class _Validator(MachineChecker):
     """Collects errors with field paths while building the scenario."""
 
     def __init__(self, base_dir: Path | None = None) -> None:
-        self.errors: list[str] = []
+        super().__init__()
         self.base_dir = base_dir
-
-    def err(self, path: str, msg: str) -> None:
-        self.errors.append(f"{path}: {msg}")
-
-    def unknown(self, path: str, data: Mapping[str, Any], allowed: set[str]) -> None:
-        for key in data:
-            if key not in allowed:
-                self.err(f"{path}{key}", "unknown field")
-
-    def number(self, path: str, value: Any, spec: tuple[type, float, bool, float]) -> Any:
-        kind, low, low_inclusive, high = spec
-        ok_type = int if kind is int else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok_type):
-            self.err(path, f"must be {'an integer' if kind is int else 'a number'} (got {value!r})")
-            return None
-        if math.isnan(value) or value < low or (value == low and not low_inclusive):
-            self.err(path, f"must be {'>=' if low_inclusive else '>'} {low} (got {value})")
-        elif value > high:
-            self.err(path, f"must be <= {high} (got {value})")
-        return kind(value)
-
-    def mapping(self, path: str, value: Any) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.err(path or "scenario", f"must be a mapping (got {type(value).__name__})")
-            return None
-        return value
 
     def scenario(self, data: Any, default_name: str) -> Scenario | None:
         top = self.mapping("", data)
@@ -219,99 +198,3 @@ class _Validator:
             machines=tuple(s for s in specs if s is not None),
             opcua=opcua,
         )
-
-    def unique(self, specs: list[MachineSpec | None]) -> None:
-        ids: set[str] = set()
-        units: set[tuple[int | None, int]] = set()
-        for i, spec in enumerate(specs):
-            if spec is None:
-                continue
-            if spec.id in ids:
-                self.err(f"machines[{i}].id", f"duplicate machine id {spec.id!r}")
-            if (spec.port, spec.unit_id) in units:
-                self.err(f"machines[{i}].unit_id", f"unit id {spec.unit_id} already used")
-            ids.add(spec.id)
-            units.add((spec.port, spec.unit_id))
-
-    def machine(self, path: str, data: Any, seed: Any) -> MachineSpec | None:
-        m = self.mapping(path, data)
-        if m is None:
-            return None
-        self.unknown(f"{path}.", m, set(_NUMBERS) | set(_CODE_LISTS) | _MACHINE_OTHER)
-        mid = m.get("id")
-        if not isinstance(mid, str) or not mid:
-            self.err(f"{path}.id", f"must be a non-empty string (got {mid!r})")
-        unit = self.number(f"{path}.unit_id", m.get("unit_id"), (int, 1, True, 247))
-        port = m.get("port")
-        if port is not None:
-            port = self.number(f"{path}.port", port, (int, 0, True, 65535))
-        kwargs = self.machine_params(path, m)
-        opcua = parse_machine_opcua(m.get("opcua"), f"{path}.opcua", self.errors)
-        if kwargs is None or not isinstance(mid, str) or unit is None:
-            return None
-        return MachineSpec(
-            id=mid,
-            unit_id=unit,
-            params=MachineParams(**kwargs),
-            seed=f"{seed}:{mid}",
-            port=port,
-            opcua=opcua,
-        )
-
-    def machine_params(self, path: str, m: Mapping[str, Any]) -> dict[str, Any] | None:
-        before = len(self.errors)
-        kwargs: dict[str, Any] = {}
-        if "cycle_s" in m and "ideal_cycle_s" in m:
-            self.err(f"{path}.ideal_cycle_s", "give cycle_s or ideal_cycle_s, not both")
-        elif "ideal_cycle_s" in m:
-            kwargs["cycle_s"] = self.number(
-                f"{path}.ideal_cycle_s", m["ideal_cycle_s"], _NUMBERS["cycle_s"]
-            )
-        for key, spec in _NUMBERS.items():
-            if key in m:
-                kwargs[key] = self.number(f"{path}.{key}", m[key], spec)
-        for key in _CODE_LISTS:
-            if key in m:
-                kwargs[key] = self.codes(f"{path}.{key}", m[key])
-        if "script" in m:
-            kwargs["script"] = self.script(f"{path}.script", m["script"])
-        return kwargs if len(self.errors) == before else None
-
-    def codes(self, path: str, value: Any) -> tuple[int, ...]:
-        if not isinstance(value, list) or not value:
-            self.err(path, "must be a non-empty list of integers")
-            return ()
-        spec = (int, 0, True, U16_MAX)
-        return tuple(self.number(f"{path}[{i}]", c, spec) for i, c in enumerate(value))
-
-    def script(self, path: str, value: Any) -> tuple[Segment, ...]:
-        if not isinstance(value, list) or not value:
-            self.err(path, "must be a non-empty list of segments")
-            return ()
-        segments = []
-        for i, raw in enumerate(value):
-            seg = self.segment(f"{path}[{i}]", raw, last=i == len(value) - 1)
-            if seg is not None:
-                segments.append(seg)
-        return tuple(segments)
-
-    def segment(self, path: str, raw: Any, last: bool) -> Segment | None:
-        data = self.mapping(path, raw)
-        if data is None:
-            return None
-        self.unknown(f"{path}.", data, _SEGMENT_KEYS)
-        raw_state = data.get("state")
-        state = STATE_BY_NAME.get(raw_state) if isinstance(raw_state, str) else None
-        if state is None:
-            names = "|".join(STATE_BY_NAME)
-            self.err(f"{path}.state", f"must be one of {names} (got {raw_state!r})")
-        if "for_s" not in data and not last:
-            self.err(f"{path}.for_s", "required (only the last segment may omit it)")
-        for_s = self.number(f"{path}.for_s", data.get("for_s", math.inf), _NUMBERS["cycle_s"])
-        reason = self.number(f"{path}.reason", data.get("reason", 0), (int, 0, True, U16_MAX))
-        product = data.get("product")
-        if product is not None:
-            product = self.number(f"{path}.product", product, _NUMBERS["product"])
-        if state is None or for_s is None or reason is None:
-            return None
-        return Segment(state=state, for_s=for_s, reason=reason, product=product)

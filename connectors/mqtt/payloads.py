@@ -195,7 +195,15 @@ def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
     )
 
 
-def event_payload(t: MachineTopics, ev: StateChange) -> bytes:
+def event_id(stream: str, machine: str, kind: str, seq: int) -> str | None:
+    """The stable id of a machine's event: `{stream}:{machine}:{kind}{seq}` (kind `s`
+    state change, `c` count, `r` reason). `stream` is random per outbox, so ids stay
+    unique if the gateway's data directory is wiped and `seq` starts again. None for an
+    event without a number."""
+    return f"{stream}:{machine}:{kind}{seq}" if seq > 0 else None
+
+
+def event_payload(t: MachineTopics, ev: StateChange, stream: str = "") -> bytes:
     """`…/event`: one state change; `duration_s` is how long `previous` lasted."""
     return t.payload(
         {
@@ -206,11 +214,12 @@ def event_payload(t: MachineTopics, ev: StateChange) -> bytes:
             "reason": ev.reason,
             "code": ev.reason_code,
             "seq": ev.seq,
+            "id": event_id(stream, ev.machine, "s", ev.seq),
         }
     )
 
 
-def count_payload(t: MachineTopics, ev: CountDelta) -> bytes:
+def count_payload(t: MachineTopics, ev: CountDelta, stream: str = "") -> bytes:
     """`…/count`: parts produced since the previous delta."""
     return t.payload(
         {
@@ -219,11 +228,13 @@ def count_payload(t: MachineTopics, ev: CountDelta) -> bytes:
             "reject": ev.reject,
             "product": ev.product,
             "ts": rfc3339(ev.ts),
+            "seq": ev.seq,
+            "id": event_id(stream, ev.machine, "c", ev.seq),
         }
     )
 
 
-def reason_payload(t: MachineTopics, ev: ReasonAssigned) -> bytes:
+def reason_payload(t: MachineTopics, ev: ReasonAssigned, stream: str = "") -> bytes:
     """`…/reason`: the stop that began at `stop_ts` got a reason (and what it had before)."""
     return t.payload(
         {
@@ -236,6 +247,8 @@ def reason_payload(t: MachineTopics, ev: ReasonAssigned) -> bytes:
             "previous_code": ev.previous_code,
             "previous_reason": ev.previous_reason,
             "ts": rfc3339(ev.ts),
+            "seq": ev.seq,
+            "id": event_id(stream, ev.machine, "r", ev.seq),
         }
     )
 

@@ -53,7 +53,8 @@ from connectors.mqtt.payloads import (
 )
 from edge.config import MqttConfig, TlsConfig
 from edge.interfaces import RecordQueue
-from edge.records import Priority, Record
+from edge.journal import Journal
+from edge.records import Priority, Record, Transaction
 from edge.types import (
     CountDelta,
     Event,
@@ -80,7 +81,6 @@ class MqttStats:
     acked: int = 0  # outbox records the broker acknowledged (QoS 0: paho wrote them)
     republished: int = 0  # records sent again because the connection was lost before the ack
     restated: int = 0  # retained `…/state` messages queued again after a reconnect
-    refused: int = 0  # records the outbox refused (its disk limit; see edge.outbox)
     errors: int = 0  # publishes that failed, records that could never be published
     connects: int = 0  # successful (re)connections
     disconnects: int = 0  # connections lost
@@ -130,6 +130,7 @@ class MqttSink:
         publish_tags: Collection[str] = (),
         *,
         outbox: RecordQueue,
+        journal: Journal | None = None,
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 30.0,
         shutdown_timeout_s: float = 5.0,
@@ -147,16 +148,15 @@ class MqttSink:
         self._publish_tags = frozenset(publish_tags)
         self._qos = config.qos
         self._outbox = outbox
+        self._journal = journal if journal is not None else Journal(outbox)
         self._shutdown_timeout_s = shutdown_timeout_s
         self._link = Link()
         self._closing = False
         self._closed = False
         self._outage_since: float | None = None  # monotonic time the outage was first seen
-        self._outbox_full = False  # the last append had records refused
-        self._current: dict[str, StateChange] = {}  # the last state change per machine
-        # Encoding and appending in one critical section: records reach the outbox in the
-        # order `_current` saw their events (a re-published state never overtakes a newer).
-        self._append_lock = asyncio.Lock()
+        # The last committed state change per machine. The journal commits one transaction
+        # at a time, so a re-published state never overtakes a newer one in the outbox.
+        self._current: dict[str, StateChange] = {}
         self._stats_lock = threading.Lock()
         self.client_id = config.client_id or f"oee-edge-{gateway_id}"
         self.persistent_session = config.qos < 2  # see _make_client
@@ -204,6 +204,7 @@ class MqttSink:
         return client
 
     async def __aenter__(self) -> Self:
+        await self._journal.load()  # the outbox's stream id, which event ids carry
         self._delivery.start()
         # connect_async + loop_start: the first connect happens in paho's thread, and its
         # loop retries a failed first connection too, so a broker down at start is fine.
@@ -318,20 +319,27 @@ class MqttSink:
     async def handle(self, events: Sequence[Event]) -> None:
         """Encode `events` into outbox records and commit them; returns without waiting
         for the broker (the delivery task publishes them)."""
-        async with self._append_lock:
-            current: dict[str, StateChange] = {}  # applied once the records are stored
-            records = self._encode(events, current)
-            if records:
-                await self._append(records)
-            self._current.update(current)
+        async with self._journal.transaction() as tx:
+            self.stage(events, tx)
+
+    def stage(self, events: Sequence[Event], tx: Transaction) -> None:
+        """Encode `events` into records of `tx` (the gateway commits them with the rest)."""
+        current: dict[str, StateChange] = {}  # applied once the records are stored
+        records = self._encode(events, current)
         if records:
-            self._delivery.notify()
+            tx.add(records)
+            tx.after_commit(lambda: self._committed(current))
+
+    def _committed(self, current: dict[str, StateChange]) -> None:
+        self._current.update(current)
+        self._delivery.notify()
 
     def _encode(self, events: Sequence[Event], current: dict[str, StateChange]) -> list[Record]:
         out: list[Record] = []
         topics = self._topics
         qos = self._qos
         name = self.name
+        stream = self._journal.stream
 
         def rec(priority: Priority, topic: str, payload: bytes, q: int, retain: bool) -> None:
             out.append(Record(name, priority, pack(Message(topic, payload, q, retain))))
@@ -351,14 +359,14 @@ class MqttSink:
             if isinstance(ev, StateChange):
                 current[ev.machine] = ev
                 rec(Priority.EVENTS, mt.state, state_payload(mt, ev), qos, True)
-                rec(Priority.EVENTS, mt.event, event_payload(mt, ev), qos, False)
+                rec(Priority.EVENTS, mt.event, event_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, CountDelta):
-                rec(Priority.EVENTS, mt.count, count_payload(mt, ev), qos, False)
+                rec(Priority.EVENTS, mt.count, count_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, OeeUpdate):
                 rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
             elif isinstance(ev, ReasonAssigned):
                 # `…/reason`, then the retained `…/state` again if the stop is the current state.
-                rec(Priority.EVENTS, mt.reason, reason_payload(mt, ev), qos, False)
+                rec(Priority.EVENTS, mt.reason, reason_payload(mt, ev, stream), qos, False)
                 now = current.get(ev.machine) or self._current.get(ev.machine)
                 if now is not None and now.ts == ev.stop_ts:
                     now = dataclasses.replace(now, reason_code=ev.reason_code, reason=ev.reason)
@@ -368,23 +376,10 @@ class MqttSink:
                 rec(Priority.TAGS, mt.tags, tags_payload(mt, ev), 0, False)
         return out
 
-    async def _append(self, records: list[Record]) -> None:
-        """Commit `records` (call with `_append_lock` held); count and log refusals."""
-        stored = await asyncio.to_thread(self._outbox.append, records)
-        refused = len(records) - stored
-        if refused:
-            self.stats.refused += refused
-            level = logging.DEBUG if self._outbox_full else logging.ERROR
-            log.log(level, "MQTT outbox full: %d of %d records refused", refused, len(records))
-            self._outbox_full = True
-        elif self._outbox_full:
-            log.info("MQTT outbox takes records again")
-            self._outbox_full = False
-
     async def _restate(self) -> None:
         """After a reconnect: every machine's retained `…/state` again, through the outbox
         (the broker may have restarted without its retained store)."""
-        async with self._append_lock:
+        async with self._journal.transaction() as tx:
             qos = self._qos
             records = [
                 Record(
@@ -395,6 +390,5 @@ class MqttSink:
                 for machine, ev in self._current.items()
                 if (t := self._topics.get(machine)) is not None
             ]
-            if records:
-                await self._append(records)
-                self.stats.restated += len(records)
+            tx.add(records)
+            self.stats.restated += len(records)

@@ -61,7 +61,7 @@ def test_unmapped_code_falls_through_to_counter_movement_then_default() -> None:
     n.update(batch(0, code=9, fault=False, total=100, reject=0, reason=0, product=1))
     assert n.state is MachineState.IDLE  # counter has not moved yet
     events = n.update(batch(1, code=9, fault=False, total=103, reject=1, reason=0, product=1))
-    assert events[0] == CountDelta("m1", T0 + timedelta(seconds=1), 3, 2, 1, "1")
+    assert events[0] == CountDelta("m1", T0 + timedelta(seconds=1), 3, 2, 1, "1", seq=1)
     assert isinstance(events[1], StateChange) and events[1].state == "running"
     n.update(batch(6, code=9, fault=False, total=103, reject=1, reason=0, product=1))
     assert n.state is MachineState.RUNNING  # moved 5 s ago: still within_s
@@ -75,7 +75,7 @@ def test_failed_read_is_offline_and_counts_resume_without_loss() -> None:
     (off,) = n.update(batch(1, error="timeout", code=None, fault=None, total=None, reject=None))
     assert (off.state, off.previous, off.seq) == ("offline", "running", 2)
     events = n.update(batch(5, code=1, fault=False, total=110, reject=6, reason=0, product=1))
-    assert events[0] == CountDelta("m1", T0 + timedelta(seconds=5), 10, 9, 1, "1")
+    assert events[0] == CountDelta("m1", T0 + timedelta(seconds=5), 10, 9, 1, "1", seq=1)
     assert events[1].state == "running" and events[1].duration_s == 4.0
 
 

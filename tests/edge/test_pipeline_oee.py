@@ -53,13 +53,13 @@ async def test_a_killed_gateway_leaves_unknown_time_after_its_last_mark(tmp_path
         (tmp_path / "alive").touch()
         os.utime(tmp_path / "alive", (at(1200).timestamp(), at(1200).timestamp()))
         gw = Gateway(cfg, sinks=[store], history=store, clock=lambda: at(3600))
-        await gw._preload()
+        await gw._preload(gw._last_seen())
         u = one_hour(gw, at(3600))
         assert (u.run_s, u.unknown_s) == (1200.0, 2400.0)
         # Without the mark (a first start, or the file lost) the stored state holds.
         (tmp_path / "alive").unlink()
         gw = Gateway(cfg, sinks=[store], history=store, clock=lambda: at(3600))
-        await gw._preload()
+        await gw._preload(gw._last_seen())
         assert one_hour(gw, at(3600)).run_s == 3600.0
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.modbus_server import ModbusSimulator, serve_modbus
 from simulators.registers import TEST_PATTERN
-from simulators.scenario import load_scenario, parse_scenario
+from simulators.scenario import ScenarioError, load_scenario, parse_scenario
+from tests.simulators.expected import EXACT, LOOPING, served_between
 
 DT = AsyncModbusTcpClient.DATATYPE
 
@@ -124,3 +127,32 @@ async def test_machine_on_its_own_port() -> None:
             assert await client.connect()
             assert (await holding(client, 3, 1))[0] == product
             client.close()
+
+
+async def test_epoch_serves_what_the_model_shows_at_that_wall_time() -> None:
+    epoch = time.time() - 25  # sim time 500 s at 20x: m1 is in its sixth pass
+    scenario = parse_scenario(LOOPING).with_overrides(epoch=epoch)
+    async with serve_modbus(parse_scenario(LOOPING), epoch=epoch) as sim:
+        assert sim.scenario.epoch == epoch and sim.sim_time() >= 500
+        client = AsyncModbusTcpClient(sim.host, port=sim.port, timeout=2)
+        assert await client.connect()
+        try:
+            for unit, machine in ((1, "m1"), (2, "m2")):
+                before = time.time()
+                image = tuple(await holding(client, 0, EXACT, unit))
+                after = time.time()
+                assert image in served_between(scenario, machine, before, after), machine
+        finally:
+            client.close()
+        # The server's models are the scenario's: the same history up to the same time.
+        for machine, served in sim.models.items():
+            model = scenario.model(machine)
+            model.advance_to(served.sim_t)
+            assert list(model.history) == list(served.history)
+            assert model.snapshot() == served.snapshot()
+
+
+async def test_epoch_in_the_future_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="epoch: must not be in the future"):
+        async with serve_modbus(load_scenario("test"), port=0, epoch=time.time() + 60):
+            raise AssertionError("served with an epoch in the future")

@@ -204,3 +204,85 @@ def test_time_cannot_go_backwards() -> None:
     m.advance_to(10)
     with pytest.raises(ValueError, match="backwards"):
         m.advance_to(9)
+
+
+# -- repeat: the script starts again after its last segment ----------------------------
+
+# One 12 s pass: 7 s running (3.5 parts at 2 s/part), fault, setup to product 102; the
+# next pass switches back to 101. Every 4th part is a reject.
+LOOP = (
+    Segment(S.RUNNING, 7, product=101),
+    Segment(S.FAULT, 3, reason=12),
+    Segment(S.SETUP, 2, reason=3, product=102),
+)
+
+
+def looping(**kw: object) -> MachineModel:
+    params = MachineParams(script=LOOP, repeat=True, cycle_s=2.0, reject_every=4, **kw)  # type: ignore[arg-type]
+    return MachineModel(params, seed=1, history_size=None)
+
+
+def test_repeat_plays_the_script_again_with_exact_transition_times() -> None:
+    m = looping()
+    m.advance_to(36)  # three passes; the fourth starts at 36
+    assert [(t.t, t.state, t.reason, t.product) for t in m.history] == [
+        (0.0, S.RUNNING, 0, 101),
+        (7.0, S.FAULT, 12, 101),
+        (10.0, S.SETUP, 3, 102),
+        (12.0, S.RUNNING, 0, 101),
+        (19.0, S.FAULT, 12, 101),
+        (22.0, S.SETUP, 3, 102),
+        (24.0, S.RUNNING, 0, 101),
+        (31.0, S.FAULT, 12, 101),
+        (34.0, S.SETUP, 3, 102),
+        (36.0, S.RUNNING, 0, 101),
+    ]
+    m.advance_to(1200)  # 100 passes
+    assert m.transitions == 301
+    assert [(t.t, t.state) for t in list(m.history)[-4:]] == [
+        (1188.0, S.RUNNING),
+        (1195.0, S.FAULT),
+        (1198.0, S.SETUP),
+        (1200.0, S.RUNNING),
+    ]
+
+
+def test_parts_and_rejects_continue_across_repetitions() -> None:
+    m = looping()
+    seen = []
+    for t in (7, 12.999, 13, 36, 1200, 1205):
+        m.advance_to(t)
+        s = m.snapshot()
+        seen.append((s.state, s.product, s.total, s.good, s.reject))
+    assert seen == [
+        (S.FAULT, 101, 3, 3, 0),  # 7 s running: 3 parts, the 4th half made
+        (S.RUNNING, 101, 3, 3, 0),
+        # The 4th part (a reject) was begun in pass 1 and finishes 1 s into pass 2.
+        (S.RUNNING, 101, 4, 3, 1),
+        (S.RUNNING, 101, 10, 8, 2),  # 21 s of running
+        (S.RUNNING, 101, 350, 263, 87),  # 700 s of running
+        (S.RUNNING, 101, 352, 264, 88),  # 705 s: part 352 is a reject
+    ]
+
+
+def test_repeat_is_the_same_as_the_script_written_out() -> None:
+    unrolled = MachineParams(script=LOOP * 50 + (Segment(S.IDLE),), cycle_s=2.0, reject_rate=0.3)
+    params = MachineParams(script=LOOP, repeat=True, cycle_s=2.0, reject_rate=0.3)
+    a, b = MachineModel(unrolled, 9), MachineModel(params, 9)
+    for t in (5.5, 12, 100, 333.3, 599.9):
+        a.advance_to(t)
+        b.advance_to(t)
+        assert a.snapshot() == b.snapshot()
+    assert list(a.history) == list(b.history)
+
+
+def test_history_size() -> None:
+    m = MachineModel(MachineParams(script=LOOP, repeat=True), 1, history_size=2)
+    m.advance_to(1200)
+    assert [t.t for t in m.history] == [1198.0, 1200.0]
+    assert MachineModel(MachineParams()).history.maxlen == 1000
+
+
+def test_repeat_needs_finite_segments() -> None:
+    with pytest.raises(ValueError, match="finite for_s"):
+        MachineModel(MachineParams(script=(Segment(S.RUNNING),), repeat=True))

@@ -7,6 +7,7 @@ Servers run in process (serve_opcua). asyncua builds its standard address space 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -239,3 +240,13 @@ def test_default_pki_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert default_pki_dir() == tmp_path / "oee-edge" / "simulator" / "pki"
     monkeypatch.delenv("XDG_STATE_HOME")
     assert default_pki_dir() == Path.home() / ".local" / "state" / "oee-edge" / "simulator" / "pki"
+
+
+async def test_epoch_resumes_the_run_instead_of_starting_at_zero() -> None:
+    epoch = time.time() - 10  # 600 s ago at 60x: the 180 s script is long over
+    async with serve_opcua(load_scenario("test"), port=0, epoch=epoch) as sim:
+        # Not reset when the server starts listening (after its ~1.5 s of set-up).
+        assert sim.sim_time() >= 600
+        async with session(sim.url) as client:
+            for machine, final in FINAL.items():
+                assert await read_machine(client, machine) == final

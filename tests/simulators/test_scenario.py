@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
 
-from simulators.model import MachineState, Segment
+from simulators.model import MachineModel, MachineState, Segment
 from simulators.scenario import ScenarioError, load_scenario, parse_scenario
 
 
@@ -120,3 +122,96 @@ def test_invalid_yaml(tmp_path: Path) -> None:
     path.write_text("machines: [\n")
     with pytest.raises(ScenarioError, match="invalid YAML"):
         load_scenario(path)
+
+
+def looping(**machine: object) -> dict[str, object]:
+    script = [
+        {"state": "running", "for_s": 10},
+        {"state": "fault", "for_s": 5, "reason": 12},
+        {"state": "idle", "for_s": 5, "reason": 7},
+    ]
+    return minimal(**{"repeat": True, "script": script, **machine})
+
+
+def test_repeat() -> None:
+    s = parse_scenario(looping())
+    assert s.machines[0].params.repeat
+    assert not parse_scenario(minimal(script=[{"state": "idle"}])).machines[0].params.repeat
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        (
+            [{"state": "running", "for_s": 10}, {"state": "idle", "for_s": 5}, {"state": "fault"}],
+            "machines[0].script[2].for_s: must be finite when repeat is true",
+        ),
+        (
+            [{"state": "running", "for_s": float("inf")}, {"state": "idle", "for_s": 5}],
+            "machines[0].script[0].for_s: must be finite when repeat is true",
+        ),
+        (
+            [{"state": "running"}, {"state": "idle", "for_s": 5}],
+            "machines[0].script[0].for_s: must be finite when repeat is true",
+        ),
+    ],
+)
+def test_repeat_needs_finite_for_s(script: list[object], expected: str) -> None:
+    msg = errors_of(minimal(repeat=True, script=script))
+    assert msg == f"x.yaml: invalid scenario:\n  {expected}"
+
+
+def test_repeat_errors() -> None:
+    assert errors_of(looping(repeat="yes")) == (
+        "x.yaml: invalid scenario:\n  machines[0].repeat: must be true or false (got 'yes')"
+    )
+    assert errors_of(minimal(repeat=True)) == (
+        "x.yaml: invalid scenario:\n  machines[0].repeat: needs a script (random mode never ends)"
+    )
+
+
+def test_model_is_built_like_the_servers() -> None:
+    s = load_scenario("test")
+    m1 = s.model("m1")
+    assert (m1.params, m1.sim_t, m1.history.maxlen) == (s.machine("m1").params, 0.0, 1000)
+    m1.advance_to(180)
+    snap = m1.snapshot()
+    assert (snap.state, snap.reason, snap.product, snap.total, snap.good, snap.reject) == (
+        MachineState.PLANNED_STOP, 90, 102, 50, 40, 10,
+    )  # fmt: skip
+    # Seeded like the servers' ("<seed>:<id>"): random mode gives the same history.
+    demo = load_scenario("demo")
+    a, b = (
+        demo.model("press1", history_size=None),
+        MachineModel(demo.machines[0].params, "42:press1"),
+    )
+    a.advance_to(3600)
+    b.advance_to(3600)
+    assert list(a.history) == list(b.history) and a.snapshot() == b.snapshot()
+    assert a.history.maxlen is None
+    with pytest.raises(KeyError, match="scenario 'test' has no machine 'm9'"):
+        s.model("m9")
+
+
+def test_epoch_override() -> None:
+    s = load_scenario("test")
+    assert s.epoch is None
+    with pytest.raises(ValueError, match="no epoch"):
+        s.sim_time_at(1000.0)
+    epoched = s.with_overrides(epoch=1_000_000.5)
+    assert epoched.epoch == 1_000_000.5
+    assert epoched.with_overrides(port=0).epoch == 1_000_000.5  # kept by other overrides
+    assert epoched.sim_time_at(1_000_010.5) == 600.0  # 10 s at 60x
+    assert epoched.sim_time_at(999_999.0) == 0.0  # never negative
+
+
+def test_epoch_must_be_past_and_finite() -> None:
+    s = load_scenario("test")
+    future = time.time() + 3600
+    expected = re.escape(f"epoch: must not be in the future (got {future}, now ")
+    with pytest.raises(ScenarioError, match=f"^{expected}"):
+        s.with_overrides(epoch=future)
+    with pytest.raises(
+        ScenarioError, match=r"^epoch: must be a finite number of Unix seconds \(got nan\)$"
+    ):
+        s.with_overrides(epoch=float("nan"))

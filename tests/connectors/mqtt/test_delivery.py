@@ -426,7 +426,7 @@ async def test_unicode_topics_and_an_empty_tag_batch_arrive(
             got = await asyncio.to_thread(live.wait_count, 4)
     assert got[1:] == [
         Received(t.state, state_payload(t, sc), False, 1),
-        Received(t.event, event_payload(t, sc), False, 1),
+        Received(t.event, event_payload(t, sc, outbox.stream), False, 1),
         Received(t.tags, tags_payload(t, empty), False, 0),
     ]
     assert t.state == f"oee/{site}/Halle Ä/Linie 1/Presse-Ω/state"
@@ -453,15 +453,19 @@ async def test_the_drain_survives_an_outbox_that_fails_for_a_while(
             await wait_until(lambda: len(nums.update()) >= 20)
             await asyncio.sleep(0.3)  # the acks came; the outbox cannot take them
             assert (sink.stats.acked, sink.stats.published) == (0, 21)
-            with pytest.raises(RuntimeError, match="not open"):
-                await sink.handle(numbered(1, first=30))  # not accepted: the caller knows
+            # Not committed, so held in memory by the journal and committed once it can.
+            await sink.handle(numbered(1, first=30))
             outbox.open()
+            await wait_until(lambda: len(nums.update()) >= 31)
             await wait_until(lambda: depth(outbox) == 0)
             await asyncio.sleep(0.2)
-        assert nums.update() == list(range(30))  # once each
-    assert (sink.stats.acked, sink.stats.republished) == (30, 0)
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(errors) == 1 and "MQTT outbox (mqtt)" in errors[0].getMessage()
+        assert nums.update() == list(range(31))  # once each, in order
+    assert (sink.stats.acked, sink.stats.republished) == (31, 0)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 2, errors  # one per outage: the drain's, the journal's
+    assert errors[0].startswith("MQTT outbox (mqtt): RuntimeError: the outbox ")
+    assert errors[1].startswith("outbox: cannot be written (the outbox ")
+    assert errors[1].endswith("is not open); holding 1 records")
 
 
 @pytest.mark.parametrize(("qos", "kept"), [(1, True), (2, False)])
@@ -495,25 +499,28 @@ async def test_the_broker_keeps_the_session_across_reconnects(
 async def test_records_the_full_outbox_refuses_are_counted_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The disk limit (edge.outbox): what does not fit is refused, counted in `refused`
-    and logged at ERROR once, then quietly until records fit again."""
+    """The disk limit (edge.outbox): what does not fit is refused, counted per priority
+    and logged at ERROR once (by the journal), then quietly until records fit again."""
     site = unique_site()
-    caplog.set_level(logging.DEBUG, logger="connectors.mqtt.sink")
+    caplog.set_level(logging.DEBUG, logger="edge.journal")
     probe = numbered(1)
     with Outbox(tmp_path / "small.sqlite", max_bytes=1) as box:
         async with make_sink(free_port(), site, outbox=box, shutdown_timeout_s=0) as sink:
             await sink.handle(probe)  # nothing fits in 1 byte
             size = len(sink._encode(probe, {})[0].data)
-        assert sink.stats.refused == 1
+        assert box.stats.refused["events"] == 1
     with Outbox(tmp_path / "o.sqlite", max_bytes=3 * size) as box:
         async with make_sink(free_port(), site, outbox=box, shutdown_timeout_s=0) as sink:
             await sink.handle(numbered(5))  # 3 fit
             await sink.handle(numbered(2, first=5))  # none
-            assert (sink.stats.refused, depth(box)) == (4, 3)
+            assert (box.stats.refused["events"], depth(box)) == (4, 3)
             box.ack("mqtt", [e.id for e in box.peek("mqtt", 3)])  # room again
             await sink.handle(numbered(1, first=7))
-            assert (sink.stats.refused, depth(box)) == (4, 1)
-    refusals = [r for r in caplog.records if "outbox full" in r.getMessage()]
-    assert [r.levelno for r in refusals] == [logging.ERROR, logging.ERROR, logging.DEBUG]
-    assert "2 of 5 records refused" in refusals[1].getMessage()
-    assert any("takes records again" in r.getMessage() for r in caplog.records)
+            assert (box.stats.refused["events"], depth(box)) == (4, 1)
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "edge.journal"]
+    assert said == [
+        (logging.ERROR, "outbox full: 1 of 1 records refused"),
+        (logging.ERROR, "outbox full: 2 of 5 records refused"),
+        (logging.DEBUG, "outbox full: 2 of 2 records refused"),
+        (logging.INFO, "the outbox takes records again"),
+    ]

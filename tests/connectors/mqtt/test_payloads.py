@@ -118,10 +118,11 @@ def test_state_payload_without_reason(t: MachineTopics) -> None:
 
 def test_event_payload(t: MachineTopics) -> None:
     assert (
-        event_payload(t, change())
+        event_payload(t, change(), "5e1f09a2")
         == (
             HEAD + '"state":"fault","previous":"running","ts":"2026-11-25T10:00:00.123Z",'
-            '"duration_s":90.123,"reason":"Motorschutz ausgelöst","code":17,"seq":42}'
+            '"duration_s":90.123,"reason":"Motorschutz ausgelöst","code":17,"seq":42,'
+            '"id":"5e1f09a2:p7:s42"}'
         ).encode()
     )
 
@@ -129,28 +130,31 @@ def test_event_payload(t: MachineTopics) -> None:
 def test_first_event_has_no_previous(t: MachineTopics) -> None:
     ev = change(state=MachineState.IDLE, previous=None, since_previous=None, duration_s=None, seq=1)
     assert (
-        event_payload(t, ev)
+        event_payload(t, ev, "5e1f09a2")
         == (
             HEAD + '"state":"idle","previous":null,"ts":"2026-11-25T10:00:00.123Z",'
-            '"duration_s":null,"reason":"Motorschutz ausgelöst","code":17,"seq":1}'
+            '"duration_s":null,"reason":"Motorschutz ausgelöst","code":17,"seq":1,'
+            '"id":"5e1f09a2:p7:s1"}'
         ).encode()
     )
 
 
 def test_count_payload(t: MachineTopics) -> None:
-    ev = CountDelta("p7", T0, total=12, good=11, reject=1, product="A-100")
+    ev = CountDelta("p7", T0, total=12, good=11, reject=1, product="A-100", seq=7)
     assert (
-        count_payload(t, ev)
+        count_payload(t, ev, "5e1f09a2")
         == (
             HEAD + '"total":12,"good":11,"reject":1,"product":"A-100",'
-            '"ts":"2026-11-25T10:00:00.123Z"}'
+            '"ts":"2026-11-25T10:00:00.123Z","seq":7,"id":"5e1f09a2:p7:c7"}'
         ).encode()
     )
+    # A delta made outside the gateway has no number, so no id either.
     ev = CountDelta("p7", T0, total=3, good=3, reject=0)
     assert (
-        count_payload(t, ev)
+        count_payload(t, ev, "5e1f09a2")
         == (
-            HEAD + '"total":3,"good":3,"reject":0,"product":null,"ts":"2026-11-25T10:00:00.123Z"}'
+            HEAD + '"total":3,"good":3,"reject":0,"product":null,"ts":"2026-11-25T10:00:00.123Z",'
+            '"seq":0,"id":null}'
         ).encode()
     )
 

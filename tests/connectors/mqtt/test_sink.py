@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Iterable
@@ -74,8 +75,8 @@ async def test_publishes_the_contract(mosquitto: MosquittoBroker, outbox: Outbox
     assert got == [
         Received(status(site), b"online", False, 1),
         Received(t.state, state_payload(t, sc), False, 1),
-        Received(t.event, event_payload(t, sc), False, 1),
-        Received(t.count, count_payload(t, count()), False, 1),
+        Received(t.event, event_payload(t, sc, outbox.stream), False, 1),
+        Received(t.count, count_payload(t, count(), outbox.stream), False, 1),
         Received(t.oee("15m"), oee_payload(t, oee()), False, 1),
         Received(t.tags, tags_payload(t, batch), False, 0),
     ]
@@ -103,8 +104,10 @@ async def test_seq_in_order_per_machine(mosquitto: MosquittoBroker, outbox: Outb
     for m in ("m1", "m2"):
         t = MachineTopics("oee", ref(site, m))
         mine = [r.payload for r in got if r.topic == t.event]
-        assert mine == [event_payload(t, ev) for ev in events if ev.machine == m]
-        assert [int(p.rsplit(b'"seq":', 1)[1][:-1]) for p in mine] == list(range(1, 21))
+        assert mine == [event_payload(t, ev, outbox.stream) for ev in events if ev.machine == m]
+        docs = [json.loads(p) for p in mine]
+        assert [d["seq"] for d in docs] == list(range(1, 21))
+        assert [d["id"] for d in docs] == [f"{outbox.stream}:{m}:s{i}" for i in range(1, 21)]
 
 
 async def test_last_will_when_the_gateway_dies(mosquitto: MosquittoBroker, tmp_path) -> None:
@@ -163,8 +166,8 @@ async def test_broker_down_at_start(
     expected = [Received(status(site), b"online", False, 1)]
     for ev in evs:
         expected.append(Received(t.state, state_payload(t, ev), False, 1))
-        expected.append(Received(t.event, event_payload(t, ev), False, 1))
-    expected.append(Received(t.count, count_payload(t, count()), False, 1))
+        expected.append(Received(t.event, event_payload(t, ev, outbox.stream), False, 1))
+    expected.append(Received(t.count, count_payload(t, count(), outbox.stream), False, 1))
     # The tags (QoS 0) reach the reader only if it was back before the sink: the broker
     # does not queue QoS 0 for a session that is away.
     assert qos1(first_copies(got)) == expected
@@ -195,7 +198,9 @@ async def test_broker_restart_mid_run(mosquitto_factory, tmp_path, outbox: Outbo
             await wait_until(lambda: sink.connected)
             got = await asyncio.to_thread(reader.wait_for, lambda ms: len(first_copies(ms)) >= 6)
             assert (sink.stats.connects, sink.stats.disconnects) == (2, 1)
-    assert first_copies(r.payload for r in got) == [event_payload(t, ev) for ev in before + after]
+    assert first_copies(r.payload for r in got) == [
+        event_payload(t, ev, outbox.stream) for ev in before + after
+    ]
     with broker.collector(status(site)) as late:  # offline after the clean shutdown
         assert late.wait_count(1) == [Received(status(site), b"offline", True, 1)]
 
@@ -247,5 +252,5 @@ async def test_mosquitto_sub_reads_the_contract(mosquitto_factory, outbox: Outbo
     # `second` publishes state then event; -C 5 stops after the event.
     assert live == [
         line(t.state, state_payload(t, second)),
-        line(t.event, event_payload(t, second)),
+        line(t.event, event_payload(t, second, outbox.stream)),
     ]

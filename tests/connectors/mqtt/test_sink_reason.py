@@ -53,8 +53,8 @@ async def test_a_reason_for_the_current_stop_updates_the_retained_state(
             assert sink.stats.published == 5  # online, state, event, reason, state
     assert got == [
         Received(t.state, state_payload(t, sc), False, 1),
-        Received(t.event, event_payload(t, sc), False, 1),
-        Received(t.reason, reason_payload(t, ra), False, 1),
+        Received(t.event, event_payload(t, sc, outbox.stream), False, 1),
+        Received(t.reason, reason_payload(t, ra, outbox.stream), False, 1),
         Received(t.state, state_payload(t, now), False, 1),
     ]
     assert state_payload(t, now).endswith(
@@ -81,11 +81,11 @@ async def test_a_reason_for_an_earlier_stop_leaves_the_state_alone(
             got = await asyncio.to_thread(live.wait_count, 6)
     bare = replace(current, reason_code=None, reason=None)
     assert got == [
-        Received(t.reason, reason_payload(t, early), False, 1),
+        Received(t.reason, reason_payload(t, early, outbox.stream), False, 1),
         Received(t.state, state_payload(t, first), False, 1),
         Received(t.state, state_payload(t, current), False, 1),
-        Received(t.reason, reason_payload(t, early), False, 1),
-        Received(t.reason, reason_payload(t, cleared), False, 1),
+        Received(t.reason, reason_payload(t, early, outbox.stream), False, 1),
+        Received(t.reason, reason_payload(t, cleared, outbox.stream), False, 1),
         Received(t.state, state_payload(t, bare), False, 1),
     ]
     assert b'"reason":null,"code":null' in state_payload(t, bare)
