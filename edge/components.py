@@ -3,13 +3,18 @@ a source per machine, the sinks, the history reader and the durable outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 
 from edge.config import Config, MachineConfig
 from edge.interfaces import HistoryReader, Sink, Source
 from edge.journal import Journal
 from edge.live import machine_refs
 from edge.outbox import Outbox
+
+log = logging.getLogger(__name__)
 
 
 def _modbus_source(m: MachineConfig, config: Config) -> Source:
@@ -68,33 +73,50 @@ def outbox_for(config: Config) -> Outbox:
     return Outbox(path, max_bytes=int(config.outbox.max_mb * 1024 * 1024))
 
 
+@asynccontextmanager
+async def opened(sinks: Sequence[Sink]) -> AsyncIterator[None]:
+    """Enter the sinks in order; at the end close them all at once, so that each one's
+    stop deadline (`outbox.stop_flush_s`) runs alongside the others', not after them."""
+    entered: list[Sink] = []
+    try:
+        for sink in sinks:
+            await sink.__aenter__()
+            entered.append(sink)
+        yield
+    finally:
+        outcomes = await asyncio.gather(
+            *(s.__aexit__(None, None, None) for s in entered), return_exceptions=True
+        )
+        for sink, outcome in zip(entered, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.error("sink %s did not close cleanly: %s", sink.name, outcome)
+
+
 def build_sinks(config: Config, journal: Journal) -> tuple[list[Sink], HistoryReader]:
     """MQTT when configured; InfluxDB when configured, else the embedded SQLite store.
     MQTT and InfluxDB deliver through the outbox of `journal`, committing through it;
     SQLite is local and durable itself."""
     box = journal.outbox
+    stop_s = config.outbox.stop_flush_s
     sinks: list[Sink] = []
     refs = machine_refs(config)
     if config.mqtt is not None:
         from connectors.mqtt.sink import MqttSink
 
         tags = {m.id for m in config.machines if m.publish_tags}
-        sinks.append(
-            MqttSink(
-                config.mqtt,
-                config.gateway.id,
-                config.site,
-                refs,
-                tags,
-                outbox=box,
-                journal=journal,
-            )  # fmt: skip
-        )
+        mqtt = MqttSink(
+            config.mqtt, config.gateway.id, config.site, refs, tags,
+            outbox=box, journal=journal, shutdown_timeout_s=stop_s,
+        )  # fmt: skip
+        sinks.append(mqtt)
     history: HistoryReader
     if config.influxdb is not None:
         from connectors.influxdb import InfluxHistory, InfluxSink
 
-        sinks.append(InfluxSink(config.influxdb, refs, outbox=box, journal=journal))
+        influx = InfluxSink(
+            config.influxdb, refs, outbox=box, journal=journal, shutdown_timeout_s=stop_s
+        )
+        sinks.append(influx)
         history = InfluxHistory(config.influxdb, refs)
     else:
         from connectors.sqlite import SqliteStore

@@ -84,3 +84,9 @@ class OutboxConfig(Model):
     max_mb: float = Field(
         default=1024, gt=0, description="disk limit; then raw tags go first, events last"
     )
+    stop_flush_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="at a graceful stop, deliver what waits for at most this long; the "
+        "rest stays in the outbox for the next start",
+    )

@@ -8,6 +8,7 @@ figures (the time the gateway was down is unknown time).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 OFFLINE = MachineState.OFFLINE
 # A shift or a plant day (25 h on a DST night) never reaches further back than this.
 _CALENDAR_LOOKBACK = timedelta(hours=26)
+# History queries in flight at once at start (one per machine would swamp the database).
+_PRELOAD_QUERIES = 8
 
 
 def window_spec(name: str) -> WindowSpec:
@@ -106,36 +109,54 @@ class OeeEngine:
         self, history: HistoryReader, now: datetime, last_alive: datetime | None = None
     ) -> int:
         """Replay each machine's stored states and counts of the last `lookback`; returns
-        how many events were replayed. A store that fails is logged and skipped.
+        how many events were replayed. A store that fails is logged and skipped; the
+        machines are fetched a few at a time, side by side.
 
         `last_alive` is when the gateway last ran (it may have been killed without storing
         `offline`): from then on the machines' states are unknown, not what was stored last.
         """
-        start, replayed = now - self.lookback, 0
-        for machine in self._trackers:
-            try:
-                states = await history.state_history(machine, start, now)
-                counts = await history.count_history(machine, start, now)
-            except Exception as exc:  # external store: the gateway runs without history
-                log.warning("OEE history of %s not loaded: %s", machine, exc)
-                continue
-            events: list[StateChange | CountDelta] = [
-                StateChange(machine, s.state, None, s.ts, None, None, 0, s.reason_code, s.reason)
-                for s in states
-            ]
-            events += counts
-            events.sort(key=lambda e: e.ts)  # stable: a state before a count at one instant
-            for e in events:
-                self.apply(e)
-            last = states[-1] if states else None
-            if _killed(last, last_alive):
-                assert last_alive is not None
-                offline = StateChange(
-                    machine, MachineState.OFFLINE, None, last_alive, None, None, 0
-                )
-                self.apply(offline)
-            replayed += len(events)
-        return replayed
+        start = now - self.lookback
+        gate = asyncio.Semaphore(_PRELOAD_QUERIES)
+
+        async def fetch(machine: str) -> tuple[list[StateRecord], list[CountDelta]] | None:
+            async with gate:
+                try:
+                    states = await history.state_history(machine, start, now)
+                    counts = await history.count_history(machine, start, now)
+                except Exception as exc:  # external store: the gateway runs without history
+                    why = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                    log.warning("OEE history of %s not loaded: %s", machine, why)
+                    return None
+            return states, counts
+
+        machines = list(self._trackers)
+        fetched = await asyncio.gather(*(fetch(m) for m in machines))
+        return sum(
+            self._replay(m, *got, last_alive)
+            for m, got in zip(machines, fetched, strict=True)
+            if got is not None
+        )
+
+    def _replay(
+        self,
+        machine: str,
+        states: list[StateRecord],
+        counts: list[CountDelta],
+        last_alive: datetime | None,
+    ) -> int:
+        events: list[StateChange | CountDelta] = [
+            StateChange(machine, s.state, None, s.ts, None, None, 0, s.reason_code, s.reason)
+            for s in states
+        ]
+        events += counts
+        events.sort(key=lambda e: e.ts)  # stable: a state before a count at one instant
+        for e in events:
+            self.apply(e)
+        last = states[-1] if states else None
+        if _killed(last, last_alive):
+            assert last_alive is not None
+            self.apply(StateChange(machine, MachineState.OFFLINE, None, last_alive, None, None, 0))
+        return len(events)
 
 
 def _killed(last: StateRecord | None, last_alive: datetime | None) -> bool:

@@ -16,8 +16,8 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from edge import checkpoint
-from edge.components import DURABLE, build_sinks, build_source, outbox_for
+from edge import checkpoint, telemetry
+from edge.components import build_sinks, build_source, opened, outbox_for
 from edge.config import Config
 from edge.engine import OeeEngine
 from edge.interfaces import DurableSink, HistoryReader, Sink, Source
@@ -37,6 +37,8 @@ from edge.types import (
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+# How long the start may wait for the stored history (the OEE engine's replay).
+PRELOAD_TIMEOUT_S = 30.0
 
 
 class Gateway:
@@ -75,10 +77,10 @@ class Gateway:
         self._alive_file = config.gateway.data_dir / "alive"
         self._products_file = config.gateway.data_dir / "products.json"
         self._load_products()
-        self._sources: dict[str, Source] = {}
+        self.sources: dict[str, Source] = {}  # per machine, while running
         self.sink_errors = 0
-        self.live.counters = self.counters
-        self.live.gauges = self.gauges
+        self.live.counters = lambda: telemetry.counters(self)
+        self.live.gauges = lambda: telemetry.gauges(self)
 
     async def run(self, *extra: Callable[[], Any]) -> None:
         """Run until cancelled. `extra` coroutine functions (e.g. the API server) run
@@ -90,17 +92,16 @@ class Gateway:
             if self.journal is not None:
                 stack.push_async_callback(self.journal.aclose)
             resumed = await self._restore()
-            for sink in self.sinks:
-                await stack.enter_async_context(sink)
+            await stack.enter_async_context(opened(self.sinks))
             for m in self.config.machines:
-                self._sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
+                self.sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
             last_seen = self._last_seen()
             await self._preload(last_seen)
             await self._resume(resumed, last_seen)
             self.live.started = True
             try:
                 async with asyncio.TaskGroup() as tg:
-                    for machine, source in self._sources.items():
+                    for machine, source in self.sources.items():
                         tg.create_task(self._poll(machine, source), name=f"poll:{machine}")
                     tg.create_task(self._oee_ticker(), name="oee-ticker")
                     for i, fn in enumerate(extra):
@@ -151,7 +152,12 @@ class Gateway:
         """Replay stored history into the OEE engine, so a restart keeps the figures."""
         if self.history is None:
             return
-        n = await self.engine.preload(self.history, self.clock(), last_seen)
+        try:  # acquisition waits for this: a hung database must not hold it for long
+            async with asyncio.timeout(PRELOAD_TIMEOUT_S):
+                n = await self.engine.preload(self.history, self.clock(), last_seen)
+        except TimeoutError:
+            log.error("OEE history not loaded within %g s; starting without", PRELOAD_TIMEOUT_S)
+            return
         log.info("OEE: replayed %d stored events of the last %s", n, self.engine.lookback)
 
     def _still_alive(self) -> None:
@@ -260,57 +266,9 @@ class Gateway:
             if n is not None and n.config.product_tag is None and isinstance(product, str):
                 n.product = product
 
-    def counters(self) -> list[tuple[str, dict[str, str], int]]:
-        """Every int field of the sources' and sinks' `stats`, as Prometheus counters."""
-        out: list[tuple[str, dict[str, str], int]] = [
-            ("oee_edge_sink_handle_errors_total", {}, self.sink_errors)
-        ]
-        for machine, source in self._sources.items():
-            for k, v in _int_fields(getattr(source, "stats", None)):
-                out.append((f"oee_edge_source_{k}_total", {"machine": machine}, v))
-        for sink in self.sinks:
-            for k, v in _int_fields(getattr(sink, "stats", None)):
-                out.append((f"oee_edge_sink_{k}_total", {"sink": sink.name}, v))
-        if self.outbox is not None:
-            st = self.outbox.stats
-            out += [("oee_edge_outbox_appended_total", {}, st.appended)]
-            out += [("oee_edge_outbox_acked_total", {}, st.acked)]
-            for kind, counts in (("evicted", st.evicted), ("refused", st.refused)):
-                for priority, n in counts.items():
-                    out.append((f"oee_edge_outbox_{kind}_total", {"priority": priority}, n))
-        if self.journal is not None:
-            js = self.journal.stats
-            out += [("oee_edge_outbox_commit_errors_total", {}, js.commit_errors)]
-            for priority, n in js.dropped.items():
-                out.append(("oee_edge_outbox_dropped_total", {"priority": priority}, n))
-        return out
-
-    def gauges(self) -> list[tuple[str, dict[str, str], float]]:
-        """The outbox's depth per sink: records, bytes and the oldest record's age."""
-        if self.outbox is None or not self.outbox.is_open:
-            return []
-        out: list[tuple[str, dict[str, str], float]] = []
-        if self.journal is not None:  # waiting in memory for an outbox that cannot be written
-            out += [("oee_edge_outbox_held_records", {}, self.journal.stats.held)]
-        for sink in self.sinks:
-            if sink.name in DURABLE:
-                d = self.outbox.depth(sink.name)
-                labels = {"sink": sink.name}
-                out += [("oee_edge_outbox_records", labels, d.records)]
-                out += [("oee_edge_outbox_bytes", labels, d.bytes)]
-                out += [("oee_edge_outbox_oldest_age_seconds", labels, d.oldest_age_s or 0.0)]
-        return out
-
     async def _final_offline(self) -> None:
         # The machines are not offline, but the gateway no longer knows their state.
         now = self.clock()
         changes = [c for n in self.normalisers.values() if (c := n.go_offline(now)) is not None]
         with contextlib.suppress(Exception):
             await self.emit(changes)
-
-
-def _int_fields(stats: object) -> list[tuple[str, int]]:
-    if stats is None or not dataclasses.is_dataclass(stats):
-        return []
-    values = ((f.name, getattr(stats, f.name)) for f in dataclasses.fields(stats))
-    return [(k, v) for k, v in values if isinstance(v, int)]

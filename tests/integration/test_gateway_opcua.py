@@ -42,7 +42,7 @@ async def test_opcua_to_mqtt_exact_states_and_counts(
     with MqttCollector(mosquitto.host, mosquitto.port, [f"{root}/#"]) as c:
         async with running(config) as gw:
             await wait_until(lambda: finished(gw), 20, "the scripts to play out")
-            source = gw._sources["m1"]
+            source = gw.sources["m1"]
             assert source.stats.connects == 1 and source.stats.connect_failures == 0  # type: ignore[attr-defined]
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{config.api.port}") as http:
                 metrics = (await http.get("/metrics")).text
@@ -101,7 +101,7 @@ async def test_server_killed_and_restarted_with_shifted_namespaces(
             assert again.url == sim.url
             await wait_until(lambda: live.state.seq == 11, 25, "the replay after the restart")
             await wait_until(lambda: (live.total, live.good, live.reject) == (100, 80, 20), 5)
-            stats = gw._sources["m1"].stats  # type: ignore[attr-defined]
+            stats = gw.sources["m1"].stats  # type: ignore[attr-defined]
             assert stats.reconnects == 1 and stats.session_losses == 1
         msgs = list(c.messages)
     assert events_of(msgs, root, "m1")[:11] == EVENTS["m1"] + REPLAYED

@@ -55,7 +55,7 @@ async def test_every_policy_and_mode(
     config = opcua_config(tmp_path, sim.url, machines=("m1",), conn_extra=sec)
     async with running(config) as gw:
         await wait_until(lambda: done(gw), 15, f"m1 over {policy}/{mode}")
-        client = gw._sources["m1"]._client  # type: ignore[attr-defined]
+        client = gw.sources["m1"]._client  # type: ignore[attr-defined]
         assert client.security_policy.URI == POLICIES[policy].URI
         assert client.security_policy.Mode == getattr(
             ua.MessageSecurityMode, mode.replace("None", "None_")
@@ -180,8 +180,8 @@ async def test_refused_identity_is_one_clear_error(
     )
     with caplog.at_level(logging.ERROR, logger="connectors.opcua.source"):
         async with running(config) as gw:
-            await wait_until(lambda: "m1" in gw._sources, 5, "the source")
-            source = gw._sources["m1"]
+            await wait_until(lambda: "m1" in gw.sources, 5, "the source")
+            source = gw.sources["m1"]
             await wait_until(lambda: source.stats.connect_failures >= 2, 10, "retries")  # type: ignore[attr-defined]
             assert gw.live.machines["m1"].state.state is MachineState.OFFLINE
     refused = [r.getMessage() for r in caplog.records if "refused user" in r.getMessage()]
