@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from edge import telemetry
 from simulators.modbus_server import serve_modbus
 from simulators.scenario import load_scenario
 from tests.fixtures.mosquitto import MqttCollector
@@ -43,7 +44,7 @@ async def test_dead_plc_is_offline_counted_and_recovers(tmp_path: Path) -> None:
 
 def _failures(gw, machine: str) -> int:  # type: ignore[no-untyped-def]
     return next(
-        v for name, labels, v in gw.counters()
+        v for name, labels, v in telemetry.counters(gw)
         if name == "oee_edge_source_connect_failures_total" and labels == {"machine": machine}
     )  # fmt: skip
 
