@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import ssl
 import threading
@@ -36,33 +35,19 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
 from connectors.mqtt.delivery import Delivery, Link
-from connectors.mqtt.message import Message, pack
+from connectors.mqtt.encoder import Encoder
 from connectors.mqtt.payloads import (
     OFFLINE,
     ONLINE,
-    LineTopics,
-    MachineTopics,
-    count_payload,
-    event_payload,
     gateway_status_topic,
-    line_oee_payload,
-    oee_payload,
-    reason_payload,
-    state_payload,
-    tags_payload,
 )
 from edge.config import MqttConfig, TlsConfig
 from edge.interfaces import RecordQueue
 from edge.journal import Journal
-from edge.records import Priority, Record, Transaction
+from edge.records import Transaction
 from edge.types import (
-    CountDelta,
     Event,
-    LineOeeUpdate,
     MachineRef,
-    OeeUpdate,
-    ReasonAssigned,
-    SampleBatch,
     StateChange,
 )
 
@@ -140,13 +125,7 @@ class MqttSink:
         self.config = config
         self.stats = MqttStats()
         self.status_topic = gateway_status_topic(config.prefix, site, gateway_id)
-        self._topics = {mid: MachineTopics(config.prefix, ref) for mid, ref in machines.items()}
-        self._lines: dict[tuple[str, str], LineTopics] = {
-            (ref.area, ref.line): LineTopics(config.prefix, ref.site, ref.area, ref.line)
-            for ref in machines.values()
-        }
-        self._publish_tags = frozenset(publish_tags)
-        self._qos = config.qos
+        self._encoder = Encoder(self.name, config, machines, publish_tags, self.stats)
         self._outbox = outbox
         self._journal = journal if journal is not None else Journal(outbox)
         self._shutdown_timeout_s = shutdown_timeout_s
@@ -325,7 +304,7 @@ class MqttSink:
     def stage(self, events: Sequence[Event], tx: Transaction) -> None:
         """Encode `events` into records of `tx` (the gateway commits them with the rest)."""
         current: dict[str, StateChange] = {}  # applied once the records are stored
-        records = self._encode(events, current)
+        records = self._encoder.encode(events, self._current, current, self._journal.stream)
         if records:
             tx.add(records)
             tx.after_commit(lambda: self._committed(current))
@@ -334,61 +313,10 @@ class MqttSink:
         self._current.update(current)
         self._delivery.notify()
 
-    def _encode(self, events: Sequence[Event], current: dict[str, StateChange]) -> list[Record]:
-        out: list[Record] = []
-        topics = self._topics
-        qos = self._qos
-        name = self.name
-        stream = self._journal.stream
-
-        def rec(priority: Priority, topic: str, payload: bytes, q: int, retain: bool) -> None:
-            out.append(Record(name, priority, pack(Message(topic, payload, q, retain))))
-
-        for ev in events:
-            if isinstance(ev, LineOeeUpdate):
-                t = self._lines.get((ev.area, ev.line))
-                if t is None:
-                    self.stats.unknown_line += 1
-                else:
-                    rec(Priority.OEE, t.oee(ev.window), line_oee_payload(t, ev), qos, True)
-                continue
-            mt = topics.get(ev.machine)
-            if mt is None:
-                self.stats.unknown_machine += 1
-                continue
-            if isinstance(ev, StateChange):
-                current[ev.machine] = ev
-                rec(Priority.EVENTS, mt.state, state_payload(mt, ev), qos, True)
-                rec(Priority.EVENTS, mt.event, event_payload(mt, ev, stream), qos, False)
-            elif isinstance(ev, CountDelta):
-                rec(Priority.EVENTS, mt.count, count_payload(mt, ev, stream), qos, False)
-            elif isinstance(ev, OeeUpdate):
-                rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
-            elif isinstance(ev, ReasonAssigned):
-                # `…/reason`, then the retained `…/state` again if the stop is the current state.
-                rec(Priority.EVENTS, mt.reason, reason_payload(mt, ev, stream), qos, False)
-                now = current.get(ev.machine) or self._current.get(ev.machine)
-                if now is not None and now.ts == ev.stop_ts:
-                    now = dataclasses.replace(now, reason_code=ev.reason_code, reason=ev.reason)
-                    current[ev.machine] = now
-                    rec(Priority.EVENTS, mt.state, state_payload(mt, now), qos, True)
-            elif isinstance(ev, SampleBatch) and ev.machine in self._publish_tags:
-                rec(Priority.TAGS, mt.tags, tags_payload(mt, ev), 0, False)
-        return out
-
     async def _restate(self) -> None:
         """After a reconnect: every machine's retained `…/state` again, through the outbox
         (the broker may have restarted without its retained store)."""
         async with self._journal.transaction() as tx:
-            qos = self._qos
-            records = [
-                Record(
-                    self.name,
-                    Priority.EVENTS,
-                    pack(Message(t.state, state_payload(t, ev), qos, True)),
-                )
-                for machine, ev in self._current.items()
-                if (t := self._topics.get(machine)) is not None
-            ]
+            records = self._encoder.states(self._current.values())
             tx.add(records)
             self.stats.restated += len(records)

@@ -507,7 +507,7 @@ async def test_records_the_full_outbox_refuses_are_counted_and_logged(
     with Outbox(tmp_path / "small.sqlite", max_bytes=1) as box:
         async with make_sink(free_port(), site, outbox=box, shutdown_timeout_s=0) as sink:
             await sink.handle(probe)  # nothing fits in 1 byte
-            size = len(sink._encode(probe, {})[0].data)
+            size = len(sink._encoder.encode(probe, {}, {}, "")[0].data)
         assert box.stats.refused["events"] == 1
     with Outbox(tmp_path / "o.sqlite", max_bytes=3 * size) as box:
         async with make_sink(free_port(), site, outbox=box, shutdown_timeout_s=0) as sink:

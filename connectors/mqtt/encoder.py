@@ -1,0 +1,122 @@
+"""Encoding the MQTT sink's events into outbox records: one MQTT message (topic, payload,
+QoS, retain; `connectors.mqtt.message`) per record, with the priority the outbox's disk
+limit goes by (raw tags first, then OEE updates; events are kept longest)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from connectors.mqtt.message import Message, pack
+from connectors.mqtt.payloads import (
+    LineTopics,
+    MachineTopics,
+    count_payload,
+    event_payload,
+    line_oee_payload,
+    oee_payload,
+    reason_payload,
+    state_payload,
+    tags_payload,
+)
+from edge.config import MqttConfig
+from edge.records import Priority, Record
+from edge.types import (
+    CountDelta,
+    Event,
+    LineOeeUpdate,
+    MachineRef,
+    OeeUpdate,
+    ReasonAssigned,
+    SampleBatch,
+    StateChange,
+)
+
+if TYPE_CHECKING:
+    from connectors.mqtt.sink import MqttStats
+
+__all__ = ["Encoder"]
+
+
+class Encoder:
+    """The topics of the sink's machines and lines, and how each event becomes records
+    of the outbox queue `sink`."""
+
+    def __init__(
+        self,
+        sink: str,
+        config: MqttConfig,
+        machines: Mapping[str, MachineRef],
+        publish_tags: Collection[str],
+        stats: MqttStats,
+    ) -> None:
+        self.sink = sink
+        self.qos = config.qos
+        self.topics = {mid: MachineTopics(config.prefix, ref) for mid, ref in machines.items()}
+        self.lines: dict[tuple[str, str], LineTopics] = {
+            (ref.area, ref.line): LineTopics(config.prefix, ref.site, ref.area, ref.line)
+            for ref in machines.values()
+        }
+        self.publish_tags = frozenset(publish_tags)
+        self.stats = stats
+
+    def encode(
+        self,
+        events: Sequence[Event],
+        known: Mapping[str, StateChange],
+        current: dict[str, StateChange],
+        stream: str,
+    ) -> list[Record]:
+        """The records of `events`. `known`: each machine's last committed state change;
+        `current` receives the state changes these events make (to apply once committed).
+        `stream` goes into the events' ids."""
+        out: list[Record] = []
+        topics, qos = self.topics, self.qos
+
+        def rec(priority: Priority, topic: str, payload: bytes, q: int, retain: bool) -> None:
+            out.append(Record(self.sink, priority, pack(Message(topic, payload, q, retain))))
+
+        for ev in events:
+            if isinstance(ev, LineOeeUpdate):
+                t = self.lines.get((ev.area, ev.line))
+                if t is None:
+                    self.stats.unknown_line += 1
+                else:
+                    rec(Priority.OEE, t.oee(ev.window), line_oee_payload(t, ev), qos, True)
+                continue
+            mt = topics.get(ev.machine)
+            if mt is None:
+                self.stats.unknown_machine += 1
+                continue
+            if isinstance(ev, StateChange):
+                current[ev.machine] = ev
+                rec(Priority.EVENTS, mt.state, state_payload(mt, ev), qos, True)
+                rec(Priority.EVENTS, mt.event, event_payload(mt, ev, stream), qos, False)
+            elif isinstance(ev, CountDelta):
+                rec(Priority.EVENTS, mt.count, count_payload(mt, ev, stream), qos, False)
+            elif isinstance(ev, OeeUpdate):
+                rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
+            elif isinstance(ev, ReasonAssigned):
+                # `…/reason`, then the retained `…/state` again if the stop is the current state.
+                rec(Priority.EVENTS, mt.reason, reason_payload(mt, ev, stream), qos, False)
+                now = current.get(ev.machine) or known.get(ev.machine)
+                if now is not None and now.ts == ev.stop_ts:
+                    now = dataclasses.replace(now, reason_code=ev.reason_code, reason=ev.reason)
+                    current[ev.machine] = now
+                    rec(Priority.EVENTS, mt.state, state_payload(mt, now), qos, True)
+            elif isinstance(ev, SampleBatch) and ev.machine in self.publish_tags:
+                rec(Priority.TAGS, mt.tags, tags_payload(mt, ev), 0, False)
+        return out
+
+    def states(self, changes: Iterable[StateChange]) -> list[Record]:
+        """The retained `…/state` of each of `changes` (re-stated after a reconnect)."""
+        return [
+            Record(
+                self.sink,
+                Priority.EVENTS,
+                pack(Message(t.state, state_payload(t, ev), self.qos, True)),
+            )
+            for ev in changes
+            if (t := self.topics.get(ev.machine)) is not None
+        ]
