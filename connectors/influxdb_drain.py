@@ -39,6 +39,7 @@ class InfluxStats:
     split: int = 0  # batches split in halves (413, or 400 to find the bad lines)
     quarantined: int = 0  # lines the server refused for good, moved to the quarantine file
     errors: int = 0  # attempts without an answer (refused, timeout): retried with backoff
+    outbox_errors: int = 0  # rounds the local outbox (or quarantine file) failed: retried
 
 
 class OutboxDrain:
@@ -67,6 +68,10 @@ class OutboxDrain:
         # reads empty, never behind it: the sink adds before it commits.
         self.depth = 0
         self._outage = OutageLog(log, f"InfluxDB at {config.url}")
+        # The local side failing (outbox, quarantine file) is an outage of its own.
+        self._local = OutageLog(log, f"InfluxDB outbox ({name})")
+        self._local_backoff = Backoff(backoff.initial, backoff.maximum)
+        self._to_ack: list[int] = []  # written (or quarantined), not yet removed from the outbox
         self._max_bytes: int | None = None  # a request size limit learnt from a 413
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -117,9 +122,11 @@ class OutboxDrain:
                     return
                 await asyncio.sleep(self._not_before - loop.time())
             try:
+                await self._settle()  # what the server took before the outbox failed
                 entries = await asyncio.to_thread(
                     self._outbox.peek, self.name, self._cfg.batch_size, self._max_bytes
                 )
+                self._local_ok()
                 if not entries:
                     self.depth = 0
                     return
@@ -127,9 +134,8 @@ class OutboxDrain:
                 continue
             except WriteFailed as e:
                 delay = self._failed(e)
-            except Exception:  # the outbox or the quarantine file failing: keep trying
-                log.exception("InfluxDB: delivering from the outbox failed")
-                delay = self._backoff.next()
+            except Exception as exc:  # the outbox or the quarantine file failing
+                delay = self._local_failed(exc)
             everything = True  # after an outage, send the backlog without waiting
             if final:
                 if loop.time() + delay >= self._deadline:
@@ -161,10 +167,28 @@ class OutboxDrain:
             await self._deliver(entries[half:])
             return
         self._answered()
-        acked = await asyncio.to_thread(self._outbox.ack, self.name, [e.id for e in entries])
-        self.depth = max(0, self.depth - acked)
+        self._to_ack += [e.id for e in entries]
         self.stats.written += len(entries)
         self.stats.batches += 1
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Remove from the outbox what was written or quarantined. If that fails the ids
+        are kept, so the next round retries the removal, not the write."""
+        if self._to_ack:
+            acked = await asyncio.to_thread(self._outbox.ack, self.name, self._to_ack)
+            self._to_ack = []
+            self.depth = max(0, self.depth - acked)
+
+    def _local_failed(self, exc: Exception) -> float:
+        self.stats.outbox_errors += 1
+        delay = self._local_backoff.next()
+        self._local.down(f"{type(exc).__name__}: {exc}; retrying in {delay:.1f} s")
+        return delay
+
+    def _local_ok(self) -> None:
+        self._local.up()
+        self._local_backoff.reset()
 
     async def _reject(self, entry: Entry, error: WriteFailed) -> None:
         """Move one refused line from the outbox to the quarantine file (on disk first)."""
@@ -172,9 +196,9 @@ class OutboxDrain:
         status = error.status or 0
         rejected = Rejected(line, status, error.message, entry.ts_ms)
         await asyncio.to_thread(self.quarantine.add, [rejected])
-        acked = await asyncio.to_thread(self._outbox.ack, self.name, [entry.id])
-        self.depth = max(0, self.depth - acked)
+        self._to_ack.append(entry.id)  # quarantined once, even if the removal must wait
         self.stats.quarantined += 1
+        await self._settle()
         log.warning(
             "InfluxDB refused a line (HTTP %d: %s); moved to %s: %s",
             status,

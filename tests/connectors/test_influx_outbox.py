@@ -9,6 +9,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -204,3 +205,44 @@ async def test_a_full_outbox_refuses_and_says_so(
         (logging.ERROR, "outbox full: 6 of 8 records refused"),
         (logging.DEBUG, "outbox full: 1 of 1 records refused"),
     ]
+
+
+class AckFails(Outbox):
+    """An outbox whose first `failures` removals fail, as a disk giving I/O errors would."""
+
+    def __init__(self, path: Path, failures: int) -> None:
+        super().__init__(path, 1 << 30)
+        self.failures = failures
+
+    def ack(self, sink: str, ids: Iterable[int]) -> int:
+        if self.failures > 0:
+            self.failures -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().ack(sink, ids)
+
+
+async def test_a_written_batch_the_outbox_cannot_remove_is_not_written_again(
+    tmp_path: Path, influxd: InfluxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server took the batch, the outbox failed to remove it: the drain retries the
+    removal (not the write), logs the local outage once and counts each failed round."""
+    caplog.set_level(logging.DEBUG, logger="connectors.influxdb")
+    db = influxd.new_database()
+    config = cfg(influxd.url, database=db, api="v1", batch_size=5, flush_interval_s=0.05)
+    with AckFails(tmp_path / "outbox.sqlite", failures=3) as box:
+        sink = InfluxSink(
+            config, {"m1": REF}, outbox=box, backoff_initial_s=0.05, backoff_max_s=0.1
+        )
+        async with sink:
+            await sink.handle(deltas(5))
+            await until(lambda: box.depth("influxdb").records == 0, 10)
+        assert (sink.stats.batches, sink.stats.written, sink.stats.outbox_errors) == (1, 5, 3)
+    assert production(influxd, db) == (5, totals(5))
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if "outbox (" in r.getMessage()]
+    assert [level for level, _ in said] == [
+        logging.ERROR, logging.DEBUG, logging.DEBUG, logging.INFO
+    ]  # fmt: skip
+    assert said[0][1].startswith(
+        "InfluxDB outbox (influxdb): OperationalError: disk I/O error; retrying in "
+    )
+    assert said[-1][1] == "InfluxDB outbox (influxdb): reconnected"
