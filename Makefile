@@ -8,7 +8,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # node-opcua (npm), the independent OPC UA peer of tests/interop; needs Node.js >= 20 and npm.
 NODE_DIR := tests/interop/nodeopcua
 
-.PHONY: demo test test-all lint typecheck deps sysdeps nodedeps clean bench-oee
+.PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps clean bench-oee
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -49,8 +49,13 @@ test: deps sysdeps nodedeps
 	$(VENV)/bin/mypy edge connectors oee api simulators
 	$(PYTEST) -q -p no:cacheprovider
 
+# The zero-data-loss soak (tests/integration/test_soak.py): OEE_SOAK_MINUTES (default 60)
+# of killed brokers, databases, simulators and gateways; OEE_FAULT_REPORT=FILE keeps the JSON.
+soak: deps sysdeps
+	$(PYTEST) -q -m soak -p no:cacheprovider -s
+
 test-all: deps sysdeps nodedeps
-	$(PYTEST) -q -m '' -p no:cacheprovider
+	$(PYTEST) -q -m 'not soak' -p no:cacheprovider
 
 # Benchmarks are not tests: they print a table for docs/BENCHMARKS.md.
 bench-oee: deps

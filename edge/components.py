@@ -107,6 +107,8 @@ def build_sinks(config: Config, journal: Journal) -> tuple[list[Sink], HistoryRe
         mqtt = MqttSink(
             config.mqtt, config.gateway.id, config.site, refs, tags,
             outbox=box, journal=journal, shutdown_timeout_s=stop_s,
+            reconnect_min_s=config.mqtt.reconnect_min_s,
+            reconnect_max_s=config.mqtt.reconnect_max_s,
         )  # fmt: skip
         sinks.append(mqtt)
     history: HistoryReader

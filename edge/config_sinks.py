@@ -37,6 +37,10 @@ class MqttConfig(Model):
     tls: TlsConfig | None = None
     keepalive_s: int = Field(default=30, ge=5)
     qos: Literal[0, 1, 2] = 1
+    reconnect_min_s: float = Field(default=0.5, gt=0, description="first reconnect delay")
+    reconnect_max_s: float = Field(
+        default=10.0, gt=0, description="reconnect delays double up to this"
+    )
 
 
 class InfluxConfig(Model):

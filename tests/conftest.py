@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.influx",
     "tests.fixtures.node_opcua",
     "tests.fixtures.outbox",
+    "tests.fixtures.fault_rig",
 ]
