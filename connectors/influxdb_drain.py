@@ -63,9 +63,9 @@ class OutboxDrain:
         self.writer: InfluxWriter | None = None
         self.stats = InfluxStats()
         self.connected = False
-        # Lines in the outbox for this sink, counted here so that reading it is cheap. It
-        # may run ahead of the truth (records evicted by the disk limit) until the queue
-        # reads empty, never behind it: the sink adds before it commits.
+        # Lines in the outbox for this sink, counted here so that reading it is cheap. The
+        # sink adds what it committed; records the disk limit refused or evicted make it
+        # run ahead of the truth until the queue next reads empty.
         self.depth = 0
         self._outage = OutageLog(log, f"InfluxDB at {config.url}")
         # The local side failing (outbox, quarantine file) is an outage of its own.

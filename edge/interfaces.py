@@ -87,7 +87,10 @@ class GatewayControl(Protocol):
 
 class RecordQueue(Protocol):
     """What a sink sees of the durable outbox (`edge.outbox.Outbox`): blocking calls,
-    to be run in a worker thread (`asyncio.to_thread`)."""
+    to be run in a worker thread (`asyncio.to_thread`), and `stream`, the random id of
+    the outbox file's history (set when it is opened)."""
+
+    stream: str
 
     def append(
         self,

@@ -24,14 +24,12 @@ from dataclasses import dataclass, field
 from connectors.backoff import Backoff
 from connectors.outage import OutageLog
 from edge.interfaces import RecordQueue
-from edge.records import Priority, Transaction
+from edge.records import Priority, Transaction, per_priority
 
 __all__ = ["Journal", "JournalStats", "Transaction"]
 
 log = logging.getLogger(__name__)
 
-STREAM_KEY = "stream"
-_NAMES = [p.name.lower() for p in Priority]
 
 
 @dataclass
@@ -40,20 +38,17 @@ class JournalStats:
 
     commit_errors: int = 0  # commits that failed (their records were held in memory)
     held: int = 0  # records waiting in memory for the outbox now
-    dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_NAMES, 0))
+    dropped: dict[str, int] = field(default_factory=per_priority)
 
 
 class Journal:
     """Serialises the commits of every durable sink into `outbox` (see the module
-    docstring). `load()` once the outbox is open; then `async with journal.transaction()
-    as tx:` ... `tx.add(records)`."""
+    docstring): `async with journal.transaction() as tx:` ... `tx.add(records)`."""
 
     def __init__(self, outbox: RecordQueue, *, hold_max_bytes: int = 64 << 20) -> None:
         self.outbox = outbox
         self.hold_max_bytes = hold_max_bytes
         self.stats = JournalStats()
-        self.stream = ""  # a random id of this outbox's history; set by `load()`
-        self._meta: dict[str, str] | None = None
         self._lock = asyncio.Lock()
         self._held: list[Transaction] = []
         self._outage = OutageLog(log, "outbox")
@@ -61,12 +56,14 @@ class Journal:
         self._dropped_logged = 0  # drops already logged (ERROR for the first)
         self._retry: asyncio.Task[None] | None = None
 
+    @property
+    def stream(self) -> str:
+        """The outbox's random id of its history, which event ids carry (once it is open)."""
+        return self.outbox.stream
+
     async def load(self) -> dict[str, str]:
-        """The outbox's meta values (read once), among them its `stream` id."""
-        if self._meta is None:
-            self._meta = await asyncio.to_thread(self.outbox.read_meta)
-            self.stream = self._meta.get(STREAM_KEY, "")
-        return dict(self._meta)
+        """The outbox's meta values: its `stream` id and the normalisers' checkpoints."""
+        return await asyncio.to_thread(self.outbox.read_meta)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.sqlite_file import open_wal
-from edge.records import Entry, Priority, Record, SinkDepth
+from edge.records import Entry, Priority, Record, SinkDepth, per_priority
 
 __all__ = ["Entry", "Outbox", "OutboxStats", "Priority", "Record", "SinkDepth"]
 
@@ -41,17 +41,14 @@ CREATE INDEX IF NOT EXISTS outbox_priority_id ON outbox (priority, id);
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
-_NAMES: list[str] = [p.name.lower() for p in Priority]
-
-
 @dataclass
 class OutboxStats:
     """Counters for /metrics, per priority name where it matters."""
 
     appended: int = 0
     acked: int = 0
-    evicted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_NAMES, 0))
-    refused: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_NAMES, 0))
+    evicted: dict[str, int] = field(default_factory=per_priority)
+    refused: dict[str, int] = field(default_factory=per_priority)
 
 
 class Outbox:

@@ -66,6 +66,7 @@ class Gateway:
         self._staged: list[DurableSink] = [
             s for s in sinks if self.journal is not None and isinstance(s, DurableSink)
         ]
+        self._direct = [s for s in sinks if s not in self._staged]
         self.history = history
         self.live = LiveView.from_config(config)
         self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
@@ -206,9 +207,7 @@ class Gateway:
                     except Exception:
                         self._sink_failed(durable, events)
                 tx.set_meta(self._checkpoints(events))
-        for sink in self.sinks:
-            if sink in self._staged:
-                continue
+        for sink in self._direct:
             try:
                 await sink.handle(events)
             except Exception:

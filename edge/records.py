@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-__all__ = ["Entry", "Priority", "Record", "SinkDepth", "Transaction"]
+__all__ = ["Entry", "Priority", "Record", "SinkDepth", "Transaction", "per_priority"]
 
 
 class Priority(IntEnum):
@@ -20,6 +20,11 @@ class Priority(IntEnum):
     TAGS = 0
     OEE = 1
     EVENTS = 2
+
+
+def per_priority() -> dict[str, int]:
+    """A zero count per priority name (`tags`, `oee`, `events`), for stats."""
+    return {p.name.lower(): 0 for p in Priority}
 
 
 @dataclass(frozen=True, slots=True)

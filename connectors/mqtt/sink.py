@@ -183,7 +183,6 @@ class MqttSink:
         return client
 
     async def __aenter__(self) -> Self:
-        await self._journal.load()  # the outbox's stream id, which event ids carry
         self._delivery.start()
         # connect_async + loop_start: the first connect happens in paho's thread, and its
         # loop retries a failed first connection too, so a broker down at start is fine.
