@@ -37,7 +37,7 @@ from edge.types import (
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-# How long the start may wait for the stored history (the OEE engine's replay).
+# How long the OEE engine may wait for the stored history at start.
 PRELOAD_TIMEOUT_S = 30.0
 
 
@@ -78,6 +78,8 @@ class Gateway:
         self._alive_file = config.gateway.data_dir / "alive"
         self._products_file = config.gateway.data_dir / "products.json"
         self._load_products()
+        # Live events for the OEE engine while it replays the stored history (see run).
+        self._engine_backlog: list[StateChange | CountDelta | ReasonAssigned] | None = None
         self.sources: dict[str, Source] = {}  # per machine, while running
         self.sink_errors = 0
         self.live.counters = lambda: telemetry.counters(self)
@@ -96,12 +98,15 @@ class Gateway:
             await stack.enter_async_context(opened(self.sinks))
             for m in self.config.machines:
                 self.sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
-            last_seen = self._last_seen()
-            await self._preload(last_seen)
+            last_seen, started = self._last_seen(), self.clock()
+            if self.history is not None:  # the engine takes live events once it has these
+                self._engine_backlog = []
             await self._resume(resumed, last_seen)
             self.live.started = True
             try:
                 async with asyncio.TaskGroup() as tg:
+                    # Acquisition does not wait for the stored history (a slow database).
+                    tg.create_task(self._preload(last_seen, started), name="oee-history")
                     for machine, source in self.sources.items():
                         tg.create_task(self._poll(machine, source), name=f"poll:{machine}")
                     tg.create_task(self._oee_ticker(), name="oee-ticker")
@@ -145,21 +150,38 @@ class Gateway:
             at = max(t for t in (last_seen, n.last_ts, n.since) if t is not None)
             change = n.go_offline(at)
             if change is not None:
-                self.engine.apply(change)
+                self._feed(change)
                 changes.append(change)
         await self.emit(changes)
 
-    async def _preload(self, last_seen: datetime | None) -> None:
-        """Replay stored history into the OEE engine, so a restart keeps the figures."""
-        if self.history is None:
-            return
-        try:  # acquisition waits for this: a hung database must not hold it for long
+    async def _preload(self, last_seen: datetime | None, until: datetime | None = None) -> None:
+        """Replay the history stored before `until` (default: now) into the OEE engine, so
+        a restart keeps the figures; then the live events that came meanwhile."""
+        try:
+            if self.history is not None:
+                await self._replay(self.history, until or self.clock(), last_seen)
+        finally:
+            backlog, self._engine_backlog = self._engine_backlog or [], None
+            for e in backlog:
+                self.engine.apply(e)
+
+    async def _replay(
+        self, history: HistoryReader, until: datetime, last_seen: datetime | None
+    ) -> None:
+        try:  # the OEE figures wait for this: a hung database must not hold them for long
             async with asyncio.timeout(PRELOAD_TIMEOUT_S):
-                n = await self.engine.preload(self.history, self.clock(), last_seen)
+                n = await self.engine.preload(history, until, last_seen)
         except TimeoutError:
             log.error("OEE history not loaded within %g s; starting without", PRELOAD_TIMEOUT_S)
             return
         log.info("OEE: replayed %d stored events of the last %s", n, self.engine.lookback)
+
+    def _feed(self, event: StateChange | CountDelta | ReasonAssigned) -> None:
+        """To the OEE engine, or kept in order until the history is replayed."""
+        if self._engine_backlog is not None:
+            self._engine_backlog.append(event)
+        else:
+            self.engine.apply(event)
 
     def _still_alive(self) -> None:
         # Its mtime tells the next start until when the machines' states were known.
@@ -172,7 +194,7 @@ class Gateway:
         async for batch in source.stream():
             changes = normaliser.update(batch)
             for e in changes:
-                self.engine.apply(e)
+                self._feed(e)
             out: list[Event] = [batch] if machine in self._tags_out else []
             self.live.apply(batch)
             await self.emit([*out, *changes])
@@ -184,7 +206,8 @@ class Gateway:
         while True:
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - loop.time()))
-            await self.emit(self.engine.tick(self.clock()))
+            if self._engine_backlog is None:  # no figures without the stored history
+                await self.emit(self.engine.tick(self.clock()))
             self._still_alive()
 
     async def emit(self, events: Sequence[Event]) -> None:
@@ -196,7 +219,7 @@ class Gateway:
         events = [self._numbered(e) for e in events]
         for e in events:
             if isinstance(e, ReasonAssigned):
-                self.engine.apply(e)
+                self._feed(e)
             if not isinstance(e, SampleBatch):
                 self.live.apply(e)
         if self.journal is not None:
