@@ -18,6 +18,7 @@ from api.schemas import LossOut, OeeBrief, OeeOut, ParetoOut
 from edge.lines import LineSpec
 from edge.types import MachineRatios, OeeUpdate
 from oee import LossReport, ReasonLoss, combine
+from oee.losses import pareto_order
 
 
 def oee_brief(u: OeeUpdate | None) -> OeeBrief:
@@ -145,7 +146,7 @@ def merged_pareto(updates: Mapping[str, OeeUpdate]) -> list[MachineParetoOut]:
     With more than one machine the shares are of the machines' downtime together."""
     rows = [(m, p) for m, u in updates.items() for p in u.pareto]
     total = math.fsum(p.seconds for _, p in rows)
-    rows.sort(key=lambda r: (_pareto_order(r[1]), r[0]))
+    rows.sort(key=lambda r: (pareto_order(r[1]), r[0]))
     single = len(updates) == 1
     return [
         MachineParetoOut(
@@ -155,11 +156,6 @@ def merged_pareto(updates: Mapping[str, OeeUpdate]) -> list[MachineParetoOut]:
         )
         for m, p in rows
     ]
-
-
-def _pareto_order(p: ReasonLoss) -> tuple[float, int, str, int, str]:
-    """The order of `oee.pareto`: biggest first, ties in a stable order."""
-    return (-p.seconds, -p.count, p.state, p.reason_code or 0, p.reason or "")
 
 
 def losses_out(machine: str | None, line: str | None, fig: Figures) -> LossesOut:

@@ -31,7 +31,6 @@ __all__ = ["Journal", "JournalStats", "Transaction"]
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class JournalStats:
     """Counters for /metrics."""

@@ -14,14 +14,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from oee.losses import Counts, LossReport, OfflineTreatment, ReasonLoss, TimeSplit
+from oee.losses import (
+    Counts,
+    LossReport,
+    OfflineTreatment,
+    ReasonKey,
+    ReasonLoss,
+    TimeSplit,
+    pareto_rows,
+)
 from oee.states import MachineState
 from oee.timemodel import DOWNTIME, Kind
 
 __all__ = ["Accumulator", "CountEntry", "Segment"]
 
 _ZERO = timedelta(0)
-ReasonKey = tuple[MachineState, int | None, str | None]
 
 
 class Segment:
@@ -64,21 +71,10 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class CountEntry:
-    """Parts counted at `at`, ideal times in integer nanoseconds."""
+    """Parts counted at `at`: the `Counts` fields in order (`oee.timemodel.count_values`)."""
 
     at: datetime
-    total: int
-    good: int
-    reject: int
-    startup_reject: int
-    ideal_ns: int
-    good_ns: int
-    startup_reject_ns: int
-    production_reject_ns: int
-
-    def values(self) -> tuple[int, ...]:
-        return (self.total, self.good, self.reject, self.startup_reject, self.ideal_ns,
-                self.good_ns, self.startup_reject_ns, self.production_reject_ns)  # fmt: skip
+    values: tuple[int, ...]
 
 
 class Accumulator:
@@ -103,7 +99,7 @@ class Accumulator:
 
     def add_count(self, entry: CountEntry) -> None:
         self.counts.append(entry)
-        self._count = [a + b for a, b in zip(self._count, entry.values(), strict=True)]
+        self._count = [a + b for a, b in zip(self._count, entry.values, strict=True)]
 
     def _pareto_add(self, key: ReasonKey, n: int, span: timedelta) -> None:
         n += self._stops.get(key, 0)
@@ -136,7 +132,7 @@ class Accumulator:
             self.add_segment(self.segments.popleft(), -1)
         while self.counts and self.counts[0].at <= start:
             c = self.counts.popleft()
-            self._count = [a - b for a, b in zip(self._count, c.values(), strict=True)]
+            self._count = [a - b for a, b in zip(self._count, c.values, strict=True)]
 
     def report(
         self,
@@ -202,7 +198,7 @@ class Accumulator:
         for entry in reversed(self.counts):  # counts after the end of a finished period
             if entry.at <= end:
                 break
-            c = [a - b for a, b in zip(c, entry.values(), strict=True)]
+            c = [a - b for a, b in zip(c, entry.values, strict=True)]
         split = TimeSplit.of(end - start, time)
         counts = Counts(*c)
         return LossReport(split, counts, failures, offline_counts_as)
@@ -211,11 +207,4 @@ class Accumulator:
 def _pareto(
     stops: dict[ReasonKey, int], time: dict[ReasonKey, timedelta]
 ) -> tuple[ReasonLoss, ...]:
-    spans = {k: t for k, t in time.items() if t > _ZERO}
-    total = sum(spans.values(), _ZERO)
-    out = [
-        ReasonLoss(code, reason, state, stops[state, code, reason], t.total_seconds(), t / total)
-        for (state, code, reason), t in spans.items()
-    ]
-    out.sort(key=lambda r: (-r.seconds, -r.count, r.state, r.reason_code or 0, r.reason or ""))
-    return tuple(out)
+    return tuple(pareto_rows({k: (stops[k], t) for k, t in time.items() if t > _ZERO}))

@@ -21,9 +21,11 @@ None, never NaN; P above 1 is reported as it is and flagged.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import Literal
 
 from oee.states import MachineState
@@ -41,10 +43,11 @@ from oee.timemodel import (
 
 __all__ = [
     "Counts", "Loss", "LossReport", "Production", "ReasonLoss", "Reliability", "StateInterval",
-    "TimeSplit", "analyse", "mark_startup", "mtbf_mttr", "pareto",
+    "TimeSplit", "analyse", "mark_startup", "mtbf_mttr", "pareto", "pareto_order", "pareto_rows",
 ]  # fmt: skip
 
 OfflineTreatment = Literal["unknown", "downtime"]
+ReasonKey = tuple[MachineState, int | None, str | None]
 Factor = Literal["availability", "performance", "quality"]
 
 _ZERO = timedelta(0)
@@ -127,53 +130,52 @@ class LossReport:
             raise ValueError(
                 f"offline_counts_as must be 'unknown' or 'downtime': {self.offline_counts_as!r}"
             )
-        # Frozen: each figure is set once, here; the ratios read the times set first.
-        for name, time in self._times():
-            object.__setattr__(self, name, time)
-        for name, ratio in self._ratios():
-            object.__setattr__(self, name, ratio)
-
-    def _times(self) -> Iterable[tuple[str, float]]:
-        t, c = self.times, self.counts
+        # Frozen: each figure is set once, here, straight (a report is built per window
+        # and publish, so this is kept to one pass).
+        t, c, put = self.times, self.counts, object.__setattr__
         unknown = t.unknown if self.offline_counts_as == "unknown" else _ZERO
-        yield "window_s", t.window.total_seconds()
-        yield "planned_stop_s", t.planned_stop.total_seconds()
-        yield "unknown_s", t.unknown.total_seconds()
-        yield "planned_s", (t.window - t.planned_stop - unknown).total_seconds()
-        yield "run_s", t.run.total_seconds()
-        yield "breakdown_s", t.breakdown.total_seconds()
-        yield "setup_s", t.setup.total_seconds()
-        yield "idle_s", t.idle.total_seconds()
-        yield "small_stop_s", t.small_stop.total_seconds()
-        yield "unknown_downtime_s", (t.unknown - unknown).total_seconds()
-        yield "ideal_s", c.ideal_s
-        yield "speed_loss_s", (t.run - t.small_stop).total_seconds() - c.ideal_s
-        yield "startup_reject_s", c.startup_reject_s
-        yield "production_reject_s", c.production_reject_s
-        yield "fully_productive_s", c.fully_productive_s
-
-    def _ratios(self) -> Iterable[tuple[str, float | bool | None]]:
+        planned = t.window - t.planned_stop - unknown
+        put(self, "window_s", t.window.total_seconds())
+        put(self, "planned_stop_s", t.planned_stop.total_seconds())
+        put(self, "unknown_s", t.unknown.total_seconds())
+        put(self, "planned_s", planned.total_seconds())
+        put(self, "run_s", t.run.total_seconds())
+        put(self, "breakdown_s", t.breakdown.total_seconds())
+        put(self, "setup_s", t.setup.total_seconds())
+        put(self, "idle_s", t.idle.total_seconds())
+        put(self, "small_stop_s", t.small_stop.total_seconds())
+        put(self, "unknown_downtime_s", (t.unknown - unknown).total_seconds())
+        put(self, "ideal_s", c.ideal_s)
+        put(self, "speed_loss_s", (t.run - t.small_stop).total_seconds() - c.ideal_s)
+        put(self, "startup_reject_s", c.startup_reject_s)
+        put(self, "production_reject_s", c.production_reject_s)
+        put(self, "fully_productive_s", c.fully_productive_s)
         # Integer nanoseconds on both sides: each ratio is the correctly rounded quotient,
         # so a window running throughout has A exactly 1 and 40 good of 50 has Q exactly 0.8.
-        t, c = self.times, self.counts
-        unknown = t.unknown if self.offline_counts_as == "unknown" else _ZERO
-        planned, run = _ns(t.window - t.planned_stop - unknown), _ns(t.run)
-        performance = _ratio(c.ideal_ns, run)
-        yield "coverage", _ratio(_ns(t.window - t.unknown), _ns(t.window))
-        yield "availability", _ratio(run, planned)
-        yield "performance", performance
-        yield "quality", _ratio(c.fully_productive_ns, c.ideal_ns)
-        yield "oee", _ratio(c.fully_productive_ns, planned)
-        yield "performance_flagged", performance is not None and performance > 1
+        planned_ns, run_ns = _ns(planned), _ns(t.run)
+        performance = _ratio(c.ideal_ns, run_ns)
+        put(self, "coverage", _ratio(_ns(t.window - t.unknown), _ns(t.window)))
+        put(self, "availability", _ratio(run_ns, planned_ns))
+        put(self, "performance", performance)
+        put(self, "quality", _ratio(c.fully_productive_ns, c.ideal_ns))
+        put(self, "oee", _ratio(c.fully_productive_ns, planned_ns))
+        put(self, "performance_flagged", performance is not None and performance > 1)
 
     def __add__(self, other: LossReport) -> LossReport:
-        if other.offline_counts_as != self.offline_counts_as:
+        return LossReport.sum_of((self, other))
+
+    @staticmethod
+    def sum_of(reports: Sequence[LossReport]) -> LossReport:
+        """The sum of `reports` (at least one), built once: times, counts and failures add
+        up (`oee.rollup.combine`)."""
+        first = reports[0]
+        if any(r.offline_counts_as != first.offline_counts_as for r in reports):
             raise ValueError("cannot add reports with different offline treatments")
         return LossReport(
-            self.times + other.times,
-            self.counts + other.counts,
-            self.failures + other.failures,
-            self.offline_counts_as,
+            reduce(operator.add, (r.times for r in reports)),
+            reduce(operator.add, (r.counts for r in reports)),
+            sum(r.failures for r in reports),
+            first.offline_counts_as,
         )
 
     @property
@@ -290,18 +292,28 @@ def pareto(
 ) -> list[ReasonLoss]:
     """Unplanned downtime (idle, setup and fault, not planned, at least micro_stop_s long)
     in the window by state and reason, biggest first; the shares add up to 1."""
-    groups: dict[tuple[MachineState, int | None, str | None], tuple[int, timedelta]] = {}
+    groups: dict[ReasonKey, tuple[int, timedelta]] = {}
     for iv, kind in classify(intervals, window_end, micro_stop_s):
         span = min(iv.end, window_end) - max(iv.start, window_start)
         if kind in DOWNTIME and span > _ZERO:
             key = (iv.state, iv.reason_code, iv.reason)
             count, seconds = groups.get(key, (0, _ZERO))
             groups[key] = (count + 1, seconds + span)
+    return pareto_rows(groups)
+
+
+def pareto_rows(groups: Mapping[ReasonKey, tuple[int, timedelta]]) -> list[ReasonLoss]:
+    """The Pareto of downtime grouped by (state, reason code, reason) into (stops, time),
+    biggest first (`pareto_order`)."""
     total = sum((t for _, t in groups.values()), _ZERO)
     rows = [
         ReasonLoss(code, reason, state, n, t.total_seconds(), t / total)
         for (state, code, reason), (n, t) in groups.items()
     ]
-    # Ties in a stable order, so a dashboard does not reshuffle equal bars.
-    rows.sort(key=lambda r: (-r.seconds, -r.count, r.state, r.reason_code or 0, r.reason or ""))
+    rows.sort(key=pareto_order)
     return rows
+
+
+def pareto_order(r: ReasonLoss) -> tuple[float, int, str, int, str]:
+    """Biggest first; ties in a stable order, so a dashboard does not reshuffle equal bars."""
+    return (-r.seconds, -r.count, r.state, r.reason_code or 0, r.reason or "")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import reduce
 from typing import Literal
 
 from oee.losses import LossReport
@@ -20,7 +19,7 @@ def combine(reports: Iterable[LossReport]) -> LossReport:
     items = list(reports)
     if not items:
         raise ValueError("nothing to combine")
-    return reduce(LossReport.__add__, items)
+    return LossReport.sum_of(items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import astuple, dataclass, replace
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from oee.states import MachineState
 
@@ -173,7 +174,7 @@ class TimeSplit:
         )
 
     def __add__(self, other: TimeSplit) -> TimeSplit:
-        return TimeSplit(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+        return TimeSplit(*_fieldwise_sum(self, other))
 
 
 def split_time(
@@ -222,12 +223,12 @@ class Counts:
     @classmethod
     def of(cls, productions: Iterable[Production]) -> Counts:
         """The sums over `productions`, whatever their products."""
-        out = cls()
+        sums = [0] * 8
         for p in productions:
-            ideal, su = nanoseconds(p.ideal_cycle_s), p.reject if p.startup else 0
-            out += cls(p.total, p.good, p.reject, su, ideal * p.total, ideal * p.good,
-                       ideal * su, ideal * (p.reject - su))  # fmt: skip
-        return out
+            row = count_values(p.total, p.good, p.reject, p.reject if p.startup else 0,
+                               p.ideal_cycle_s)  # fmt: skip
+            sums = [a + b for a, b in zip(sums, row, strict=True)]
+        return cls(*sums)
 
     @property
     def ideal_s(self) -> float:
@@ -246,7 +247,22 @@ class Counts:
         return self.production_reject_ns / _NS
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+        return Counts(*_fieldwise_sum(self, other))
+
+
+def count_values(
+    total: int, good: int, reject: int, startup_reject: int, ideal_cycle_s: float
+) -> tuple[int, int, int, int, int, int, int, int]:
+    """The `Counts` fields, in order, of parts counted at one instant with one ideal cycle
+    time; `startup_reject` of the `reject` are start-up rejects."""
+    ideal = nanoseconds(ideal_cycle_s)
+    return (total, good, reject, startup_reject, ideal * total, ideal * good,
+            ideal * startup_reject, ideal * (reject - startup_reject))  # fmt: skip
+
+
+def _fieldwise_sum(a: TimeSplit | Counts, b: TimeSplit | Counts) -> Iterator[Any]:
+    # Not astuple(): it deep-copies every value, which made an addition cost ~80 µs.
+    return (getattr(a, f.name) + getattr(b, f.name) for f in fields(a))
 
 
 def mark_startup(

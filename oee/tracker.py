@@ -29,7 +29,7 @@ from oee.calendar import Calendar
 from oee.losses import LossReport, OfflineTreatment, ReasonLoss
 from oee.states import MachineState
 from oee.timeline import PlanFlips
-from oee.timemodel import DOWNTIME, KIND_OF, Kind, nanoseconds
+from oee.timemodel import DOWNTIME, KIND_OF, Kind, count_values
 
 __all__ = ["MachineTracker", "WindowReport", "WindowSpec"]
 
@@ -139,11 +139,8 @@ class MachineTracker:
         if not total:
             return
         at = self._advance(at)
-        ideal = nanoseconds(ideal_cycle_s)
-        startup = self._in_startup(at)
-        su = reject if startup else 0
-        entry = CountEntry(at, total, good, reject, su, ideal * total, ideal * good,
-                           ideal * su, ideal * (reject - su))  # fmt: skip
+        su = reject if self._in_startup(at) else 0
+        entry = CountEntry(at, count_values(total, good, reject, su, ideal_cycle_s))
         for w in self.windows:
             w.acc.add_count(entry)
 

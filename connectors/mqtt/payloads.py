@@ -18,10 +18,9 @@ Conventions:
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime
 
-from connectors.oeedetails import details_document, line_details_document
+from connectors.oeedetails import details_document, finite, line_details_document
 from edge.types import (
     CountDelta,
     LineOeeUpdate,
@@ -101,13 +100,8 @@ def _ts(ts: datetime | None) -> str | None:
     return None if ts is None else rfc3339(ts)
 
 
-def _num(x: float | None) -> float | None:
-    """A float JSON can carry: NaN and ±inf become null."""
-    return x if x is None or math.isfinite(x) else None
-
-
 def _value(v: TagValue) -> TagValue:
-    return _num(v) if isinstance(v, float) else v
+    return finite(v) if isinstance(v, float) else v
 
 
 class _Topics:
@@ -210,7 +204,7 @@ def event_payload(t: MachineTopics, ev: StateChange, stream: str = "") -> bytes:
             "state": ev.state.value,
             "previous": None if ev.previous is None else ev.previous.value,
             "ts": rfc3339(ev.ts),
-            "duration_s": _num(ev.duration_s),
+            "duration_s": finite(ev.duration_s),
             "reason": ev.reason,
             "code": ev.reason_code,
             "seq": ev.seq,
@@ -256,14 +250,14 @@ def reason_payload(t: MachineTopics, ev: ReasonAssigned, stream: str = "") -> by
 def _figures(ev: OeeUpdate | LineOeeUpdate) -> dict[str, object]:
     """The headline figures of a machine's or a line's OEE payload, `availability` … `ts`."""
     return {
-        "availability": _num(ev.availability),
-        "performance": _num(ev.performance),
-        "quality": _num(ev.quality),
-        "oee": _num(ev.oee),
-        "run_s": _num(ev.run_s),
-        "planned_s": _num(ev.planned_s),
-        "unknown_s": _num(ev.unknown_s),
-        "window_s": _num(ev.window_s),
+        "availability": finite(ev.availability),
+        "performance": finite(ev.performance),
+        "quality": finite(ev.quality),
+        "oee": finite(ev.oee),
+        "run_s": finite(ev.run_s),
+        "planned_s": finite(ev.planned_s),
+        "unknown_s": finite(ev.unknown_s),
+        "window_s": finite(ev.window_s),
         "total": ev.total,
         "good": ev.good,
         "reject": ev.reject,
