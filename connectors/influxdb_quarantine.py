@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from connectors.timefmt import rfc3339
+
 __all__ = ["Quarantine", "Rejected"]
 
 
@@ -32,10 +34,6 @@ class Rejected:
     queued_ms: int
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class Quarantine:
     """Appends rejected lines to `path` (blocking: call it from a worker thread)."""
 
@@ -46,10 +44,10 @@ class Quarantine:
         """Append and fsync, so that a line is on disk before it leaves the outbox."""
         if not rejected:
             return
-        now = _iso(datetime.now(UTC))
+        now = rfc3339(datetime.now(UTC))
         out = []
         for r in rejected:
-            queued = _iso(datetime.fromtimestamp(r.queued_ms / 1000, UTC))
+            queued = rfc3339(datetime.fromtimestamp(r.queued_ms / 1000, UTC))
             row = {"time": now, "status": r.status, "error": r.error, "line": r.line}
             out.append(json.dumps(row | {"queued": queued}, ensure_ascii=False) + "\n")
         self.path.parent.mkdir(parents=True, exist_ok=True)

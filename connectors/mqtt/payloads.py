@@ -18,9 +18,10 @@ Conventions:
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from connectors.oeedetails import details_document, finite, line_details_document
+from connectors.timefmt import rfc3339
 from edge.types import (
     CountDelta,
     LineOeeUpdate,
@@ -76,24 +77,6 @@ def safe_segment(name: str) -> str:
 def gateway_status_topic(prefix: str, site: str, gateway_id: str) -> str:
     """`{prefix}/{site}/_gateway/{gateway_id}/status` (retained `online` / last will `offline`)."""
     return f"{prefix}/{safe_segment(site)}/_gateway/{safe_segment(gateway_id)}/status"
-
-
-# The last timestamp formatted: a batch's samples usually share one datetime object, and
-# state/event payloads format the same instant twice. A tuple swap is atomic, so the
-# cache is safe to share between threads.
-_last_ts: tuple[datetime | None, str] = (None, "")
-
-
-def rfc3339(ts: datetime) -> str:
-    """`ts` as RFC 3339 UTC with milliseconds and `Z`. Naive datetimes are taken as UTC."""
-    global _last_ts
-    cached = _last_ts
-    if cached[0] is ts:
-        return cached[1]
-    utc = ts.astimezone(UTC) if ts.utcoffset() else ts
-    text = utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
-    _last_ts = (ts, text)
-    return text
 
 
 def _ts(ts: datetime | None) -> str | None:
