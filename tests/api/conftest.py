@@ -88,19 +88,40 @@ async def plant_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         yield store
 
 
+def plant_gateway(config: Config, store: SqliteStore) -> Gateway:
+    """Not run: only its `emit` and `set_product` serve the API, as in the daemon."""
+    return Gateway(config, sinks=[store], history=store, clock=lambda: NOW)
+
+
+def plant_api(config: Config, store: SqliteStore, gateway: Gateway) -> httpx.AsyncClient:
+    """A client of the plant's API with `gateway` to hand changes to (use it in `async with`)."""
+    app = create_app(config, gateway.live, store, lambda: NOW, control=gateway)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+
+
 @pytest.fixture
 def gateway(plant_config: Config, plant_store: SqliteStore) -> Gateway:
-    """Not run: only its `emit` and `set_product` serve the API, as in the daemon."""
-    return Gateway(plant_config, sinks=[plant_store], history=plant_store, clock=lambda: NOW)
+    return plant_gateway(plant_config, plant_store)
 
 
 @pytest.fixture
 async def plant_client(
     plant_config: Config, plant_store: SqliteStore, gateway: Gateway
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(plant_config, gateway.live, plant_store, lambda: NOW, control=gateway)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
+    async with plant_api(plant_config, plant_store, gateway) as c:
         yield c
+
+
+@pytest.fixture
+async def bottleneck_client(
+    tmp_path: Path, plant_store: SqliteStore
+) -> AsyncIterator[tuple[httpx.AsyncClient, Gateway]]:
+    """The plant with line1 paced by press2 (`rollup: bottleneck`): a client and its gateway."""
+    lines = {"line1": {"rollup": "bottleneck", "bottleneck": "press2"}}
+    config = make_plant_config(tmp_path / "data", lines)
+    gateway = plant_gateway(config, plant_store)
+    async with plant_api(config, plant_store, gateway) as c:
+        yield c, gateway
 
 
 @pytest.fixture

@@ -3,7 +3,20 @@ arithmetic, for the OEE routes' tests."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from tests.api.plant import z
+
 RANGE = {"from": "2026-11-03T06:40:00Z", "to": "2026-11-03T07:50:00Z"}
+# How the routes answer RANGE: the period, computed from the store, nothing missing.
+RANGE_HEAD: dict[str, Any] = {
+    "window": None,
+    "from": z("06:40:00"),
+    "to": z("07:50:00"),
+    "source": "history",
+    "computed": True,
+    "missing": [],
+}
 
 # press1 over [06:40, 07:50) (70 min = 4200 s), starting inside the run that began 06:30:
 #   running 06:40-06:50   600 s
@@ -69,6 +82,13 @@ PRESS2_RATIOS = {
     "performance": 2600 / 3000,
     "quality": 2590 / 2600,
     "oee": 2590 / 3300,
+}
+# line1 (summed): the ratios of the sums below, not the mean of the machines' ratios.
+LINE_RATIOS = {
+    "availability": 5400 / 6600,
+    "performance": 4785 / 5400,
+    "quality": 4734.5 / 4785,
+    "oee": 4734.5 / 6600,
 }
 # The sums: window 8400, planned stop 1800, PPT 6600, run 5400, breakdown 600, setup 300,
 # idle 300, small stops 20, ideal 4785, good-ideal 4734.5, speed 5400 - 20 - 4785 = 595.

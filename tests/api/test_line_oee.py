@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
 import pytest
 
-from api.app import create_app
-from connectors.sqlite import SqliteStore
 from edge.pipeline import Gateway
 from edge.types import LineOeeUpdate, OeeUpdate
 from tests.api.conftest import NOW, publish_live
-from tests.api.expected import LINE_LOSSES, PRESS1_RATIOS, PRESS2_RATIOS, RANGE, SUMS
-from tests.api.plant import make_plant_config, z
+from tests.api.expected import (
+    LINE_LOSSES,
+    LINE_RATIOS,
+    PRESS1_RATIOS,
+    PRESS2_RATIOS,
+    RANGE,
+    RANGE_HEAD,
+    SUMS,
+)
+from tests.api.plant import z
 
 URL = "/api/v1/lines/line1/oee"
 
@@ -24,36 +27,15 @@ async def test_sum_rollup_over_a_range(plant_client: httpx.AsyncClient) -> None:
     assert r.status_code == 200
     assert r.json() == {
         "line": "line1",
-        "window": None,
-        "from": z("06:40:00"),
-        "to": z("07:50:00"),
-        "source": "history",
-        "computed": True,
-        "missing": [],
+        **RANGE_HEAD,
         "mode": "sum",
         "bottleneck": None,
-        # The ratios of the sums, not the mean of the machines' ratios.
-        "availability": 5400 / 6600,
-        "performance": 4785 / 5400,
-        "quality": 4734.5 / 4785,
-        "oee": 4734.5 / 6600,
+        **LINE_RATIOS,  # the ratios of the sums, not the mean of the machines' ratios
         "performance_flagged": False,
         **SUMS,
         "losses": LINE_LOSSES,
         "machines": {"press1": PRESS1_RATIOS, "press2": PRESS2_RATIOS},
     }
-
-
-@pytest.fixture
-async def bottleneck_client(
-    tmp_path: Path, plant_store: SqliteStore
-) -> AsyncIterator[tuple[httpx.AsyncClient, Gateway]]:
-    lines = {"line1": {"rollup": "bottleneck", "bottleneck": "press2"}}
-    config = make_plant_config(tmp_path / "data", lines)
-    gateway = Gateway(config, sinks=[plant_store], history=plant_store, clock=lambda: NOW)
-    app = create_app(config, gateway.live, plant_store, lambda: NOW, control=gateway)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
-        yield c, gateway
 
 
 async def test_bottleneck_rollup_over_a_range(

@@ -6,8 +6,7 @@ import httpx
 
 from edge.pipeline import Gateway
 from tests.api.conftest import publish_live
-from tests.api.expected import LINE_LOSSES, PRESS1_LOSSES, PRESS1_PARETO, RANGE
-from tests.api.plant import z
+from tests.api.expected import LINE_LOSSES, PRESS1_LOSSES, PRESS1_PARETO, RANGE, RANGE_HEAD
 
 URL = "/api/v1/losses"
 
@@ -18,12 +17,7 @@ async def test_losses_of_a_machine_over_a_range(plant_client: httpx.AsyncClient)
     assert r.json() == {
         "machine": "press1",
         "line": None,
-        "window": None,
-        "from": z("06:40:00"),
-        "to": z("07:50:00"),
-        "source": "history",
-        "computed": True,
-        "missing": [],
+        **RANGE_HEAD,
         "planned_s": 3300.0,
         "fully_productive_s": 2144.5,  # + the losses' 1155.5 s = 3300
         "losses": PRESS1_LOSSES,

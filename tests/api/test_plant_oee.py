@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 
-from api.app import create_app
-from connectors.sqlite import SqliteStore
 from edge.pipeline import Gateway
-from tests.api.conftest import NOW, publish_live
-from tests.api.expected import LINE_LOSSES, PRESS1_RATIOS, PRESS2_RATIOS, RANGE, SUMS
-from tests.api.plant import make_plant_config, z
+from tests.api.conftest import publish_live
+from tests.api.expected import (
+    LINE_LOSSES,
+    LINE_RATIOS,
+    PRESS1_RATIOS,
+    PRESS2_RATIOS,
+    RANGE,
+    RANGE_HEAD,
+    SUMS,
+)
+from tests.api.plant import z
 
 URL = "/api/v1/plant/oee"
 NO_RATIOS = {"availability": None, "performance": None, "quality": None, "oee": None}
@@ -25,18 +29,10 @@ async def test_the_plant_over_a_range(plant_client: httpx.AsyncClient) -> None:
     # window, the unknown time and the coverage take press3 in.
     assert r.json() == {
         "line": None,
-        "window": None,
-        "from": z("06:40:00"),
-        "to": z("07:50:00"),
-        "source": "history",
-        "computed": True,
-        "missing": [],
+        **RANGE_HEAD,
         "mode": "sum",
         "bottleneck": None,
-        "availability": 5400 / 6600,
-        "performance": 4785 / 5400,
-        "quality": 4734.5 / 4785,
-        "oee": 4734.5 / 6600,
+        **LINE_RATIOS,
         "performance_flagged": False,
         **SUMS,
         "window_s": 12600.0,
@@ -48,15 +44,11 @@ async def test_the_plant_over_a_range(plant_client: httpx.AsyncClient) -> None:
 
 
 async def test_the_plant_is_summed_whatever_the_lines_rollup(
-    tmp_path: Path, plant_store: SqliteStore
+    bottleneck_client: tuple[httpx.AsyncClient, Gateway],
 ) -> None:
-    lines = {"line1": {"rollup": "bottleneck", "bottleneck": "press2"}}
-    config = make_plant_config(tmp_path / "data", lines)
-    gateway = Gateway(config, sinks=[plant_store], history=plant_store, clock=lambda: NOW)
-    app = create_app(config, gateway.live, plant_store, lambda: NOW, control=gateway)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
-        body = (await c.get(URL, params=RANGE)).json()
-        line = (await c.get("/api/v1/lines/line1/oee", params=RANGE)).json()
+    client, _ = bottleneck_client
+    body = (await client.get(URL, params=RANGE)).json()
+    line = (await client.get("/api/v1/lines/line1/oee", params=RANGE)).json()
     assert (body["mode"], body["bottleneck"], body["oee"]) == ("sum", None, 4734.5 / 6600)
     assert (line["mode"], line["bottleneck"]) == ("bottleneck", "press2")
 

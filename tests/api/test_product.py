@@ -9,8 +9,7 @@ import httpx
 
 from connectors.sqlite import SqliteStore
 from edge.config import Config
-from edge.pipeline import Gateway
-from tests.api.conftest import NOW
+from tests.api.conftest import plant_gateway
 
 
 def _saved(config: Config) -> object:
@@ -25,7 +24,7 @@ async def test_product_is_set_and_persisted(
     assert r.json() == {"machine": "press1", "product": "102", "ideal_cycle_s": 3.0}
     assert _saved(plant_config) == {"press1": "102"}
     # A gateway started on the same data directory makes 102 from the start.
-    again = Gateway(plant_config, sinks=[plant_store], history=plant_store, clock=lambda: NOW)
+    again = plant_gateway(plant_config, plant_store)
     assert again.normalisers["press1"].product == "102"
 
 

@@ -22,33 +22,23 @@ The line, "bottleneck" m2: A = 3000 / 3600, P = 2400 / 3000 (m2's), Q = the prod
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from edge.lines import LineSpec, line_update
-from edge.types import LineOeeUpdate, MachineState, OeeUpdate
+from edge.types import LineOeeUpdate, OeeUpdate
 from oee.losses import Production, StateInterval, analyse
-from tests.connectors.oee_report import W0, W1, worked_update
-
-S = MachineState
-
-
-def _at(minutes: float) -> datetime:
-    return W0 + timedelta(minutes=minutes)
-
+from tests.connectors.oee_report import HOUR, W0, W1, S, at, worked_update
 
 M2_INTERVALS = [
-    StateInterval(_at(0), _at(50), S.RUNNING),
-    StateInterval(_at(50), _at(60), S.SETUP),
+    StateInterval(at(0), at(50), S.RUNNING),
+    StateInterval(at(50), at(60), S.SETUP),
 ]
-M2_PRODUCTIONS = [Production(_at(49), 200, 190, 10, 12.0)]
+M2_PRODUCTIONS = [Production(at(49), 200, 190, 10, 12.0)]
 SUM = LineSpec("line2", "press", ("m1", "m2"))
 BOTTLENECK = LineSpec("line2", "press", ("m1", "m2"), "bottleneck", "m2")
 
 
 def second_update(window: str = "1h") -> OeeUpdate:
     """m2's update of the hour."""
-    kw = {"window_start": W0, "window_end": W1, "micro_stop_s": 60.0}
-    report = analyse(M2_INTERVALS, M2_PRODUCTIONS, **kw)  # type: ignore[arg-type]
+    report = analyse(M2_INTERVALS, M2_PRODUCTIONS, **HOUR)
     return OeeUpdate.of("m2", window, W0, W1, report)
 
 

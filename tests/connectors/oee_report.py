@@ -17,37 +17,40 @@ One hour, micro-stops under 60 s:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from edge.types import MachineState, OeeUpdate
 from oee.losses import Production, StateInterval, analyse, pareto
 
 W0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 W1 = W0 + timedelta(hours=1)
+HOUR: dict[str, Any] = {"window_start": W0, "window_end": W1, "micro_stop_s": 60.0}
+"""`analyse` and `pareto` of the hour, with micro-stops under 60 s."""
 S = MachineState
 
 
-def _at(minutes: float) -> datetime:
+def at(minutes: float) -> datetime:
+    """`minutes` into the hour."""
     return W0 + timedelta(minutes=minutes)
 
 
 INTERVALS = [
-    StateInterval(_at(0), _at(25), S.RUNNING),
-    StateInterval(_at(25), _at(25.5), S.IDLE),
-    StateInterval(_at(25.5), _at(30), S.RUNNING),
-    StateInterval(_at(30), _at(40), S.FAULT, reason_code=7, reason="Jam"),
-    StateInterval(_at(40), _at(60), S.IDLE, reason_code=20, reason="No material"),
+    StateInterval(at(0), at(25), S.RUNNING),
+    StateInterval(at(25), at(25.5), S.IDLE),
+    StateInterval(at(25.5), at(30), S.RUNNING),
+    StateInterval(at(30), at(40), S.FAULT, reason_code=7, reason="Jam"),
+    StateInterval(at(40), at(60), S.IDLE, reason_code=20, reason="No material"),
 ]
 PRODUCTIONS = [
-    Production(_at(10), 10, 8, 2, 15.0, startup=True),
-    Production(_at(29), 90, 87, 3, 15.0),
+    Production(at(10), 10, 8, 2, 15.0, startup=True),
+    Production(at(29), 90, 87, 3, 15.0),
 ]
 
 
 def worked_update(machine: str = "m1", window: str = "1h") -> OeeUpdate:
     """The OeeUpdate of the example, built the way the engine builds it."""
-    kw = {"window_start": W0, "window_end": W1, "micro_stop_s": 60.0}
-    report = analyse(INTERVALS, PRODUCTIONS, **kw)  # type: ignore[arg-type]
-    top = tuple(pareto(INTERVALS, **kw))  # type: ignore[arg-type]
+    report = analyse(INTERVALS, PRODUCTIONS, **HOUR)
+    top = tuple(pareto(INTERVALS, **HOUR))
     return OeeUpdate.of(machine, window, W0, W1, report, top)
 
 

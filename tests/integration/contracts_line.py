@@ -1,5 +1,6 @@
-"""The second machine of the contract test's line (tests/integration/test_oee_contracts.py)
-and the line's figures with press1's (the worked example of docs/OEE.md), by hand."""
+"""The hour of the contract test (tests/integration/test_oee_contracts.py), its line's
+second machine and the line's figures with press1's (the worked example of docs/OEE.md),
+by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from edge.types import CountDelta, Event, MachineState, StateChange
 
 S = MachineState
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
 
 
 def at(minutes: float) -> datetime:

@@ -1,24 +1,27 @@
 """What the fault-injection and soak tests share: the gateway's config, the check that an
-outage plan fits the scenario, and how a run's report is published."""
+outage plan fits the scenario, the count at the end of a run and how its report is
+published."""
 
 from __future__ import annotations
 
 import json
 import os
+import string
 from pathlib import Path
 from typing import Any
 
 from simulators.scenario import Scenario
-from tests.fixtures.fault_rig import Outage
-from tests.integration.fault_ledger import transition_times
+from tests.fixtures.fault_rig import Outage, Rig
+from tests.integration.fault_ledger import Ledger, tally, transition_times
+from tests.integration.gateway import modbus_machines
 
-__all__ = ["CONFIG", "MACHINES", "fit_plan", "publish"]
+__all__ = ["MACHINES", "fit_plan", "publish", "rig_config", "settle"]
 
 MACHINES = ["m1", "m2", "m3"]
 
-# A string.Template for the fault rig. Ideal cycle times are the scenarios' cycles in wall
-# seconds (60x). m2 reads the 16-bit counter copies, so they wrap during the runs.
-CONFIG = """
+# A string.Template for the fault rig (it fills in the ports, directories and database).
+# Ideal cycle times are the scenarios' cycles in wall seconds (60x).
+_CONFIG = """
 gateway: {id: gw-faults, data_dir: "$data_dir", log_level: INFO}
 site: plant
 area: a1
@@ -27,39 +30,15 @@ api: {port: $api_port}
 oee: {windows: [$window], publish_interval_s: $publish_s}
 mqtt: {port: $mqtt_port}
 influxdb: {url: "$influx_url", api: v1, database: $database, flush_interval_s: 0.2}
-machines:
-  - id: m1
-    modbus: &mb {host: 127.0.0.1, port: $modbus_port, unit_id: 1, poll_interval_s: $poll_s,
-                 timeout_s: 0.5, backoff_initial_s: 0.05, backoff_max_s: 0.2}
-    tags: &tags
-      code: {address: 0}
-      reason: {address: 2}
-      product: {address: 3}
-      total: {address: 4, type: uint32}
-      reject: {address: 8, type: uint32}
-      total16: {address: 10}
-      reject16: {address: 11}
-    state_rules: &rules
-      - {tag: code, map: {1: running, 2: idle, 3: fault, 4: setup, 5: planned_stop},
-         reason_tag: reason}
-    counters: {total: {tag: total}, reject: {tag: reject}}
-    product_tag: product
-    ideal_cycle_s: 0.0333333333
-  - id: m2
-    modbus: {<<: *mb, unit_id: 2}
-    tags: *tags
-    state_rules: *rules
-    counters: {total: {tag: total16, bits: 16}, reject: {tag: reject16, bits: 16}}
-    product_tag: product
-    ideal_cycle_s: 0.0166666667
-  - id: m3
-    modbus: {<<: *mb, unit_id: 3}
-    tags: *tags
-    state_rules: *rules
-    counters: {total: {tag: total}, reject: {tag: reject}}
-    product_tag: product
-    ideal_cycle_s: 0.025
-"""
+machines:""" + modbus_machines(
+    "$modbus_port", {"m1": 0.0333333333, "m2": 0.0166666667, "m3": 0.025}, timeout_s=0.5
+)
+
+
+def rig_config(window: str, publish_s: float) -> str:
+    """The gateway's config for `fault_rig`: OEE over `window`, published every `publish_s`."""
+    return string.Template(_CONFIG).safe_substitute(window=window, publish_s=publish_s)
+
 
 # Outages during which nobody reads the machines: no state change may fall in them.
 BLIND = ("simulator", "gateway-kill", "gateway-term", "crash-with-backlog")
@@ -83,6 +62,25 @@ def fit_plan(
             )
         o.read_by_s = after[0] if after else None
     return problems
+
+
+def settle(
+    rig: Rig, scenario: Scenario, until_s: float, quiet_within_s: float
+) -> tuple[Ledger, list[str]]:
+    """The end of a run: the gateway's final SIGTERM, the subscriber drained, every
+    outage's recovery and the count (`tally`); the ledger, and every violation of the
+    run (the rig's, the count's, a subscriber session the broker forgot)."""
+    rig.stop_gateway()
+    assert rig.subscriber is not None and rig.influx is not None
+    rig.subscriber.wait_quiet(1.0, within_s=quiet_within_s)
+    rig.finish()
+    ledger = tally(scenario, until_s, rig.influx, rig.subscriber.arrivals(), MACHINES)
+    violations = rig.violations + ledger.violations
+    if rig.subscriber.sessions_lost:
+        violations.append(
+            f"the broker forgot the subscriber's session {rig.subscriber.sessions_lost}x"
+        )
+    return ledger, violations
 
 
 def publish(name: str, report: dict[str, Any]) -> None:

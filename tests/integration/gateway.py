@@ -16,6 +16,65 @@ from tests.fixtures.ports import free_port
 
 SCENARIO = Path(__file__).with_name("e2e_scenario.yaml")
 
+# The Modbus simulator's machines m1, m2, m3 (unit ids 1-3, one register map); m2 reads
+# the 16-bit counter copies, so they wrap in a run. m1 defines the connection, tags and
+# rules (`&mb`, `&tags`, `&rules`); the others alias them.
+_MODBUS_M1 = """
+  - id: m1
+    modbus: &mb {{host: 127.0.0.1, port: {port}, unit_id: 1, poll_interval_s: 0.05,
+                 {timeout}backoff_initial_s: 0.05, backoff_max_s: 0.2}}
+    tags: &tags
+      code: {{address: 0}}
+      reason: {{address: 2}}
+      product: {{address: 3}}
+      total: {{address: 4, type: uint32}}
+      reject: {{address: 8, type: uint32}}
+      total16: {{address: 10}}
+      reject16: {{address: 11}}{more_tags}
+    state_rules: &rules
+      - {{tag: code, map: {{1: running, 2: idle, 3: fault, 4: setup, 5: planned_stop}},
+         reason_tag: reason}}{m1_extra}"""
+_MODBUS_OTHER = """
+  - id: {id}
+    modbus: {{<<: *mb, unit_id: {unit}}}
+    tags: *tags
+    state_rules: *rules"""
+_MODBUS_COMMON = """
+    counters: {counters}
+    product_tag: product
+    ideal_cycle_s: {ideal}"""
+_COUNTERS_32 = "{total: {tag: total}, reject: {tag: reject}}"
+_COUNTERS_16 = "{total: {tag: total16, bits: 16}, reject: {tag: reject16, bits: 16}}"
+
+
+def modbus_machines(
+    port: str,
+    ideal_cycle_s: dict[str, float],
+    *,
+    timeout_s: float | None = None,
+    more_tags: str = "",
+    m1_extra: str = "",
+) -> str:
+    """The `machines:` entries of the simulator's machines in `ideal_cycle_s` (m1 first),
+    read from the Modbus `port` (as written in the YAML: a number or a placeholder).
+    `more_tags` is one more tag of every machine, `m1_extra` one more line of m1's."""
+    assert next(iter(ideal_cycle_s)) == "m1", "the other machines alias m1's settings"
+    out = ""
+    for m, ideal in ideal_cycle_s.items():
+        if m == "m1":
+            out += _MODBUS_M1.format(
+                port=port,
+                timeout="" if timeout_s is None else f"timeout_s: {timeout_s}, ",
+                more_tags=f"\n      {more_tags}" if more_tags else "",
+                m1_extra=f"\n    {m1_extra}" if m1_extra else "",
+            )
+        else:
+            out += _MODBUS_OTHER.format(id=m, unit=m.removeprefix("m"))
+        counters = _COUNTERS_16 if m == "m2" else _COUNTERS_32
+        out += _MODBUS_COMMON.format(counters=counters, ideal=ideal)
+    return out + "\n"
+
+
 # Ideal cycle times are the simulator's cycle in wall seconds (sim runs at 60x).
 CONFIG = """
 gateway: {id: "gw-${LINE}", data_dir: "${DATA_DIR}"}
@@ -24,41 +83,12 @@ area: area1
 line: ${LINE}
 api: {port: "${API_PORT}"}
 oee: {windows: [1h], publish_interval_s: 0.25}
-machines:
-  - id: m1
-    modbus: &mb {host: 127.0.0.1, port: "${MODBUS_PORT}", unit_id: 1, poll_interval_s: 0.05,
-                 backoff_initial_s: 0.05, backoff_max_s: 0.2}
-    tags: &tags
-      code: {address: 0}
-      reason: {address: 2}
-      product: {address: 3}
-      total: {address: 4, type: uint32}
-      reject: {address: 8, type: uint32}
-      total16: {address: 10}
-      reject16: {address: 11}
-      temperature: {address: 14, type: float32, order: CDAB}
-    state_rules: &rules
-      - {tag: code, map: {1: running, 2: idle, 3: fault, 4: setup, 5: planned_stop},
-         reason_tag: reason}
-    counters: {total: {tag: total}, reject: {tag: reject}}
-    product_tag: product
-    ideal_cycle_s: 0.0333333333
-    reasons: {12: Sensor fault}
-  - id: m2
-    modbus: {<<: *mb, unit_id: 2}
-    tags: *tags
-    state_rules: *rules
-    counters: {total: {tag: total16, bits: 16}, reject: {tag: reject16, bits: 16}}
-    product_tag: product
-    ideal_cycle_s: 0.0166666667
-  - id: m3
-    modbus: {<<: *mb, unit_id: 3}
-    tags: *tags
-    state_rules: *rules
-    counters: {total: {tag: total}, reject: {tag: reject}}
-    product_tag: product
-    ideal_cycle_s: 0.0166666667
-"""
+machines:""" + modbus_machines(
+    '"${MODBUS_PORT}"',
+    {"m1": 0.0333333333, "m2": 0.0166666667, "m3": 0.0166666667},
+    more_tags="temperature: {address: 14, type: float32, order: CDAB}",
+    m1_extra="reasons: {12: Sensor fault}",
+)
 
 
 def config_env(data_dir: Path, modbus_port: int, line: str) -> dict[str, str]:

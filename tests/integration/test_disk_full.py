@@ -27,6 +27,7 @@ import json
 import re
 import resource
 import sqlite3
+import string
 import subprocess
 import threading
 import time
@@ -42,6 +43,7 @@ from tests.fixtures.gateway_process import OEE_EDGE, REPO_ROOT, SimulatorProcess
 from tests.fixtures.influx import InfluxServer
 from tests.fixtures.mosquitto import MosquittoBroker, MqttCollector
 from tests.fixtures.ports import free_port
+from tests.integration.gateway import modbus_machines
 
 SCENARIO = Path(__file__).with_name("disk_full_scenario.yaml")
 MACHINES = ("m1", "m2")
@@ -56,44 +58,22 @@ FREE_AT_S = 6.5  # the disk is freed: 3.5 s of parts are made after it
 RECOVERY_S = 3.0  # the held records are committed within this once the disk is free
 FSIZE_LIMIT = 1 << 20  # bytes; see the module docstring
 
-# Ideal cycle times are the scenario's cycles in wall seconds (60x). m2 reads the 16-bit
-# counter copies, which wrap 236 parts in. No OEE ticks (publish_interval_s 60): once the
-# machines have stopped nothing more is committed, so the outbox figures settle exactly.
+# A string.Template. Ideal cycle times are the scenario's cycles in wall seconds (60x); m2
+# reads the 16-bit counter copies, which wrap 236 parts in. No OEE ticks
+# (publish_interval_s 60): once the machines have stopped nothing more is committed, so
+# the outbox figures settle exactly.
 CONFIG = """
-gateway: {{id: gw-diskfull, data_dir: "{data_dir}", log_level: INFO}}
+gateway: {id: gw-diskfull, data_dir: "$data_dir", log_level: INFO}
 site: plant
 area: area1
-line: {line}
-api: {{port: {api_port}}}
-oee: {{windows: [1h], publish_interval_s: 60}}
-mqtt: {{port: {mqtt_port}}}
-influxdb: {{url: "{influx_url}", api: v1, database: {database}, flush_interval_s: 0.2}}
-machines:
-  - id: m1
-    modbus: &mb {{host: 127.0.0.1, port: {modbus_port}, unit_id: 1, poll_interval_s: 0.05,
-                 timeout_s: 0.5, backoff_initial_s: 0.05, backoff_max_s: 0.2}}
-    tags: &tags
-      code: {{address: 0}}
-      reason: {{address: 2}}
-      product: {{address: 3}}
-      total: {{address: 4, type: uint32}}
-      reject: {{address: 8, type: uint32}}
-      total16: {{address: 10}}
-      reject16: {{address: 11}}
-    state_rules: &rules
-      - {{tag: code, map: {{1: running, 2: idle, 3: fault, 4: setup, 5: planned_stop}},
-         reason_tag: reason}}
-    counters: {{total: {{tag: total}}, reject: {{tag: reject}}}}
-    product_tag: product
-    ideal_cycle_s: 0.0333333333
-  - id: m2
-    modbus: {{<<: *mb, unit_id: 2}}
-    tags: *tags
-    state_rules: *rules
-    counters: {{total: {{tag: total16, bits: 16}}, reject: {{tag: reject16, bits: 16}}}}
-    product_tag: product
-    ideal_cycle_s: 0.0166666667
-"""
+line: $line
+api: {port: $api_port}
+oee: {windows: [1h], publish_interval_s: 60}
+mqtt: {port: $mqtt_port}
+influxdb: {url: "$influx_url", api: v1, database: $database, flush_interval_s: 0.2}
+machines:""" + modbus_machines(
+    "$modbus_port", {"m1": 0.0333333333, "m2": 0.0166666667}, timeout_s=0.5
+)
 
 T = TypeVar("T")
 Metrics = dict[str, float]
@@ -268,7 +248,7 @@ def test_full_disk_holds_records_in_memory_and_delivers_them_once_freed(
     data_dir = tmp_path / "data"
     config = tmp_path / "gateway.yaml"
     config.write_text(
-        CONFIG.format(
+        string.Template(CONFIG).substitute(
             data_dir=data_dir, line=LINE, api_port=api_port, mqtt_port=mosquitto.port,
             influx_url=influxd.url, database=database, modbus_port=modbus_port,
         )

@@ -29,7 +29,6 @@ Then the model, InfluxDB and the MQTT subscriber are compared exactly (fault_led
 
 from __future__ import annotations
 
-import string
 import time
 from pathlib import Path
 
@@ -37,8 +36,8 @@ import pytest
 
 from simulators.scenario import load_scenario
 from tests.fixtures.fault_rig import Outage, Rig
-from tests.integration.fault_ledger import tally, transition_times
-from tests.integration.fault_plan import CONFIG, MACHINES, fit_plan, publish
+from tests.integration.fault_ledger import transition_times
+from tests.integration.fault_plan import fit_plan, publish, rig_config, settle
 
 SCENARIO = Path(__file__).with_name("fault_scenario.yaml")
 END_S = 44.0  # after the scenario's last state change (42.5 s): every value is final
@@ -62,22 +61,13 @@ def test_killed_processes_lose_no_point(fault_rig) -> None:  # type: ignore[no-u
     problems = fit_plan(scenario, outages, END_S)
     if problems:
         pytest.fail("the outage plan does not fit the scenario:\n" + "\n".join(problems))
-    config = string.Template(CONFIG).safe_substitute(window="1h", publish_s=0.5, poll_s=0.05)
+    config = rig_config(window="1h", publish_s=0.5)
     t0 = time.monotonic()
     rig: Rig = fault_rig(SCENARIO, config, read_by_s=transition_times(scenario, END_S)[0])
     for outage in outages:
         rig.inject(outage)
     rig.sleep_until(END_S)
-    rig.stop_gateway()
-    assert rig.subscriber is not None and rig.influx is not None
-    rig.subscriber.wait_quiet(1.0, within_s=10.0)
-    rig.finish()
-    ledger = tally(scenario, END_S, rig.influx, rig.subscriber.arrivals(), MACHINES)
-    violations = rig.violations + ledger.violations
-    if rig.subscriber.sessions_lost:
-        violations.append(
-            f"the broker forgot the subscriber's session {rig.subscriber.sessions_lost}x"
-        )
+    ledger, violations = settle(rig, scenario, END_S, quiet_within_s=10.0)
     publish(
         "fault_injection",
         {

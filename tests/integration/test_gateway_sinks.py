@@ -8,11 +8,10 @@ import contextlib
 import json
 from pathlib import Path
 
-from tests.connectors.mqtt.test_delivery import frozen
 from tests.fixtures.influx import InfluxServer
-from tests.fixtures.mosquitto import MqttCollector
+from tests.fixtures.mosquitto import MqttCollector, frozen
+from tests.fixtures.ports import silent_http_server
 from tests.integration.gateway import gateway_config, running, wait_until
-from tests.integration.test_gateway_stop import silent_http_server
 
 HUNG_S = 3.0
 # Three machines that idle 2 s (the gateway reads its baselines), then make a part every

@@ -4,21 +4,13 @@ once, and keeps the rest in the outbox for the next start."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from pathlib import Path
 
-from tests.connectors.mqtt.test_delivery import frozen
+from tests.fixtures.mosquitto import frozen
 from tests.fixtures.outbox import open_outbox
+from tests.fixtures.ports import silent_http_server
 from tests.integration.gateway import SCENARIO, gateway_config, running, wait_until
-
-
-def silent_http_server() -> socket.socket:
-    """Takes connections (the kernel's backlog) and never answers a request."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    return sock
 
 
 async def test_a_stop_waits_for_hung_servers_once_and_keeps_what_they_did_not_take(

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +23,23 @@ from api.app import create_app
 from connectors.lineprotocol import timestamp_ns
 from edge.config import Config
 from edge.pipeline import Gateway
-from edge.types import CountDelta, Event, MachineState, StateChange
+from edge.types import CountDelta, Event, StateChange
 from tests.fixtures.influx import InfluxServer
 from tests.fixtures.mosquitto import MqttCollector, Received
-from tests.integration.contracts_line import LINE_EXPECTED, LINE_LOSSES, PRESS2_RATIOS, SCRIPT2
+from tests.integration.contracts_line import (
+    LINE_EXPECTED,
+    LINE_LOSSES,
+    PRESS2_RATIOS,
+    SCRIPT2,
+    T0,
+    S,
+    at,
+)
 from tests.integration.gateway import wait_until
 
-S = MachineState
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
 NOW = T0 + timedelta(hours=1)
 ROOT = "oee/plant/hall/contracts/press1"
 LINE_TOPIC = "oee/plant/hall/contracts/_line/oee/1h"
-M = timedelta(minutes=1)
-
-
-def at(minutes: float) -> datetime:
-    return T0 + minutes * M
 
 
 def config(tmp_path: Path, mqtt_port: int, influx_url: str, db: str) -> Config:
@@ -143,6 +144,12 @@ async def gateway(cfg: Config) -> AsyncIterator[Gateway]:
         yield gw
 
 
+def api(cfg: Config, gw: Gateway) -> httpx.AsyncClient:
+    """A client of the gateway's API (to use in `async with`)."""
+    app = create_app(cfg, gw.live, gw.history, clock=lambda: NOW, control=gw)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+
+
 async def published(mqtt: MqttCollector, topic: str) -> Received:
     """The one message published on `topic` while subscribed (the session's broker may
     still hold a retained one from another test, which arrives flagged retained)."""
@@ -174,9 +181,7 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
             line_msg = await published(mqtt, LINE_TOPIC)
             influx = gw.sinks[1]
             await wait_until(lambda: influx.buffered == 0, 10, "InfluxDB to take the points")
-            app = create_app(cfg, gw.live, gw.history, clock=lambda: NOW, control=gw)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            async with api(cfg, gw) as http:
                 live = (await http.get("/api/v1/machines/press1/oee?window=1h")).json()
                 q = {"from": T0.isoformat(), "to": NOW.isoformat()}
                 history = (await http.get("/api/v1/machines/press1/oee", params=q)).json()
@@ -264,9 +269,7 @@ async def test_an_operator_reason_reaches_mqtt_the_store_and_the_next_figures(
                 await gw.emit([e])
             influx = gw.sinks[1]
             await wait_until(lambda: influx.buffered == 0, 10, "InfluxDB to take the stops")
-            app = create_app(cfg, gw.live, gw.history, clock=lambda: NOW, control=gw)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            async with api(cfg, gw) as http:
                 stop = "2026-11-24T09:45:00.000Z"
                 put = await http.put(f"/api/v1/machines/press1/stops/{stop}/reason",
                                      json={"code": 12})  # fmt: skip

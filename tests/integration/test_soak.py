@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import string
 import time
 from pathlib import Path
 
@@ -24,8 +23,8 @@ import pytest
 
 from simulators.scenario import load_scenario
 from tests.fixtures.fault_rig import Outage, Rig
-from tests.integration.fault_ledger import tally, transition_times
-from tests.integration.fault_plan import CONFIG, MACHINES, fit_plan, publish
+from tests.integration.fault_ledger import transition_times
+from tests.integration.fault_plan import fit_plan, publish, rig_config, settle
 
 SOAK = Path(__file__).with_name("soak_scenario.yaml")
 MINUTES = float(os.environ.get("OEE_SOAK_MINUTES", "60"))
@@ -83,7 +82,7 @@ def test_soak(fault_rig) -> None:  # type: ignore[no-untyped-def]
     problems = fit_plan(scenario, outages, end_s)
     if problems:
         pytest.fail("the outage schedule does not fit the scenario:\n" + "\n".join(problems))
-    config = string.Template(CONFIG).safe_substitute(window="1m", publish_s=1.0, poll_s=0.05)
+    config = rig_config(window="1m", publish_s=1.0)
     t0 = time.monotonic()
     rig: Rig = fault_rig(SOAK, config, read_by_s=transition_times(scenario, end_s)[0])
     rig.sample_rss(RSS_EVERY_S)
@@ -91,16 +90,7 @@ def test_soak(fault_rig) -> None:  # type: ignore[no-untyped-def]
         rig.inject(outage)
     rig.sleep_until(end_s)
     rss = rss_growth(rig.rss, duration / 2)
-    rig.stop_gateway()
-    assert rig.subscriber is not None and rig.influx is not None
-    rig.subscriber.wait_quiet(1.0, within_s=30.0)
-    rig.finish()
-    ledger = tally(scenario, end_s, rig.influx, rig.subscriber.arrivals(), MACHINES)
-    violations = rig.violations + ledger.violations
-    if rig.subscriber.sessions_lost:
-        violations.append(
-            f"the broker forgot the subscriber's session {rig.subscriber.sessions_lost}x"
-        )
+    ledger, violations = settle(rig, scenario, end_s, quiet_within_s=30.0)
     if len(rss["pids"]) != 1 or rss["growth_kb"] is None:  # type: ignore[arg-type]
         violations.append(f"the second half's RSS is not one process's series: {rss}")
     elif rss["growth_kb"] > RSS_GROWTH_MAX_KB:  # type: ignore[operator]

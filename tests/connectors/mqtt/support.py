@@ -37,9 +37,10 @@ def make_sink(
     machines: tuple[str, ...] = ("m1",),
     *,
     outbox: RecordQueue,
+    qos: int = 1,
     **kw: object,
 ) -> MqttSink:
-    cfg = MqttConfig(host="127.0.0.1", port=port)
+    cfg = MqttConfig(host="127.0.0.1", port=port, qos=qos)  # type: ignore[arg-type]
     refs = {m: ref(site, m) for m in machines}
     kw.setdefault("reconnect_min_s", 0.1)
     kw.setdefault("reconnect_max_s", 0.2)

@@ -11,7 +11,6 @@ import logging
 import signal
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from tests.connectors.mqtt.support import (
     unique_site,
     wait_until,
 )
-from tests.fixtures.mosquitto import MosquittoBroker, MqttCollector, Received
+from tests.fixtures.mosquitto import MosquittoBroker, MqttCollector, Received, frozen
 
 OUTBOX_BYTES = 64 * 1024 * 1024
 Factory = Callable[..., MosquittoBroker]
@@ -86,18 +85,6 @@ def sigkill(broker: MosquittoBroker) -> None:
     broker.proc.kill()
     broker.proc.wait()
     broker.proc = None
-
-
-@contextmanager
-def frozen(broker: MosquittoBroker) -> Iterator[None]:
-    """The broker stopped with SIGSTOP: TCP still takes our bytes, nothing is answered."""
-    assert broker.proc is not None
-    broker.proc.send_signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        if broker.proc is not None:
-            broker.proc.send_signal(signal.SIGCONT)
 
 
 async def test_records_wait_in_the_outbox_while_the_broker_is_down(

@@ -9,18 +9,12 @@ from dataclasses import replace
 import pytest
 
 from connectors.mqtt.payloads import LineTopics, MachineTopics, line_oee_payload, oee_payload
-from connectors.mqtt.sink import MqttSink
-from edge.config import MqttConfig
 from edge.outbox import Outbox
 from tests.connectors.line_report import line
-from tests.connectors.mqtt.support import oee, ref, unique_site, wait_until
+from tests.connectors.mqtt.support import make_sink, oee, ref, unique_site, wait_until
 from tests.fixtures.mosquitto import MosquittoBroker, Received
 
-
-def sink(port: int, site: str, qos: int, outbox: Outbox) -> MqttSink:
-    cfg = MqttConfig(host="127.0.0.1", port=port, qos=qos)  # type: ignore[arg-type]
-    refs = {m: ref(site, m) for m in ("m1", "m2")}  # area1/line1, as the update below
-    return MqttSink(cfg, "gw1", site, refs, outbox=outbox, reconnect_min_s=0.1, reconnect_max_s=0.2)
+MACHINES = ("m1", "m2")  # area1/line1, as the update below
 
 
 @pytest.mark.parametrize("qos", [1, 2])
@@ -35,7 +29,7 @@ async def test_publishes_the_retained_line_topic(
     topic = f"oee/{site}/area1/line1/_line/oee/1h"
     assert lt.oee("1h") == topic
     with mosquitto.collector(f"oee/{site}/+/+/+/oee/#", qos=2) as live:
-        async with sink(mosquitto.port, site, qos, outbox) as s:
+        async with make_sink(mosquitto.port, site, MACHINES, outbox=outbox, qos=qos) as s:
             await wait_until(lambda: s.connected)
             await s.handle([oee("m1", "1h"), update, stray])
             got = await asyncio.to_thread(live.wait_count, 2)
