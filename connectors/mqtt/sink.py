@@ -9,13 +9,13 @@ that is down (at start or later), a restart of the broker or a crash of the gate
 nothing: what was not acknowledged is published again (at-least-once; consumers drop
 copies by `seq`).
 
-paho runs its network loop in its own thread (`loop_start`) and reconnects with
-exponential backoff. The session is persistent (MQTT 3.1.1, clean session off, a stable
-client id), so the broker keeps it across reconnects; with QoS 2 it is clean (see
-`_make_client`). After a reconnect the retained
-`…/state` of every machine goes out again (through the outbox), for a broker that lost
-its retained messages. The gateway status (`online`, last will `offline`) is published
-directly on each connect, not through the outbox.
+paho runs its network loop in its own thread (`loop_start`) and reconnects by itself,
+after the delays of our jittered exponential backoff (`connectors.backoff`). The session
+is persistent (MQTT 3.1.1, clean session off, a stable client id), so the broker keeps it
+across reconnects; with QoS 2 it is clean (see `_make_client`). After a reconnect the
+retained `…/state` of every machine goes out again (through the outbox), for a broker
+that lost its retained messages. The gateway status (`online`, last will `offline`) is
+published directly on each connect, not through the outbox.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import Any, Self
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
+from connectors.backoff import Backoff
 from connectors.mqtt.delivery import Delivery, Link
 from connectors.mqtt.encoder import Encoder
 from connectors.mqtt.payloads import (
@@ -118,6 +119,7 @@ class MqttSink:
         journal: Journal | None = None,
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 30.0,
+        backoff: Backoff | None = None,
         shutdown_timeout_s: float = 5.0,
         inflight: int = 20,
         poll_s: float = 0.5,
@@ -140,6 +142,7 @@ class MqttSink:
         self.client_id = config.client_id or f"oee-edge-{gateway_id}"
         self.persistent_session = config.qos < 2  # see _make_client
         self.session_present = False  # what the broker said at the last connect
+        self._backoff = backoff or Backoff(reconnect_min_s, reconnect_max_s)
         self._client = self._make_client(reconnect_min_s, reconnect_max_s)
         self._delivery = Delivery(
             self._client, outbox, self.name, self.stats, self._stats_lock, self._link,
@@ -237,6 +240,7 @@ class MqttSink:
             self._note_outage(f"connection refused: {reason}")
             return
         self.stats.connects += 1
+        self._backoff.reset()
         self.session_present = bool(getattr(flags, "session_present", False))
         if self._outage_since is not None:
             down = time.monotonic() - self._outage_since
@@ -270,12 +274,17 @@ class MqttSink:
             self._note_outage(f"connection lost: {reason}")
 
     def _note_outage(self, what: str) -> None:
-        """ERROR once per outage, then quiet (DEBUG) until the broker is back."""
+        """ERROR once per outage, then quiet (DEBUG) until the broker is back; and the
+        delay before paho's next attempt, from our jittered backoff."""
         if self._outage_since is None:
             self._outage_since = time.monotonic()
             log.error("MQTT broker %s:%s: %s; retrying in the background", *self._addr(), what)
         else:
             log.debug("MQTT broker %s:%s still unreachable: %s", *self._addr(), what)
+        # paho only doubles a fixed delay, so gateways restarted together would reconnect
+        # in step. reconnect_delay_set restarts its delay at `min`: the next wait is ours.
+        delay = self._backoff.next()
+        self._client.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]
 
     def _addr(self) -> tuple[str, int]:
         return self.config.host, self.config.port

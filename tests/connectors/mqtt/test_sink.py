@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import signal
 from collections.abc import Iterable
 from typing import TypeVar
 
 import pytest
 
+from connectors.backoff import Backoff
 from connectors.mqtt.broker import free_port
 from connectors.mqtt.payloads import (
     MachineTopics,
@@ -254,3 +256,23 @@ async def test_mosquitto_sub_reads_the_contract(mosquitto_factory, outbox: Outbo
         line(t.state, state_payload(t, second)),
         line(t.event, event_payload(t, second, outbox.stream)),
     ]
+
+
+async def test_reconnect_attempts_follow_the_jittered_backoff(
+    caplog: pytest.LogCaptureFixture, outbox: Outbox
+) -> None:
+    """paho alone doubles a fixed delay, so gateways restarted together would retry in
+    step; the sink sets each next delay from its jittered backoff."""
+    caplog.set_level(logging.DEBUG, logger="connectors.mqtt.sink")
+    seed = 7  # draws 0.1, 0.172, 0.3, 0.249, 0.3, 0.284, 0.247: off paho's 0.1, 0.2, 0.3...
+    backoff = Backoff(0.1, 0.3, rng=random.Random(seed))
+    async with make_sink(free_port(), unique_site(), outbox=outbox, backoff=backoff):
+        await asyncio.sleep(2.5)
+    tries = [r.created for r in caplog.records if "connect" in r.getMessage()]
+    gaps = [b - a for a, b in zip(tries, tries[1:], strict=False)]
+    # Each wait is the delay drawn at the failure before it; the first is left out, as
+    # paho's first connection waits twice before its second attempt.
+    twin = Backoff(0.1, 0.3, rng=random.Random(seed))
+    expected = [twin.next() for _ in tries][1 : len(gaps)]
+    assert len(gaps) >= 6, gaps
+    assert all(abs(g - e) < 0.02 for g, e in zip(gaps[1:], expected, strict=True)), (gaps, expected)
