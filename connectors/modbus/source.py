@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
+from connectors.aio import within
 from connectors.backoff import Backoff
 from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
 from connectors.modbus.plan import ReadRequest, plan_reads
@@ -31,6 +32,7 @@ from edge.types import Quality, Sample, SampleBatch, utc_now
 __all__ = ["ModbusSource", "ModbusStats", "exception_name"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _READ_FN = {
     RegisterTable.HOLDING: "read_holding_registers",
@@ -110,7 +112,7 @@ class ModbusSource:
             name=f"modbus {self.machine_id}",
         )
         try:
-            ok = await self._client.connect()
+            ok = await self._guarded(self._client.connect())
         except (ModbusException, OSError) as exc:
             ok, reason = False, str(exc)
         else:
@@ -196,13 +198,20 @@ class ModbusSource:
             out.append(self._sample(p.name, block, p.offset, ts))
         return None
 
+    async def _guarded(self, step: Awaitable[T]) -> T:
+        """Await a pymodbus call so that cancelling the poll always stops it: pymodbus
+        waits with `asyncio.wait_for`, which before Python 3.12 can swallow a cancellation
+        arriving as the answer does (the poll loop would then never end). Its own timeout
+        applies; ours only bounds a call that hangs past it (TimeoutError is an OSError)."""
+        return await within(step, 2 * self.conn.timeout_s + 1.0)
+
     async def _call(self, req: ReadRequest) -> tuple[str | None, list[Any]]:
         """Send one read; translate pymodbus outcomes into (error text, values)."""
         assert self._client is not None
         fn = getattr(self._client, _READ_FN[req.table])
         where = f"{req.table.value} {req.start}+{req.count}"
         try:
-            resp = await fn(req.start, count=req.count, device_id=self.conn.unit_id)
+            resp = await self._guarded(fn(req.start, count=req.count, device_id=self.conn.unit_id))
         except ModbusIOException:
             return f"timeout after {self.conn.timeout_s:g}s reading {where}", []
         except ConnectionException:

@@ -233,3 +233,22 @@ def test_backoff_grows_with_jitter_between_bounds() -> None:
     assert delays[0] < delays[3] < delays[6]
     b.reset()
     assert 0.5 <= b.next() <= 0.6
+
+
+async def test_a_cancelled_poll_always_stops(modbus_server: Server) -> None:
+    """pymodbus waits with `asyncio.wait_for`, which before Python 3.12 can swallow a
+    cancellation that arrives as the answer does: the poll loop then never ends, and
+    neither does the gateway's shutdown. Cancelled at many moments, it always stops."""
+    rng = random.Random(5)
+    async with make_source(modbus_server.port, poll_interval_s=0.001) as src:
+        for _ in range(200):
+
+            async def drain() -> None:
+                async for _batch in src.stream():
+                    pass
+
+            task = asyncio.create_task(drain())
+            await asyncio.sleep(rng.uniform(0, 0.01))
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2)
+            assert done, "the poll loop went on after its cancellation"
