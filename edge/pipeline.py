@@ -81,6 +81,7 @@ class Gateway:
         # Live events for the OEE engine while it replays the stored history (see run).
         self._engine_backlog: list[StateChange | CountDelta | ReasonAssigned] | None = None
         self.sources: dict[str, Source] = {}  # per machine, while running
+        self._emitting: set[asyncio.Future[None]] = set()
         self.sink_errors = 0
         self.live.counters = lambda: telemetry.counters(self)
         self.live.gauges = lambda: telemetry.gauges(self)
@@ -213,9 +214,16 @@ class Gateway:
     async def emit(self, events: Sequence[Event]) -> None:
         """Hand events to the live view and every sink; a failing sink never stops the rest.
         The durable sinks' records and the checkpoints of the machines concerned are
-        committed to the outbox in one transaction."""
+        committed to the outbox in one transaction. Once begun, an emit completes even if
+        the caller is cancelled (a stopping gateway): its events already carry `seq`."""
         if not events:
             return
+        task = asyncio.ensure_future(self._deliver(events))
+        self._emitting.add(task)
+        task.add_done_callback(self._emitting.discard)
+        await asyncio.shield(task)
+
+    async def _deliver(self, events: Sequence[Event]) -> None:
         events = [self._numbered(e) for e in events]
         for e in events:
             if isinstance(e, ReasonAssigned):
@@ -293,4 +301,6 @@ class Gateway:
         now = self.clock()
         changes = [c for n in self.normalisers.values() if (c := n.go_offline(now)) is not None]
         with contextlib.suppress(Exception):
+            # The emits of polls cancelled on their way out finish first, before the sinks close.
+            await asyncio.gather(*self._emitting, return_exceptions=True)
             await self.emit(changes)

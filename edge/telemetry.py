@@ -39,6 +39,7 @@ def counters(gw: Gateway) -> list[tuple[str, dict[str, str], int]]:
                 out.append((f"oee_edge_outbox_{kind}_total", {"priority": priority}, n))
     if gw.journal is not None:
         js = gw.journal.stats
+        out += [("oee_edge_outbox_commits_total", {}, js.commits)]
         out += [("oee_edge_outbox_commit_errors_total", {}, js.commit_errors)]
         for priority, n in js.dropped.items():
             out.append(("oee_edge_outbox_dropped_total", {"priority": priority}, n))

@@ -68,8 +68,8 @@ class Encoder:
         current: dict[str, StateChange],
         stream: str,
     ) -> list[Record]:
-        """The records of `events`. `known`: each machine's last committed state change;
-        `current` receives the state changes these events make (to apply once committed).
+        """The records of `events`. `known`: each machine's last staged state change;
+        `current` receives the state changes these events make.
         `stream` goes into the events' ids."""
         out: list[Record] = []
         topics, qos = self.topics, self.qos

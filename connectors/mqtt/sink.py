@@ -135,9 +135,9 @@ class MqttSink:
         self._closing = False
         self._closed = False
         self._outage_since: float | None = None  # monotonic time the outage was first seen
-        # The last committed state change per machine. The journal commits one transaction
-        # at a time, so a re-published state never overtakes a newer one in the outbox.
-        self._current: dict[str, StateChange] = {}
+        # The last staged state change per machine. The journal commits transactions in
+        # the order they were staged, so a re-published state never overtakes a newer one.
+        self._states: dict[str, StateChange] = {}
         self._stats_lock = threading.Lock()
         self.client_id = config.client_id or f"oee-edge-{gateway_id}"
         self.persistent_session = config.qos < 2  # see _make_client
@@ -311,20 +311,17 @@ class MqttSink:
 
     def stage(self, events: Sequence[Event], tx: Transaction) -> None:
         """Encode `events` into records of `tx` (the gateway commits them with the rest)."""
-        current: dict[str, StateChange] = {}  # applied once the records are stored
-        records = self._encoder.encode(events, self._current, current, self._journal.stream)
+        current: dict[str, StateChange] = {}
+        records = self._encoder.encode(events, self._states, current, self._journal.stream)
+        self._states.update(current)
         if records:
             tx.add(records)
-            tx.after_commit(lambda: self._committed(current))
-
-    def _committed(self, current: dict[str, StateChange]) -> None:
-        self._current.update(current)
-        self._delivery.notify()
+            tx.after_commit(self._delivery.notify)
 
     async def _restate(self) -> None:
         """After a reconnect: every machine's retained `…/state` again, through the outbox
         (the broker may have restarted without its retained store)."""
         async with self._journal.transaction() as tx:
-            records = self._encoder.states(self._current.values())
+            records = self._encoder.states(self._states.values())
             tx.add(records)
             self.stats.restated += len(records)

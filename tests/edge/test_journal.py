@@ -1,6 +1,7 @@
 """The journal: one outbox transaction per emit, with its meta; an outbox that cannot be
 written holds the transactions in memory, in order, bounded, counted and said."""
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -35,6 +36,40 @@ async def test_records_of_several_sinks_and_meta_commit_together(outbox: Outbox)
     assert done == ["1 stored"]
     assert (stored(outbox, "mqtt"), stored(outbox, "influxdb")) == (["a1"], ["b1"])
     assert outbox.read_meta() == {"stream": journal.stream, "normaliser/m1": "{}"}
+
+
+async def emit(journal: Journal, data: str) -> None:
+    async with journal.transaction() as tx:
+        tx.add([rec(data)])
+        tx.set_meta({"last": data})
+
+
+async def test_waiting_transactions_go_into_one_commit_in_order(outbox: Outbox) -> None:
+    journal = Journal(outbox)
+    await journal.load()
+    await asyncio.gather(*(emit(journal, f"e{i}") for i in range(50)))
+    assert stored(outbox) == [f"e{i}" for i in range(50)]
+    assert (journal.stats.commits, outbox.read_meta()["last"]) == (1, "e49")
+    await emit(journal, "e50")  # alone: its own commit
+    assert journal.stats.commits == 2
+    await journal.aclose()
+
+
+async def test_a_closed_transaction_is_committed_even_if_its_task_is_cancelled(
+    outbox: Outbox,
+) -> None:
+    """A stopping gateway cancels its polls mid-emit; their events already carry `seq`."""
+    journal = Journal(outbox)
+    await journal.load()
+    first = asyncio.create_task(emit(journal, "e1"))
+    await asyncio.sleep(0)  # e1 is being committed
+    second = asyncio.create_task(emit(journal, "e2"))
+    await asyncio.sleep(0)  # e2 waits for it
+    first.cancel(), second.cancel()
+    await asyncio.gather(first, second, return_exceptions=True)
+    assert await journal.flush() is True
+    assert (stored(outbox), outbox.read_meta()["last"]) == (["e1", "e2"], "e2")
+    await journal.aclose()
 
 
 async def test_an_error_in_the_block_commits_nothing(outbox: Outbox) -> None:

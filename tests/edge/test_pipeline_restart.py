@@ -104,3 +104,29 @@ async def test_a_clean_stop_resumes_seq_without_an_extra_offline(tmp_path: Path)
     delta, running = first
     assert (delta.total, delta.seq) == (7, 1)
     assert (running.state, running.previous, running.seq) == (S.RUNNING, S.OFFLINE, 3)
+
+
+async def test_a_stop_while_a_poll_is_emitting_keeps_its_events(tmp_path: Path) -> None:
+    """The gateway's stop cancels the polls; one caught mid-emit has numbered its events
+    already, so they are stored before the final `offline` (no gap in seq)."""
+    async with AsyncExitStack() as stack:
+        gw = Gateway(config(tmp_path), clock=lambda: at(10))
+        await started(gw, stack)
+        await poll(gw, batch(0, code=1, total=500))
+        polling = asyncio.create_task(poll(gw, batch(9, code=2, total=512)))
+        await asyncio.sleep(0)  # its emit has begun: the outbox commit is under way
+        polling.cancel()
+        await gw._final_offline()
+        assert polling.cancelled()
+        assert gw.history is not None
+        states = await gw.history.state_history("m1", at(0), at(70))
+        counts = await gw.history.count_history("m1", at(0), at(70))
+    assert [(s.state, s.ts) for s in states] == [
+        (S.RUNNING, at(0)), (S.FAULT, at(9)), (S.OFFLINE, at(10))
+    ]  # fmt: skip
+    assert [(c.ts, c.total) for c in counts] == [(at(9), 12)]
+    async with AsyncExitStack() as stack:
+        gw = Gateway(config(tmp_path), clock=lambda: at(70))
+        assert await started(gw, stack) == []
+        n = gw.normalisers["m1"]
+        assert (n.seq, n.count_seq, n.counters["total"].last) == (3, 1, 512)

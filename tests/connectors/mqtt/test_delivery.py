@@ -361,7 +361,7 @@ async def test_retained_state_is_republished_after_a_broker_restart_without_pers
             await asyncio.sleep(0.2)
             assert late.messages == got
         assert sink.stats.restated == 1
-    # The latest state (from `_current`), retained again; `online` from the new connection.
+    # The latest state (from `_states`), retained again; `online` from the new connection.
     # The OEE figures come back with the engine's next update.
     assert sorted(got) == sorted(
         [Received(t.state, state_payload(t, now), True, 1), Received(status, b"online", True, 1)]
