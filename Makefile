@@ -8,7 +8,10 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # node-opcua (npm), the independent OPC UA peer of tests/interop; needs Node.js >= 20 and npm.
 NODE_DIR := tests/interop/nodeopcua
 
-.PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps clean bench-oee
+# Node-RED + node-red-contrib-modbus (npm), the peer of the load benchmark (bench/load.py).
+NR_DIR := bench/nodered
+
+.PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps nodejs clean bench bench-oee
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,15 +21,21 @@ $(VENV)/.installed: pyproject.toml
 
 deps: $(VENV)/.installed
 
-# The stamp lives in node_modules, so deleting node_modules also reinstalls.
-$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+nodejs:
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
-	  echo "installing Debian packages: nodejs npm (for the node-opcua interop tests)"; \
+	  echo "installing Debian packages: nodejs npm (node-opcua interop tests, Node-RED bench)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
-	  { echo "node-opcua needs Node.js >= 20 (found $$(node --version))"; exit 1; }
+	  { echo "node-opcua and Node-RED need Node.js >= 20 (found $$(node --version))"; exit 1; }
+
+# The stamps live in node_modules, so deleting node_modules also reinstalls.
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json | nodejs
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(NR_DIR)/node_modules/.installed: $(NR_DIR)/package.json $(NR_DIR)/package-lock.json | nodejs
+	npm ci --prefix $(NR_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
 nodedeps: $(NODE_DIR)/node_modules/.installed
@@ -57,7 +66,13 @@ soak: deps sysdeps
 test-all: deps sysdeps nodedeps
 	$(PYTEST) -q -m 'not soak' -p no:cacheprovider
 
-# Benchmarks are not tests: they print a table for docs/BENCHMARKS.md.
+# Benchmarks are not tests: they print the tables of docs/BENCHMARKS.md (about 25 min).
+# BENCH_ARGS=... adds options to both load runs (e.g. --runs 1 --seconds 10 for a quick look).
+bench: deps sysdeps $(NR_DIR)/node_modules/.installed
+	$(PY) -m bench.load --protocol modbus --machines 50,200,500 --tags 30 --runs 3 $(BENCH_ARGS)
+	$(PY) -m bench.load --protocol opcua --machines 100 --tags 50 --runs 3 $(BENCH_ARGS)
+	$(PY) -m bench.oee_tracker
+
 bench-oee: deps
 	$(PY) -m bench.oee_tracker
 
@@ -68,4 +83,5 @@ typecheck: deps
 	$(VENV)/bin/mypy edge connectors oee api simulators
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info $(NODE_DIR)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info $(NODE_DIR)/node_modules \
+	  $(NR_DIR)/node_modules

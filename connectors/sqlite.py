@@ -5,7 +5,9 @@ a line's figures are written, not read back: the API computes them from the mach
 stored as integer milliseconds since the epoch (UTC): compact, indexable, and the
 precision the gateway's contracts use everywhere. All SQLite work runs in worker threads
 (`asyncio.to_thread`) on one connection guarded by a lock, so the event loop never waits
-on the disk. The schema, its migrations and the writes: `connectors.sqlite_schema`.
+on the disk. Writes that wait while one is under way go together into the next
+transaction (a group commit: one per poll cycle, not one per machine). The schema, its
+migrations and the writes: `connectors.sqlite_schema`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class SqliteStats:
 
     rows_written: int = 0  # rows inserted, and rows whose reason was set
     errors: int = 0  # handle() calls whose write failed (their events are lost)
+    commits: int = 0  # transactions written (each may hold many handle() calls)
     reasons_unmatched: int = 0  # ReasonAssigned events with no stored stop to update
 
 
@@ -59,6 +62,8 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self.stats = SqliteStats()
+        self._queue: list[tuple[Writes, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -75,7 +80,9 @@ class SqliteStore:
         await self.close()
 
     async def close(self) -> None:
-        """Close the database (after any write in progress)."""
+        """Close the database (after the writes under way and queued)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
         await asyncio.to_thread(self._close)
 
     def _open(self) -> None:
@@ -102,16 +109,34 @@ class SqliteStore:
     # ------------------------------------------------------------------ writing
 
     async def handle(self, events: Sequence[Event]) -> None:
-        """Store `events` in one transaction: new rows first, then the reasons that
-        ReasonAssigned events give to stored stops. A failed write is logged and counted;
-        a reason for a stop that is not stored is logged (WARNING) and counted."""
-        writes = Writes.of(events)
+        """Store `events` in one transaction (with the other calls waiting meanwhile):
+        new rows first, then the reasons that ReasonAssigned events give to stored stops.
+        A failed write is logged and counted; a reason for a stop that is not stored is
+        logged (WARNING) and counted. Once called, the write happens even if the caller
+        is cancelled."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((Writes.of(events), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued(), name="sqlite-store-write")
+        if not await asyncio.shield(done):
+            self.stats.errors += 1
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            ok = await self._write(Writes.merged([w for w, _ in batch]))
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(ok)
+
+    async def _write(self, writes: Writes) -> bool:
         try:
             written, unmatched = await self._run(lambda conn: write(conn, writes))
         except (sqlite3.Error, RuntimeError) as e:
-            self.stats.errors += 1
-            log.error("SQLite store %s: write of %d events failed: %s", self._path, len(events), e)
-            return
+            n = writes.row_count + len(writes.reasons)
+            log.error("SQLite store %s: write of %d rows failed: %s", self._path, n, e)
+            return False
+        self.stats.commits += 1
         self.stats.rows_written += written
         self.stats.reasons_unmatched += len(unmatched)
         for r in unmatched:
@@ -122,6 +147,7 @@ class SqliteStore:
                 r.reason_code,
                 r.reason,
             )
+        return True
 
     # ------------------------------------------------------------------ reading
 

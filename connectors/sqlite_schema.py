@@ -140,12 +140,26 @@ class Writes:
             elif isinstance(e, LineOeeUpdate):
                 w.rows["line_oee"].append(_line_oee_row(e))
             elif isinstance(e, SampleBatch):
+                batch_ms = to_ms(e.ts)  # a batch's samples mostly share its time
                 w.rows["tag"] += [
-                    (e.machine, s.tag, to_ms(s.ts), *_tag_value(s.value), s.quality.code)
+                    (
+                        e.machine, s.tag, batch_ms if s.ts is e.ts else to_ms(s.ts),
+                        *_tag_value(s.value), s.quality.code,
+                    )
                     for s in e.samples
-                ]
+                ]  # fmt: skip
             elif isinstance(e, ReasonAssigned):
                 w.reasons.append(e)
+        return w
+
+    @classmethod
+    def merged(cls, parts: Sequence[Writes]) -> Writes:
+        """The writes of `parts` in one: every row in order, then every reason."""
+        w = cls()
+        for part in parts:
+            for table, rows in part.rows.items():
+                w.rows[table] += rows
+            w.reasons += part.reasons
         return w
 
     @property

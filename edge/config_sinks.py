@@ -41,6 +41,13 @@ class MqttConfig(Model):
     reconnect_max_s: float = Field(
         default=10.0, gt=0, description="reconnect delays double up to this"
     )
+    max_inflight: int = Field(
+        default=100,
+        ge=1,
+        le=65535,
+        description="messages published and not yet acknowledged; more carry a burst of "
+        "many machines faster, and are sent again after a lost connection",
+    )
 
 
 class InfluxConfig(Model):

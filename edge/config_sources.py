@@ -112,6 +112,14 @@ class ModbusConnection(Model):
     unit_id: int = Field(default=1, ge=0, le=255)
     timeout_s: float = Field(default=2.0, gt=0)
     poll_interval_s: float = Field(default=1.0, gt=0)
+    poll_phase: float | None = Field(
+        default=None,
+        ge=0,
+        lt=1,
+        description="where in the interval the polls fall (0..1, from the wall-clock "
+        "multiples); default: the Modbus machines spread over 20 slots, so their reads "
+        "do not all queue up at once",
+    )
     addressing: Literal[0, 1] = Field(
         default=0, description="1 if the addresses in `tags` are 1-based (as in many PLC manuals)"
     )

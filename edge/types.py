@@ -57,7 +57,11 @@ class Quality(StrEnum):
 
     @property
     def code(self) -> int:
-        return {"good": 192, "uncertain": 64, "bad": 0}[self.value]
+        return _QUALITY_CODES[self]
+
+
+# Looked up per sample on the hot path: a plain dict, not the enum's `.value`.
+_QUALITY_CODES = {Quality.GOOD: 192, Quality.UNCERTAIN: 64, Quality.BAD: 0}
 
 
 @dataclass(frozen=True, slots=True)

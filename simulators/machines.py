@@ -14,6 +14,7 @@ from typing import Any
 
 from simulators.model import STATE_BY_NAME, MachineParams, Segment
 from simulators.opcua_settings import MachineOpcua, parse_machine_opcua
+from simulators.registers import MAX_EXTRA_TAGS
 
 U16_MAX = 0xFFFF
 
@@ -38,6 +39,7 @@ NUMBERS: dict[str, tuple[type, float, bool, float]] = {
     "temp_base": (float, -math.inf, True, math.inf),
     "temp_amplitude": (float, -math.inf, True, math.inf),
     "temp_period_s": (float, 0, False, math.inf),
+    "extra_tags": (int, 0, True, MAX_EXTRA_TAGS),
 }
 _CODE_LISTS = ("products", "fault_reasons")
 _MACHINE_OTHER = {

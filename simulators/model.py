@@ -80,6 +80,7 @@ class MachineParams:
     temp_period_s: float = 600.0
     script: tuple[Segment, ...] = ()
     repeat: bool = False  # script mode: start again after the last segment, forever
+    extra_tags: int = 0  # filler uint16 values (see `extra_value`), for load tests
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,22 @@ class Snapshot:
     rejects: int  # rejects made since start, unwrapped
     speed: float  # parts per minute, 0 unless running
     temperature: float
+
+
+def extra_value(sim_t: float, i: int) -> int:
+    """Extra tag `i` (0-based) at `sim_t`: ``(floor(sim_t) + 1000 * i) % 65536``.
+
+    Filler for load tests: a pure function of sim time and index (not of the machine),
+    so every extra tag changes exactly once per simulated second, by +1, and a test
+    knows its value from the sim time alone.
+    """
+    return (math.floor(sim_t) + 1000 * i) % U16
+
+
+def extra_values(sim_t: float, count: int) -> list[int]:
+    """Extra tags 0..`count`-1 at `sim_t` (see `extra_value`)."""
+    base = math.floor(sim_t)
+    return [(base + 1000 * i) % U16 for i in range(count)]
 
 
 # What follows a running segment: (state, reason, duration); chosen on entry.

@@ -29,7 +29,7 @@ from simulators.clock import SimClock
 from simulators.lifecycle import serving
 from simulators.model import MachineModel
 from simulators.opcua_nodes import (
-    MachineVariable,
+    MachineView,
     add_diagnostics,
     add_machine,
     data_value,
@@ -89,8 +89,7 @@ class OpcuaSimulator:
             clock if clock is not None else SimClock(scenario.time_scale, scenario.epoch)
         )
         self._port = self.settings.port
-        self._variables: dict[str, list[MachineVariable]] = {}
-        self._last: dict[ua.NodeId, object] = {}
+        self._views: dict[str, MachineView] = {}
         self._listening = False
 
     @property
@@ -147,13 +146,8 @@ class OpcuaSimulator:
         now = now_utc()
         for machine_id, model in self.models.items():
             model.advance_to(sim_t)
-            snap = model.snapshot()
-            for var in self._variables[machine_id]:
-                value = var.value_of(snap)
-                if self._last.get(var.nodeid) != value:
-                    self._last[var.nodeid] = value
-                    dv = data_value(value, var.variant_type, now)
-                    await self.server.write_attribute_value(var.nodeid, dv)
+            for nodeid, vt, value in self._views[machine_id].changes(model.snapshot()):
+                await self.server.write_attribute_value(nodeid, data_value(value, vt, now))
 
     async def run_clock(self, interval_s: float = UPDATE_INTERVAL_S) -> None:
         """Refresh every `interval_s` wall seconds, forever."""
@@ -200,8 +194,9 @@ class OpcuaSimulator:
         folder = await server.nodes.objects.add_folder(
             node_id("Machines", idx), ua.QualifiedName("Machines", idx)
         )
-        for machine_id in self.models:
-            self._variables[machine_id] = await add_machine(folder, idx, machine_id)
+        for machine_id, model in self.models.items():
+            extra_tags = model.params.extra_tags
+            self._views[machine_id] = await add_machine(folder, idx, machine_id, extra_tags)
         await add_diagnostics(server, idx)
 
     def _advertise(self, url: str) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import struct
 
-from simulators.model import MachineState, Snapshot
+from simulators.model import MachineState, Snapshot, extra_values
 
 LIVE_COUNT = 16  # holding/input registers 0..15
 TEST_PATTERN_START = 100
+# A machine's `extra_tags` sit in registers 16.. and must end before the test pattern.
+MAX_EXTRA_TAGS = TEST_PATTERN_START - LIVE_COUNT
 COIL_COUNT = 4  # coils / discrete inputs 0..3
 
 # Status word (holding register 1) and coils 0..3, by state.
@@ -63,6 +65,15 @@ def live_registers(snap: Snapshot) -> list[int]:
         *_pack("f", snap.speed),
         *_pack("f", snap.temperature, "CDAB"),
     ]
+
+
+def machine_registers(snap: Snapshot, extra_tags: int = 0) -> list[int]:
+    """Holding (and input) registers 0..15 + `extra_tags` for one machine: the live
+    values, then one uint16 per extra tag from register 16 (`model.extra_value`)."""
+    regs = live_registers(snap)
+    if extra_tags:
+        regs += extra_values(snap.sim_t, extra_tags)
+    return regs
 
 
 def coil_word(snap: Snapshot) -> int:

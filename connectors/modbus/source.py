@@ -21,7 +21,7 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
-from connectors.aio import within
+from connectors.aio import cancel_checked
 from connectors.backoff import Backoff
 from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
 from connectors.modbus.plan import ReadRequest, plan_reads
@@ -62,9 +62,11 @@ class ModbusSource:
         tags: dict[str, ModbusTag],
         *,
         clock: Callable[[], datetime] = utc_now,
+        phase: float = 0.0,
     ) -> None:
         self.machine_id = machine_id
         self.conn = conn
+        self.phase = phase
         self.plan: tuple[ReadRequest, ...] = plan_reads(tags, conn)  # PlanError: bad config
         self.stats = ModbusStats()
         self._clock = clock
@@ -156,7 +158,8 @@ class ModbusSource:
     async def stream(self) -> AsyncIterator[SampleBatch]:
         """Poll every ``poll_interval_s`` on a drift-free grid until cancelled.
 
-        Ticks fall on wall-clock multiples of the interval (machines line up). While
+        Ticks fall on wall-clock multiples of the interval plus `phase` of it (the
+        gateway spreads its machines over the interval). While
         the device is unreachable each failed connect yields an all-bad batch and the
         next attempt waits a jittered, growing backoff.
         """
@@ -167,8 +170,8 @@ class ModbusSource:
                 yield self._all_bad(self._clock(), f"cannot connect to {self.endpoint}")
                 await asyncio.sleep(self._backoff.next())
                 continue
-            # Anchor the grid at the last wall-clock multiple of the interval.
-            anchor = loop.time() - time.time() % interval
+            # Anchor the grid at the last wall-clock multiple of the interval, plus the phase.
+            anchor = loop.time() - (time.time() - self.phase * interval) % interval
             tick = 0
             while True:
                 yield await self.read()
@@ -203,7 +206,7 @@ class ModbusSource:
         waits with `asyncio.wait_for`, which before Python 3.12 can swallow a cancellation
         arriving as the answer does (the poll loop would then never end). Its own timeout
         applies; ours only bounds a call that hangs past it (TimeoutError is an OSError)."""
-        return await within(step, 2 * self.conn.timeout_s + 1.0)
+        return await cancel_checked(step, 2 * self.conn.timeout_s + 1.0)
 
     async def _call(self, req: ReadRequest) -> tuple[str | None, list[Any]]:
         """Send one read; translate pymodbus outcomes into (error text, values)."""

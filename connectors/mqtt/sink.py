@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -171,6 +172,7 @@ class MqttSink:
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
+        client.on_socket_open = _no_delay
         # The delivery task bounds what is in flight and publishes only while connected,
         # so paho never holds more than a window of ours; no paho limit on top (with one,
         # its re-sends from an older connection could push our publishes into its queue).
@@ -325,3 +327,12 @@ class MqttSink:
             records = self._encoder.states(self._states.values())
             tx.add(records)
             self.stats.restated += len(records)
+
+
+def _no_delay(client: paho.Client, userdata: Any, sock: Any) -> None:
+    """Send each publish at once: paho leaves Nagle's algorithm on, which holds a small
+    packet until the previous one is acknowledged, and the broker delays that ACK by up
+    to 40 ms (measured: 50 ms median from sample to subscriber at 200 machines; 8 ms
+    with this)."""
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

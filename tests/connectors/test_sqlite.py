@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,6 +138,21 @@ async def test_one_handle_call_is_one_transaction(path: Path) -> None:
                 '{"running": 810.0, "idle": 90.0}', None, None,
             )
         ]  # fmt: skip
+
+
+async def test_calls_waiting_meanwhile_share_one_transaction_in_order(path: Path) -> None:
+    async with SqliteStore(SqliteConfig(path=path)) as store:
+        await store.handle([CountDelta("m1", at(0), 1, 1, 0)])
+        calls = [store.handle([CountDelta(f"m{i}", at(i), i, i, 0)]) for i in range(1, 41)]
+        await asyncio.gather(*calls)
+        assert (store.stats.commits, store.stats.rows_written) == (2, 41)
+        first = asyncio.create_task(store.handle([change(0, MachineState.RUNNING)]))
+        await asyncio.sleep(0)
+        first.cancel()  # its write happens all the same
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT machine, total FROM production ORDER BY rowid").fetchall()
+        assert rows == [("m1", 1)] + [(f"m{i}", i) for i in range(1, 41)]
+        assert conn.execute("SELECT count(*) FROM machine_state").fetchone() == (1,)
 
 
 async def test_data_persists_across_close_and_reopen(path: Path) -> None:

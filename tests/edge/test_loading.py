@@ -79,7 +79,7 @@ def test_every_error_has_its_path() -> None:
     assert got[0] == (
         "machines[0].modbus.prot: unknown field; did you mean 'port'? allowed here: "
         "addressing, backoff_initial_s, backoff_max_s, host, max_bits_per_read, max_gap, "
-        "max_registers_per_read, poll_interval_s, port, timeout_s, unit_id"
+        "max_registers_per_read, poll_interval_s, poll_phase, port, timeout_s, unit_id"
     )
     assert got[1].startswith("machines[0].tags.speed.type: Input should be 'int16', ")
     assert got[2] == (

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from edge.config import Config
 from edge.pipeline import Gateway
-from edge.types import CountDelta, MachineState, Quality, Sample, SampleBatch, StateChange
+from edge.types import (
+    CountDelta,
+    LineOeeUpdate,
+    MachineState,
+    Quality,
+    Sample,
+    SampleBatch,
+    StateChange,
+)
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 S = MachineState
@@ -130,3 +138,23 @@ async def test_a_stop_while_a_poll_is_emitting_keeps_its_events(tmp_path: Path) 
         assert await started(gw, stack) == []
         n = gw.normalisers["m1"]
         assert (n.seq, n.count_seq, n.counters["total"].last) == (3, 1, 512)
+
+
+async def test_oee_figures_go_out_a_few_machines_at_a_time(tmp_path: Path) -> None:
+    """So that the polls go on between them (hundreds of machines' figures take tens of
+    ms); the line's figures follow, from all of them."""
+    data = config(tmp_path).model_dump(mode="json", exclude_none=True)
+    m1 = data["machines"][0]
+    data["machines"] = [{**m1, "id": f"m{i:02d}"} for i in range(45)]
+    gw = Gateway(Config.model_validate(data), clock=lambda: at(10))
+    emitted: list[list[str]] = []
+
+    async def record(events) -> None:  # type: ignore[no-untyped-def]
+        names = [e.line if isinstance(e, LineOeeUpdate) else e.machine for e in events]
+        emitted.append([f"{type(e).__name__}:{n}" for e, n in zip(events, names, strict=True)])
+
+    gw.emit = record  # type: ignore[method-assign]
+    await gw._publish_figures(at(10))
+    assert [len(e) for e in emitted] == [20, 20, 5, 1]
+    assert emitted[0][:2] == ["OeeUpdate:m00", "OeeUpdate:m01"]
+    assert emitted[2][-1] == "OeeUpdate:m44" and emitted[3] == ["LineOeeUpdate:l"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -13,8 +14,8 @@ from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.modbus_server import ModbusSimulator, serve_modbus
 from simulators.registers import TEST_PATTERN
-from simulators.scenario import ScenarioError, load_scenario, parse_scenario
-from tests.simulators.expected import EXACT, LOOPING, served_between
+from simulators.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from tests.simulators.expected import EXACT, LOOPING, STALE_S, served_between
 
 DT = AsyncModbusTcpClient.DATATYPE
 
@@ -156,3 +157,68 @@ async def test_epoch_in_the_future_is_refused() -> None:
     with pytest.raises(ScenarioError, match="epoch: must not be in the future"):
         async with serve_modbus(load_scenario("test"), port=0, epoch=time.time() + 60):
             raise AssertionError("served with an epoch in the future")
+
+
+def extras_scenario(time_scale: float) -> Scenario:
+    """Unit 1: idle forever (reason 4, product 5, a constant 40 °C) with 19 extra tags;
+    unit 2: none."""
+    idle = [{"state": "idle", "reason": 4}]
+    machine = {"product": 5, "temp_amplitude": 0, "script": idle}
+    return parse_scenario(
+        {
+            "time_scale": time_scale,
+            "port": 0,
+            "machines": [
+                {"id": "x", "unit_id": 1, "extra_tags": 19, **machine},
+                {"id": "y", "unit_id": 2, **machine},
+            ],
+        }
+    )
+
+
+async def test_extra_tags_in_registers_16_up() -> None:
+    # 0.001x since 123456.7 s ago: sim time 123.46 s, still 123.46 s when the test ends.
+    epoch = time.time() - 123_456.7
+    async with serve_modbus(extras_scenario(0.001), epoch=epoch) as sim:
+        client = AsyncModbusTcpClient(sim.host, port=sim.port, timeout=2)
+        assert await client.connect()
+        try:
+            live = [2, 0b10000, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0000, 0x4220]  # 40.0 CDAB
+            extras = [123 + 1000 * i for i in range(19)]  # (floor(sim_t) + 1000 i) % 65536
+            assert await holding(client, 0, 35) == live + extras
+            rr = await client.read_input_registers(0, count=35, device_id=1)
+            assert rr.registers == live + extras
+            assert await holding(client, 34, 1) == [18123]
+            for addr, count in ((0, 36), (35, 1), (99, 1)):
+                rr = await client.read_holding_registers(addr, count=count, device_id=1)
+                assert rr.exception_code == 2, (addr, count)
+            rr = await client.read_input_registers(35, count=1, device_id=1)
+            assert rr.exception_code == 2
+            assert await holding(client, 0, 16, unit=2) == live
+            rr = await client.read_holding_registers(16, count=1, device_id=2)  # no extras
+            assert rr.exception_code == 2
+            assert tuple(await holding(client, 100, 36)) == TEST_PATTERN  # still there
+        finally:
+            client.close()
+
+
+async def test_extra_tags_change_every_sim_second() -> None:
+    scenario = extras_scenario(100).with_overrides(epoch=time.time())
+    async with serve_modbus(scenario) as sim:
+        client = AsyncModbusTcpClient(sim.host, port=sim.port, timeout=2)
+        assert await client.connect()
+        try:
+            seen = []
+            for _ in range(3):
+                before = time.time()
+                regs = await holding(client, 16, 19)
+                after = time.time()
+                second = regs[0]
+                low = math.floor(scenario.sim_time_at(before - STALE_S))
+                assert low <= second <= math.floor(scenario.sim_time_at(after))
+                assert regs == [(second + 1000 * i) % 65536 for i in range(19)]
+                seen.append(second)
+                await asyncio.sleep(0.2)  # 20 sim seconds
+        finally:
+            client.close()
+    assert seen[0] < seen[1] < seen[2], seen

@@ -146,7 +146,7 @@ async def live_sim() -> AsyncIterator[OpcuaSimulator]:
             "time_scale": 10,  # a part every 0.1 s wall, state never changes
             "opcua": {"extra_namespaces": ["urn:x:a", "urn:x:b"]},
             "machines": [
-                {"id": "press", "unit_id": 1, "cycle_s": 1, "product": 7},
+                {"id": "press", "unit_id": 1, "cycle_s": 1, "product": 7, "extra_tags": 2},
                 {"id": "hidden", "unit_id": 2, "opcua": {"enabled": False}},
             ],
         }
@@ -199,6 +199,56 @@ async def test_subscription_sees_changes_not_noise(live_sim: OpcuaSimulator) -> 
     assert all(b > a for a, b in zip(totals, totals[1:], strict=False)), totals
     assert handler.values[str(state)] == [1]  # running all along: one initial value
     assert all(ts is not None for ts in handler.timestamps)
+
+
+@shared_loop
+async def test_subscription_sees_extra_tags_tick(live_sim: OpcuaSimulator) -> None:
+    async with session(live_sim.url) as client:
+        handler = Collector()
+        sub = await client.create_subscription(20, handler)
+        x01 = client.get_node(sid(6, "press.Extra.X01"))
+        await sub.subscribe_data_change([x01], sampling_interval=10)
+        await asyncio.sleep(0.8)  # 8 sim seconds at 10x
+        await sub.delete()
+    values = handler.values[str(x01)]
+    assert len(values) >= 5, values
+    # 1000 + floor(sim_t): one more each sim second (0.1 s of wall time).
+    assert all(1000 <= a < b <= a + 3 for a, b in zip(values, values[1:], strict=False)), values
+
+
+async def test_extra_tags_nodes_and_values() -> None:
+    scenario = parse_scenario(
+        {
+            "machines": [
+                {"id": "x", "unit_id": 1, "extra_tags": 12, "script": [{"state": "idle"}]},
+                {"id": "y", "unit_id": 2},
+            ]
+        }
+    )
+    # 0.001x since 123456.7 s ago: sim time 123.46 s, still 123.46 s when the test ends.
+    epoch = time.time() - 123_456.7
+    served = serve_opcua(scenario, port=0, time_scale=0.001, epoch=epoch)
+    async with served as sim, session(sim.url) as client:
+        children = await client.get_node(sid(2, "x")).get_children()
+        names = [(await n.read_browse_name()).Name for n in children]
+        assert names == [*LIVE[:5], "Counters", "Speed", "Temperature", "Extra"]
+        extra = client.get_node(sid(2, "x.Extra"))
+        assert await extra.read_type_definition() == ua.NodeId(ua.ObjectIds.BaseObjectType)
+        nodes = await extra.get_children()
+        expected = [f"X{i:02d}" for i in range(12)]
+        assert [n.nodeid for n in nodes] == [sid(2, f"x.Extra.{x}") for x in expected]
+        names = [await n.read_browse_name() for n in nodes]
+        assert names == [ua.QualifiedName(x, 2) for x in expected]
+        assert [await n.read_data_type() for n in nodes] == [UInt16] * 12
+        # (floor(sim_t) + 1000 i) % 65536 at sim time 123.46
+        assert await client.read_values(nodes) == [123 + 1000 * i for i in range(12)]
+        dv = await nodes[11].read_data_value()
+        assert dv.Value == ua.Variant(11123, ua.VariantType.UInt16)
+        with pytest.raises(ua.UaStatusCodeError) as info:
+            await nodes[0].write_value(ua.Variant(1, ua.VariantType.UInt16))
+        assert info.value.code == ua.StatusCodes.BadUserAccessDenied
+        y = await client.get_node(sid(2, "y")).get_children()
+        assert [n.nodeid for n in y][-1] == sid(2, "y.Temperature")  # no extras: no Extra
 
 
 # -- settings validation ------------------------------------------------------------

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import struct
 
-from simulators.model import MachineState, Snapshot
-from simulators.registers import TEST_PATTERN, coil_word, live_registers, to_registers
+from simulators.model import MachineState, Snapshot, extra_value, extra_values
+from simulators.registers import (
+    TEST_PATTERN,
+    coil_word,
+    live_registers,
+    machine_registers,
+    to_registers,
+)
 
 
 def regs_bytes(regs: tuple[int, ...] | list[int]) -> bytes:
@@ -65,3 +71,34 @@ def test_live_registers_and_coils() -> None:
     assert struct.unpack(">f", regs_bytes(regs[12:14]))[0] == 30.0
     assert struct.unpack(">f", regs_bytes(regs[14:16][::-1]))[0] == 41.5  # CDAB
     assert coil_word(snap) == 0b0010
+
+
+def test_extra_tags_follow_the_sim_second() -> None:
+    # (floor(sim_t) + 1000 * i) % 65536
+    assert [extra_value(0.0, i) for i in range(3)] == [0, 1000, 2000]
+    assert [extra_value(59.99, i) for i in (0, 3)] == [59, 3059]
+    assert extra_value(65535.9, 0) == 65535
+    assert extra_value(65536.0, 0) == 0  # wraps like a uint16
+    assert extra_value(1000.5, 65) == 464  # 66000 % 65536
+    assert extra_values(1000.5, 66) == [extra_value(1000.5, i) for i in range(66)]
+    assert extra_values(7.0, 0) == []
+
+
+def test_machine_registers_append_the_extras() -> None:
+    snap = Snapshot(
+        sim_t=42.7,
+        state=MachineState.RUNNING,
+        reason=0,
+        product=7,
+        total=1,
+        good=1,
+        reject=0,
+        total16=1,
+        reject16=0,
+        parts=1,
+        rejects=0,
+        speed=60.0,
+        temperature=40.0,
+    )
+    assert machine_registers(snap) == live_registers(snap)
+    assert machine_registers(snap, 3) == [*live_registers(snap), 42, 1042, 2042]

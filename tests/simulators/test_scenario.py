@@ -215,3 +215,23 @@ def test_epoch_must_be_past_and_finite() -> None:
         ScenarioError, match=r"^epoch: must be a finite number of Unix seconds \(got nan\)$"
     ):
         s.with_overrides(epoch=float("nan"))
+
+
+def test_extra_tags() -> None:
+    assert parse_scenario(minimal()).machines[0].params.extra_tags == 0
+    assert parse_scenario(minimal(extra_tags=84)).machines[0].params.extra_tags == 84
+    data = {
+        "machines": [
+            {"id": "a", "unit_id": 1, "extra_tags": 85},
+            {"id": "b", "unit_id": 2, "extra_tags": -1},
+            {"id": "c", "unit_id": 3, "extra_tags": 1.5},
+            {"id": "d", "unit_id": 4, "extra_tags": True},
+        ]
+    }
+    assert errors_of(data) == (
+        "x.yaml: invalid scenario:\n"
+        "  machines[0].extra_tags: must be <= 84 (got 85)\n"
+        "  machines[1].extra_tags: must be >= 0 (got -1)\n"
+        "  machines[2].extra_tags: must be an integer (got 1.5)\n"
+        "  machines[3].extra_tags: must be an integer (got True)"
+    )

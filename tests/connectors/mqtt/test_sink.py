@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import signal
+import socket
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -110,6 +111,16 @@ async def test_seq_in_order_per_machine(mosquitto: MosquittoBroker, outbox: Outb
         docs = [json.loads(p) for p in mine]
         assert [d["seq"] for d in docs] == list(range(1, 21))
         assert [d["id"] for d in docs] == [f"{outbox.stream}:{m}:s{i}" for i in range(1, 21)]
+
+
+async def test_the_socket_sends_at_once(mosquitto: MosquittoBroker, outbox: Outbox) -> None:
+    """Nagle's algorithm off: with it a small publish waited for the broker's delayed ACK
+    (about 40 ms on loopback)."""
+    async with make_sink(mosquitto.port, unique_site(), ("m1",), outbox=outbox) as sink:
+        await wait_until(lambda: sink.connected)
+        sock = sink._client.socket()
+        assert sock is not None
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 
 async def test_last_will_when_the_gateway_dies(mosquitto: MosquittoBroker, tmp_path) -> None:

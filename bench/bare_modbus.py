@@ -1,0 +1,246 @@
+"""The floor for Python: a bare pymodbus loop that only reads.
+
+    .venv/bin/python -m bench.bare_modbus LOAD.json --stats OUT.json
+
+One `AsyncModbusTcpClient` per machine (one connection per device, as a gateway has),
+each reading holding registers 0..`registers`-1 of its unit at a fixed rate: the next
+deadline is the previous one + interval (no drift); a poll that could not start before
+the following deadline is skipped (counted in "missed"). The machines' first deadlines
+are spread evenly over one interval, as a gateway staggers them. Nothing is decoded,
+stored or sent.
+
+Stats (written every 5 s, in case the process is killed, and on SIGTERM/SIGINT):
+``{"requests", "values", "errors", "missed", "elapsed_s", "lateness_ms": {"p50", "p99",
+"max"}}``: requests sent (answered or not), registers received, failed requests
+(exception answer, timeout, no connection), deadlines skipped, seconds since the first
+deadline, and how late each poll started after its deadline.
+
+Plain asyncio, no uvloop: the gateway runs on the default event loop, so the floor
+does too. Client: timeout 3 s, retries 0 (the next deadline is the retry);
+pymodbus reconnects a lost connection by itself; a machine that could not be reached
+at start is connected again at each of its deadlines until it answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pymodbus.client import AsyncModbusTcpClient
+
+from bench.endpoints import Load, Machine
+
+__all__ = ["Lateness", "Stats", "main", "run_until_stopped"]
+
+TIMEOUT_S = 3.0
+WRITE_EVERY_S = 5.0
+
+
+class Lateness:
+    """A histogram of lateness: 1 µs buckets below 1 ms, then 1 % wide ones (a
+    percentile is exact below 1 ms and within 1 % above); the maximum is exact."""
+
+    _LOG_STEP = math.log(1.01)
+
+    def __init__(self) -> None:
+        self.buckets: Counter[int] = Counter()
+        self.max_s = 0.0
+        self.count = 0
+
+    def add(self, late_s: float) -> None:
+        us = late_s * 1e6
+        if us < 1000.0:
+            key = max(0, int(us))
+        else:  # the bucket's lower bound, in µs
+            key = int(
+                1000.0 * math.exp(int(math.log(us / 1000.0) / self._LOG_STEP) * self._LOG_STEP)
+            )
+        self.buckets[key] += 1
+        self.count += 1
+        if late_s > self.max_s:
+            self.max_s = late_s
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.count:
+            return 0.0
+        rank = q / 100.0 * self.count
+        seen = 0
+        for key in sorted(self.buckets):
+            seen += self.buckets[key]
+            if seen >= rank:
+                return key / 1000.0
+        return self.max_s * 1000.0
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "p50": round(self.percentile_ms(50), 3),
+            "p99": round(self.percentile_ms(99), 3),
+            "max": round(self.max_s * 1000.0, 3),
+        }
+
+
+class Stats:
+    """What a bare loop counts; `write(path)` replaces `path` atomically."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.values = 0
+        self.errors = 0
+        self.missed = 0
+        self.lateness = Lateness()
+        self.started: float | None = None  # loop time of the first deadline
+        self.stopped: float | None = None
+
+    def elapsed_s(self) -> float:
+        if self.started is None:
+            return 0.0
+        end = self.stopped if self.stopped is not None else asyncio.get_running_loop().time()
+        return max(0.0, end - self.started)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "values": self.values,
+            "errors": self.errors,
+            "missed": self.missed,
+            "elapsed_s": round(self.elapsed_s(), 3),
+            "lateness_ms": self.lateness.summary(),
+        }
+
+    def write(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.as_dict()) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+
+async def run_until_stopped(
+    stats: Stats,
+    out: Path,
+    start: Callable[[asyncio.Event], list[Awaitable[None]]],
+    close: Callable[[], Awaitable[None]],
+) -> None:
+    """Run the loops `start(stop)` returns until SIGTERM/SIGINT, writing `stats` to `out`
+    every 5 s and at the end (also if a loop fails)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.ensure_future(a) for a in start(stop)]
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WRITE_EVERY_S)
+            if stats.started is not None:
+                stats.write(out)
+            failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+    finally:
+        stats.stopped = loop.time()
+        # The loops also watch `stop`, so one that swallows its cancellation (asyncio
+        # before 3.12) still ends at its next deadline; the stats do not wait for it.
+        stop.set()
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(close(), 5.0)
+        stats.write(out)
+
+
+async def _poll(
+    client: AsyncModbusTcpClient,
+    machine: Machine,
+    first: float,
+    interval: float,
+    stats: Stats,
+    stop: asyncio.Event,
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = first
+    address, count, unit = 0, machine.registers, machine.unit
+    connected = client.connected
+    while not stop.is_set():
+        delay = deadline - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        late = loop.time() - deadline
+        stats.lateness.add(late if late > 0 else 0.0)
+        stats.requests += 1
+        try:
+            if not connected:
+                connected = await client.connect()  # never reached yet: pymodbus won't retry
+                if not connected:
+                    raise ConnectionError("cannot connect")
+            rr = await client.read_holding_registers(address, count=count, device_id=unit)
+            if rr.isError():
+                stats.errors += 1
+            else:
+                stats.values += len(rr.registers)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            stats.errors += 1
+        deadline += interval
+        now = loop.time()
+        if now >= deadline + interval:  # the next slot too has passed: skip to the current one
+            skipped = int((now - deadline) / interval)
+            stats.missed += skipped
+            deadline += skipped * interval
+
+
+async def run(load: Load, out: Path) -> Stats:
+    """Poll `load` until SIGTERM/SIGINT; the final stats."""
+    if load.protocol != "modbus":
+        raise ValueError(f"a Modbus load is needed (got {load.protocol!r})")
+    stats = Stats()
+    clients = [
+        AsyncModbusTcpClient(m.host, port=m.port, timeout=TIMEOUT_S, retries=0)
+        for m in load.machines
+    ]
+    await asyncio.gather(*(c.connect() for c in clients))
+    loop = asyncio.get_running_loop()
+    n = len(load.machines)
+    t0 = loop.time() + 0.1
+    stats.started = t0
+
+    def start(stop: asyncio.Event) -> list[Awaitable[None]]:
+        return [
+            _poll(c, m, t0 + i * load.interval_s / n, load.interval_s, stats, stop)
+            for i, (c, m) in enumerate(zip(clients, load.machines, strict=True))
+        ]
+
+    async def close() -> None:
+        for c in clients:
+            c.close()
+
+    await run_until_stopped(stats, out, start, close)
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bare_modbus", description=__doc__)
+    parser.add_argument("load", type=Path, help="Load JSON (bench.endpoints.Load)")
+    parser.add_argument("--stats", type=Path, required=True, help="stats JSON to write")
+    args = parser.parse_args(argv)
+    # pymodbus logs every failed request; the stats count them.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    stats = asyncio.run(run(Load.load(args.load), args.stats))
+    print(json.dumps(stats.as_dict()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
