@@ -9,7 +9,6 @@ import dataclasses
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from bench.endpoints import Load
 from bench.gateway_config import write_config
+from bench.sims import stop
 from tests.fixtures.ports import free_port
 
 __all__ = ["CONTENDERS", "Running", "Setting"]
@@ -48,16 +48,6 @@ class Running:
     extra: Callable[[], dict[str, float]] = field(default=lambda: {})
 
 
-def _stop(proc: subprocess.Popen[bytes], grace_s: float = 15.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _log_tail(path: Path, n: int = 30) -> str:
     lines = path.read_text(errors="replace").splitlines() if path.exists() else []
     return "\n".join(lines[-n:])
@@ -83,7 +73,7 @@ def gateway(s: Setting) -> Iterator[Running]:
         _wait_http(metrics, proc, log)
         yield Running(proc.pid, lambda: _gateway_figures(metrics))
     finally:
-        _stop(proc)
+        stop(proc, 15.0)
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, within_s: float = 60) -> None:
@@ -136,13 +126,13 @@ def bare(s: Setting) -> Iterator[Running]:
             raise RuntimeError(f"{module} exited ({proc.returncode}):\n{_log_tail(log)}")
         yield Running(proc.pid, lambda: _bare_figures(stats))
     finally:
-        _stop(proc)
+        stop(proc, 15.0)
 
 
 def _bare_figures(stats: Path) -> dict[str, float]:
     with contextlib.suppress(OSError, ValueError):
         raw = json.loads(stats.read_text())
-        return {"requests": float(raw["requests"]), "elapsed_s": float(raw["elapsed_s"])}
+        return {k: float(raw[k]) for k in ("requests", "values", "elapsed_s")}
     return {}
 
 

@@ -47,7 +47,10 @@ def measure(name: str, setting: Setting, probe: Probe, warmup_s: float, seconds:
         **seen.summary(),
     }
     if name == "bare":  # it publishes nothing: its own count of reads, of `tags` tags each
-        row["values_per_s"] = _rate(before, after) * setting.load.tags
+        if setting.load.protocol == "modbus":
+            row["values_per_s"] = _rate(before, after, "requests") * setting.load.tags
+        else:  # notifications: only the values that changed
+            row["values_per_s"] = _rate(before, after, "values")
     if "outbox_records" in after:
         row["outbox_before"] = before["outbox_records"]
         row["outbox_after"] = after["outbox_records"]
@@ -56,12 +59,12 @@ def measure(name: str, setting: Setting, probe: Probe, warmup_s: float, seconds:
     return row
 
 
-def _rate(before: dict[str, float], after: dict[str, float]) -> float:
-    """Requests per second between two of the bare loop's stats files."""
-    if "requests" not in before or "requests" not in after:
+def _rate(before: dict[str, float], after: dict[str, float], key: str) -> float:
+    """`key` per second between two of the bare loop's stats files."""
+    if key not in before or key not in after:
         return float("nan")
     dt = after["elapsed_s"] - before["elapsed_s"]
-    return (after["requests"] - before["requests"]) / dt if dt > 0 else float("nan")
+    return (after[key] - before[key]) / dt if dt > 0 else float("nan")
 
 
 def bench_size(args: argparse.Namespace, machines: int, workdir: Path) -> list[dict]:

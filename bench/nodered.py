@@ -46,10 +46,8 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import re
 import shutil
-import signal
 import statistics
 import struct
 import subprocess
@@ -63,6 +61,8 @@ from types import TracebackType
 from typing import Any
 
 from bench.endpoints import Load, Machine, Tag, modbus_tags, register_count
+from bench.procstat import cpu_seconds, rss_bytes
+from bench.sims import stop
 
 __all__ = ["NodeRed", "decoder_source", "flow", "settings_js"]
 
@@ -448,14 +448,8 @@ class NodeRed:
     def stop(self) -> None:
         """SIGTERM, SIGKILL after 10 s; always reaped."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        if proc is not None:
+            stop(proc, STOP_TIMEOUT_S)
 
     def __enter__(self) -> NodeRed:
         return self.start()
@@ -473,21 +467,7 @@ class NodeRed:
 
 TOPIC_ROOT = "bench-nr"
 _MODBUS_LINE = re.compile(r"^\s+modbus tcp (\S+):(\d+) unit (\d+)\s+(\S+) \(")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 STATUS_BIT = {1: 1, 2: 16, 3: 2, 4: 4, 5: 8}  # state code -> status word (docs/simulator.md)
-
-
-def _cpu_seconds(pid: int) -> float:
-    raw = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    rest = raw[raw.rindex(")") + 2 :].split()
-    return (int(rest[11]) + int(rest[12])) / CLK_TCK
-
-
-def _rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 @contextlib.contextmanager
@@ -640,14 +620,14 @@ def _smoke(args: argparse.Namespace) -> int:
         print(f"every machine published after {time.monotonic() - t_start:.1f} s", flush=True)
         time.sleep(args.warmup)
         collector.clear()
-        cpu0, t0 = _cpu_seconds(nr.pid), time.monotonic()
-        sim0 = sum(map(_cpu_seconds, sim_pids))
+        cpu0, t0 = cpu_seconds(nr.pid), time.monotonic()
+        sim0 = sum(map(cpu_seconds, sim_pids))
         rss: list[int] = []
         while time.monotonic() - t0 < args.seconds:
             time.sleep(min(1.0, max(0.0, args.seconds - (time.monotonic() - t0))))
-            rss.append(_rss_bytes(nr.pid))
-        cpu1, t1 = _cpu_seconds(nr.pid), time.monotonic()
-        sim1 = sum(map(_cpu_seconds, sim_pids))
+            rss.append(rss_bytes(nr.pid))
+        cpu1, t1 = cpu_seconds(nr.pid), time.monotonic()
+        sim1 = sum(map(cpu_seconds, sim_pids))
         msgs = list(collector.messages)
         elapsed = t1 - t0
         per_machine = {t: 0 for t in topics}

@@ -49,12 +49,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from edge.serve import run_gateway, until_signalled
+    from edge.serve import run_gateway, tune_gc, until_signalled
 
     config = _load_or_report(args.config)
     if config is None:
         return 1
     _setup_logging(args.log_level or config.gateway.log_level)
+    tune_gc()
     asyncio.run(until_signalled(run_gateway(config)))
     return 0
 

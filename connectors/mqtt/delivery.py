@@ -192,9 +192,10 @@ class Delivery:
         link = self._link
         # Read before settling: acks of a connection are reported before its loss is.
         connected, gen = link.connected, link.generation
-        await self.settle()
+        self._collect_acks()
         if not connected:
             self._forget()
+            await self.settle()
             return False
         if gen != self._gen:
             self._forget()
@@ -203,10 +204,15 @@ class Delivery:
             self._gen = gen  # after: if that failed, the next round tries it again
         free = self._window - len(self._inflight)
         if free <= 0:
+            await self.settle()
             return False  # on_publish wakes the task when acks come
-        skip = {*self._inflight.values(), *self._ready}
+        skip = set(self._inflight.values())
         notified = self._notified
-        entries = await asyncio.to_thread(self._outbox.peek, self._sink, len(skip) + free)
+        # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
+        ready = list(self._ready)
+        entries = await asyncio.to_thread(self._remove_then_peek, ready, len(skip) + free)
+        if ready:
+            self._removed()
         if self._resend:  # forgotten ids older than the oldest record are gone
             oldest = entries[0].id if entries else None
             self._resend = {i for i in self._resend if oldest is not None and i >= oldest}
@@ -268,7 +274,24 @@ class Delivery:
 
     async def settle(self) -> None:
         """Remove from the outbox what the broker acknowledged (and what was rejected).
-        Called by the task, and once more on close after the task ended."""
+        Called on close after the task ended (the task does it with its next read)."""
+        self._collect_acks()
+        if self._ready:
+            await asyncio.to_thread(self._outbox.ack, self._sink, list(self._ready))
+            self._removed()
+
+    def _removed(self) -> None:
+        self._stats.acked += self._ready_acked
+        self._ready, self._ready_acked = [], 0
+
+    def _remove_then_peek(self, ready: list[int], limit: int) -> list[Entry]:
+        """In a worker thread: one hop for both (each hop costs more than the SQL)."""
+        if ready:
+            self._outbox.ack(self._sink, ready)  # removing twice after a failure is harmless
+        return self._outbox.peek(self._sink, limit)
+
+    def _collect_acks(self) -> None:
+        """Move what paho reported acknowledged into `_ready` (no I/O)."""
         with self._acks_lock:
             acks, self._acks = self._acks, []
         for gen, mid, failed in acks:
@@ -284,9 +307,3 @@ class Delivery:
             else:
                 self._ready_acked += 1
             self._ready.append(rid)
-        if not self._ready:
-            return
-        # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
-        await asyncio.to_thread(self._outbox.ack, self._sink, list(self._ready))
-        self._stats.acked += self._ready_acked
-        self._ready, self._ready_acked = [], 0
