@@ -43,14 +43,14 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from asyncua import Client, Node, ua
 from asyncua.common.subscription import Subscription
 
-from bench.bare_modbus import Stats, run_until_stopped
+from bench.bare_modbus import Stats, paced, run_until_stopped
 from bench.endpoints import Load, Machine
 
 __all__ = ["main"]
@@ -142,35 +142,11 @@ async def _drain(sub: Subscription, stats: Stats, stop: asyncio.Event) -> None:
             return
 
 
-async def _read(
-    client: Client,
-    nodes: list[Node],
-    first: float,
-    interval: float,
-    stats: Stats,
-    stop: asyncio.Event,
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = first
-    while not stop.is_set():
-        delay = deadline - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        late = loop.time() - deadline
-        stats.lateness.add(late if late > 0 else 0.0)
-        stats.requests += 1
-        try:
-            stats.values += len(await client.read_values(nodes))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            stats.errors += 1
-        deadline += interval
-        now = loop.time()
-        if now >= deadline + interval:
-            skipped = int((now - deadline) / interval)
-            stats.missed += skipped
-            deadline += skipped * interval
+def _values_of(client: Client, nodes: list[Node]) -> Callable[[], Awaitable[int]]:
+    async def read() -> int:
+        return len(await client.read_values(nodes))
+
+    return read
 
 
 async def run(load: Load, out: Path, mode: str, delivery: str) -> Stats:
@@ -211,7 +187,7 @@ async def run(load: Load, out: Path, mode: str, delivery: str) -> Stats:
         tasks: list[Awaitable[None]] = []
         if mode == "read":
             tasks += [
-                _read(c, ns, t0 + i * load.interval_s / n, load.interval_s, stats, stop)
+                paced(_values_of(c, ns), t0 + i * load.interval_s / n, load.interval_s, stats, stop)
                 for i, (c, ns) in enumerate(zip(clients, node_lists, strict=True))
             ]
         elif delivery == "iterator":

@@ -80,7 +80,7 @@ def bench_size(args: argparse.Namespace, machines: int, workdir: Path) -> list[d
                     order = names[run % len(names) :] + names[: run % len(names)]
                     for name in order:
                         row = measure(name, setting, probe, args.warmup, args.seconds)
-                        row.update(machines=machines, run=run, farm_cpu_pct=None)
+                        row.update(machines=machines, run=run)
                         rows.append(row)
                         print(json.dumps(row), file=sys.stderr, flush=True)
         finally:

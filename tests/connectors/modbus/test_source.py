@@ -243,15 +243,19 @@ async def test_a_cancelled_poll_always_stops(modbus_server: Server) -> None:
     cancellation that arrives as the answer does: the poll loop then never ends, and
     neither does the gateway's shutdown. Cancelled at many moments, it always stops."""
     rng = random.Random(5)
+    polled: list[SampleBatch] = []
     async with make_source(modbus_server.port, poll_interval_s=0.001) as src:
         for _ in range(200):
 
             async def drain() -> None:
-                async for _batch in src.stream():
-                    pass
+                async for batch in src.stream():
+                    polled.append(batch)
 
             task = asyncio.create_task(drain())
             await asyncio.sleep(rng.uniform(0, 0.01))
             task.cancel()
             done, _ = await asyncio.wait({task}, timeout=2)
             assert done, "the poll loop went on after its cancellation"
+    # It polled between the cancellations, and no cancellation left a broken read behind.
+    assert len(polled) >= 100
+    assert [b.error for b in polled if b.error is not None] == []
