@@ -3,7 +3,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTEST  ?= $(VENV)/bin/pytest
 # Debian packages the tests run as real servers / interop peers.
-APT_PKGS := mosquitto mosquitto-clients influxdb victoria-metrics mbpoll
+APT_PKGS := mosquitto mosquitto-clients influxdb victoria-metrics mbpoll chromium chromium-driver
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # node-opcua (npm), the independent OPC UA peer of tests/interop; needs Node.js >= 20 and npm.
 NODE_DIR := tests/interop/nodeopcua
