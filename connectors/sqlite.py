@@ -17,6 +17,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from connectors.sqlite_file import open_wal
+from connectors.sqlite_retention import Retention, prune_chunk
 from connectors.sqlite_schema import (
     MIGRATIONS,
     OEE_FIELDS,
@@ -34,12 +36,14 @@ from connectors.sqlite_schema import (
     write,
 )
 from edge.config import SqliteConfig
-from edge.types import CountDelta, Event, MachineState, OeeUpdate, StateRecord
+from edge.types import CountDelta, Event, MachineState, OeeUpdate, StateRecord, utc_now
 
 __all__ = ["SCHEMA_VERSION", "SqliteStats", "SqliteStore"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+PRUNE_EVERY_S = 60.0  # rows past their retention go this often (and at the first write)
 
 
 @dataclass
@@ -50,6 +54,7 @@ class SqliteStats:
     errors: int = 0  # handle() calls whose write failed (their events are lost)
     commits: int = 0  # transactions written (each may hold many handle() calls)
     reasons_unmatched: int = 0  # ReasonAssigned events with no stored stop to update
+    rows_pruned: int = 0  # rows deleted past their retention
 
 
 class SqliteStore:
@@ -57,13 +62,16 @@ class SqliteStore:
 
     name = "sqlite"
 
-    def __init__(self, config: SqliteConfig) -> None:
+    def __init__(self, config: SqliteConfig, clock: Callable[[], datetime] = utc_now) -> None:
         self._path = config.path
+        self._clock = clock  # the "now" of retention
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self.stats = SqliteStats()
         self._queue: list[tuple[Writes, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._retention = Retention.days(config.retention_days, config.tag_retention_days)
+        self._next_prune = 0.0  # time.monotonic()
 
     @property
     def connected(self) -> bool:
@@ -81,9 +89,13 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Close the database (after the writes under way and queued)."""
+        await self.drain()
+        await asyncio.to_thread(self._close)
+
+    async def drain(self) -> None:
+        """Wait for the writes under way and queued, and a prune they started."""
         if self._writer is not None:
             await asyncio.shield(self._writer)
-        await asyncio.to_thread(self._close)
 
     def _open(self) -> None:
         conn, version = open_wal(self._path, MIGRATIONS, "the store")
@@ -128,6 +140,26 @@ class SqliteStore:
             for _, done in batch:
                 if not done.done():
                     done.set_result(ok)
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY_S
+                await self.prune(self._clock())
+
+    async def prune(self, now: datetime) -> int:
+        """Delete the rows past their retention at `now`, a chunk per transaction (the
+        writes go on in between); returns how many went."""
+        pruned = 0
+        try:
+            for table, cutoff_ms in self._retention.cutoffs(now):
+                more = True
+                while more:
+                    n, more = await self._run(lambda c: prune_chunk(c, table, cutoff_ms))  # noqa: B023
+                    pruned += n
+        except (sqlite3.Error, RuntimeError) as e:
+            log.error(
+                "SQLite store %s: deleting rows past their retention failed: %s", self._path, e
+            )
+        self.stats.rows_pruned += pruned
+        return pruned
 
     async def _write(self, writes: Writes) -> bool:
         try:

@@ -10,10 +10,10 @@ nanoseconds, so adding and removing never drifts.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
+from oee.countlog import CountLog, micros
 from oee.losses import (
     Counts,
     LossReport,
@@ -26,7 +26,7 @@ from oee.losses import (
 from oee.states import MachineState
 from oee.timemodel import DOWNTIME, Kind
 
-__all__ = ["Accumulator", "CountEntry", "Segment"]
+__all__ = ["Accumulator", "Segment"]
 
 _ZERO = timedelta(0)
 
@@ -69,25 +69,16 @@ class Segment:
         return (self.state, self.reason_code, self.reason)
 
 
-@dataclass(frozen=True, slots=True)
-class CountEntry:
-    """Parts counted at `at`: the `Counts` fields in order (`oee.timemodel.count_values`)."""
-
-    at: datetime
-    values: tuple[int, ...]
-
-
 class Accumulator:
     """The sums of one window; the tracker adds, the window's start evicts."""
 
     def __init__(self) -> None:
         self.segments: deque[Segment] = deque()
-        self.counts: deque[CountEntry] = deque()
+        self.counts = CountLog()
         self._time = dict.fromkeys(Kind, _ZERO)
         self._failures = 0
         self._stops: dict[ReasonKey, int] = {}  # Pareto: stops and time per reason
         self._stop_time: dict[ReasonKey, timedelta] = {}
-        self._count = [0] * 8
 
     def add_segment(self, seg: Segment, sign: int = 1) -> None:
         """Add a closed segment (sign -1: take it back out)."""
@@ -97,9 +88,9 @@ class Accumulator:
         if seg.kind in DOWNTIME:
             self._pareto_add(seg.key, sign, span)
 
-    def add_count(self, entry: CountEntry) -> None:
-        self.counts.append(entry)
-        self._count = [a + b for a, b in zip(self._count, entry.values, strict=True)]
+    def add_count(self, at_us: int, values: Sequence[int], cell: int | None) -> None:
+        """Parts counted at `at_us` (`oee.timemodel.count_values`); see `CountLog.add`."""
+        self.counts.add(at_us, values, cell)
 
     def _pareto_add(self, key: ReasonKey, n: int, span: timedelta) -> None:
         n += self._stops.get(key, 0)
@@ -130,9 +121,7 @@ class Accumulator:
         """Forget what lies wholly before `start` (segments ending, counts at or before)."""
         while self.segments and self.segments[0].end <= start:
             self.add_segment(self.segments.popleft(), -1)
-        while self.counts and self.counts[0].at <= start:
-            c = self.counts.popleft()
-            self._count = [a - b for a, b in zip(self._count, c.values, strict=True)]
+        self.counts.evict(micros(start))
 
     def report(
         self,
@@ -194,11 +183,8 @@ class Accumulator:
         failures: int,
         offline_counts_as: OfflineTreatment,
     ) -> LossReport:
-        c = self._count
-        for entry in reversed(self.counts):  # counts after the end of a finished period
-            if entry.at <= end:
-                break
-            c = [a - b for a, b in zip(c, entry.values, strict=True)]
+        late = self.counts.after(micros(end))  # counts after the end of a finished period
+        c = [a - b for a, b in zip(self.counts.sums, late, strict=True)]
         split = TimeSplit.of(end - start, time)
         counts = Counts(*c)
         return LossReport(split, counts, failures, offline_counts_as)

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from oee.accumulator import Accumulator, CountEntry, Segment
+from oee.accumulator import Accumulator, Segment
 from oee.calendar import Calendar
+from oee.countlog import micros
 from oee.losses import LossReport, OfflineTreatment, ReasonLoss
 from oee.states import MachineState
 from oee.timeline import PlanFlips
@@ -38,15 +39,23 @@ WindowKind = Literal["sliding", "shift", "day"]
 
 @dataclass(frozen=True, slots=True)
 class WindowSpec:
-    """A named window: sliding over `length_s` seconds, the current shift or the day."""
+    """A named window: sliding over `length_s` seconds, the current shift or the day.
+
+    `count_step_s` bounds a sliding window's memory: counts less than this apart share
+    one entry (`oee.countlog`), so the window's trailing edge is resolved to one step's
+    counts. 0 keeps every count apart (exact, memory grows with the count rate).
+    """
 
     name: str
     kind: WindowKind = "sliding"
     length_s: float = 0.0
+    count_step_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind == "sliding" and not self.length_s > 0:
             raise ValueError(f"sliding window {self.name!r} needs a length > 0")
+        if self.count_step_s < 0:
+            raise ValueError(f"window {self.name!r}: count_step_s must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +71,32 @@ class WindowReport:
 
 
 class _Window:
-    def __init__(self, spec: WindowSpec) -> None:
+    def __init__(self, spec: WindowSpec, calendar: Calendar | None) -> None:
         self.spec = spec
+        self.calendar = calendar
         self.acc = Accumulator()
-        self.period: tuple[datetime, datetime] | None = None
+        self.period: tuple[datetime, datetime] | None = None  # the one being reported
+        self._step_us = round(spec.count_step_s * 1e6)
+        self._cell_span = (0, 0)  # the period counts merge in: (start, end] in µs
+
+    def cell(self, at: datetime, at_us: int) -> int | None:
+        """Which entry a count at `at` may share: its step of time (sliding), the shift or
+        day it falls in (counts in (start, end]), or none (between shifts)."""
+        if self.spec.kind == "sliding":
+            return -(-at_us // self._step_us) if self._step_us else None
+        start, end = self._cell_span
+        if not start < at_us <= end:
+            period = self.period_at(at)
+            if period is None:
+                return None
+            start, end = self._cell_span = micros(period[0]), micros(period[1])
+        return start if start < at_us <= end else None
+
+    def period_at(self, now: datetime) -> tuple[datetime, datetime] | None:
+        assert self.calendar is not None
+        if self.spec.kind == "day":
+            return self.calendar.day_window(now)
+        return self.calendar.shift_window(now)
 
 
 class MachineTracker:
@@ -80,7 +111,7 @@ class MachineTracker:
         startup_s: float = 0.0,
         offline_counts_as: OfflineTreatment = "unknown",
     ) -> None:
-        self.windows = [_Window(w) for w in windows]
+        self.windows = [_Window(w, calendar) for w in windows]
         if len({w.spec.name for w in self.windows}) != len(self.windows):
             raise ValueError("window names must be unique")
         if calendar is None and any(w.spec.kind != "sliding" for w in self.windows):
@@ -140,9 +171,10 @@ class MachineTracker:
             return
         at = self._advance(at)
         su = reject if self._in_startup(at) else 0
-        entry = CountEntry(at, count_values(total, good, reject, su, ideal_cycle_s))
+        values = count_values(total, good, reject, su, ideal_cycle_s)
+        at_us = micros(at)
         for w in self.windows:
-            w.acc.add_count(entry)
+            w.acc.add_count(at_us, values, w.cell(at, at_us))
 
     def set_reason(self, stop_at: datetime, reason_code: int | None, reason: str | None) -> bool:
         """Give the stop that began at `stop_at` another reason; False if no window holds it."""
@@ -178,16 +210,10 @@ class MachineTracker:
             out.append(self._report(w, start, end, now, final=True))
             w.period = None
         if w.period is None:
-            w.period = self._period(w.spec.kind, now)
+            w.period = w.period_at(now)
         if w.period is not None:
             out.append(self._report(w, w.period[0], now, now))
         return out
-
-    def _period(self, kind: WindowKind, now: datetime) -> tuple[datetime, datetime] | None:
-        assert self.calendar is not None
-        if kind == "day":
-            return self.calendar.day_window(now)
-        return self.calendar.shift_window(now)
 
     def _report(
         self, w: _Window, start: datetime, end: datetime, now: datetime, final: bool = False

@@ -83,7 +83,7 @@ def by_window(updates: list[OeeUpdate]) -> dict[str, OeeUpdate]:
 
 
 def test_window_names_map_to_specs() -> None:
-    assert window_spec("15m") == WindowSpec("15m", "sliding", 900.0)
+    assert window_spec("15m") == WindowSpec("15m", "sliding", 900.0, count_step_s=1.5)
     assert window_spec("shift") == WindowSpec("shift", "shift")
     assert window_spec("day") == WindowSpec("day", "day")
 
