@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from api import control_routes, oee_routes
+from api import admin_routes, control_routes, events, oee_routes
 from api.context import ApiContext, ApiError
 from api.routes import ops, v1
 from edge.config import Config
-from edge.interfaces import GatewayControl, HistoryReader
+from edge.interfaces import ConfigReloader, GatewayControl, HistoryReader
 from edge.live import LiveView
 from edge.types import utc_now
 
@@ -30,19 +31,30 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     *,
     control: GatewayControl | None = None,
+    reloader: ConfigReloader | None = None,
 ) -> FastAPI:
     """Build the API app. It reads `live` (the pipeline keeps it current) and `history`;
     reasons and products go to `control`, the running gateway (None: those routes 503).
 
     `clock` is the "now" used to end open state intervals; tests pass a fixed one.
+    `reloader` re-reads the config file (`POST /api/v1/config/reload`; None: 503).
     """
     app = FastAPI(
         title="oee-edge",
         summary=f"Gateway {config.gateway.id}: machine states, counts and OEE",
         version="1",
     )
-    app.state.ctx = ApiContext(config, live, history, clock, control)
+    app.state.ctx = ApiContext(config, live, history, clock, control, reloader)
     app.add_exception_handler(ApiError, _api_error)
-    for router in (v1, oee_routes.router, control_routes.router, ops):
+    for router in (v1, oee_routes.router, control_routes.router, events.router, ops):
         app.include_router(router)
+    app.include_router(admin_routes.router)
+    if config.api.cors_origins:  # no CORS headers at all unless origins are listed
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.api.cors_origins,
+            allow_credentials=config.api.cors_allow_credentials,
+            allow_methods=["GET", "PUT", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
+        )
     return app

@@ -1,47 +1,78 @@
-"""API key check for `/api/v1` and `/metrics`.
+"""API keys and their scopes, for `/api/v1` and `/metrics`.
 
-With `api.api_key` set, a request must carry `Authorization: Bearer KEY` or
-`X-API-Key: KEY`. Without a key the config already forces a loopback bind, so the
-check is off. `/health`, `/ready` and the dashboard page never need a key.
+The keys are `api.keys` (each `read` or `admin`) and `api.api_key` (one admin key named
+"default"). A request sends one as `Authorization: Bearer KEY` (or `X-API-Key: KEY`).
+`read` may call every GET; `admin` also the changes (`require_admin`). Without any key
+configured the config already forces a loopback bind, so every check is off.
+`/health`, `/ready` and the dashboard page never need a key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from edge.config_sinks import ApiConfig, ApiKeyConfig
+
 # auto_error=False: a missing header is our 401 (not FastAPI's 403), and declaring both
 # schemes gives /docs an "Authorize" button for either form.
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer API_KEY")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: API_KEY")
 
+UNAUTHORIZED = "missing or wrong API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
 
 def key_matches(expected: str, offered: str | None) -> bool:
-    """Constant-time comparison, so response timing does not leak the key prefix."""
+    """Constant-time comparison of equal-length digests, so the response time leaks
+    neither a prefix nor the length of a key."""
     if not offered:
         return False
-    return hmac.compare_digest(expected.encode(), offered.encode())
+    return hmac.compare_digest(_digest(expected), _digest(offered))
+
+
+def find_key(api: ApiConfig, offered: list[str | None]) -> ApiKeyConfig | None:
+    """The configured key among `offered`, if any. Every key is compared with every
+    offered value (no early exit), so the time taken does not tell which one matched."""
+    found = None
+    for key in api.all_keys():
+        secret = key.key.get_secret_value()
+        for value in offered:
+            if key_matches(secret, value) and found is None:
+                found = key
+    return found
 
 
 async def require_api_key(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
+) -> ApiKeyConfig | None:
+    """FastAPI dependency (read scope): 401 unless a configured key was presented; the
+    key presented (None when the API has no keys)."""
+    api: ApiConfig = request.app.state.ctx.config.api
+    if not api.all_keys():
+        return None
+    key = find_key(api, [bearer.credentials if bearer else None, header])
+    if key is None:
+        challenge = {"WWW-Authenticate": "Bearer"}
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=UNAUTHORIZED, headers=challenge)
+    return key
+
+
+async def require_admin(
+    key: Annotated[ApiKeyConfig | None, Depends(require_api_key)],
 ) -> None:
-    """FastAPI dependency: 401 unless the configured key (if any) was presented."""
-    secret = request.app.state.ctx.config.api.api_key
-    if secret is None:
-        return
-    expected = secret.get_secret_value()
-    offered = [bearer.credentials if bearer else None, header]
-    # Evaluate both so the time taken does not depend on which header was sent.
-    results = [key_matches(expected, o) for o in offered]
-    if not any(results):
+    """FastAPI dependency of the routes that change something: 403 for a read key."""
+    if key is not None and key.scope != "admin":
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="missing or wrong API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
-            headers={"WWW-Authenticate": "Bearer"},
+            status.HTTP_403_FORBIDDEN,
+            detail=f"API key '{key.name}' has the read scope; this route needs an admin key",
         )

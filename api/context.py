@@ -1,5 +1,5 @@
 """What every route shares: the context on `app.state.ctx`, the error type, look-ups that
-answer 404, and the key-protected `/api/v1` router factory."""
+answer 404, the key-protected `/api/v1` router factory and the admin routes' guard."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import require_api_key
+from api.auth import require_admin, require_api_key
 from api.schemas import ErrorOut
 from edge.config import Config, MachineConfig
-from edge.interfaces import GatewayControl, HistoryReader
+from edge.interfaces import ConfigReloader, GatewayControl, HistoryReader
 from edge.live import LiveView, MachineLive
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,16 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class ApiContext:
     """What the routes read; held on `app.state.ctx`. `control` is the running gateway
-    (None: a read-only API, e.g. over a copied store)."""
+    (None: a read-only API, e.g. over a copied store, or while the gateway restarts);
+    `reloader` re-reads the config file (None: the gateway was not started from one).
+    A reload puts a new context here, with the new gateway's config, live view and store."""
 
     config: Config
     live: LiveView
     history: HistoryReader
     clock: Callable[[], datetime]
     control: GatewayControl | None = None
+    reloader: ConfigReloader | None = None
 
 
 class ApiError(Exception):
@@ -105,8 +108,19 @@ def error_docs(**codes: str) -> dict[int | str, dict[str, object]]:
     return {int(k[1:]): {"model": ErrorOut, "description": v} for k, v in codes.items()}
 
 
-def v1_router() -> APIRouter:
-    """A router under `/api/v1` that requires the API key (when one is configured)."""
-    return APIRouter(
-        prefix="/api/v1", dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES
+# `dependencies=` of a route that changes something: an admin key (when keys are set).
+ADMIN = [Depends(require_admin)]
+
+
+def admin_docs(**codes: str) -> dict[int | str, dict[str, object]]:
+    """`error_docs` of an admin route: with its 403 for a key of the read scope."""
+    return error_docs(e403="The API key has the read scope; this route needs an admin key", **codes)
+
+
+def v1_router(*, machine_routes: bool = True) -> APIRouter:
+    """A router under `/api/v1` that requires an API key (when keys are configured); its
+    routes answer 404 for an unknown machine unless `machine_routes` is False."""
+    responses: dict[int | str, dict[str, object]] = (
+        ERROR_RESPONSES if machine_routes else {401: ERROR_RESPONSES[401]}
     )
+    return APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)], responses=responses)

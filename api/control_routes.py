@@ -1,16 +1,18 @@
 """The operator's routes: the reason tree, a reason given to a stop, the product a
 machine makes. Changes go to the running gateway (`GatewayControl`), which hands them to
-the OEE engine, the live view, the store and MQTT; never to a PLC."""
+the OEE engine, the live view, the store and MQTT; never to a PLC. The changes need an
+admin key (when keys are configured); the reason tree a read key."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from api.context import (
+    ADMIN,
     ApiContext,
     ApiError,
     Ctx,
-    error_docs,
+    admin_docs,
     find_machine,
     from_store,
     require_control,
@@ -43,7 +45,8 @@ async def get_reasons(machine_id: str, ctx: Ctx) -> list[ReasonOut]:
 @router.put(
     "/machines/{machine_id}/stops/{start}/reason",
     tags=["reasons"],
-    responses=error_docs(
+    dependencies=ADMIN,
+    responses=admin_docs(
         e404="Unknown machine, or no stop begins at `start`",
         e422="Bad `start`, a code not in the reason tree, or a reason not for that state",
         e503="History store unavailable, or no running gateway (read-only API)",
@@ -156,7 +159,8 @@ def _check_state(
 @router.put(
     "/machines/{machine_id}/product",
     tags=["machines"],
-    responses=error_docs(
+    dependencies=ADMIN,
+    responses=admin_docs(
         e409="The machine reads its product from a PLC tag",
         e422="Not a configured product of the machine",
         e503="No running gateway (read-only API)",

@@ -7,14 +7,17 @@ out rather than exported as NaN, so `absent()` alerts and averages behave.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 
+from edge import telemetry
 from edge.live import LiveView
 from oee.states import MachineState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 _FIGURES = ("availability", "performance", "quality", "oee")
+_HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
 def _escape(value: str) -> str:
@@ -24,11 +27,24 @@ def _escape(value: str) -> str:
 
 def _sample(name: str, labels: dict[str, str], value: float) -> str:
     body = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
-    text = str(value) if isinstance(value, int) else repr(float(value))
+    text = _number(value)
     return f"{name}{{{body}}} {text}" if body else f"{name} {text}"
 
 
+def _number(value: float) -> str:
+    """Ints as ints; floats round-trip (repr), with the format's +Inf, -Inf and NaN."""
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
+
+
 def _family(name: str, kind: str, help_text: str) -> Iterator[str]:
+    # HELP text escapes only backslash and newline (label values also escape quotes).
+    help_text = help_text.replace("\\", "\\\\").replace("\n", "\\n")
     yield f"# HELP {name} {help_text}"
     yield f"# TYPE {name} {kind}"
 
@@ -90,29 +106,35 @@ def _gateway(live: LiveView) -> Iterator[str]:
         yield _sample("oee_edge_sink_connected", {"sink": name}, int(ok))
 
 
-def _counters(live: LiveView) -> Iterator[str]:
-    families: dict[str, list[tuple[dict[str, str], int]]] = {}
-    for name, labels, value in live.counters():
-        families.setdefault(name, []).append((labels, value))
-    for name, samples in sorted(families.items()):
-        yield from _family(name, "counter", "Count from the pipeline's sources and sinks.")
-        for labels, value in samples:
-            yield _sample(name, labels, value)
+def _pipeline(live: LiveView) -> Iterator[str]:
+    """The pipeline's figures (`edge.telemetry`), one block per family, families sorted;
+    a histogram's `_bucket`, `_sum` and `_count` samples form one family."""
+    families: dict[str, tuple[str, list[str]]] = {}
+    channels: tuple[tuple[str, Sequence[tuple[str, dict[str, str], float]]], ...] = (
+        ("counter", live.counters()),
+        ("gauge", live.gauges()),
+    )
+    for default_kind, samples in channels:
+        for name, labels, value in samples:
+            family = _family_of(name)
+            lines = families.setdefault(family, (default_kind, []))[1]
+            lines.append(_sample(name, labels, value))
+    for family, (default_kind, lines) in sorted(families.items()):
+        kind, help_text = telemetry.describe(family, default_kind)
+        yield from _family(family, kind, help_text)
+        yield from lines
 
 
-def _gauges(live: LiveView) -> Iterator[str]:
-    families: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for name, labels, value in live.gauges():
-        families.setdefault(name, []).append((labels, value))
-    for name, samples in sorted(families.items()):
-        yield from _family(name, "gauge", "Level in the gateway's pipeline.")
-        for labels, value in samples:
-            yield _sample(name, labels, value)
+def _family_of(name: str) -> str:
+    for suffix in _HISTOGRAM_SUFFIXES:
+        base = name.removesuffix(suffix)
+        if base != name and telemetry.FAMILIES.get(base, ("",))[0] == "histogram":
+            return base
+    return name
 
 
 def render(live: LiveView) -> str:
     """The whole exposition, newline-terminated as the format requires."""
     lines = [*_states(live), *_since(live), *_oee(live), *_parts(live), *_gateway(live)]
-    lines += _counters(live)
-    lines += _gauges(live)
+    lines += _pipeline(live)
     return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import AwareDatetime
 
 from api import metrics
@@ -101,5 +101,28 @@ def _index_html() -> str:
 
 @ops.get("/", include_in_schema=False)
 async def dashboard() -> HTMLResponse:
-    """The live dashboard page (plain HTML + JS, polls /api/v1/machines)."""
-    return HTMLResponse(_index_html())
+    """The live page (plain HTML, CSS and JS in api/static, no build step): states, OEE
+    gauges, the shift's timeline and the downtime Pareto, updated by /api/v1/events."""
+    return HTMLResponse(_index_html(), headers={"Cache-Control": "no-cache"})
+
+
+_ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+
+
+@cache
+def _assets() -> dict[str, tuple[bytes, str]]:
+    # The files of api/static by name, read once: only these are served (no paths).
+    return {
+        p.name: (p.read_bytes(), _ASSET_TYPES[p.suffix])
+        for p in _INDEX.parent.iterdir()
+        if p.suffix in _ASSET_TYPES
+    }
+
+
+@ops.get("/static/{name}", include_in_schema=False)
+async def page_asset(name: str) -> Response:
+    """A script, style sheet or icon of the live page (open, like the page: no data)."""
+    asset = _assets().get(name)
+    if asset is None:
+        raise ApiError(404, f"no page asset '{name}'")
+    return Response(asset[0], media_type=asset[1], headers={"Cache-Control": "no-cache"})

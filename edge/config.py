@@ -326,6 +326,11 @@ class GatewayConfig(Model):
     id: str = Field(pattern=_ID)
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one human-readable line per record; json: one JSON object per "
+        "line (ts, level, logger, msg, exc, extra fields) for log shippers",
+    )
 
 
 _NO_LINE = LineConfig()

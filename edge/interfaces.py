@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from edge.records import Entry, Record, SinkDepth, Transaction
 from edge.types import CountDelta, Event, SampleBatch, StateRecord
+
+if TYPE_CHECKING:
+    from edge.config import Config
 
 
 class Source(Protocol):
@@ -82,6 +85,18 @@ class GatewayControl(Protocol):
     def set_product(self, machine: str, product: str | None) -> None:
         """The product `machine` makes from now on (None: the machine's default).
         ValueError if the machine reads its product from a tag."""
+        ...
+
+
+class ConfigReloader(Protocol):
+    """Re-reads the gateway's config file and restarts the pipeline with it, while the
+    API keeps serving (`POST /api/v1/config/reload`, SIGHUP)."""
+
+    async def reload(self) -> Config:
+        """Validate the file and, when it is valid, stop the running gateway as on SIGTERM
+        (its outbox flushed) and start one with the new config; returns that config.
+        Raises `edge.loading.ConfigError` (every problem) or `edge.reload.RestartNeeded`
+        (the `api` section changed), having changed nothing."""
         ...
 
 

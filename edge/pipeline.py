@@ -25,6 +25,7 @@ from edge.journal import Journal
 from edge.live import LiveView
 from edge.normaliser import MachineNormaliser
 from edge.outbox import Outbox
+from edge.progress import FirstConnects
 from edge.types import (
     CountDelta,
     Event,
@@ -85,6 +86,9 @@ class Gateway:
         self.sources: dict[str, Source] = {}  # per machine, while running
         self._emitting: set[asyncio.Future[None]] = set()
         self.sink_errors = 0
+        self.poll_errors = dict.fromkeys(self.normalisers, 0)  # batches with an error
+        self.events_out = telemetry.EventCounts()  # events handed to the sinks
+        self.connecting = FirstConnects(len(config.machines))  # start-up progress
         self.live.counters = lambda: telemetry.counters(self)
         self.live.gauges = lambda: telemetry.gauges(self)
 
@@ -106,6 +110,7 @@ class Gateway:
                 self._engine_backlog = []
             await self._resume(resumed, last_seen)
             self.live.started = True
+            self.connecting.start()
             try:
                 async with asyncio.TaskGroup() as tg:
                     # Acquisition does not wait for the stored history (a slow database).
@@ -194,7 +199,14 @@ class Gateway:
 
     async def _poll(self, machine: str, source: Source) -> None:
         normaliser = self.normalisers[machine]
+        first = True  # the first batch ends the first connection attempt
         async for batch in source.stream():
+            if batch.error is not None:
+                self.poll_errors[machine] += 1
+            if first:
+                first = False
+                up = bool(getattr(source, "connected", False))
+                self.connecting.attempted(machine, up, batch.error)
             changes = normaliser.update(batch)
             for e in changes:
                 self._feed(e)
@@ -238,6 +250,7 @@ class Gateway:
 
     async def _deliver(self, events: Sequence[Event]) -> None:
         events = [self._numbered(e) for e in events]
+        self.events_out.count(events)
         for e in events:
             if isinstance(e, ReasonAssigned):
                 self._feed(e)

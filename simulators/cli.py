@@ -16,9 +16,23 @@ from simulators.opcua_server import OpcuaSimulator, serve_opcua
 from simulators.opcua_settings import OpcuaSettings
 from simulators.scenario import Scenario, ScenarioError, load_scenario
 
+_EPILOG = """\
+Examples:
+  oee-edge simulate demo                       # Modbus TCP on the scenario's port (5020)
+  oee-edge simulate test --port 5021 --time-scale 60
+  oee-edge simulate demo --protocol both --opcua-port 4840
+  oee-edge simulate demo --protocol opcua --opcua-security Basic256Sha256 \\
+      --opcua-user operator:secret --opcua-no-anonymous
+  oee-edge simulate my-line.yaml --epoch 1767225600   # resume the same deterministic run
+
+Bundled scenarios: demo, test (simulators/scenarios/). Stop with Ctrl-C.
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``simulate`` arguments to `parser`."""
+    """Add the ``simulate`` arguments (and the examples of its --help) to `parser`."""
+    parser.epilog = _EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "scenario", help="scenario YAML file, or a bundled scenario name (demo, test)"
     )

@@ -35,8 +35,21 @@ class ProbeError(Exception):
     """A one-line reason the probe failed (exit code 2)."""
 
 
+_EPILOG = """\
+Examples:
+  oee-edge modbus-read 127.0.0.1 --port 5020 --address 0 --count 4
+  oee-edge modbus-read 127.0.0.1 --port 5020 --table holding --address 4 --type uint32
+  oee-edge modbus-read 10.0.0.7 --unit 2 --tag speed=holding:4:float32:CDAB --tag run=coil:0
+  oee-edge modbus-read 10.0.0.7 --one-based --table input --address 1 --type int16
+
+Reads only. Exit code 0 when every value was read, 2 on any error (one line each).
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the modbus-read options to ``parser``."""
+    """Add the modbus-read options (and the examples of its --help) to ``parser``."""
+    parser.epilog = _EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("host", help="device host name or IP address")
     parser.add_argument("--port", type=int, default=502)
     parser.add_argument("--unit", type=int, default=1, help="unit (device) id")

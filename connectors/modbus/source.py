@@ -27,6 +27,7 @@ from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
 from connectors.modbus.plan import ReadRequest, plan_reads
 from connectors.outage import OutageLog
 from edge.config import ModbusConnection, ModbusTag, RegisterTable
+from edge.latency import LatencyHistogram
 from edge.types import Quality, Sample, SampleBatch, utc_now
 
 __all__ = ["ModbusSource", "ModbusStats", "exception_name"]
@@ -69,6 +70,7 @@ class ModbusSource:
         self.phase = phase
         self.plan: tuple[ReadRequest, ...] = plan_reads(tags, conn)  # PlanError: bad config
         self.stats = ModbusStats()
+        self.poll_duration = LatencyHistogram()  # read() cycles, for /metrics
         self._clock = clock
         self._decoders = {n: make_decoder(t) for n, t in tags.items()}
         self._client: AsyncModbusTcpClient | None = None
@@ -133,6 +135,7 @@ class ModbusSource:
     async def read(self) -> SampleBatch:
         """One poll of every planned request. Never raises for device errors."""
         ts = self._clock()
+        started = time.perf_counter()
         if not await self.connect():
             return self._all_bad(ts, f"cannot connect to {self.endpoint}")
         samples: list[Sample] = []
@@ -153,6 +156,7 @@ class ModbusSource:
             self.close()
         if errors and not self.connected:
             self._outage.down(errors[-1])
+        self.poll_duration.observe(time.perf_counter() - started)
         return SampleBatch(self.machine_id, ts, tuple(samples), _summary(errors))
 
     async def stream(self) -> AsyncIterator[SampleBatch]:

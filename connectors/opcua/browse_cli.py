@@ -32,7 +32,7 @@ from edge.config import OpcUaAuth, OpcUaConnection, OpcUaSecurity
 __all__ = ["add_arguments", "main"]
 
 _EPILOG = """\
-examples:
+Examples:
   oee-edge browse opc.tcp://plc1:4840
   oee-edge browse opc.tcp://plc1:4840 --filter '*Counter*'
   oee-edge browse opc.tcp://plc1:4840 --node 'nsu=urn:oee-edge:simulator;s=m1' \\

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,7 @@ from connectors.opcua.tags import TagTable
 from connectors.opcua.values import status_problem
 from connectors.outage import OutageLog
 from edge.config import OpcUaConnection, OpcUaTag
+from edge.latency import LatencyHistogram
 from edge.types import SampleBatch, utc_now
 
 __all__ = ["OpcUaSource", "OpcUaStats"]
@@ -79,6 +81,7 @@ class OpcUaSource:
         self.machine_id = machine_id
         self.conn = conn
         self.stats = OpcUaStats()
+        self.poll_duration = LatencyHistogram()  # read cycles (mode poll), for /metrics
         self._pki, self._app_uri, self._clock = pki, application_uri, clock
         self._table = TagTable(machine_id, conn, tags, numeric)
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
@@ -190,6 +193,7 @@ class OpcUaSource:
     async def _read(
         self, client: Client, nodes: dict[str, ua.NodeId]
     ) -> list[tuple[str, ua.DataValue]]:
+        started = time.perf_counter()
         names = list(nodes)
         out: list[tuple[str, ua.DataValue]] = []
         step = self.conn.max_nodes_per_read
@@ -206,6 +210,7 @@ class OpcUaSource:
                 raise _SessionLost(_describe(exc)) from None
             self.stats.reads += 1
             out.extend(zip(chunk, values, strict=True))
+        self.poll_duration.observe(time.perf_counter() - started)
         return out
 
     # ------------------------------------------------------------------ subscription

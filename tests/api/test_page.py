@@ -1,0 +1,62 @@
+"""The live page's files: served without a key (they hold no data), with their types,
+nothing else from the static folder, and nothing loaded from elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from connectors.sqlite import SqliteStore
+from edge.config import SqliteConfig
+from edge.live import LiveView
+from tests.api.conftest import NOW, make_config
+
+ASSETS = {
+    "live.js": "text/javascript; charset=utf-8",
+    "sse.js": "text/javascript; charset=utf-8",
+    "render.js": "text/javascript; charset=utf-8",
+    "live.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
+
+
+@pytest.fixture
+async def keyed(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    config = make_config(api_key="k3y")
+    async with SqliteStore(SqliteConfig(path=tmp_path / "page.sqlite")) as store:
+        app = create_app(config, LiveView.from_config(config), store, clock=lambda: NOW)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
+            yield c
+
+
+async def test_the_page_and_its_files_need_no_key(keyed: httpx.AsyncClient) -> None:
+    page = await keyed.get("/")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-cache"
+    for ref in ('src="static/live.js"', 'href="static/live.css"', 'data-events="api/v1/events"'):
+        assert ref in page.text
+    for name, media_type in ASSETS.items():
+        r = await keyed.get(f"/static/{name}")
+        assert (r.status_code, r.headers["content-type"]) == (200, media_type), name
+        if name != "icon.svg":  # (an SVG names its XML namespace with a URL)
+            assert "http://" not in r.text and "https://" not in r.text, name  # works offline
+    live = (await keyed.get("/static/live.js")).text
+    assert 'from "./sse.js"' in live and 'Authorization: "Bearer " + key' in live
+    assert (await keyed.get("/api/v1/events")).status_code == 401  # the data does need it
+
+
+@pytest.mark.parametrize("name", ["nope.js", "index.html", "events.py"])
+async def test_only_the_page_files_are_served(keyed: httpx.AsyncClient, name: str) -> None:
+    r = await keyed.get(f"/static/{name}")
+    assert (r.status_code, r.json()) == (404, {"detail": f"no page asset '{name}'"})
+
+
+@pytest.mark.parametrize("path", ["/static/..%2Froutes.py", "/static/%2E%2E%2Fapp.py"])
+async def test_no_way_out_of_the_folder(keyed: httpx.AsyncClient, path: str) -> None:
+    r = await keyed.get(path)
+    assert (r.status_code, r.json()) == (404, {"detail": "Not Found"})  # no route matches

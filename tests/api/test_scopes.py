@@ -1,0 +1,194 @@
+"""API keys with scopes: `read` for every GET, `admin` for the changes (reasons, products,
+config reload); `api.api_key` is the admin key "default". Exact statuses and bodies, and
+the configuration's checks with their field paths."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.auth import UNAUTHORIZED, find_key
+from connectors.sqlite import SqliteStore
+from edge.config import SqliteConfig
+from edge.live import LiveView
+from edge.loading import ConfigError, parse_config
+from tests.api.conftest import NOW, make_config, plant_api
+from tests.api.test_auth import PROTECTED
+
+READ, ADMIN, LEGACY = "r-9f2c1e77b4", "a-51d0c8e2aa", "legacy-k3y"
+KEYS = [{"name": "viewer", "key": READ}, {"name": "ops", "key": ADMIN, "scope": "admin"}]
+FORBIDDEN = {"detail": "API key 'viewer' has the read scope; this route needs an admin key"}
+# (method, path, body, status with an admin key: no gateway behind this app)
+CHANGES = [
+    ("PUT", "/api/v1/machines/press1/product", {"product": None}, 503),
+    ("PUT", "/api/v1/machines/press1/stops/2026-11-03T07:00:00Z/reason", {"code": None}, 404),
+    ("POST", "/api/v1/config/reload", None, 503),
+]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@contextlib.asynccontextmanager
+async def scoped_app(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with a read key, an admin key and `api_key`, on any address."""
+    config = make_config(host="0.0.0.0", keys=KEYS, api_key=LEGACY)
+    async with SqliteStore(SqliteConfig(path=tmp_path / "scopes.sqlite")) as store:
+        app = create_app(config, LiveView.from_config(config), store, clock=lambda: NOW)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
+            yield c
+
+
+@pytest.fixture
+async def scoped(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with scoped_app(tmp_path) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, bearer("r-9f2c1e77b"), bearer("r-9f2c1e77b5"), bearer(READ + "0"), bearer("")]
+)
+@pytest.mark.parametrize(
+    "method, path, body, _", [("GET", "/api/v1/machines", None, 200), *CHANGES]
+)
+async def test_no_or_wrong_key_is_401(scoped, headers, method, path, body, _) -> None:  # type: ignore[no-untyped-def]
+    r = await scoped.request(method, path, json=body, headers=headers)
+    assert (r.status_code, r.json()) == (401, {"detail": UNAUTHORIZED})
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", PROTECTED)
+@pytest.mark.parametrize(
+    "headers", [bearer(READ), {"X-API-Key": READ}, bearer(ADMIN), bearer(LEGACY)]
+)
+async def test_every_key_reads(
+    scoped: httpx.AsyncClient, path: str, headers: dict[str, str]
+) -> None:
+    assert (await scoped.get(path, headers=headers)).status_code == 200
+
+
+@pytest.mark.parametrize("method, path, body, admin_status", CHANGES)
+async def test_a_read_key_may_not_change(scoped, method, path, body, admin_status) -> None:  # type: ignore[no-untyped-def]
+    for headers in (bearer(READ), {"X-API-Key": READ}):
+        r = await scoped.request(method, path, json=body, headers=headers)
+        assert (r.status_code, r.json()) == (403, FORBIDDEN)
+    # An admin key gets past the check: what answers then is the route (no gateway, an
+    # empty store, no config file behind this app).
+    for headers in (bearer(ADMIN), {"X-API-Key": ADMIN}, bearer(LEGACY)):
+        r = await scoped.request(method, path, json=body, headers=headers)
+        assert r.status_code == admin_status, r.text
+    r = await scoped.post("/api/v1/config/reload", headers=bearer(ADMIN))
+    assert r.json() == {"detail": "no config file to reload: the gateway runs without `-c FILE`"}
+
+
+async def test_an_admin_key_changes_the_product(plant_config, plant_store, gateway) -> None:  # type: ignore[no-untyped-def]
+    config = plant_config.model_copy(update={"api": make_config(keys=KEYS).api})
+    async with plant_api(config, plant_store, gateway) as c:
+        url = "/api/v1/machines/press1/product"
+        r = await c.put(url, json={"product": "102"}, headers=bearer(READ))
+        assert r.status_code == 403
+        assert gateway.normalisers["press1"].product is None
+        r = await c.put(url, json={"product": "102"}, headers=bearer(ADMIN))
+        assert r.status_code == 200, r.text
+        assert gateway.normalisers["press1"].product == "102"
+
+
+async def test_keys_appear_nowhere(scoped: httpx.AsyncClient, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG)
+    bodies = [(await scoped.get(p)).text for p in ("/openapi.json", "/docs")]
+    for method, path, body, _ in CHANGES:
+        for headers in ({}, bearer("nope"), bearer(READ), bearer(ADMIN)):
+            bodies.append((await scoped.request(method, path, json=body, headers=headers)).text)
+    text = "\n".join(bodies) + caplog.text
+    assert "Bearer" in text  # the docs and the 401s say how to send a key...
+    for key in (READ, ADMIN, LEGACY):
+        assert key not in text  # ...and never show one
+
+
+def test_every_key_is_compared() -> None:
+    api = make_config(keys=KEYS, api_key=LEGACY).api
+    assert [k.name for k in api.all_keys()] == ["default", "viewer", "ops"]
+    assert [k.scope for k in api.all_keys()] == ["admin", "read", "admin"]
+    assert find_key(api, [None, ADMIN]) == api.keys[1]
+    assert find_key(api, ["wrong", READ]) == api.keys[0]
+    assert find_key(api, [READ[:-1], None, ""]) is None
+
+
+# --------------------------------------------------------------------------- the config
+
+BASE = """gateway: {id: g}
+site: s
+area: a
+line: l
+machines:
+  - {id: m1, modbus: {host: 127.0.0.1}, tags: {state: {address: 0}}, ideal_cycle_s: 1}
+"""
+
+
+def issues(api: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as e:
+        parse_config(BASE + "api: " + api + "\n", env=env or {})
+    return [str(i) for i in e.value.issues]
+
+
+def test_keys_from_env_and_file(tmp_path: Path) -> None:
+    secret = tmp_path / "admin.key"
+    secret.write_text(ADMIN + "\n")
+    text = BASE + (
+        "api:\n  host: 0.0.0.0\n  keys:\n    - {name: viewer, key: '${READ_KEY}'}\n"
+        f"    - {{name: ops, key: '${{file:{secret}}}', scope: admin}}\n"
+    )
+    api = parse_config(text, env={"READ_KEY": READ}).api
+    assert [(k.name, k.key.get_secret_value(), k.scope) for k in api.keys] == [
+        ("viewer", READ, "read"),
+        ("ops", ADMIN, "admin"),
+    ]
+    assert READ not in repr(api) and ADMIN not in repr(api)
+
+
+def test_a_read_key_alone_allows_any_address() -> None:
+    assert parse_config(BASE + f"api: {{host: 0.0.0.0, keys: [{{name: v, key: {READ}}}]}}\n")
+
+
+def test_duplicate_names_and_keys_name_their_path() -> None:
+    got = issues(
+        f"{{api_key: {LEGACY}, keys: [{{name: a, key: {READ}}}, {{name: a, key: {READ}}}, "
+        f"{{name: default, key: {ADMIN}}}, {{name: b, key: {LEGACY}}}]}}"
+    )
+    assert got == [
+        "api.keys[1].name: 'a' is already the name of api.keys[0]; names must be unique",
+        "api.keys[1].key: the same key as api.keys[0]; every key must be different",
+        "api.keys[2].name: 'default' is already the name of api.api_key; names must be unique",
+        "api.keys[3].key: the same key as api.api_key; every key must be different",
+    ]
+    assert not any(k in line for line in got for k in (READ, ADMIN, LEGACY))
+
+
+def test_bad_keys() -> None:
+    got = issues("{keys: [{name: ' x', key: '${UNSET:-}', scope: root}, {key: k}]}")
+    assert got == [
+        "api.keys[0].name: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.-]*$'",
+        "api.keys[0].key: the key is empty (is its environment variable or file set?)",
+        "api.keys[0].scope: Input should be 'read' or 'admin'",
+        "api.keys[1].name: required field is missing",
+    ]
+
+
+def test_cors_origins() -> None:
+    got = issues(
+        "{cors_origins: ['https://a.b:3000', 'http://x/y', '*'], cors_allow_credentials: true}"
+    )
+    assert got == [
+        "api.cors_origins[1]: 'http://x/y' is not an origin: write scheme://host[:port] without "
+        "a path, e.g. https://grafana.plant:3000, or '*'",
+        "api.cors_origins[2]: '*' cannot go with cors_allow_credentials: true (browsers refuse "
+        "it); list them",
+    ]
