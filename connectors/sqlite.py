@@ -1,7 +1,8 @@
 """The embedded store used when no InfluxDB is configured: one SQLite file (WAL mode).
 
-Tables mirror the InfluxDB measurements (machine_state, production, oee, line_oee, tag;
-a line's figures are written, not read back: the API computes them from the machines'). Times are
+Tables mirror the InfluxDB measurements (machine_state, production, oee, line_oee; a
+line's figures are written, not read back: the API computes them from the machines'),
+except raw tags: one `tag_batch` row per poll, not one row per value. Times are
 stored as integer milliseconds since the epoch (UTC): compact, indexable, and the
 precision the gateway's contracts use everywhere. All SQLite work runs in worker threads
 (`asyncio.to_thread`) on one connection guarded by a lock, so the event loop never waits
@@ -32,11 +33,20 @@ from connectors.sqlite_schema import (
     SCHEMA_VERSION,
     Writes,
     from_ms,
+    read_tag,
     to_ms,
     write,
 )
 from edge.config import SqliteConfig
-from edge.types import CountDelta, Event, MachineState, OeeUpdate, StateRecord, utc_now
+from edge.types import (
+    CountDelta,
+    Event,
+    MachineState,
+    OeeUpdate,
+    Sample,
+    StateRecord,
+    utc_now,
+)
 
 __all__ = ["SCHEMA_VERSION", "SqliteStats", "SqliteStore"]
 
@@ -211,6 +221,13 @@ class SqliteStore:
         params = (machine, to_ms(start), to_ms(end))
         rows = await self._run(lambda c: c.execute(sql, params).fetchall())
         return [CountDelta(machine, from_ms(ts), t, g, r, p) for ts, t, g, r, p in rows]
+
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime
+    ) -> list[Sample]:
+        """The raw values of one tag (stored with `publish_tags`), start <= ts < end."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._run(lambda c: read_tag(c, machine, tag, s, e))
 
     async def oee_history(
         self, machine: str, window: str, start: datetime, end: datetime

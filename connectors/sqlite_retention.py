@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 
 from connectors.sqlite_schema import to_ms
 
-__all__ = ["CHUNK", "EVENT_TABLES", "Retention", "prune_chunk"]
+__all__ = ["CHUNK", "EVENT_TABLES", "TAG_TABLES", "Retention", "prune_chunk"]
 
 EVENT_TABLES = ("machine_state", "production", "oee", "line_oee")
+TAG_TABLES = ("tag_batch", "tag")  # `tag`: rows of files written before schema 4
 CHUNK = 20_000
 
 
@@ -39,7 +40,7 @@ class Retention:
 
     def cutoffs(self, now: datetime) -> Iterator[tuple[str, int]]:
         """(table, ms): the rows of `table` with ts before ms are due."""
-        for tables, keep in ((EVENT_TABLES, self.events), (("tag",), self.tags)):
+        for tables, keep in ((EVENT_TABLES, self.events), (TAG_TABLES, self.tags)):
             if keep is not None:
                 for table in tables:
                     yield table, to_ms(now - keep)

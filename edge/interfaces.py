@@ -121,8 +121,10 @@ class RecordQueue(Protocol):
         """The meta values committed so far."""
         ...
 
-    def peek(self, sink: str, limit: int, max_bytes: int | None = None) -> list[Entry]:
-        """The oldest records of `sink`."""
+    def peek(
+        self, sink: str, limit: int, max_bytes: int | None = None, after: int = 0
+    ) -> list[Entry]:
+        """The oldest records of `sink` with an id above `after`."""
         ...
 
     def ack(self, sink: str, ids: Iterable[int]) -> int:

@@ -180,12 +180,15 @@ class Outbox:
 
     # ------------------------------------------------------------------ reading
 
-    def peek(self, sink: str, limit: int, max_bytes: int | None = None) -> list[Entry]:
-        """The oldest records of `sink`, at most `limit` (and about `max_bytes`)."""
+    def peek(
+        self, sink: str, limit: int, max_bytes: int | None = None, after: int = 0
+    ) -> list[Entry]:
+        """The oldest records of `sink` with an id above `after`, at most `limit` (and
+        about `max_bytes`)."""
         with self._lock:
             rows = self._open_conn().execute(
-                "SELECT id, data, ts_ms FROM outbox WHERE sink = ? ORDER BY id LIMIT ?",
-                (sink, limit),
+                "SELECT id, data, ts_ms FROM outbox WHERE sink = ? AND id > ? ORDER BY id LIMIT ?",
+                (sink, after, limit),
             )
             out: list[Entry] = []
             size = 0

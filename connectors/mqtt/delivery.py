@@ -206,17 +206,18 @@ class Delivery:
         if free <= 0:
             await self.settle()
             return False  # on_publish wakes the task when acks come
-        skip = set(self._inflight.values())
+        # Records go out in id order, so what is in flight is the newest sent: read only
+        # past it (re-reading the window each round cost more than the publishes).
+        after = max(self._inflight.values(), default=0)
         notified = self._notified
         # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
         ready = list(self._ready)
-        entries = await asyncio.to_thread(self._remove_then_peek, ready, len(skip) + free)
+        fresh = await asyncio.to_thread(self._remove_then_peek, ready, free, after)
         if ready:
             self._removed()
-        if self._resend:  # forgotten ids older than the oldest record are gone
-            oldest = entries[0].id if entries else None
+        if self._resend and not after:  # forgotten ids older than the oldest record are gone
+            oldest = fresh[0].id if fresh else None
             self._resend = {i for i in self._resend if oldest is not None and i >= oldest}
-        fresh = [e for e in entries if e.id not in skip]
         if not fresh:
             if not self._inflight and not self._ready and notified == self._notified:
                 self._drained = True
@@ -284,11 +285,11 @@ class Delivery:
         self._stats.acked += self._ready_acked
         self._ready, self._ready_acked = [], 0
 
-    def _remove_then_peek(self, ready: list[int], limit: int) -> list[Entry]:
+    def _remove_then_peek(self, ready: list[int], limit: int, after: int) -> list[Entry]:
         """In a worker thread: one hop for both (each hop costs more than the SQL)."""
         if ready:
             self._outbox.ack(self._sink, ready)  # removing twice after a failure is harmless
-        return self._outbox.peek(self._sink, limit)
+        return self._outbox.peek(self._sink, limit, after=after)
 
     def _collect_acks(self) -> None:
         """Move what paho reported acknowledged into `_ready` (no I/O)."""

@@ -97,26 +97,44 @@ async def test_count_and_oee_history(path: Path) -> None:
         assert await store.oee_history("m1", "1h", at(0), at(10)) == [oee(1, "1h")]
 
 
-async def test_tag_rows_and_raw_columns(path: Path) -> None:
+async def test_a_poll_is_one_row_and_each_tag_reads_back(path: Path) -> None:
+    late = T0 + timedelta(milliseconds=250)  # an OPC UA value's own source time
     batch = SampleBatch(
         "m1",
         T0,
         (
             Sample("speed", 1.5, Quality.GOOD, T0),
             Sample("on", True, Quality.GOOD, T0),
-            Sample("recipe", "R7", Quality.UNCERTAIN, T0),
+            Sample("recipe", "R7", Quality.UNCERTAIN, late),
             Sample("lost", None, Quality.BAD, T0),
         ),
     )
+    later = SampleBatch("m1", at(1), (Sample("speed", 2, Quality.GOOD, at(1)),))
     async with SqliteStore(SqliteConfig(path=path)) as store:
-        await store.handle([batch])
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT * FROM tag ORDER BY rowid").fetchall() == [
-            ("m1", "speed", T0_MS, 1.5, None, 192),
-            ("m1", "on", T0_MS, 1.0, None, 192),
-            ("m1", "recipe", T0_MS, None, "R7", 64),
-            ("m1", "lost", T0_MS, None, None, 0),
+        await store.handle([batch, later])
+        assert await store.tag_history("m1", "speed", at(0), at(2)) == [
+            Sample("speed", 1.5, Quality.GOOD, T0),
+            Sample("speed", 2, Quality.GOOD, at(1)),
         ]
+        assert await store.tag_history("m1", "recipe", at(0), at(2)) == [
+            Sample("recipe", "R7", Quality.UNCERTAIN, late)
+        ]
+        assert await store.tag_history("m1", "on", at(0), at(1)) == [
+            Sample("on", True, Quality.GOOD, T0)
+        ]
+        assert await store.tag_history("m1", "lost", at(0.5), at(2)) == []
+        assert await store.tag_history("m2", "speed", at(0), at(2)) == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT * FROM tag_batch ORDER BY rowid").fetchall() == [
+            (
+                "m1",
+                T0_MS,
+                '{"speed":[1.5,192],"on":[true,192],"recipe":["R7",64,1795575600373],'
+                '"lost":[null,0]}',
+            ),
+            ("m1", T0_MS + 60_000, '{"speed":[2,192]}'),
+        ]
+        assert conn.execute("SELECT count(*) FROM tag").fetchone() == (0,)
         assert conn.execute("SELECT * FROM machine_state").fetchall() == []
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)

@@ -13,7 +13,15 @@ import pytest
 
 from connectors.sqlite import SCHEMA_VERSION, SqliteStore
 from edge.config import SqliteConfig
-from edge.types import CountDelta, MachineState, ReasonAssigned, StateRecord
+from edge.types import (
+    CountDelta,
+    MachineState,
+    Quality,
+    ReasonAssigned,
+    Sample,
+    SampleBatch,
+    StateRecord,
+)
 from tests.connectors.oee_report import DOCUMENT, W0, W1, worked_update
 from tests.connectors.test_sqlite import T0, T0_MS, at, change, oee
 
@@ -136,7 +144,7 @@ def oee_columns(path: Path) -> list[str]:
 
 
 async def test_a_version_1_file_is_migrated_and_keeps_its_rows(path: Path, tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     with sqlite3.connect(path) as conn:  # what the v1 gateway wrote
         conn.executescript(V1_SCHEMA)
         conn.execute(
@@ -164,9 +172,15 @@ async def test_a_version_1_file_is_migrated_and_keeps_its_rows(path: Path, tmp_p
             StateRecord("m1", MachineState.FAULT, T0, "Motor overload", 20)
         ]
         assert await store.oee_history("m1", "15m", at(0), at(5)) == [oee(0), oee(1)]
+        # A v1 file's rows of raw values read back with the batches written after them.
+        await store.handle([SampleBatch("m1", at(1), (Sample("speed", 2.5, Quality.GOOD, at(1)),))])
+        assert await store.tag_history("m1", "speed", at(0), at(2)) == [
+            Sample("speed", 1.5, Quality.GOOD, T0),
+            Sample("speed", 2.5, Quality.GOOD, at(1)),
+        ]
         assert store.stats.errors == 0
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (4,)
         assert conn.execute("SELECT start, details FROM oee WHERE window = '15m'").fetchall() == [
             (None, None),
             (None, None),

@@ -12,6 +12,7 @@ import connectors.sqlite_retention as retention
 from connectors.sqlite import SqliteStore
 from edge.config import SqliteConfig
 from edge.types import CountDelta, MachineState, Quality, Sample, SampleBatch, StateChange
+from oee.countlog import micros
 from tests.connectors.test_sqlite import T0, oee
 
 DAY = timedelta(days=1)
@@ -45,10 +46,15 @@ async def test_each_kind_of_row_is_kept_for_its_own_age(tmp_path: Path) -> None:
         await store.handle([tags(2 * DAY, 3), tags(timedelta(hours=23), 2)])
         await store.drain()
         assert store.stats.rows_pruned == 0
-        assert await store.prune(T0) == 1 + 1 + 2 + 3
-        assert store.stats.rows_pruned == 7
+        assert await store.prune(T0) == 1 + 1 + 2 + 1  # a poll's values are one row
+        assert store.stats.rows_pruned == 5
         assert await store.prune(T0) == 0
-    assert [rows(path, t) for t in ("machine_state", "production", "oee", "tag")] == [1, 1, 1, 2]
+    assert [rows(path, t) for t in ("machine_state", "production", "oee", "tag_batch")] == [
+        1,
+        1,
+        1,
+        1,
+    ]
 
 
 async def test_null_keeps_rows_for_ever(tmp_path: Path) -> None:
@@ -57,7 +63,7 @@ async def test_null_keeps_rows_for_ever(tmp_path: Path) -> None:
     async with SqliteStore(config, clock=lambda: T0) as store:
         await store.handle([state(5000 * DAY), tags(5000 * DAY, 4)])
         assert await store.prune(T0) == 0
-    assert (rows(path, "machine_state"), rows(path, "tag")) == (1, 4)
+    assert (rows(path, "machine_state"), rows(path, "tag_batch")) == (1, 1)
 
 
 async def test_a_long_backlog_goes_a_chunk_per_transaction(
@@ -67,14 +73,14 @@ async def test_a_long_backlog_goes_a_chunk_per_transaction(
     path = tmp_path / "store.sqlite"
     config = SqliteConfig(path=path, tag_retention_days=1)
     async with SqliteStore(config, clock=A_YEAR_EARLY) as store:
-        await store.handle([tags(3 * DAY, 50), tags(timedelta(0), 5)])
+        await store.handle([tags(3 * DAY)] * 50 + [tags(timedelta(0))] * 5)
         await store.drain()
-        deleted: list[int] = []  # per transaction on `tag`
+        deleted: list[int] = []  # per transaction on `tag_batch`
         real = retention.prune_chunk
 
         def counted(conn: sqlite3.Connection, table: str, cutoff: int) -> tuple[int, bool]:
             n, more = real(conn, table, cutoff)
-            if table == "tag":
+            if table == "tag_batch":
                 deleted.append(n)
             return n, more
 
@@ -82,7 +88,7 @@ async def test_a_long_backlog_goes_a_chunk_per_transaction(
         assert await store.prune(T0) == 50
     # 50 old rows in rowid chunks of 7; the eighth chunk meets the young rows and stops.
     assert deleted == [7] * 7 + [1]
-    assert rows(path, "tag") == 5
+    assert rows(path, "tag_batch") == 5
 
 
 async def test_a_row_stored_out_of_order_waits_for_the_rows_before_it(tmp_path: Path) -> None:
@@ -93,9 +99,23 @@ async def test_a_row_stored_out_of_order_waits_for_the_rows_before_it(tmp_path: 
         await store.handle([tags(3 * DAY), tags(timedelta(0)), tags(4 * DAY)])
         await store.drain()
         assert store.stats.rows_pruned == 1  # at the first write
-        assert rows(path, "tag") == 2
+        assert rows(path, "tag_batch") == 2
         assert await store.prune(T0 + 2 * DAY) == 2  # the young one aged: both go
-    assert rows(path, "tag") == 0
+    assert rows(path, "tag_batch") == 0
+
+
+async def test_rows_of_the_legacy_tag_table_age_out_too(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    async with SqliteStore(SqliteConfig(path=path, tag_retention_days=1), clock=A_YEAR_EARLY):
+        pass  # creates the file (schema 4 keeps the `tag` table of older files)
+    with sqlite3.connect(path) as conn:  # rows a gateway before schema 4 wrote
+        for age in (2 * DAY, timedelta(hours=1)):
+            ms = micros(T0 - age) // 1000
+            conn.execute("INSERT INTO tag VALUES ('m1', 'speed', ?, 1.5, NULL, 192)", (ms,))
+    conn.close()
+    async with SqliteStore(SqliteConfig(path=path, tag_retention_days=1), clock=A_YEAR_EARLY) as s:
+        assert await s.prune(T0) == 1
+    assert rows(path, "tag") == 1
 
 
 def test_retention_must_be_positive() -> None:

@@ -49,6 +49,15 @@ def test_peek_stops_at_a_byte_budget_but_always_gives_one(tmp_path: Path) -> Non
         assert [len(e.data) for e in box.peek("s", 10, max_bytes=10)] == [40]
 
 
+def test_peek_after_an_id_skips_what_is_in_flight(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "o.sqlite", max_bytes=10_000) as box:
+        box.append([rec("s", d) for d in ("a", "b", "c", "d")] + [rec("t", "x")])
+        a, b, c, d = box.peek("s", 10)
+        assert [e.data for e in box.peek("s", 10, after=b.id)] == [b"c", b"d"]
+        assert [e.data for e in box.peek("s", 1, after=a.id)] == [b"b"]
+        assert box.peek("s", 10, after=d.id) == []
+
+
 def test_depth_and_age(tmp_path: Path) -> None:
     with Outbox(tmp_path / "o.sqlite", max_bytes=10_000) as box:
         box.append([rec("s", "abc"), rec("s", "de")], now_ms=1_000)
