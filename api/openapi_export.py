@@ -49,6 +49,9 @@ class _NoHistory:
     async def count_history(self, *_: Any) -> list[Any]:
         raise NotImplementedError
 
+    async def tag_history(self, *_: Any) -> list[Any]:
+        raise NotImplementedError
+
 
 def document() -> dict[str, Any]:
     """The OpenAPI document of the API, as `/openapi.json` serves it."""

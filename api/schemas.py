@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from edge.types import Quality
 from oee.states import MachineState
 
 
@@ -197,3 +198,48 @@ class ReadyOut(Out):
     machines_without_state: list[str]
     sinks: dict[str, bool]
     not_ready: list[str]
+
+
+class TagPointOut(Out):
+    """One stored raw value; downsampled (a string or boolean tag with `every`): the
+    bucket's last value, `ts` the bucket's start."""
+
+    ts: Timestamp
+    value: bool | int | float | str | None = Field(
+        description="null: the read failed (see `quality`) or no value in the bucket"
+    )
+    quality: Quality = Field(description="downsampled: the worst in the bucket")
+
+
+class TagBucketOut(Out):
+    """One `every` interval of a numeric tag: its values' statistics (null values, e.g.
+    of failed reads, are left out of them; with none left they are null)."""
+
+    ts: Timestamp = Field(
+        description="the bucket's start: a multiple of `every` since 1970-01-01T00:00:00Z"
+    )
+    mean: float | None
+    min: float | None
+    max: float | None
+    last: float | None
+    count: int = Field(description="values the statistics are of")
+    quality: Quality = Field(description="the worst in the bucket")
+
+
+class TagHistoryOut(Out):
+    """`GET /api/v1/machines/{id}/tags/{tag}`: the stored values of [from, to), oldest first.
+
+    `aggregation` says what `points` hold: `raw` (no `every`), `numeric` (`every`, a
+    number tag: `TagBucketOut`s) or `last` (`every`, a string or boolean tag). Only the
+    buckets holding values are listed."""
+
+    machine: str
+    tag: str
+    from_: Timestamp = Field(serialization_alias="from")
+    to: Timestamp
+    every: str | None = Field(description="the downsampling interval asked for")
+    aggregation: Literal["raw", "numeric", "last"]
+    note: str | None = Field(
+        default=None, description="why there may be no values: the machine's values are not stored"
+    )
+    points: list[TagBucketOut] | list[TagPointOut]

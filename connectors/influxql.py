@@ -15,7 +15,7 @@ import httpx
 
 from connectors.lineprotocol import timestamp_ns
 from edge.config import InfluxConfig, TlsConfig
-from edge.types import CountDelta, MachineRef, MachineState, StateRecord
+from edge.types import CountDelta, MachineRef, MachineState, Quality, Sample, StateRecord, TagValue
 
 __all__ = ["InfluxHistory", "InfluxQueryError", "http_client", "quote_ident", "quote_string"]
 
@@ -155,6 +155,34 @@ class InfluxHistory:
             )
             for r in rows
         ]
+
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime
+    ) -> list[Sample]:
+        """The raw values of one tag (stored with `publish_tags`), start <= ts < end,
+        oldest first. A point holds `value` (float; booleans are 1.0/0.0) or `value_str`,
+        or neither (a failed read, an empty string, a NaN): its value reads as None."""
+        where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
+        (rows,) = await self.query(
+            'SELECT "value", "value_str", "quality" FROM "tag" '
+            f'WHERE {where} AND "tag" = {quote_string(tag)} '
+            f"AND time >= {s} AND time < {e} ORDER BY time ASC"
+        )
+        return [Sample(tag, _value(r), _quality(r.get("quality")), _time(r)) for r in rows]
+
+
+_QUALITY_OF = {q.code: q for q in Quality}
+
+
+def _value(row: dict[str, Any]) -> TagValue:
+    # `value` is a float field, but JSON writes 10.0 as 10: read it back as the float it is.
+    value = row.get("value")
+    return row.get("value_str") if value is None else float(value)
+
+
+def _quality(code: Any) -> Quality:
+    # A code the gateway never writes reads as bad rather than failing the whole answer.
+    return _QUALITY_OF.get(code, Quality.BAD)
 
 
 def _time(row: dict[str, Any]) -> datetime:

@@ -53,7 +53,7 @@ __all__ = ["SCHEMA_VERSION", "SqliteStats", "SqliteStore"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PRUNE_EVERY_S = 60.0  # rows past their retention go this often (and at the first write)
+PRUNE_EVERY_S = 60.0  # rows past their retention go this often, the first a minute in
 
 
 @dataclass
@@ -81,7 +81,7 @@ class SqliteStore:
         self._queue: list[tuple[Writes, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._retention = Retention.days(config.retention_days, config.tag_retention_days)
-        self._next_prune = 0.0  # time.monotonic()
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
 
     @property
     def connected(self) -> bool:

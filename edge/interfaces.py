@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from edge.records import Entry, Record, SinkDepth, Transaction
-from edge.types import CountDelta, Event, SampleBatch, StateRecord
+from edge.types import CountDelta, Event, Sample, SampleBatch, StateRecord
 
 if TYPE_CHECKING:
     from edge.config import Config
@@ -72,6 +72,13 @@ class HistoryReader(Protocol):
 
     async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
         """Count deltas with start <= ts < end, oldest first."""
+        ...
+
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime
+    ) -> list[Sample]:
+        """The stored raw values of one tag (machines with `publish_tags`) with
+        start <= ts < end, oldest first (`GET /api/v1/machines/{id}/tags/{tag}`)."""
         ...
 
 

@@ -16,14 +16,14 @@ from api.openapi_export import DEFAULT_PATH, document, main, render
 from tests.api.test_scopes import FORBIDDEN, READ, scoped_app
 
 DOC = document()
-# DESIGN.md, "HTTP API" (path parameters named as in the code). Not here:
-# `GET /machines/{id}/tags/{tag}` (raw tag history) has no route yet; `GET /` (the
+# DESIGN.md, "HTTP API" (path parameters named as in the code). Not here: `GET /` (the
 # dashboard page) and `/docs` are pages, not operations (see test_pages_are_served).
 DESIGN = {
     ("get", "/api/v1/machines"),
     ("get", "/api/v1/machines/{machine_id}"),
     ("get", "/api/v1/machines/{machine_id}/oee"),
     ("get", "/api/v1/machines/{machine_id}/states"),
+    ("get", "/api/v1/machines/{machine_id}/tags/{tag}"),
     ("get", "/api/v1/lines/{line}/oee"),
     ("get", "/api/v1/losses"),
     ("get", "/api/v1/events"),

@@ -16,7 +16,8 @@ from oee.countlog import micros
 from tests.connectors.test_sqlite import T0, oee
 
 DAY = timedelta(days=1)
-# The store prunes at its first write by its clock: a year early, that prunes nothing.
+# The store's own prunes (a minute after it opens, then every minute) go by its clock:
+# a year early, they would prune nothing. These tests prune by hand, at T0.
 A_YEAR_EARLY = lambda: T0 - 365 * DAY  # noqa: E731
 
 
@@ -97,8 +98,7 @@ async def test_a_row_stored_out_of_order_waits_for_the_rows_before_it(tmp_path: 
         SqliteConfig(path=path, tag_retention_days=1), clock=lambda: T0
     ) as store:
         await store.handle([tags(3 * DAY), tags(timedelta(0)), tags(4 * DAY)])
-        await store.drain()
-        assert store.stats.rows_pruned == 1  # at the first write
+        assert await store.prune(T0) == 1
         assert rows(path, "tag_batch") == 2
         assert await store.prune(T0 + 2 * DAY) == 2  # the young one aged: both go
     assert rows(path, "tag_batch") == 0
@@ -116,6 +116,22 @@ async def test_rows_of_the_legacy_tag_table_age_out_too(tmp_path: Path) -> None:
     async with SqliteStore(SqliteConfig(path=path, tag_retention_days=1), clock=A_YEAR_EARLY) as s:
         assert await s.prune(T0) == 1
     assert rows(path, "tag") == 1
+
+
+async def test_the_store_prunes_by_itself_a_minute_after_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = SqliteConfig(path=tmp_path / "store.sqlite", tag_retention_days=1)
+    async with SqliteStore(config, clock=lambda: T0) as store:
+        await store.handle([tags(3 * DAY)])
+        await store.drain()
+        assert store.stats.rows_pruned == 0  # not within its first minute
+    monkeypatch.setattr("connectors.sqlite.PRUNE_EVERY_S", 0.0)
+    async with SqliteStore(config, clock=lambda: T0) as store:
+        await store.handle([tags(timedelta(0))])  # a write after the prune is due
+        await store.drain()
+        assert store.stats.rows_pruned == 1
+    assert rows(config.path, "tag_batch") == 1
 
 
 def test_retention_must_be_positive() -> None:
