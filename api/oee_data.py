@@ -21,6 +21,9 @@ from oee import Production, Transition, compute
 #: The longest range computed from history in one request (a quarter): longer ones
 #: would hold the gateway's CPU for long.
 MAX_RANGE = timedelta(days=92)
+# Machines whose history is read at the same time (InfluxDB answers them side by side;
+# the SQLite store takes them one by one on its own connection anyway).
+HISTORY_READS_AT_ONCE = 8
 _MS = timedelta(milliseconds=1)
 
 
@@ -89,9 +92,17 @@ async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
     """Each machine's figures of `period`: live, or computed from history."""
     if period.window is not None:
         return live_figures(ctx, machines, period)
-    assert period.start is not None and period.end is not None
-    updates = {m: await machine_history(ctx, m, period.start, period.end) for m in machines}
-    return Figures(period, updates)
+    start, end = period.start, period.end
+    assert start is not None and end is not None
+    ids = list(machines)
+    limit = asyncio.Semaphore(HISTORY_READS_AT_ONCE)
+
+    async def one(machine_id: str) -> OeeUpdate:
+        async with limit:
+            return await machine_history(ctx, machine_id, start, end)
+
+    updates = await asyncio.gather(*(one(m) for m in ids))
+    return Figures(period, dict(zip(ids, updates, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -135,9 +146,11 @@ async def machine_history(
     """The figures of [start, end) from the stored states and counts. Time after now is
     unknown; counts count in (start, end]. A failing store is a 503."""
     what = f"history of {machine_id}"
-    states = await from_store(what, ctx.history.state_history(machine_id, start, end))
     # The store reads [start, end); a count at `end` itself still belongs to the range.
-    counts = await from_store(what, ctx.history.count_history(machine_id, start, end + _MS))
+    states, counts = await asyncio.gather(
+        from_store(what, ctx.history.state_history(machine_id, start, end)),
+        from_store(what, ctx.history.count_history(machine_id, start, end + _MS)),
+    )
     cfg = ctx.config.machine(machine_id)
     until = min(end, ctx.clock())
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Any, TypeVar
+
 import httpx
 import pytest
 
+from api.app import create_app
+from connectors.sqlite import SqliteStore
+from edge.config import Config
 from edge.pipeline import Gateway
 from edge.types import LineOeeUpdate, OeeUpdate
 from tests.api.conftest import NOW, publish_live
@@ -20,6 +28,7 @@ from tests.api.expected import (
 from tests.api.plant import z
 
 URL = "/api/v1/lines/line1/oee"
+T = TypeVar("T")
 
 
 async def test_sum_rollup_over_a_range(plant_client: httpx.AsyncClient) -> None:
@@ -190,3 +199,43 @@ async def test_a_window_answers_with_the_published_line_figures(
     for m in gateway.live.machines.values():
         m.oee.clear()
     assert (await plant_client.get(URL, params={"window": window})).json() == published
+
+
+class CountingReader:
+    """The real store, counting the reads under way at once (each held a moment so that
+    reads issued together overlap)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.now = self.peak = 0
+
+    async def _held(self, read: Awaitable[T]) -> T:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            await asyncio.sleep(0.02)
+            return await read
+        finally:
+            self.now -= 1
+
+    async def state_history(self, machine: str, start: datetime, end: datetime) -> Any:
+        return await self._held(self.store.state_history(machine, start, end))
+
+    async def count_history(self, machine: str, start: datetime, end: datetime) -> Any:
+        return await self._held(self.store.count_history(machine, start, end))
+
+    async def tag_history(self, machine: str, tag: str, start: datetime, end: datetime) -> Any:
+        return await self._held(self.store.tag_history(machine, tag, start, end))
+
+
+async def test_a_range_reads_the_machines_side_by_side(
+    plant_config: Config, plant_store: SqliteStore, gateway: Gateway
+) -> None:
+    reader = CountingReader(plant_store)
+    app = create_app(plant_config, gateway.live, reader, lambda: NOW, control=gateway)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        r = await client.get(URL, params=RANGE)
+    assert r.status_code == 200
+    assert r.json()["machines"] == {"press1": PRESS1_RATIOS, "press2": PRESS2_RATIOS}
+    assert reader.peak == 4  # two machines, states and counts of each at once
