@@ -11,7 +11,8 @@ NODE_DIR := tests/interop/nodeopcua
 # Node-RED + node-red-contrib-modbus (npm), the peer of the load benchmark (bench/load.py).
 NR_DIR := bench/nodered
 
-.PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps nodejs clean bench bench-oee
+.PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps nodejs clean bench bench-oee \
+	bench-memory
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -66,7 +67,7 @@ soak: deps sysdeps
 test-all: deps sysdeps nodedeps
 	$(PYTEST) -q -m 'not soak' -p no:cacheprovider
 
-# Benchmarks are not tests: they print the tables of docs/BENCHMARKS.md (about 25 min).
+# Benchmarks are not tests: they print the tables of docs/BENCHMARKS.md (about 30 min).
 # BENCH_ARGS=... adds options to both load runs (e.g. --runs 1 --seconds 10 for a quick look).
 bench: deps sysdeps $(NR_DIR)/node_modules/.installed
 	$(PY) -m bench.load --protocol modbus --machines 50,200,500 --tags 30 --runs 3 $(BENCH_ARGS)
@@ -75,6 +76,10 @@ bench: deps sysdeps $(NR_DIR)/node_modules/.installed
 
 bench-oee: deps
 	$(PY) -m bench.oee_tracker
+
+# The gateway's memory over an hour at 500 machines x 30 tags (BENCH_ARGS=--minutes 10 ...).
+bench-memory: deps sysdeps
+	$(PY) -m bench.memory --machines 500 --tags 30 --minutes 60 $(BENCH_ARGS)
 
 lint: deps
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -9,11 +9,18 @@ the following deadline is skipped (counted in "missed"). The machines' first dea
 are spread evenly over one interval, as a gateway staggers them. Nothing is decoded,
 stored or sent.
 
+`--slots N` puts the machines into N groups that each poll at once, the groups spread
+over the interval (the gateway's default is 20 slots); the default, one slot per
+machine, spreads them evenly.
+
 Stats (written every second, in case the process is killed, and on SIGTERM/SIGINT):
 ``{"requests", "values", "errors", "missed", "elapsed_s", "lateness_ms": {"p50", "p99",
-"max"}}``: requests sent (answered or not), registers received, failed requests
-(exception answer, timeout, no connection), deadlines skipped, seconds since the first
-deadline, and how late each poll started after its deadline.
+"max"}, "answer_ms": {...}, "answer_buckets": {µs: count}}``: requests sent (answered or
+not), registers received, failed requests (exception answer, timeout, no connection),
+deadlines skipped, seconds since the first deadline, how late each poll started after
+its deadline, and how long after its deadline each answer arrived (the part of a
+sample's latency that the simulators and the client library set, whoever reads; the
+buckets let a reader take the percentiles of a window).
 
 Plain asyncio, no uvloop: the gateway runs on the default event loop, so the floor
 does too. Client: timeout 3 s, retries 0 (the next deadline is the retry);
@@ -82,6 +89,17 @@ class Lateness:
                 return key / 1000.0
         return self.max_s * 1000.0
 
+    @classmethod
+    def of_buckets(cls, buckets: dict[int, int]) -> Lateness:
+        """A histogram of these bucket counts (its maximum: the highest bucket's bound)."""
+        h = cls()
+        for key, n in buckets.items():
+            if n > 0:
+                h.buckets[key] += n
+                h.count += n
+                h.max_s = max(h.max_s, key / 1e6)
+        return h
+
     def summary(self) -> dict[str, float]:
         return {
             "p50": round(self.percentile_ms(50), 3),
@@ -99,6 +117,7 @@ class Stats:
         self.errors = 0
         self.missed = 0
         self.lateness = Lateness()
+        self.answer = Lateness()
         self.started: float | None = None  # loop time of the first deadline
         self.stopped: float | None = None
 
@@ -116,6 +135,8 @@ class Stats:
             "missed": self.missed,
             "elapsed_s": round(self.elapsed_s(), 3),
             "lateness_ms": self.lateness.summary(),
+            "answer_ms": self.answer.summary(),
+            "answer_buckets": dict(self.answer.buckets),
         }
 
     def write(self, path: Path) -> None:
@@ -182,6 +203,7 @@ async def paced(
         stats.requests += 1
         try:
             stats.values += await read()
+            stats.answer.add(loop.time() - deadline)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -212,8 +234,16 @@ def _reader(client: AsyncModbusTcpClient, machine: Machine) -> Callable[[], Awai
     return read
 
 
-async def run(load: Load, out: Path) -> Stats:
-    """Poll `load` until SIGTERM/SIGINT; the final stats."""
+def first_deadlines(t0: float, interval: float, machines: int, slots: int) -> list[float]:
+    """Each machine's first deadline: `slots` groups of machines spread over the interval
+    from `t0`, machine i in group i * slots // machines."""
+    slots = max(1, min(slots, machines))
+    return [t0 + (i * slots // machines) * interval / slots for i in range(machines)]
+
+
+async def run(load: Load, out: Path, slots: int | None = None) -> Stats:
+    """Poll `load` until SIGTERM/SIGINT (in `slots` groups; default one per machine);
+    the final stats."""
     if load.protocol != "modbus":
         raise ValueError(f"a Modbus load is needed (got {load.protocol!r})")
     stats = Stats()
@@ -226,11 +256,12 @@ async def run(load: Load, out: Path) -> Stats:
     n = len(load.machines)
     t0 = loop.time() + 0.1
     stats.started = t0
+    firsts = first_deadlines(t0, load.interval_s, n, slots or n)
 
     def start(stop: asyncio.Event) -> list[Awaitable[None]]:
         return [
-            paced(_reader(c, m), t0 + i * load.interval_s / n, load.interval_s, stats, stop)
-            for i, (c, m) in enumerate(zip(clients, load.machines, strict=True))
+            paced(_reader(c, m), first, load.interval_s, stats, stop)
+            for first, c, m in zip(firsts, clients, load.machines, strict=True)
         ]
 
     async def close() -> None:
@@ -245,10 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bare_modbus", description=__doc__)
     parser.add_argument("load", type=Path, help="Load JSON (bench.endpoints.Load)")
     parser.add_argument("--stats", type=Path, required=True, help="stats JSON to write")
+    parser.add_argument("--slots", type=int, help="groups polled at once (default: one a machine)")
     args = parser.parse_args(argv)
     # pymodbus logs every failed request; the stats count them.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-    stats = asyncio.run(run(Load.load(args.load), args.stats))
+    stats = asyncio.run(run(Load.load(args.load), args.stats, args.slots))
     print(json.dumps(stats.as_dict()), flush=True)
     return 0
 

@@ -16,10 +16,12 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.endpoints import Load
 from bench.gateway_config import write_config
 from bench.sims import stop
+from edge.components import POLL_SLOTS
 from tests.fixtures.ports import free_port
 
 __all__ = ["CONTENDERS", "Running", "Setting"]
@@ -45,7 +47,7 @@ class Running:
     """A started contender: its process id, and a function giving extra figures."""
 
     pid: int
-    extra: Callable[[], dict[str, float]] = field(default=lambda: {})
+    extra: Callable[[], dict[str, Any]] = field(default=lambda: {})
 
 
 def _log_tail(path: Path, n: int = 30) -> str:
@@ -109,14 +111,15 @@ def nodered(s: Setting) -> Iterator[Running]:
 
 
 @contextlib.contextmanager
-def bare(s: Setting) -> Iterator[Running]:
+def bare(s: Setting, slots: int | None = None) -> Iterator[Running]:
     module = "bench.bare_modbus" if s.load.protocol == "modbus" else "bench.bare_opcua"
     stats = s.workdir / "bare-stats.json"
     stats.unlink(missing_ok=True)
     log = s.workdir / "bare.log"
+    extra = ["--slots", str(slots)] if slots else []
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", module, str(s.load_file), "--stats", str(stats)],
+            [sys.executable, "-m", module, str(s.load_file), "--stats", str(stats), *extra],
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
@@ -129,11 +132,21 @@ def bare(s: Setting) -> Iterator[Running]:
         stop(proc, 15.0)
 
 
-def _bare_figures(stats: Path) -> dict[str, float]:
+def _bare_figures(stats: Path) -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError):
         raw = json.loads(stats.read_text())
-        return {k: float(raw[k]) for k in ("requests", "values", "elapsed_s")}
+        figures: dict[str, Any] = {k: float(raw[k]) for k in ("requests", "values", "elapsed_s")}
+        buckets = raw.get("answer_buckets", {})
+        figures["answer_buckets"] = {int(k): int(v) for k, v in buckets.items()}
+        return figures
     return {}
+
+
+@contextlib.contextmanager
+def bare_slots(s: Setting) -> Iterator[Running]:
+    """The bare loop polling in the gateway's slots (a burst of machines at once)."""
+    with bare(s, slots=POLL_SLOTS) as running:
+        yield running
 
 
 @contextlib.contextmanager
@@ -147,4 +160,5 @@ CONTENDERS: dict[str, Callable[[Setting], contextlib.AbstractContextManager[Runn
     "gateway-aligned": gateway_aligned,
     "nodered": nodered,
     "bare": bare,
+    "bare-slots": bare_slots,
 }

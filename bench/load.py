@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.bare_modbus import Lateness
 from bench.contenders import CONTENDERS, Setting
 from bench.probe import Probe
 from bench.procstat import Meter
@@ -46,17 +47,27 @@ def measure(name: str, setting: Setting, probe: Probe, warmup_s: float, seconds:
         "rss_mb": meter.rss_max / 2**20,
         **seen.summary(),
     }
-    if name == "bare":  # it publishes nothing: its own count of reads, of `tags` tags each
+    if name.startswith("bare"):  # it publishes nothing: its own count of reads, `tags` each
         if setting.load.protocol == "modbus":
             row["values_per_s"] = _rate(before, after, "requests") * setting.load.tags
         else:  # notifications: only the values that changed
             row["values_per_s"] = _rate(before, after, "values")
+    if "answer_buckets" in after:  # answers in this window: later counts minus earlier
+        row.update(_answer_percentiles(before.get("answer_buckets", {}), after["answer_buckets"]))
     if "outbox_records" in after:
         row["outbox_before"] = before["outbox_records"]
         row["outbox_after"] = after["outbox_records"]
     values_per_s = row["values_per_s"] or float("nan")
     row["cpu_us_per_value"] = meter.cpu_s / (values_per_s * meter.wall_s) * 1e6
     return row
+
+
+def _answer_percentiles(before: dict[int, int], after: dict[int, int]) -> dict[str, float]:
+    """p50/p99 of the bare loop's answer times (deadline -> answer) between two looks."""
+    window = Lateness.of_buckets({k: n - before.get(k, 0) for k, n in after.items()})
+    if not window.count:
+        return {}
+    return {"answer_p50_ms": window.percentile_ms(50), "answer_p99_ms": window.percentile_ms(99)}
 
 
 def _rate(before: dict[str, float], after: dict[str, float], key: str) -> float:
@@ -98,6 +109,8 @@ COLUMNS = [
     ("event_p50_ms", "event p50 ms", "{:.1f}"),
     ("event_p99_ms", "event p99 ms", "{:.1f}"),
     ("jitter_p99_ms", "jitter p99 ms", "{:.1f}"),
+    ("answer_p50_ms", "answer p50 ms", "{:.1f}"),
+    ("answer_p99_ms", "answer p99 ms", "{:.1f}"),
     ("outbox_after", "outbox end", "{:.0f}"),
 ]
 
@@ -146,10 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--seconds", type=float, default=30.0)
-    p.add_argument("--contenders", default=None, help="default: gateway,nodered,bare (modbus)")
+    p.add_argument(
+        "--contenders", default=None,
+        help="default: gateway,nodered,bare,bare-slots (modbus); gateway,bare (opcua)",
+    )  # fmt: skip
     p.add_argument("--json", type=Path, help="also write every run's figures here")
     args = p.parse_args(argv)
-    default = "gateway,nodered,bare" if args.protocol == "modbus" else "gateway,bare"
+    default = "gateway,nodered,bare,bare-slots" if args.protocol == "modbus" else "gateway,bare"
     args.contenders = (args.contenders or default).split(",")
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="oee-bench-") as tmp:
