@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.mqtt.broker import LocalBroker, find_mosquitto, local_broker
+from connectors.mqtt.broker import LocalBroker, find_mosquitto, local_broker, mosquitto_conf
 from connectors.mqtt.payloads import MachineTopics, state_payload
 from edge.outbox import Outbox
 from tests.connectors.mqtt.support import (
@@ -88,3 +88,14 @@ async def test_fixed_port_is_used_and_freed() -> None:
             assert tuple(broker) == ("127.0.0.1", port)
         with pytest.raises(OSError):
             await asyncio.open_connection("127.0.0.1", port)
+
+
+def test_the_brokers_we_configure_send_without_delay() -> None:
+    """Mosquitto's default (Nagle on) held the gateway's messages for the receiver's
+    delayed ACK: event p99 33-44 ms against 11 ms (docs/BENCHMARKS.md). The demo's, the
+    tests' and the compose file's brokers all turn it off; the first two share
+    `mosquitto_conf`, and every broker test runs it in a real Mosquitto."""
+    root = Path(__file__).resolve().parents[3]
+    deploy = (root / "deploy/mosquitto/mosquitto.conf").read_text().splitlines()
+    assert "set_tcp_nodelay true" in deploy
+    assert "set_tcp_nodelay true" in mosquitto_conf(1883).splitlines()
