@@ -67,10 +67,11 @@ soak: deps sysdeps
 test-all: deps sysdeps nodedeps
 	$(PYTEST) -q -m 'not soak' -p no:cacheprovider
 
-# Benchmarks are not tests: they print the tables of docs/BENCHMARKS.md (about 30 min).
+# Benchmarks are not tests: they print the tables of docs/BENCHMARKS.md (about 40 min).
 # BENCH_ARGS=... adds options to both load runs (e.g. --runs 1 --seconds 10 for a quick look).
 bench: deps sysdeps $(NR_DIR)/node_modules/.installed
 	$(PY) -m bench.load --protocol modbus --machines 50,200,500 --tags 30 --runs 3 $(BENCH_ARGS)
+	$(PY) -m bench.load --protocol modbus --machines 50 --interval 0.1 --tags 30 --runs 3 $(BENCH_ARGS)
 	$(PY) -m bench.load --protocol opcua --machines 100 --tags 50 --runs 3 $(BENCH_ARGS)
 	$(PY) -m bench.oee_tracker
 
