@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from api.context import ApiContext, ApiError, from_store
+from connectors.aio import gather_limited
 from edge.config import MachineConfig
-from edge.engine import ideal_cycle_s
+from edge.engine import HISTORY_QUERIES_AT_ONCE, ideal_cycle_s
 from edge.lines import LineSpec, line_update
 from edge.types import CountDelta, LineOeeUpdate, OeeUpdate, StateRecord
 from oee import Production, Transition, compute
@@ -21,9 +22,6 @@ from oee import Production, Transition, compute
 #: The longest range computed from history in one request (a quarter): longer ones
 #: would hold the gateway's CPU for long.
 MAX_RANGE = timedelta(days=92)
-# Machines whose history is read at the same time (InfluxDB answers them side by side;
-# the SQLite store takes them one by one on its own connection anyway).
-HISTORY_READS_AT_ONCE = 8
 _MS = timedelta(milliseconds=1)
 
 
@@ -95,13 +93,11 @@ async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
     start, end = period.start, period.end
     assert start is not None and end is not None
     ids = list(machines)
-    limit = asyncio.Semaphore(HISTORY_READS_AT_ONCE)
-
-    async def one(machine_id: str) -> OeeUpdate:
-        async with limit:
-            return await machine_history(ctx, machine_id, start, end)
-
-    updates = await asyncio.gather(*(one(m) for m in ids))
+    # Side by side, as the engine's replay reads them (InfluxDB answers them in parallel;
+    # the SQLite store takes them in turn on its own connection).
+    updates = await gather_limited(
+        HISTORY_QUERIES_AT_ONCE, lambda m: machine_history(ctx, m, start, end), ids
+    )
     return Figures(period, dict(zip(ids, updates, strict=True)))
 
 

@@ -5,17 +5,19 @@ the awaited thing completes or times out: the caller carries on as if nothing
 happened, and a loop built on it never stops. `asyncio.wait` has no such race
 (`within`); for a library call that uses `wait_for` inside, `cancel_checked` notices a
 swallowed cancellation afterwards, without the cost of a task per call.
+`gather_limited` runs one step per item side by side, a bounded number at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-__all__ = ["cancel_checked", "within"]
+__all__ = ["cancel_checked", "gather_limited", "within"]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 def _nothing() -> None:
@@ -60,3 +62,17 @@ async def cancel_checked(step: Awaitable[T], timeout_s: float) -> T:
         if task.cancelling() > pending:  # asked to stop, but the answer came through
             raise asyncio.CancelledError
     return result
+
+
+async def gather_limited(
+    limit: int, step: Callable[[K], Awaitable[T]], items: Iterable[K]
+) -> list[T]:
+    """`step(item)` for every item, at most `limit` under way at a time; the results in
+    the items' order. The first exception propagates, as with `asyncio.gather`."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(item: K) -> T:
+        async with gate:
+            return await step(item)
+
+    return list(await asyncio.gather(*(gated(i) for i in items)))

@@ -8,11 +8,11 @@ figures (the time the gateway was down is unknown time).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from connectors.aio import gather_limited
 from edge.config import Config, MachineConfig, window_seconds
 from edge.interfaces import HistoryReader
 from edge.lines import line_specs, tick_lines
@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 OFFLINE = MachineState.OFFLINE
 # A shift or a plant day (25 h on a DST night) never reaches further back than this.
 _CALENDAR_LOOKBACK = timedelta(hours=26)
-# History queries in flight at once at start (one per machine would swamp the database).
-_PRELOAD_QUERIES = 8
+# Machines whose history is read at once (the start-up replay, the API's ranges): one
+# per machine would swamp the database.
+HISTORY_QUERIES_AT_ONCE = 8
 # A sliding window keeps its counts in this many steps (oee.countlog): 1.5 s for 15m,
 # 6 s for 1h, at most ~52 KB a machine and window; its edge is off by one step's counts.
 COUNT_STEPS = 600
@@ -119,21 +120,19 @@ class OeeEngine:
         `offline`): from then on the machines' states are unknown, not what was stored last.
         """
         start = now - self.lookback
-        gate = asyncio.Semaphore(_PRELOAD_QUERIES)
 
         async def fetch(machine: str) -> tuple[list[StateRecord], list[CountDelta]] | None:
-            async with gate:
-                try:
-                    states = await history.state_history(machine, start, now)
-                    counts = await history.count_history(machine, start, now)
-                except Exception as exc:  # external store: the gateway runs without history
-                    why = f"{type(exc).__name__}: {exc}".rstrip(": ")
-                    log.warning("OEE history of %s not loaded: %s", machine, why)
-                    return None
+            try:
+                states = await history.state_history(machine, start, now)
+                counts = await history.count_history(machine, start, now)
+            except Exception as exc:  # external store: the gateway runs without history
+                why = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                log.warning("OEE history of %s not loaded: %s", machine, why)
+                return None
             return states, counts
 
         machines = list(self._trackers)
-        fetched = await asyncio.gather(*(fetch(m) for m in machines))
+        fetched = await gather_limited(HISTORY_QUERIES_AT_ONCE, fetch, machines)
         return sum(
             self._replay(m, *got, last_alive)
             for m, got in zip(machines, fetched, strict=True)

@@ -1,4 +1,4 @@
-"""`within`: a timeout that never swallows the caller's cancellation."""
+"""`within`: a timeout that never swallows the caller's cancellation; `gather_limited`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from connectors.aio import within
+from connectors.aio import gather_limited, within
 
 
 async def test_result_or_timeout_error() -> None:
@@ -48,3 +48,18 @@ async def test_abandon_runs_on_timeout_and_on_cancel() -> None:
     task.cancel()
     await asyncio.wait({task})
     assert task.cancelled() and calls == ["timeout", "cancel"]
+
+
+async def test_gather_limited_bounds_the_steps_under_way_and_keeps_order() -> None:
+    under_way = peak = 0
+
+    async def step(i: int) -> int:
+        nonlocal under_way, peak
+        under_way += 1
+        peak = max(peak, under_way)
+        await asyncio.sleep(0.01 * (5 - i % 5))  # later items finish first
+        under_way -= 1
+        return i * i
+
+    assert await gather_limited(3, step, range(10)) == [i * i for i in range(10)]
+    assert peak == 3
