@@ -50,7 +50,7 @@ from typing import Any
 from asyncua import Client, Node, ua
 from asyncua.common.subscription import Subscription
 
-from bench.bare_modbus import Stats, paced, run_until_stopped
+from bench.bare_modbus import Stats, first_deadlines, paced, run_until_stopped
 from bench.endpoints import Load, Machine
 
 __all__ = ["main"]
@@ -186,9 +186,10 @@ async def run(load: Load, out: Path, mode: str, delivery: str) -> Stats:
     def start(stop: asyncio.Event) -> list[Awaitable[None]]:
         tasks: list[Awaitable[None]] = []
         if mode == "read":
+            firsts = first_deadlines(t0, load.interval_s, n, n)
             tasks += [
-                paced(_values_of(c, ns), t0 + i * load.interval_s / n, load.interval_s, stats, stop)
-                for i, (c, ns) in enumerate(zip(clients, node_lists, strict=True))
+                paced(_values_of(c, ns), first, load.interval_s, stats, stop)
+                for first, c, ns in zip(firsts, clients, node_lists, strict=True)
             ]
         elif delivery == "iterator":
             tasks += [_drain(s, stats, stop) for s in subs]

@@ -13,11 +13,13 @@ explains the columns.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from bench.procstat import Meter
 from bench.sims import start_farm
 from tests.fixtures.mosquitto import MosquittoBroker
 
-__all__ = ["main"]
+__all__ = ["main", "rig"]
 
 
 def measure(name: str, setting: Setting, probe: Probe, warmup_s: float, seconds: float) -> dict:
@@ -78,24 +80,34 @@ def _rate(before: dict[str, float], after: dict[str, float], key: str) -> float:
     return (after[key] - before[key]) / dt if dt > 0 else float("nan")
 
 
-def bench_size(args: argparse.Namespace, machines: int, workdir: Path) -> list[dict]:
-    rows: list[dict] = []
-    with start_farm(args.protocol, machines, args.tags, workdir, interval_s=args.interval) as farm:
+@contextlib.contextmanager
+def rig(
+    protocol: str, machines: int, tags: int, interval_s: float, workdir: Path
+) -> Iterator[tuple[Setting, Probe]]:
+    """A simulator farm, a Mosquitto and a probe subscribed to everything: what every
+    contender is given, and what measures them."""
+    with start_farm(protocol, machines, tags, workdir, interval_s=interval_s) as farm:
         broker = MosquittoBroker(workdir).start()
         try:
             load_file = farm.load.dump(workdir / "load.json")
             setting = Setting(farm.load, load_file, broker.port, workdir)
-            with Probe(broker.host, broker.port, "#", args.interval) as probe:
-                names = list(args.contenders)
-                for run in range(args.runs):
-                    order = names[run % len(names) :] + names[: run % len(names)]
-                    for name in order:
-                        row = measure(name, setting, probe, args.warmup, args.seconds)
-                        row.update(machines=machines, run=run)
-                        rows.append(row)
-                        print(json.dumps(row), file=sys.stderr, flush=True)
+            with Probe(broker.host, broker.port, "#", interval_s) as probe:
+                yield setting, probe
         finally:
             broker.stop()
+
+
+def bench_size(args: argparse.Namespace, machines: int, workdir: Path) -> list[dict]:
+    rows: list[dict] = []
+    with rig(args.protocol, machines, args.tags, args.interval, workdir) as (setting, probe):
+        names = list(args.contenders)
+        for run in range(args.runs):
+            order = names[run % len(names) :] + names[: run % len(names)]
+            for name in order:
+                row = measure(name, setting, probe, args.warmup, args.seconds)
+                row.update(machines=machines, run=run)
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr, flush=True)
     return rows
 
 

@@ -21,12 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-from bench.contenders import CONTENDERS, Setting
-from bench.probe import Probe
+from bench.contenders import CONTENDERS
+from bench.load import rig
 from bench.procstat import cpu_seconds, hwm_bytes, rss_bytes
-from bench.sims import start_farm
-from tests.fixtures.mosquitto import MosquittoBroker
 
 __all__ = ["Sample", "growth_mb_per_min", "main"]
 
@@ -59,7 +58,7 @@ def growth_mb_per_min(samples: list[Sample]) -> float:
 
 
 def record(
-    pid: int, extra: Callable[[], dict[str, float]], data: Path, minutes: float, every_s: float
+    pid: int, extra: Callable[[], dict[str, Any]], data: Path, minutes: float, every_s: float
 ) -> list[Sample]:
     """Sample the gateway `pid` every `every_s` seconds for `minutes` minutes."""
     samples: list[Sample] = []
@@ -117,23 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="oee-bench-mem-") as tmp:
         workdir = Path(tmp)
-        with start_farm(
-            args.protocol, args.machines, args.tags, workdir, interval_s=args.interval
-        ) as farm:
-            broker = MosquittoBroker(workdir).start()
-            try:
-                load_file = farm.load.dump(workdir / "load.json")
-                setting = Setting(farm.load, load_file, broker.port, workdir)
-                with (
-                    Probe(broker.host, broker.port, "#", args.interval),
-                    CONTENDERS["gateway"](setting) as gw,
-                ):
-                    samples = record(
-                        gw.pid, gw.extra, workdir / "gateway-data", args.minutes, args.every
-                    )
-                    peak_mb = hwm_bytes(gw.pid) / 2**20
-            finally:
-                broker.stop()
+        with (
+            rig(args.protocol, args.machines, args.tags, args.interval, workdir) as (setting, _),
+            CONTENDERS["gateway"](setting) as gw,
+        ):
+            samples = record(gw.pid, gw.extra, workdir / "gateway-data", args.minutes, args.every)
+            peak_mb = hwm_bytes(gw.pid) / 2**20
     if args.json:
         args.json.write_text(json.dumps([asdict(s) for s in samples], indent=1))
     print(
