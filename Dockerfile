@@ -20,6 +20,7 @@ WORKDIR /src
 # What the wheel is built from (pyproject.toml's packages and package data); tests,
 # benchmarks and deploy files stay out of the image.
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY edge ./edge
 COPY connectors ./connectors
 COPY oee ./oee

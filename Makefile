@@ -56,7 +56,7 @@ demo: deps
 
 test: deps sysdeps nodedeps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy edge connectors oee api simulators
+	$(VENV)/bin/mypy core edge connectors oee api simulators
 	$(PYTEST) -q -p no:cacheprovider
 
 # The zero-data-loss soak (tests/integration/test_soak.py): OEE_SOAK_MINUTES (default 60)
@@ -86,7 +86,7 @@ lint: deps
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 typecheck: deps
-	$(VENV)/bin/mypy edge connectors oee api simulators
+	$(VENV)/bin/mypy core edge connectors oee api simulators
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info $(NODE_DIR)/node_modules \

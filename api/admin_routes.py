@@ -14,8 +14,8 @@ from pydantic import Field
 
 from api.context import ADMIN, ApiError, Ctx, admin_docs, v1_router
 from api.schemas import Out
-from edge.loading import ConfigError
-from edge.reload import RestartNeeded
+from edge.config.loading import ConfigError
+from edge.config.reload import RestartNeeded
 
 router = v1_router(machine_routes=False)
 

@@ -14,10 +14,11 @@ from api import admin_routes, control_routes, events, oee_routes
 from api.context import ApiContext, ApiError
 from api.routes import ops, v1
 from api.tag_routes import router as tag_router
+from core.interfaces import HistoryReader
+from core.types import utc_now
 from edge.config import Config
-from edge.interfaces import ConfigReloader, GatewayControl, HistoryReader
-from edge.live import LiveView
-from edge.types import utc_now
+from edge.control import ConfigReloader, GatewayControl
+from edge.pipeline.live import LiveView
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from edge.config_sinks import ApiConfig, ApiKeyConfig
+from edge.config import ApiConfig, ApiKeyConfig
 
 # auto_error=False: a missing header is our 401 (not FastAPI's 403), and declaring both
 # schemes gives /docs an "Authorize" button for either form.

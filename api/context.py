@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse
 
 from api.auth import require_admin, require_api_key
 from api.schemas import ErrorOut
+from core.interfaces import HistoryReader
 from edge.config import Config, MachineConfig
-from edge.interfaces import ConfigReloader, GatewayControl, HistoryReader
-from edge.live import LiveView, MachineLive
+from edge.control import ConfigReloader, GatewayControl
+from edge.pipeline.live import LiveView, MachineLive
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -20,10 +20,10 @@ from api.context import (
 )
 from api.oee_schemas import AssignmentOut, ProductIn, ProductOut, ReasonIn, ReasonOut
 from api.schemas import rfc3339
+from core.types import ReasonAssigned, StateRecord
 from edge.config import STOP_STATES, ReasonConfig
-from edge.engine import ideal_cycle_s
-from edge.live import MachineLive
-from edge.types import ReasonAssigned, StateRecord
+from edge.engines.oee import ideal_cycle_s
+from edge.pipeline.live import MachineLive
 
 router = v1_router()
 

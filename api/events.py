@@ -35,9 +35,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.context import ApiContext, v1_router
 from connectors.mqtt import payloads as p
-from edge.config import Config
-from edge.live import LiveView, machine_refs
-from edge.types import (
+from core.types import (
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -46,6 +44,8 @@ from edge.types import (
     SampleBatch,
     StateChange,
 )
+from edge.config import Config
+from edge.pipeline.live import LiveView, machine_refs
 
 __all__ = ["EventHub", "Encoder", "StreamSettings", "Subscriber", "close_streams", "router"]
 

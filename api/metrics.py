@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 
-from edge import telemetry
-from edge.live import LiveView
+from edge.pipeline import telemetry
+from edge.pipeline.live import LiveView
 from oee.states import MachineState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -107,7 +107,7 @@ def _gateway(live: LiveView) -> Iterator[str]:
 
 
 def _pipeline(live: LiveView) -> Iterator[str]:
-    """The pipeline's figures (`edge.telemetry`), one block per family, families sorted;
+    """The pipeline's figures (`edge.pipeline.telemetry`), one block per family, families sorted;
     a histogram's `_bucket`, `_sum` and `_count` samples form one family."""
     families: dict[str, tuple[str, list[str]]] = {}
     channels: tuple[tuple[str, Sequence[tuple[str, dict[str, str], float]]], ...] = (

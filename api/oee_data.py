@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from api.context import ApiContext, ApiError, from_store
-from connectors.aio import gather_limited
+from connectors.common.aio import gather_limited
+from core.types import CountDelta, LineOeeUpdate, OeeUpdate, StateRecord
 from edge.config import MachineConfig
-from edge.engine import HISTORY_QUERIES_AT_ONCE, ideal_cycle_s
-from edge.lines import LineSpec, line_update
-from edge.types import CountDelta, LineOeeUpdate, OeeUpdate, StateRecord
+from edge.engines.lines import LineSpec, line_update
+from edge.engines.oee import HISTORY_QUERIES_AT_ONCE, ideal_cycle_s
 from oee import Production, Transition, compute
 
 #: The longest range computed from history in one request (a quarter): longer ones
@@ -112,7 +112,7 @@ class LineFigures:
 
 async def line_figures(ctx: ApiContext, spec: LineSpec, period: Period) -> LineFigures:
     """The line's figures: a window's as the engine last published them (the live view
-    keeps them), else rolled up from the machines' by `edge.lines.line_update`, the
+    keeps them), else rolled up from the machines' by `edge.engines.lines.line_update`, the
     function the engine uses; a range's from the machines' computed from history."""
     if period.window is not None and spec.line:  # (the plant's are never published)
         published = ctx.live.lines.get((spec.line, period.window))

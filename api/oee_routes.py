@@ -15,7 +15,7 @@ from api.oee_data import MAX_RANGE, Period, gather, line_figures, machine_histor
 from api.oee_schemas import LineOeeOut, LossesOut
 from api.oee_views import line_out, losses_out, oee_out
 from api.schemas import OeeOut
-from edge.lines import LineSpec
+from edge.engines.lines import LineSpec
 
 router = v1_router()
 

@@ -15,8 +15,8 @@ from api.oee_schemas import (
     ReliabilityOut,
 )
 from api.schemas import LossOut, OeeBrief, OeeOut, ParetoOut
-from edge.lines import LineSpec
-from edge.types import MachineRatios, OeeUpdate
+from core.types import MachineRatios, OeeUpdate
+from edge.engines.lines import LineSpec
 from oee import LossReport, ReasonLoss, combine
 from oee.losses import pareto_order
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from api.app import create_app
 from edge.config import Config
-from edge.live import LiveView
+from edge.pipeline.live import LiveView
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from edge.types import Quality
+from core.types import Quality
 from oee.states import MachineState
 
 

@@ -22,10 +22,9 @@ from api.context import ApiError, Ctx, error_docs, find_machine, from_store, v1_
 from api.oee_data import MAX_RANGE
 from api.routes import DEFAULT_RANGE
 from api.schemas import TagBucketOut, TagHistoryOut, TagPointOut
-from edge.config import Config, MachineConfig, TagConfig
-from edge.config_oee import parse_duration
-from edge.config_sources import DataType, ModbusTag
-from edge.types import Quality, Sample, TagValue
+from core.types import Quality, Sample, TagValue
+from edge.config import Config, DataType, MachineConfig, ModbusTag, TagConfig
+from edge.config.oee import parse_duration
 
 router = v1_router()
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from api.oee_views import oee_brief, oee_out
 from api.schemas import Counts, MachineDetail, MachineSummary, ReadyOut, StateInterval
+from core.types import StateRecord
 from edge.config import MachineConfig
-from edge.live import LiveView, MachineLive
-from edge.types import StateRecord
+from edge.pipeline.live import LiveView, MachineLive
 
 
 def _base_fields(m: MachineLive) -> dict[str, object]:

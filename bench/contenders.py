@@ -21,7 +21,7 @@ from typing import Any
 from bench.endpoints import Load
 from bench.gateway_config import write_config
 from bench.sims import stop
-from edge.components import POLL_SLOTS
+from edge.pipeline.components import POLL_SLOTS
 from tests.fixtures.ports import free_port
 
 __all__ = ["CONTENDERS", "Running", "Setting"]

@@ -1,1 +1,2 @@
-"""Wire protocols: Modbus and OPC UA southbound; MQTT, InfluxDB and SQLite northbound."""
+"""Wire protocols and stores, one subpackage each: Modbus TCP and OPC UA southbound;
+MQTT, InfluxDB and the embedded SQLite store northbound; `common` for what they share."""

@@ -25,8 +25,8 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from edge.config import DataType, ModbusTag, WordOrder
-from edge.types import TagValue
+from connectors.modbus.config import DataType, ModbusTag, WordOrder
+from core.types import TagValue
 
 __all__ = ["DecodeError", "Decoder", "RegisterBlock", "decode", "make_decoder"]
 

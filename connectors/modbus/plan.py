@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from edge.config import ModbusConnection, ModbusTag, RegisterTable
+from connectors.modbus.config import ModbusConnection, ModbusTag, RegisterTable
 
 __all__ = ["PlanError", "PlannedTag", "ReadRequest", "plan_reads"]
 

@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
+from connectors.modbus.config import DataType, ModbusConnection, ModbusTag, RegisterTable, WordOrder
 from connectors.modbus.decode import DecodeError, decode
 from connectors.modbus.plan import PlanError, ReadRequest, plan_reads
 from connectors.modbus.source import exception_name
-from edge.config import DataType, ModbusConnection, ModbusTag, RegisterTable, WordOrder
 
 __all__ = ["add_arguments", "main"]
 

@@ -21,14 +21,14 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
-from connectors.aio import cancel_checked
-from connectors.backoff import Backoff
+from connectors.common.aio import cancel_checked
+from connectors.common.backoff import Backoff
+from connectors.common.latency import LatencyHistogram
+from connectors.common.outage import OutageLog
+from connectors.modbus.config import ModbusConnection, ModbusTag, RegisterTable
 from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
 from connectors.modbus.plan import ReadRequest, plan_reads
-from connectors.outage import OutageLog
-from edge.config import ModbusConnection, ModbusTag, RegisterTable
-from edge.latency import LatencyHistogram
-from edge.types import Quality, Sample, SampleBatch, utc_now
+from core.types import Quality, Sample, SampleBatch, utc_now
 
 __all__ = ["ModbusSource", "ModbusStats", "exception_name"]
 

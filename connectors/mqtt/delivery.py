@@ -28,18 +28,16 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 
+from connectors.common.outage import OutageLog
 from connectors.mqtt.message import unpack
-from connectors.outage import OutageLog
-from edge.interfaces import RecordQueue
-from edge.records import Entry
-
-if TYPE_CHECKING:
-    from connectors.mqtt.sink import MqttStats
+from connectors.mqtt.stats import MqttStats
+from core.interfaces import RecordQueue
+from core.records import Entry
 
 __all__ = ["Delivery", "Link"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
+from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.message import Message, pack
 from connectors.mqtt.payloads import (
     LineTopics,
@@ -20,9 +20,9 @@ from connectors.mqtt.payloads import (
     state_payload,
     tags_payload,
 )
-from edge.config import MqttConfig
-from edge.records import Priority, Record
-from edge.types import (
+from connectors.mqtt.stats import MqttStats
+from core.records import Priority, Record
+from core.types import (
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -32,9 +32,6 @@ from edge.types import (
     SampleBatch,
     StateChange,
 )
-
-if TYPE_CHECKING:
-    from connectors.mqtt.sink import MqttStats
 
 __all__ = ["Encoder"]
 

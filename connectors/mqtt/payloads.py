@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from connectors.oeedetails import details_document, finite, line_details_document
-from connectors.timefmt import rfc3339
-from edge.types import (
+from connectors.common.oeedetails import details_document, finite, line_details_document
+from connectors.common.timefmt import rfc3339
+from core.types import (
     CountDelta,
     LineOeeUpdate,
     MachineRef,
@@ -253,7 +253,7 @@ def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
     """Retained `…/oee/{window}`: ratios (null when undefined), times in seconds, counts.
 
     With a loss report the payload goes on with `start` (null when unknown), every
-    `details()` figure, `losses` and the top of the `pareto` (`connectors.oeedetails`).
+    `details()` figure, `losses` and the top of the `pareto` (`connectors.common.oeedetails`).
     """
     body = _figures(ev)
     if ev.report is not None:

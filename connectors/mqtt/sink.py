@@ -10,7 +10,7 @@ nothing: what was not acknowledged is published again (at-least-once; consumers 
 copies by `seq`).
 
 paho runs its network loop in its own thread (`loop_start`) and reconnects by itself,
-after the delays of our jittered exponential backoff (`connectors.backoff`). The session
+after the delays of our jittered exponential backoff (`connectors.common.backoff`). The session
 is persistent (MQTT 3.1.1, clean session off, a stable client id), so the broker keeps it
 across reconnects; with QoS 2 it is clean (see `_make_client`). After a reconnect the
 retained `…/state` of every machine goes out again (through the outbox), for a broker
@@ -28,14 +28,15 @@ import ssl
 import threading
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
-from connectors.backoff import Backoff
+from connectors.common.backoff import Backoff
+from connectors.common.tls import TlsConfig
+from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.delivery import Delivery, Link
 from connectors.mqtt.encoder import Encoder
 from connectors.mqtt.payloads import (
@@ -43,11 +44,10 @@ from connectors.mqtt.payloads import (
     ONLINE,
     gateway_status_topic,
 )
-from edge.config import MqttConfig, TlsConfig
-from edge.interfaces import RecordQueue
-from edge.journal import Journal
-from edge.records import Transaction
-from edge.types import (
+from connectors.mqtt.stats import MqttStats
+from core.interfaces import TransactionJournal
+from core.records import Transaction
+from core.types import (
     Event,
     MachineRef,
     StateChange,
@@ -56,23 +56,6 @@ from edge.types import (
 __all__ = ["MqttSink", "MqttStats"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class MqttStats:
-    """Counters of one sink (read by /metrics). Updated from two threads (paho's and the
-    event loop's): `published` and `errors` under the sink's lock, every other field by
-    one side only."""
-
-    published: int = 0  # messages paho took while connected (records, re-sends, status)
-    acked: int = 0  # outbox records the broker acknowledged (QoS 0: paho wrote them)
-    republished: int = 0  # records sent again because the connection was lost before the ack
-    restated: int = 0  # retained `…/state` messages queued again after a reconnect
-    errors: int = 0  # publishes that failed, records that could never be published
-    connects: int = 0  # successful (re)connections
-    disconnects: int = 0  # connections lost
-    unknown_machine: int = 0  # events for a machine the sink was not told about
-    unknown_line: int = 0  # line updates for a line none of its machines is on
 
 
 def tls_context(tls: TlsConfig) -> ssl.SSLContext:
@@ -90,9 +73,9 @@ def tls_context(tls: TlsConfig) -> ssl.SSLContext:
 class MqttSink:
     """Publishes state/event/count/oee/reason (and optionally raw tags) per the MQTT
     contract, and each line's OEE (`…/{line}/_line/oee/{window}`, retained), through the
-    outbox `outbox` (its queue is this sink's `name`, "mqtt").
+    durable outbox of `journal` (its queue is this sink's `name`, "mqtt").
 
-    `async with MqttSink(cfg, "gw1", "plant", machines, outbox=box) as sink:
+    `async with MqttSink(cfg, "gw1", "plant", machines, journal=Journal(box)) as sink:
     await sink.handle(events)`. Entering starts the connection and the delivery task in
     the background and returns at once; `connected` tells whether the broker is reachable
     now. `publish_tags` names the machines whose raw `SampleBatch`es go to `…/tags` (QoS
@@ -116,8 +99,7 @@ class MqttSink:
         machines: dict[str, MachineRef],
         publish_tags: Collection[str] = (),
         *,
-        outbox: RecordQueue,
-        journal: Journal | None = None,
+        journal: TransactionJournal,
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 30.0,
         backoff: Backoff | None = None,
@@ -129,8 +111,8 @@ class MqttSink:
         self.stats = MqttStats()
         self.status_topic = gateway_status_topic(config.prefix, site, gateway_id)
         self._encoder = Encoder(self.name, config, machines, publish_tags, self.stats)
-        self._outbox = outbox
-        self._journal = journal if journal is not None else Journal(outbox)
+        self._outbox = outbox = journal.outbox
+        self._journal = journal
         self._shutdown_timeout_s = shutdown_timeout_s
         self._link = Link()
         self._closing = False

@@ -24,10 +24,10 @@ from pydantic import SecretStr, ValidationError
 from connectors.opcua.browse import BrowseReport, browse
 from connectors.opcua.browse_format import config_snippet, table, to_json
 from connectors.opcua.client import POLICIES, close_client, describe_status, open_client
+from connectors.opcua.config import OpcUaAuth, OpcUaConnection, OpcUaSecurity
 from connectors.opcua.errors import OpcUaConnectError, OpcUaError
 from connectors.opcua.nodeids import parse_node_ref
 from connectors.opcua.pki import Pki
-from edge.config import OpcUaAuth, OpcUaConnection, OpcUaSecurity
 
 __all__ = ["add_arguments", "main"]
 

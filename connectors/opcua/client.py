@@ -23,7 +23,8 @@ from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from connectors.aio import within
+from connectors.common.aio import within
+from connectors.opcua.config import OpcUaConnection
 from connectors.opcua.errors import (
     OpcUaAuthError,
     OpcUaConnectError,
@@ -31,7 +32,6 @@ from connectors.opcua.errors import (
     OpcUaTrustError,
 )
 from connectors.opcua.pki import Pki, certificate_uri, fingerprint
-from edge.config import OpcUaConnection
 
 __all__ = ["POLICIES", "bounded", "close_client", "describe_status", "fingerprint", "open_client"]
 
@@ -104,7 +104,7 @@ async def close_client(client: Client) -> None:
 
 async def bounded(step: Awaitable[T], timeout_s: float, client: Client) -> T:
     """`step` within `timeout_s`, and never stuck when cancelled: asyncua nests
-    `asyncio.wait_for` at every step, which can lose a cancel (see connectors.aio), so
+    `asyncio.wait_for` at every step, which can lose a cancel (see connectors.common.aio), so
     on cancel or timeout we close the socket, failing every pending request at once."""
     return await within(step, timeout_s, abandon=lambda: _drop_socket(client))
 

@@ -23,9 +23,12 @@ from typing import Self
 
 from asyncua import Client, ua
 
-from connectors.aio import within
-from connectors.backoff import Backoff
+from connectors.common.aio import within
+from connectors.common.backoff import Backoff
+from connectors.common.latency import LatencyHistogram
+from connectors.common.outage import OutageLog
 from connectors.opcua.client import bounded, close_client, describe_status, open_client
+from connectors.opcua.config import OpcUaConnection, OpcUaTag
 from connectors.opcua.errors import OpcUaError
 from connectors.opcua.pki import Pki
 from connectors.opcua.subscription import (
@@ -38,10 +41,7 @@ from connectors.opcua.subscription import (
 )
 from connectors.opcua.tags import TagTable
 from connectors.opcua.values import status_problem
-from connectors.outage import OutageLog
-from edge.config import OpcUaConnection, OpcUaTag
-from edge.latency import LatencyHistogram
-from edge.types import SampleBatch, utc_now
+from core.types import SampleBatch, utc_now
 
 __all__ = ["OpcUaSource", "OpcUaStats"]
 

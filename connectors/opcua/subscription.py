@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from asyncua import ua
 from asyncua.common.subscription import Subscription
 
-from edge.config import Deadband
+from connectors.opcua.config import Deadband
 
 __all__ = [
     "BatchingSubscription",

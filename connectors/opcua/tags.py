@@ -9,11 +9,11 @@ from datetime import datetime
 
 from asyncua import ua
 
+from connectors.opcua.config import OpcUaConnection, OpcUaTag
 from connectors.opcua.errors import NodeIdError
 from connectors.opcua.nodeids import NodeRef, parse_node_ref
 from connectors.opcua.values import ValueReader
-from edge.config import OpcUaConnection, OpcUaTag
-from edge.types import Quality, Sample, SampleBatch
+from core.types import Quality, Sample, SampleBatch
 
 __all__ = ["TagTable"]
 

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from asyncua import ua
 
 from connectors.opcua.client import describe_status
-from edge.config import OpcUaTag
-from edge.types import Quality, Sample, TagValue
+from connectors.opcua.config import OpcUaTag
+from core.types import Quality, Sample, TagValue
 
 __all__ = ["ValueReader", "quality_of", "status_problem"]
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from api.app import create_app
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
 from edge.config import Config, SqliteConfig
-from edge.live import LiveView
-from edge.pipeline import Gateway
+from edge.pipeline.gateway import Gateway
+from edge.pipeline.live import LiveView
 from tests.api.plant import HISTORY, make_plant_config
 
 NOW = datetime(2026, 11, 3, 8, 0, 0, tzinfo=UTC)

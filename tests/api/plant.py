@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.types import CountDelta, Event, MachineState, StateChange
 from edge.config import Config
-from edge.types import CountDelta, Event, MachineState, StateChange
 
 RUN, IDLE, FAULT, SETUP = (
     MachineState.RUNNING,

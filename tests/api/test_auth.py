@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from api.app import create_app
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
 from edge.config import SqliteConfig
-from edge.live import LiveView
+from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW, make_config
 
 KEY = "s3cret-key"

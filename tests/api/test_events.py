@@ -17,11 +17,11 @@ import pytest
 from api.app import create_app
 from api.events import EventHub, StreamSettings, close_streams
 from connectors.mqtt.payloads import MachineTopics, oee_payload
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
+from core.types import CountDelta, MachineState, Quality, Sample, SampleBatch, StateChange
 from edge.config import Config, SqliteConfig
-from edge.live import LiveView
-from edge.pipeline import Gateway
-from edge.types import CountDelta, MachineState, Quality, Sample, SampleBatch, StateChange
+from edge.pipeline.gateway import Gateway
+from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW, make_config, publish_live
 from tests.api.plant import FAULT, RUN, t
 from tests.fixtures.sse import SseReader, serving

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from api.views import build_intervals
-from edge.types import MachineState, StateRecord
+from core.types import MachineState, StateRecord
 
 T0 = datetime(2026, 11, 3, 7, 0, tzinfo=UTC)
 RUN, IDLE, FAULT = MachineState.RUNNING, MachineState.IDLE, MachineState.FAULT

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from api.app import create_app
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
+from core.types import LineOeeUpdate, OeeUpdate
 from edge.config import Config
-from edge.pipeline import Gateway
-from edge.types import LineOeeUpdate, OeeUpdate
+from edge.pipeline.gateway import Gateway
 from tests.api.conftest import NOW, publish_live
 from tests.api.expected import (
     LINE_LOSSES,

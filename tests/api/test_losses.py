@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from edge.pipeline import Gateway
+from edge.pipeline.gateway import Gateway
 from tests.api.conftest import publish_live
 from tests.api.expected import LINE_LOSSES, PRESS1_LOSSES, PRESS1_PARETO, RANGE, RANGE_HEAD
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 
 from api import metrics
-from edge.live import LiveView
-from edge.loading import parse_config
-from edge.types import CountDelta, Event, OeeUpdate, SampleBatch, StateChange
+from core.types import CountDelta, Event, OeeUpdate, SampleBatch, StateChange
+from edge.config.loading import parse_config
+from edge.pipeline.live import LiveView
 from tests.api.conftest import make_config
 from tests.fixtures.ports import free_port
 from tests.integration.gateway import SCENARIO, SIM_NS, running, wait_until

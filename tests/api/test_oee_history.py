@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from edge.pipeline import Gateway
+from edge.pipeline.gateway import Gateway
 from tests.api.conftest import publish_live
 from tests.api.expected import PRESS1_LOSSES, PRESS1_PARETO, RANGE
 from tests.api.plant import z

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import httpx
 
-from edge.live import LiveView
-from edge.types import CountDelta, MachineState, OeeUpdate, StateChange
+from core.types import CountDelta, MachineState, OeeUpdate, StateChange
+from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW
 
 

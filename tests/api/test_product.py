@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
 from edge.config import Config
 from tests.api.conftest import plant_gateway
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from edge.pipeline import Gateway
-from edge.types import StateChange
+from core.types import StateChange
+from edge.pipeline.gateway import Gateway
 from tests.api.conftest import NOW, publish_live
 from tests.api.expected import RANGE
 from tests.api.plant import IDLE, RUN, t, z

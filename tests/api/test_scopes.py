@@ -14,10 +14,10 @@ import pytest
 
 from api.app import create_app
 from api.auth import UNAUTHORIZED, find_key
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
 from edge.config import SqliteConfig
-from edge.live import LiveView
-from edge.loading import ConfigError, parse_config
+from edge.config.loading import ConfigError, parse_config
+from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW, make_config, plant_api
 from tests.api.test_auth import PROTECTED
 

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from api.app import create_app
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
+from core.types import MachineState
 from edge.config import Config, SqliteConfig
-from edge.live import LiveView
-from edge.types import MachineState
+from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW
 from tests.api.plant import state_changes
 from tests.api.plant import t as _t

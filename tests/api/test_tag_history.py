@@ -20,14 +20,16 @@ import pytest
 
 from api.app import create_app
 from api.auth import UNAUTHORIZED
-from connectors.influxdb import InfluxHistory, InfluxSink
-from connectors.sqlite import SqliteStore
+from connectors.influxdb.influxql import InfluxHistory
+from connectors.influxdb.sink import InfluxSink
+from connectors.sqlite.store import SqliteStore
+from core.interfaces import HistoryReader
+from core.types import Quality, Sample, SampleBatch, TagValue
 from edge.config import Config, InfluxConfig, SqliteConfig
-from edge.interfaces import HistoryReader
-from edge.live import LiveView, machine_refs
-from edge.types import Quality, Sample, SampleBatch, TagValue
+from edge.outbox import Journal
+from edge.pipeline.live import LiveView, machine_refs
 from tests.api.conftest import NOW
-from tests.connectors.test_influxdb import until
+from tests.connectors.influxdb.test_influxdb import until
 from tests.fixtures.influx import InfluxServer
 from tests.fixtures.outbox import open_outbox
 
@@ -131,7 +133,7 @@ def influx_config(influxd: InfluxServer, tmp_path_factory: pytest.TempPathFactor
 
     async def fill() -> None:
         refs = machine_refs(make_config())
-        async with InfluxSink(cfg, refs, outbox=box) as sink:
+        async with InfluxSink(cfg, refs, journal=Journal(box)) as sink:
             await sink.handle(events)
             await until(lambda: sink.stats.written == lines, within_s=20)
 

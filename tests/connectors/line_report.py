@@ -22,8 +22,8 @@ The line, "bottleneck" m2: A = 3000 / 3600, P = 2400 / 3000 (m2's), Q = the prod
 
 from __future__ import annotations
 
-from edge.lines import LineSpec, line_update
-from edge.types import LineOeeUpdate, OeeUpdate
+from core.types import LineOeeUpdate, OeeUpdate
+from edge.engines.lines import LineSpec, line_update
 from oee.losses import Production, StateInterval, analyse
 from tests.connectors.oee_report import HOUR, W0, W1, S, at, worked_update
 

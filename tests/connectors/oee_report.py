@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from edge.types import MachineState, OeeUpdate
+from core.types import MachineState, OeeUpdate
 from oee.losses import Production, StateInterval, analyse, pareto
 
 W0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from connectors.mqtt.broker import find_mosquitto
-from edge.loading import load_config
+from edge.config.loading import load_config
 from simulators.scenario import load_scenario
 from tests.deploy.deployfiles import (
     COMPOSE,

@@ -9,7 +9,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from edge.cli import build_parser
+from edge.cli.main import build_parser
 from edge.config import OutboxConfig
 from tests.deploy.deployfiles import (
     REPO,

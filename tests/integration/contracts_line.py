@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from edge.types import CountDelta, Event, MachineState, StateChange
+from core.types import CountDelta, Event, MachineState, StateChange
 
 S = MachineState
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin

@@ -8,10 +8,10 @@ import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from edge.cli.serve import run_gateway
 from edge.config import Config
-from edge.loading import parse_config
-from edge.pipeline import Gateway
-from edge.serve import run_gateway
+from edge.config.loading import parse_config
+from edge.pipeline.gateway import Gateway
 from tests.fixtures.ports import free_port
 
 SCENARIO = Path(__file__).with_name("e2e_scenario.yaml")

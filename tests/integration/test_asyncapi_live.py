@@ -20,9 +20,9 @@ import httpx
 import jsonschema
 import yaml
 
+from core.types import MachineState, StateChange
 from edge.config import Config
-from edge.loading import parse_config
-from edge.types import MachineState, StateChange
+from edge.config.loading import parse_config
 from tests.fixtures.mosquitto import MqttCollector, Received
 from tests.integration.gateway import (
     CONFIG,

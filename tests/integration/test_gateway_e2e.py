@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge.types import utc_now
+from core.types import utc_now
 from tests.fixtures.mosquitto import MqttCollector
 from tests.integration.gateway import SCENARIO, gateway_config, running, wait_until
 

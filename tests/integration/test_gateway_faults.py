@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 
-from edge import telemetry
-from edge.loading import parse_config
-from edge.pipeline import Gateway
-from edge.types import Event, SampleBatch, StateChange
+from core.types import Event, SampleBatch, StateChange
+from edge.config.loading import parse_config
+from edge.pipeline import telemetry
+from edge.pipeline.gateway import Gateway
 from simulators.modbus_server import serve_modbus
 from simulators.scenario import load_scenario
 from tests.fixtures.mosquitto import MqttCollector
@@ -98,7 +98,7 @@ def _max_attempts(
 ) -> int:
     """The most connection attempts the backoff allows within `elapsed_s` to a device that
     accepts and never answers: each attempt waits out the timeout, then the shortest
-    delay connectors.backoff.Backoff can draw (base doubling per attempt, -20 % jitter,
+    delay connectors.common.backoff.Backoff can draw (base doubling per attempt, -20 % jitter,
     at least the initial delay, at most the maximum)."""
     attempts, t = 1, 0.0
     while True:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge.types import MachineState
+from core.types import MachineState
 from tests.fixtures.mosquitto import MqttCollector
 from tests.fixtures.tcp_proxy import TcpProxy
 from tests.integration.gateway import SCENARIO, opcua_config, running, wait_until

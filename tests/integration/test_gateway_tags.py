@@ -12,9 +12,9 @@ import httpx
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
+from core.types import utc_now
 from edge.config import Config
-from edge.loading import parse_config
-from edge.types import utc_now
+from edge.config.loading import parse_config
 from tests.fixtures.simulator import SimulatorFactory
 from tests.integration.gateway import (
     CONFIG,

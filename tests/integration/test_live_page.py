@@ -19,10 +19,10 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from api.app import create_app
-from connectors.sqlite import SqliteStore
+from connectors.sqlite.store import SqliteStore
+from core.types import MachineState, StateChange, utc_now
 from edge.config import SqliteConfig
-from edge.live import LiveView
-from edge.types import MachineState, StateChange, utc_now
+from edge.pipeline.live import LiveView
 from tests.api.conftest import make_config
 from tests.fixtures.api_thread import ApiThread
 from tests.fixtures.browser import chrome, chromium

@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from api.app import create_app
-from connectors.lineprotocol import timestamp_ns
+from connectors.influxdb.lineprotocol import timestamp_ns
+from core.types import CountDelta, Event, StateChange
 from edge.config import Config
-from edge.pipeline import Gateway
-from edge.types import CountDelta, Event, StateChange
+from edge.pipeline.gateway import Gateway
 from tests.fixtures.influx import InfluxServer
 from tests.fixtures.mosquitto import MqttCollector, Received
 from tests.integration.contracts_line import (

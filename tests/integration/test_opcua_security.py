@@ -16,7 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from connectors.opcua.client import POLICIES
 from connectors.opcua.pki import fingerprint
-from edge.types import MachineState
+from core.types import MachineState
 from tests.integration.gateway import opcua_config, running, wait_until
 
 ALL = ("--opcua-security", "all")

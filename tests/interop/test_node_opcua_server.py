@@ -12,8 +12,8 @@ import pytest
 
 from connectors.opcua.pki import Pki
 from connectors.opcua.source import OpcUaSource
+from core.types import Quality, SampleBatch
 from edge.config import OpcUaConnection, OpcUaTag
-from edge.types import Quality, SampleBatch
 from tests.fixtures.node_opcua import FINAL_VALUES, NODE_IDS
 
 

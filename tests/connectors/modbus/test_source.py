@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from connectors.backoff import Backoff
+from connectors.common.backoff import Backoff
 from connectors.modbus.source import ModbusSource
+from core.types import Quality, SampleBatch
 from edge.config import ModbusConnection, ModbusTag
-from edge.types import Quality, SampleBatch
 from tests.fixtures.ports import free_port
 
 from .conftest import Server, start_server

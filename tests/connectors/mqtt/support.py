@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from connectors.mqtt.sink import MqttSink
+from core.interfaces import RecordQueue
+from core.types import CountDelta, MachineRef, MachineState, OeeUpdate, StateChange
 from edge.config import MqttConfig
-from edge.interfaces import RecordQueue
-from edge.types import CountDelta, MachineRef, MachineState, OeeUpdate, StateChange
+from edge.outbox import Journal
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, 250000, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,7 +45,7 @@ def make_sink(
     refs = {m: ref(site, m) for m in machines}
     kw.setdefault("reconnect_min_s", 0.1)
     kw.setdefault("reconnect_max_s", 0.2)
-    return MqttSink(cfg, "gw1", site, refs, outbox=outbox, **kw)  # type: ignore[arg-type]
+    return MqttSink(cfg, "gw1", site, refs, journal=Journal(outbox), **kw)  # type: ignore[arg-type]
 
 
 def changes(n: int, machine: str = "m1", first_seq: int = 1) -> list[StateChange]:
@@ -106,16 +107,16 @@ import asyncio, sys
 from datetime import UTC, datetime
 from pathlib import Path
 from connectors.mqtt.sink import MqttSink
+from core.types import CountDelta, MachineRef
 from edge.config import MqttConfig
-from edge.outbox import Outbox
-from edge.types import CountDelta, MachineRef
+from edge.outbox import Journal, Outbox
 
 async def main() -> None:
     port, site, path, n = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
     cfg = MqttConfig(host="127.0.0.1", port=port)
     machines = {"m1": MachineRef(site, "area1", "line1", "m1")}
     with Outbox(path, max_bytes=64 * 1024 * 1024) as box:
-        async with MqttSink(cfg, "gw1", site, machines, outbox=box) as sink:
+        async with MqttSink(cfg, "gw1", site, machines, journal=Journal(box)) as sink:
             while not sink.connected:
                 await asyncio.sleep(0.01)
             print("connected", flush=True)

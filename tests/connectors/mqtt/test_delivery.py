@@ -20,9 +20,9 @@ from connectors.mqtt.broker import free_port
 from connectors.mqtt.message import unpack
 from connectors.mqtt.payloads import MachineTopics, event_payload, state_payload, tags_payload
 from connectors.mqtt.sink import MqttSink
+from core.types import MachineRef, MachineState, Quality, ReasonAssigned, Sample, SampleBatch
 from edge.config import MqttConfig
-from edge.outbox import Outbox, Priority
-from edge.types import MachineRef, MachineState, Quality, ReasonAssigned, Sample, SampleBatch
+from edge.outbox import Journal, Outbox, Priority
 from tests.connectors.line_report import line
 from tests.connectors.mqtt.support import (
     T0,
@@ -404,7 +404,7 @@ async def test_unicode_topics_and_an_empty_tag_batch_arrive(
     cfg = MqttConfig(host="127.0.0.1", port=mosquitto.port)
     with mosquitto.collector(f"oee/{site}/#") as live:
         sink = MqttSink(
-            cfg, "gw1", site, {"Presse-Ω": machine}, {"Presse-Ω"}, outbox=outbox,
+            cfg, "gw1", site, {"Presse-Ω": machine}, {"Presse-Ω"}, journal=Journal(outbox),
             reconnect_min_s=0.1, reconnect_max_s=0.2,
         )  # fmt: skip
         async with sink:
@@ -466,7 +466,7 @@ async def test_the_broker_keeps_the_session_across_reconnects(
     broker = mosquitto_factory(persistence_dir=tmp_path / "store")
     cfg = MqttConfig(host="127.0.0.1", port=broker.port, qos=qos)  # type: ignore[arg-type]
     sink = MqttSink(
-        cfg, "gw1", site, {"m1": ref(site)}, outbox=outbox,
+        cfg, "gw1", site, {"m1": ref(site)}, journal=Journal(outbox),
         reconnect_min_s=0.1, reconnect_max_s=0.2,
     )  # fmt: skip
     async with sink:

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from connectors.mqtt.payloads import LineTopics, line_oee_payload
-from edge.lines import line_update
-from edge.types import LineOeeUpdate
+from core.types import LineOeeUpdate
+from edge.engines.lines import line_update
 from tests.connectors.line_report import (
     BOTTLENECK,
     BOTTLENECK_RATIOS,

@@ -22,7 +22,7 @@ from connectors.mqtt.payloads import (
     tag_payload,
     tags_payload,
 )
-from edge.types import (
+from core.types import (
     CountDelta,
     MachineRef,
     MachineState,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import yaml
 
 from connectors.mqtt.payloads import MachineTopics, oee_payload, reason_payload
-from edge.types import MachineRef, MachineState, ReasonAssigned
+from core.types import MachineRef, MachineState, ReasonAssigned
 from tests.connectors.mqtt.support import ROOT
 from tests.connectors.oee_report import DETAILS, HEADLINE, LOSSES, PARETO, worked_update
 

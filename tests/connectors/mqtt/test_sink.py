@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import pytest
 
-from connectors.backoff import Backoff
+from connectors.common.backoff import Backoff
 from connectors.mqtt.broker import free_port
 from connectors.mqtt.payloads import (
     MachineTopics,
@@ -23,8 +23,8 @@ from connectors.mqtt.payloads import (
     state_payload,
     tags_payload,
 )
+from core.types import Quality, Sample, SampleBatch
 from edge.outbox import Outbox
-from edge.types import Quality, Sample, SampleBatch
 from tests.connectors.mqtt.support import (
     T0,
     changes,

@@ -14,14 +14,14 @@ from connectors.mqtt.payloads import (
     reason_payload,
     state_payload,
 )
+from core.types import MachineState, ReasonAssigned, StateChange
 from edge.outbox import Outbox
-from edge.types import MachineState, ReasonAssigned, StateChange
 from tests.connectors.mqtt.support import T0, make_sink, ref, unique_site, wait_until
 from tests.connectors.oee_report import worked_update
 from tests.fixtures.mosquitto import MosquittoBroker, Received
 
 T1 = T0 + timedelta(minutes=1)
-T1_MS = T1  # events carry whole milliseconds (edge.types.whole_ms), as the stores keep them
+T1_MS = T1  # events carry whole milliseconds (core.types.whole_ms), as the stores keep them
 
 
 def stop(ts: datetime = T1, seq: int = 2, state: MachineState = MachineState.FAULT) -> StateChange:

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from connectors.mqtt.broker import free_port
 from connectors.mqtt.sink import MqttSink
 from edge.config import MqttConfig, TlsConfig
-from edge.outbox import Outbox
+from edge.outbox import Journal, Outbox
 from tests.connectors.mqtt.support import changes, ref, unique_site
 from tests.fixtures.tls import server_tls
 from tests.integration.gateway import wait_until
@@ -23,7 +23,7 @@ from tests.integration.gateway import wait_until
 
 def sink(cfg: MqttConfig, site: str, outbox: Outbox) -> MqttSink:
     return MqttSink(
-        cfg, "gw1", site, {"m1": ref(site)}, outbox=outbox,
+        cfg, "gw1", site, {"m1": ref(site)}, journal=Journal(outbox),
         reconnect_min_s=0.1, reconnect_max_s=0.2, shutdown_timeout_s=0.5,
     )  # fmt: skip
 

@@ -20,9 +20,9 @@ from connectors.opcua.browse import browse
 from connectors.opcua.browse_format import snake, tag_names
 from connectors.opcua.client import close_client, open_client
 from connectors.opcua.pki import Pki
-from edge.cli import main
+from edge.cli.main import main
 from edge.config import OpcUaConnection
-from edge.loading import parse_config
+from edge.config.loading import parse_config
 from tests.fixtures.opcua_simulator import OpcuaSimulatorFactory
 from tests.fixtures.ports import free_port
 

@@ -15,8 +15,8 @@ from asyncua import Server, ua
 
 from connectors.opcua.pki import Pki
 from connectors.opcua.source import OpcUaSource
+from core.types import Quality, SampleBatch
 from edge.config import OpcUaConnection, OpcUaTag
-from edge.types import Quality, SampleBatch
 from simulators.opcua_server import serve_opcua
 from simulators.scenario import load_scenario
 from tests.fixtures.ports import free_port

@@ -9,8 +9,8 @@ import pytest
 from asyncua import ua
 
 from connectors.opcua.values import ValueReader, quality_of
+from core.types import Quality
 from edge.config import OpcUaTag
-from edge.types import Quality
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 SOURCE = datetime(2026, 11, 25, 11, 59, 58, 500000)  # asyncua hands out naive UTC

@@ -1,0 +1,254 @@
+"""Events as InfluxDB line protocol (DESIGN.md, "InfluxDB schema").
+
+    measurement,tag=v,... field=value,... timestamp_ns
+
+Tag keys: area, line, machine, site (+ `tag` for tag points, `window` for oee points,
+`loss` and `window` for oee_loss points; a line's `line_oee` point has area, line, site
+and window, no machine), written in sorted order because InfluxDB sorts
+them anyway and a sorted set is cheaper for it to index. Missing fields are omitted
+(never written as empty strings, except the `reason=""` that clears a stop's reason),
+integers carry the `i` suffix, floats are always written as floats so a field never
+changes type (a type conflict makes InfluxDB reject the whole point).
+
+This runs for every event the gateway stores, so it avoids per-call allocations it can
+cache (the tag set of a machine) and generic field machinery.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from core.types import (
+    CountDelta,
+    Event,
+    LineOeeUpdate,
+    MachineRef,
+    OeeUpdate,
+    ReasonAssigned,
+    SampleBatch,
+    StateChange,
+)
+
+__all__ = ["encode", "escape_key", "escape_measurement", "escape_string", "timestamp_ns"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+# Newlines would end the line; line protocol has no escape for them in keys, so they
+# become spaces (escaped). Backslashes are left alone, as InfluxDB reads them literally.
+_KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\ "})
+_MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\ "})
+_STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": "\\\\"})
+
+
+def escape_measurement(name: str) -> str:
+    """Escape a measurement name (commas, spaces)."""
+    return name.translate(_MEASUREMENT_ESCAPES)
+
+
+def escape_key(text: str) -> str:
+    """Escape a tag key, tag value or field key (commas, equals signs, spaces)."""
+    return text.translate(_KEY_ESCAPES)
+
+
+def escape_string(text: str) -> str:
+    """A string field value, quoted, with double quotes and backslashes escaped."""
+    return '"' + text.translate(_STRING_ESCAPES) + '"'
+
+
+def timestamp_ns(ts: datetime) -> int:
+    """Nanoseconds since the epoch, exact (float seconds would lose the microseconds)."""
+    if ts.tzinfo is None:  # the pipeline uses aware UTC; treat a stray naive time as UTC
+        ts = ts.replace(tzinfo=UTC)
+    return (ts - _EPOCH) // _US * 1000
+
+
+@lru_cache(maxsize=4096)
+def _tagset(ref: MachineRef) -> str:
+    return (
+        f"area={escape_key(ref.area)},line={escape_key(ref.line)},"
+        f"machine={escape_key(ref.machine)},site={escape_key(ref.site)}"
+    )
+
+
+def _float(value: float) -> str | None:
+    # NaN and infinities are not representable in line protocol: the point would be rejected.
+    f = float(value)
+    return repr(f) if math.isfinite(f) else None
+
+
+def _fields(pairs: list[tuple[str, str | None]]) -> str:
+    return ",".join(f"{k}={v}" for k, v in pairs if v is not None)
+
+
+def _opt_float(value: float | None) -> str | None:
+    return None if value is None else _float(value)
+
+
+def _opt_string(value: str | None) -> str | None:
+    return escape_string(value) if value else None
+
+
+def _opt_int(value: int | None) -> str | None:
+    return None if value is None else f"{value}i"
+
+
+def _state(e: StateChange, tags: str) -> list[str]:
+    fields = _fields(
+        [
+            ("state", escape_string(e.state.value)),
+            ("code", f"{e.state.code}i"),
+            ("reason", _opt_string(e.reason)),
+            ("reason_code", _opt_int(e.reason_code)),
+            ("duration_s", _opt_float(e.duration_s)),
+        ]
+    )
+    return [f"machine_state,{tags} {fields} {timestamp_ns(e.ts)}"]
+
+
+def _reason(e: ReasonAssigned, tags: str) -> list[str]:
+    # Same series and timestamp as the stop's StateChange: InfluxDB merges the fields, so
+    # duration_s stays. A cleared reason is written as "" (an omitted field would keep the
+    # old text); readers take "" for None. Likewise a cleared code is written as 0, which
+    # means "no reason" on every PLC (the normaliser reads it so) and readers take for None.
+    fields = _fields(
+        [
+            ("state", escape_string(e.state.value)),
+            ("code", f"{e.state.code}i"),
+            ("reason", escape_string(e.reason or "")),
+            ("reason_code", f"{e.reason_code or 0}i"),
+        ]
+    )
+    return [f"machine_state,{tags} {fields} {timestamp_ns(e.stop_ts)}"]
+
+
+def _count(e: CountDelta, tags: str) -> list[str]:
+    fields = f"total={e.total}i,good={e.good}i,reject={e.reject}i"
+    if e.product:
+        fields += ",product=" + escape_string(e.product)
+    return [f"production,{tags} {fields} {timestamp_ns(e.ts)}"]
+
+
+# details() fields written as integers; performance_flagged is a boolean, the rest floats.
+# Fixed by name, not by the Python type of a value: a field must never change type.
+_DETAIL_INTS = frozenset({"startup_reject", "failures"})
+
+
+def _detail(name: str, value: float | int | bool | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name in _DETAIL_INTS:
+        return f"{int(value)}i"
+    return _float(value)
+
+
+def _oee_fields(e: OeeUpdate | LineOeeUpdate) -> list[tuple[str, str | None]]:
+    """The fields of an `oee` (or `line_oee`) point: the figures, then `details()`."""
+    pairs = [
+        ("availability", _opt_float(e.availability)),
+        ("performance", _opt_float(e.performance)),
+        ("quality", _opt_float(e.quality)),
+        ("oee", _opt_float(e.oee)),
+        ("run_s", _float(e.run_s)),
+        ("planned_s", _float(e.planned_s)),
+        ("unknown_s", _float(e.unknown_s)),
+        ("window_s", _float(e.window_s)),
+        ("total", f"{e.total}i"),
+        ("good", f"{e.good}i"),
+        ("reject", f"{e.reject}i"),
+    ]
+    return pairs + [(k, _detail(k, v)) for k, v in e.details().items()]
+
+
+def _oee(e: OeeUpdate, ref: MachineRef, tags: str) -> list[str]:
+    pairs = _oee_fields(e)
+    ns = timestamp_ns(e.ts)
+    return [f"oee,{tags},window={escape_key(e.window)} {_fields(pairs)} {ns}", *_losses(e, ref, ns)]
+
+
+def _line_oee(e: LineOeeUpdate, site: str) -> list[str]:
+    """One `line_oee` point: the `oee` fields of the line's figures, `mode`, `bottleneck`."""
+    tags = (
+        f"area={escape_key(e.area)},line={escape_key(e.line)},site={escape_key(site)},"
+        f"window={escape_key(e.window)}"
+    )
+    pairs = [
+        *_oee_fields(e),
+        ("mode", escape_string(e.mode)),
+        ("bottleneck", _opt_string(e.bottleneck)),
+    ]
+    return [f"line_oee,{tags} {_fields(pairs)} {timestamp_ns(e.ts)}"]
+
+
+@lru_cache(maxsize=4096)
+def _loss_tagset(ref: MachineRef, window: str, loss: str) -> str:
+    return (
+        f"area={escape_key(ref.area)},line={escape_key(ref.line)},loss={escape_key(loss)},"
+        f"machine={escape_key(ref.machine)},site={escape_key(ref.site)},"
+        f"window={escape_key(window)}"
+    )
+
+
+def _losses(e: OeeUpdate, ref: MachineRef, ns: int) -> list[str]:
+    """One `oee_loss` point per loss of the report (none without a report)."""
+    if e.report is None:
+        return []
+    lines = []
+    for loss in e.report.losses:
+        fields = _fields(
+            [
+                ("seconds", _float(loss.seconds)),
+                ("points", _opt_float(loss.points)),
+                ("factor", escape_string(loss.factor)),
+            ]
+        )
+        lines.append(f"oee_loss,{_loss_tagset(ref, e.window, loss.name)} {fields} {ns}")
+    return lines
+
+
+def _tags(e: SampleBatch, tags: str) -> list[str]:
+    lines = []
+    last_ts, ns = None, 0
+    for s in e.samples:
+        if s.ts is not last_ts:  # samples of one poll usually share one datetime object
+            last_ts, ns = s.ts, timestamp_ns(s.ts)
+        v = s.value
+        if v is None:
+            value = ""
+        elif isinstance(v, str):
+            value = "value_str=" + escape_string(v) + "," if v else ""
+        elif isinstance(v, bool):  # before int: bool is an int subclass
+            value = "value=1.0," if v else "value=0.0,"
+        else:
+            f = _float(v)
+            value = f"value={f}," if f is not None else ""
+        lines.append(f"tag,{tags},tag={escape_key(s.tag)} {value}quality={s.quality.code}i {ns}")
+    return lines
+
+
+def encode(event: Event, ref: MachineRef) -> list[str]:
+    """The line-protocol lines (without newlines) for one event of the machine `ref`.
+
+    A SampleBatch gives one `tag` line per sample; an OeeUpdate with a report its `oee`
+    line and one `oee_loss` line per loss; every other event gives one line (a
+    ReasonAssigned a `machine_state` line at the stop's timestamp; a LineOeeUpdate a
+    `line_oee` line, with `ref` any machine of the gateway: only its site is used).
+    """
+    if isinstance(event, LineOeeUpdate):
+        return _line_oee(event, ref.site)
+    tags = _tagset(ref)
+    if isinstance(event, StateChange):
+        return _state(event, tags)
+    if isinstance(event, CountDelta):
+        return _count(event, tags)
+    if isinstance(event, OeeUpdate):
+        return _oee(event, ref, tags)
+    if isinstance(event, SampleBatch):
+        return _tags(event, tags)
+    if isinstance(event, ReasonAssigned):
+        return _reason(event, tags)
+    raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

@@ -1,0 +1,252 @@
+"""The SQLite store's schema, its migrations and its writes (see `connectors.sqlite`).
+
+Times are integer milliseconds since the epoch (UTC). `PRAGMA user_version` holds the
+schema version; `connectors.sqlite.file.open_wal` runs the `MIGRATIONS` a file of an older
+version has not had yet, one step at a time, in one transaction:
+
+- 1: the four tables mirroring the InfluxDB measurements;
+- 2: `oee.start` (ms, nullable) and `oee.details` (JSON of `details_document`, nullable);
+- 3: the `line_oee` table (a line's figures per window: the `oee` columns, `mode`,
+  `bottleneck`, `start`, and `details`, the JSON of `line_details_document`);
+- 4: the `tag_batch` table: one row per poll (or notification batch) of a machine, its
+  values as JSON `{tag: [value, quality code]}` (a third item, the sample's own time in
+  ms, where it differs from the batch's). A row per value cost ~4x the CPU at 15,000
+  values a second and grew with the table (its index); the `tag` table of older files is
+  kept for the rows it holds (read with the batches, deleted by retention).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.common.oeedetails import details_document, line_details_document
+from core.types import (
+    CountDelta,
+    Event,
+    LineOeeUpdate,
+    OeeUpdate,
+    Quality,
+    ReasonAssigned,
+    Sample,
+    SampleBatch,
+    StateChange,
+)
+
+__all__ = [
+    "OEE_FIELDS",
+    "SCHEMA_VERSION",
+    "Writes",
+    "from_ms",
+    "MIGRATIONS",
+    "read_tag",
+    "tags_json",
+    "to_ms",
+    "write",
+]
+
+_V1 = """
+CREATE TABLE IF NOT EXISTS machine_state (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, state TEXT NOT NULL, code INTEGER NOT NULL,
+    previous TEXT, duration_s REAL, reason_code INTEGER, reason TEXT, seq INTEGER);
+CREATE INDEX IF NOT EXISTS machine_state_machine_ts ON machine_state (machine, ts);
+CREATE TABLE IF NOT EXISTS production (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, total INTEGER NOT NULL, good INTEGER NOT NULL,
+    reject INTEGER NOT NULL, product TEXT);
+CREATE INDEX IF NOT EXISTS production_machine_ts ON production (machine, ts);
+CREATE TABLE IF NOT EXISTS oee (
+    machine TEXT NOT NULL, window TEXT NOT NULL, ts INTEGER NOT NULL,
+    availability REAL, performance REAL, quality REAL, oee REAL,
+    run_s REAL NOT NULL, planned_s REAL NOT NULL, unknown_s REAL NOT NULL,
+    window_s REAL NOT NULL, total INTEGER NOT NULL, good INTEGER NOT NULL,
+    reject INTEGER NOT NULL, state_s TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oee_machine_window_ts ON oee (machine, window, ts);
+CREATE TABLE IF NOT EXISTS tag (
+    machine TEXT NOT NULL, tag TEXT NOT NULL, ts INTEGER NOT NULL,
+    value REAL, value_str TEXT, quality INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tag_machine_tag_ts ON tag (machine, tag, ts);
+"""
+_V2 = """
+ALTER TABLE oee ADD COLUMN start INTEGER;
+ALTER TABLE oee ADD COLUMN details TEXT;
+"""
+_V3 = """
+CREATE TABLE IF NOT EXISTS line_oee (
+    line TEXT NOT NULL, window TEXT NOT NULL, ts INTEGER NOT NULL,
+    availability REAL, performance REAL, quality REAL, oee REAL,
+    run_s REAL NOT NULL, planned_s REAL NOT NULL, unknown_s REAL NOT NULL,
+    window_s REAL NOT NULL, total INTEGER NOT NULL, good INTEGER NOT NULL,
+    reject INTEGER NOT NULL, mode TEXT NOT NULL, bottleneck TEXT, start INTEGER NOT NULL,
+    details TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS line_oee_line_window_ts ON line_oee (line, window, ts);
+"""
+_V4 = """
+CREATE TABLE IF NOT EXISTS tag_batch (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, tags TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tag_batch_machine_ts ON tag_batch (machine, ts);
+"""
+MIGRATIONS = (_V1, _V2, _V3, _V4)  # MIGRATIONS[n] takes a file from version n to n + 1
+SCHEMA_VERSION = len(MIGRATIONS)
+
+OEE_FIELDS = (
+    "availability", "performance", "quality", "oee", "run_s", "planned_s", "unknown_s",
+    "window_s", "total", "good", "reject",
+)  # fmt: skip
+_COLUMNS = {
+    "machine_state": (
+        "machine", "ts", "state", "code", "previous", "duration_s", "reason_code", "reason",
+        "seq",
+    ),
+    "production": ("machine", "ts", "total", "good", "reject", "product"),
+    "oee": ("machine", "window", "ts", *OEE_FIELDS, "state_s", "start", "details"),
+    "line_oee": (
+        "line", "window", "ts", *OEE_FIELDS, "mode", "bottleneck", "start", "details",
+    ),
+    "tag_batch": ("machine", "ts", "tags"),
+}  # fmt: skip
+_INSERTS = {
+    table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+    for table, cols in _COLUMNS.items()
+}
+_UPDATE_REASON = "UPDATE machine_state SET reason_code = ?, reason = ? WHERE machine = ? AND ts = ?"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(ts: datetime) -> int:
+    """Milliseconds since the epoch (floored); a naive `ts` is taken as UTC."""
+    if ts.tzinfo is None:  # the pipeline uses aware UTC; treat a stray naive time as UTC
+        ts = ts.replace(tzinfo=UTC)
+    return (ts - _EPOCH) // _MS
+
+
+def from_ms(ms: int) -> datetime:
+    """The aware UTC datetime of `ms` milliseconds since the epoch."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+@dataclass
+class Writes:
+    """What one `handle` call writes: rows to insert per table, then reasons to set."""
+
+    rows: dict[str, list[tuple[Any, ...]]] = field(
+        default_factory=lambda: {table: [] for table in _COLUMNS}
+    )
+    reasons: list[ReasonAssigned] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, events: Sequence[Event]) -> Writes:
+        """The writes of `events`; built on the event loop (cheap, no I/O)."""
+        w = cls()
+        for e in events:
+            if isinstance(e, StateChange):
+                w.rows["machine_state"].append(_state_row(e))
+            elif isinstance(e, CountDelta):
+                w.rows["production"].append(
+                    (e.machine, to_ms(e.ts), e.total, e.good, e.reject, e.product)
+                )
+            elif isinstance(e, OeeUpdate):
+                w.rows["oee"].append(_oee_row(e))
+            elif isinstance(e, LineOeeUpdate):
+                w.rows["line_oee"].append(_line_oee_row(e))
+            elif isinstance(e, SampleBatch):
+                batch_ms = to_ms(e.ts)
+                w.rows["tag_batch"].append((e.machine, batch_ms, tags_json(e, batch_ms)))
+            elif isinstance(e, ReasonAssigned):
+                w.reasons.append(e)
+        return w
+
+    @classmethod
+    def merged(cls, parts: Sequence[Writes]) -> Writes:
+        """The writes of `parts` in one: every row in order, then every reason."""
+        w = cls()
+        for part in parts:
+            for table, rows in part.rows.items():
+                w.rows[table] += rows
+            w.reasons += part.reasons
+        return w
+
+    @property
+    def row_count(self) -> int:
+        """Rows to insert."""
+        return sum(len(r) for r in self.rows.values())
+
+
+def _state_row(e: StateChange) -> tuple[Any, ...]:
+    prev = e.previous.value if e.previous else None
+    return (
+        e.machine, to_ms(e.ts), e.state.value, e.state.code, prev, e.duration_s,
+        e.reason_code, e.reason, e.seq,
+    )  # fmt: skip
+
+
+def _oee_row(e: OeeUpdate) -> tuple[Any, ...]:
+    start = None if e.start is None else to_ms(e.start)
+    details = None if e.report is None else json.dumps(details_document(e), ensure_ascii=False)
+    figures = tuple(getattr(e, name) for name in OEE_FIELDS)
+    return (e.machine, e.window, to_ms(e.ts), *figures, json.dumps(e.state_s), start, details)
+
+
+def _line_oee_row(e: LineOeeUpdate) -> tuple[Any, ...]:
+    figures = tuple(getattr(e, name) for name in OEE_FIELDS)
+    details = json.dumps(line_details_document(e), ensure_ascii=False)
+    return (e.line, e.window, to_ms(e.ts), *figures, e.mode, e.bottleneck, to_ms(e.start), details)
+
+
+def tags_json(batch: SampleBatch, batch_ms: int) -> str:
+    """A batch's values as stored: `{tag: [value, quality code(, ts ms)]}`."""
+    doc: dict[str, list[Any]] = {}
+    for s in batch.samples:
+        cell: list[Any] = [s.value, s.quality.code]
+        if s.ts is not batch.ts and (ms := to_ms(s.ts)) != batch_ms:
+            cell.append(ms)  # a batch's samples mostly share its time
+        doc[s.tag] = cell
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+_QUALITY_OF = {q.code: q for q in Quality}
+_BATCHES = "SELECT ts, tags FROM tag_batch WHERE machine = ? AND ts >= ? AND ts < ? ORDER BY ts"
+_LEGACY = (
+    "SELECT ts, value, value_str, quality FROM tag "
+    "WHERE machine = ? AND tag = ? AND ts >= ? AND ts < ? ORDER BY ts"
+)
+
+
+def read_tag(
+    conn: sqlite3.Connection, machine: str, tag: str, start_ms: int, end_ms: int
+) -> list[Sample]:
+    """The stored values of one tag with start <= ts < end, oldest first (rows of the
+    legacy `tag` table first: they are older than any batch)."""
+    params = (machine, tag, start_ms, end_ms)
+    out = [
+        Sample(tag, text if value is None else value, _QUALITY_OF[q], from_ms(ts))
+        for ts, value, text, q in conn.execute(_LEGACY, params)
+    ]
+    for ts, text in conn.execute(_BATCHES, (machine, start_ms, end_ms)):
+        cell = json.loads(text).get(tag)
+        if cell is not None:
+            at = cell[2] if len(cell) > 2 else ts
+            out.append(Sample(tag, cell[0], _QUALITY_OF[cell[1]], from_ms(at)))
+    return out
+
+
+def write(conn: sqlite3.Connection, writes: Writes) -> tuple[int, list[ReasonAssigned]]:
+    """Insert the rows, then set the reasons, in one transaction. Returns the rows
+    written (inserted and updated) and the reasons whose stop has no stored row."""
+    written, unmatched = writes.row_count, []
+    with conn:
+        conn.execute("BEGIN")
+        for table, values in writes.rows.items():
+            if values:
+                conn.executemany(_INSERTS[table], values)
+        for r in writes.reasons:
+            params = (r.reason_code, r.reason, r.machine, to_ms(r.stop_ts))
+            changed = conn.execute(_UPDATE_REASON, params).rowcount
+            written += changed
+            if not changed:
+                unmatched.append(r)
+    return written, unmatched

@@ -1,0 +1,253 @@
+"""The embedded store used when no InfluxDB is configured: one SQLite file (WAL mode).
+
+Tables mirror the InfluxDB measurements (machine_state, production, oee, line_oee; a
+line's figures are written, not read back: the API computes them from the machines'),
+except raw tags: one `tag_batch` row per poll, not one row per value. Times are
+stored as integer milliseconds since the epoch (UTC): compact, indexable, and the
+precision the gateway's contracts use everywhere. All SQLite work runs in worker threads
+(`asyncio.to_thread`) on one connection guarded by a lock, so the event loop never waits
+on the disk. Writes that wait while one is under way go together into the next
+transaction (a group commit: one per poll cycle, not one per machine). The schema, its
+migrations and the writes: `connectors.sqlite.schema`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from connectors.sqlite.config import SqliteConfig
+from connectors.sqlite.file import open_wal
+from connectors.sqlite.retention import Retention, prune_chunk
+from connectors.sqlite.schema import (
+    MIGRATIONS,
+    OEE_FIELDS,
+    SCHEMA_VERSION,
+    Writes,
+    from_ms,
+    read_tag,
+    to_ms,
+    write,
+)
+from core.types import (
+    CountDelta,
+    Event,
+    MachineState,
+    OeeUpdate,
+    Sample,
+    StateRecord,
+    utc_now,
+)
+
+__all__ = ["SCHEMA_VERSION", "SqliteStats", "SqliteStore"]
+
+# The name it had before the move: operators filter on it.
+log = logging.getLogger("connectors.sqlite")
+T = TypeVar("T")
+
+PRUNE_EVERY_S = 60.0  # rows past their retention go this often, the first a minute in
+
+
+@dataclass
+class SqliteStats:
+    """Counters for /metrics."""
+
+    rows_written: int = 0  # rows inserted, and rows whose reason was set
+    errors: int = 0  # handle() calls whose write failed (their events are lost)
+    commits: int = 0  # transactions written (each may hold many handle() calls)
+    reasons_unmatched: int = 0  # ReasonAssigned events with no stored stop to update
+    rows_pruned: int = 0  # rows deleted past their retention
+
+
+class SqliteStore:
+    """Sink and HistoryReader on one SQLite file; the default store."""
+
+    name = "sqlite"
+
+    def __init__(self, config: SqliteConfig, clock: Callable[[], datetime] = utc_now) -> None:
+        self._path = config.path
+        self._clock = clock  # the "now" of retention
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self.stats = SqliteStats()
+        self._queue: list[tuple[Writes, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._retention = Retention.days(config.retention_days, config.tag_retention_days)
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+
+    @property
+    def connected(self) -> bool:
+        """True while the database is open."""
+        return self._conn is not None
+
+    async def __aenter__(self) -> Self:
+        await asyncio.to_thread(self._open)
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the database (after the writes under way and queued)."""
+        await self.drain()
+        await asyncio.to_thread(self._close)
+
+    async def drain(self) -> None:
+        """Wait for the writes under way and queued, and a prune they started."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    def _open(self) -> None:
+        conn, version = open_wal(self._path, MIGRATIONS, "the store")
+        if 0 < version < SCHEMA_VERSION:
+            log.info("SQLite store %s: schema %d -> %d", self._path, version, SCHEMA_VERSION)
+        self._conn = conn
+
+    def _close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def locked() -> T:
+            with self._lock:
+                if self._conn is None:
+                    raise RuntimeError("the SQLite store is not open")
+                return fn(self._conn)
+
+        return await asyncio.to_thread(locked)
+
+    # ------------------------------------------------------------------ writing
+
+    async def handle(self, events: Sequence[Event]) -> None:
+        """Store `events` in one transaction (with the other calls waiting meanwhile):
+        new rows first, then the reasons that ReasonAssigned events give to stored stops.
+        A failed write is logged and counted; a reason for a stop that is not stored is
+        logged (WARNING) and counted. Once called, the write happens even if the caller
+        is cancelled."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((Writes.of(events), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued(), name="sqlite-store-write")
+        if not await asyncio.shield(done):
+            self.stats.errors += 1
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            ok = await self._write(Writes.merged([w for w, _ in batch]))
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(ok)
+            if time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY_S
+                await self.prune(self._clock())
+
+    async def prune(self, now: datetime) -> int:
+        """Delete the rows past their retention at `now`, a chunk per transaction (the
+        writes go on in between); returns how many went."""
+        pruned = 0
+        try:
+            for table, cutoff_ms in self._retention.cutoffs(now):
+                more = True
+                while more:
+                    n, more = await self._run(lambda c: prune_chunk(c, table, cutoff_ms))  # noqa: B023
+                    pruned += n
+        except (sqlite3.Error, RuntimeError) as e:
+            log.error(
+                "SQLite store %s: deleting rows past their retention failed: %s", self._path, e
+            )
+        self.stats.rows_pruned += pruned
+        return pruned
+
+    async def _write(self, writes: Writes) -> bool:
+        try:
+            written, unmatched = await self._run(lambda conn: write(conn, writes))
+        except (sqlite3.Error, RuntimeError) as e:
+            n = writes.row_count + len(writes.reasons)
+            log.error("SQLite store %s: write of %d rows failed: %s", self._path, n, e)
+            return False
+        self.stats.commits += 1
+        self.stats.rows_written += written
+        self.stats.reasons_unmatched += len(unmatched)
+        for r in unmatched:
+            log.warning(
+                "SQLite store: no stop of machine '%s' at %s to give reason %s %r",
+                r.machine,
+                r.stop_ts.isoformat(),
+                r.reason_code,
+                r.reason,
+            )
+        return True
+
+    # ------------------------------------------------------------------ reading
+
+    async def state_history(
+        self, machine: str, start: datetime, end: datetime
+    ) -> list[StateRecord]:
+        """State records with start <= ts < end, after the last one before `start`."""
+        cols = "SELECT ts, state, reason, reason_code FROM machine_state WHERE machine = ?"
+
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            s, e = to_ms(start), to_ms(end)
+            before = conn.execute(f"{cols} AND ts < ? ORDER BY ts DESC LIMIT 1", (machine, s))
+            rows = before.fetchall()
+            inside = conn.execute(f"{cols} AND ts >= ? AND ts < ? ORDER BY ts", (machine, s, e))
+            return rows + inside.fetchall()
+
+        rows = await self._run(read)
+        return [
+            StateRecord(machine, MachineState(st), from_ms(ts), reason or None, code)
+            for ts, st, reason, code in rows
+        ]
+
+    async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
+        """Count deltas with start <= ts < end, oldest first."""
+        sql = (
+            "SELECT ts, total, good, reject, product FROM production "
+            "WHERE machine = ? AND ts >= ? AND ts < ? ORDER BY ts"
+        )
+        params = (machine, to_ms(start), to_ms(end))
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
+        return [CountDelta(machine, from_ms(ts), t, g, r, p) for ts, t, g, r, p in rows]
+
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime
+    ) -> list[Sample]:
+        """The raw values of one tag (stored with `publish_tags`), start <= ts < end."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._run(lambda c: read_tag(c, machine, tag, s, e))
+
+    async def oee_history(
+        self, machine: str, window: str, start: datetime, end: datetime
+    ) -> list[OeeUpdate]:
+        """OEE updates of one window with start <= ts < end, oldest first (the headline
+        figures and state seconds; no loss report)."""
+        sql = (
+            f"SELECT ts, {', '.join(OEE_FIELDS)}, state_s FROM oee "
+            "WHERE machine = ? AND window = ? AND ts >= ? AND ts < ? ORDER BY ts"
+        )
+        params = (machine, window, to_ms(start), to_ms(end))
+        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
+        return [
+            OeeUpdate(
+                machine=machine,
+                window=window,
+                ts=from_ms(r[0]),
+                state_s=json.loads(r[-1]),
+                **dict(zip(OEE_FIELDS, r[1:-1], strict=True)),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,190 @@
+"""The small interfaces between pipeline stages: a source, a sink (and a durable one), an
+engine, the history reader, and what a sink sees of the durable outbox and its journal.
+
+Structural (`typing.Protocol`): a connector implements one by its shape, without
+importing anything of `edge/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from core.records import Entry, Record, SinkDepth, Transaction
+from core.types import (
+    CountDelta,
+    Event,
+    ReasonAssigned,
+    Sample,
+    SampleBatch,
+    StateChange,
+    StateRecord,
+)
+
+__all__ = [
+    "DurableSink",
+    "Engine",
+    "HistoryReader",
+    "MachineEvent",
+    "RecordQueue",
+    "Sink",
+    "Source",
+    "TransactionJournal",
+]
+
+# What the normalisers (and the operator, through the API) make of a machine, in order.
+MachineEvent = StateChange | CountDelta | ReasonAssigned
+
+
+class Source(Protocol):
+    """A southbound connector for one machine: an async context manager that yields batches.
+
+    `stream()` runs until cancelled. It never raises on device errors: a failed read
+    yields a batch with `error` set and bad-quality samples, then it reconnects with
+    jittered backoff by itself.
+    """
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def stream(self) -> AsyncIterator[SampleBatch]: ...
+
+
+class Sink(Protocol):
+    """A northbound output. `handle` must not block on an outage: it buffers and returns."""
+
+    name: str
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def handle(self, events: Sequence[Event]) -> None: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+
+@runtime_checkable
+class DurableSink(Sink, Protocol):
+    """A sink that delivers through the durable outbox. The gateway calls `stage` instead
+    of `handle`, so that every durable sink's records of one emit (and the normalisers'
+    checkpoints) are committed in one transaction (`edge.outbox.Journal`)."""
+
+    def stage(self, events: Sequence[Event], tx: Transaction) -> None:
+        """Encode `events` into `tx` (no I/O); what must wait for the commit goes into
+        `tx.after_commit`."""
+        ...
+
+
+class HistoryReader(Protocol):
+    """Reads stored history back for the API."""
+
+    async def state_history(
+        self, machine: str, start: datetime, end: datetime
+    ) -> list[StateRecord]:
+        """State records with start <= ts < end, preceded by the last one before `start`
+        (the state in force when the range opens), oldest first."""
+        ...
+
+    async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
+        """Count deltas with start <= ts < end, oldest first."""
+        ...
+
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime
+    ) -> list[Sample]:
+        """The stored raw values of one tag (machines with `publish_tags`) with
+        start <= ts < end, oldest first (`GET /api/v1/machines/{id}/tags/{tag}`)."""
+        ...
+
+
+class RecordQueue(Protocol):
+    """What a sink sees of the durable outbox (`edge.outbox.Outbox`): blocking calls,
+    to be run in a worker thread (`asyncio.to_thread`), and `stream`, the random id of
+    the outbox file's history (set when it is opened)."""
+
+    stream: str
+
+    def append(
+        self,
+        records: Sequence[Record],
+        now_ms: int | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> int:
+        """Commit `records` and `meta` in one transaction; how many records were stored
+        (the disk limit may refuse some)."""
+        ...
+
+    def read_meta(self) -> dict[str, str]:
+        """The meta values committed so far."""
+        ...
+
+    def peek(
+        self, sink: str, limit: int, max_bytes: int | None = None, after: int = 0
+    ) -> list[Entry]:
+        """The oldest records of `sink` with an id above `after`."""
+        ...
+
+    def ack(self, sink: str, ids: Iterable[int]) -> int:
+        """Remove delivered records of `sink`."""
+        ...
+
+    def depth(self, sink: str, now_ms: int | None = None) -> SinkDepth:
+        """What waits for `sink`."""
+        ...
+
+
+class TransactionJournal(Protocol):
+    """What a durable sink sees of the gateway's journal (`edge.outbox.Journal`): the
+    outbox its records wait in, the outbox's `stream` id, and transactions that commit
+    records (of every durable sink, and the normalisers' checkpoints) together."""
+
+    @property
+    def outbox(self) -> RecordQueue: ...
+
+    @property
+    def stream(self) -> str: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A transaction, committed (or held in memory while the outbox cannot be
+        written) when the block exits without an error."""
+        ...
+
+
+class Engine(Protocol):
+    """A stage after the normalisers that turns the machines' events into figures (the
+    OEE engine, `edge.engines.oee`). The gateway builds every engine of its registry
+    (`edge.pipeline.components.ENGINES`), feeds each one every `MachineEvent` in order
+    per machine, and publishes what `publications` yields every `oee.publish_interval_s`.
+    No I/O but `preload`; the figures themselves are pure functions in `oee/`. A failed
+    `preload` is logged and the engine starts without history; `apply` and
+    `publications` run on the pipeline's path and must not raise."""
+
+    name: str  # in logs: "OEE"
+    lookback: timedelta  # how far back `preload` reads the history
+
+    def apply(self, event: MachineEvent) -> None:
+        """Take one event (in time order per machine); unknown machines are ignored."""
+        ...
+
+    async def preload(
+        self, history: HistoryReader, now: datetime, last_alive: datetime | None
+    ) -> int:
+        """Replay the stored history of the last `lookback` before `now`; how many events
+        it replayed. `last_alive`: when the gateway last ran (the states after it are
+        unknown). The gateway feeds no live event before this returns."""
+        ...
+
+    def publications(self, now: datetime) -> Iterator[Sequence[Event]]:
+        """The figures at `now`, a batch at a time: the gateway emits each batch before it
+        asks for the next, so the polls run in between."""
+        ...

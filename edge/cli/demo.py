@@ -1,0 +1,209 @@
+"""`oee-edge demo`: simulated machines, a broker, the gateway and the API — no set-up."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import tempfile
+from importlib import resources
+
+from edge.cli.serve import run_gateway, until_signalled
+from edge.config import (
+    BoolRule,
+    CodeMapRule,
+    Config,
+    CounterRule,
+    MachineConfig,
+    OpcUaConnection,
+    OpcUaTag,
+)
+from edge.config.loading import parse_config
+from edge.pipeline.gateway import Gateway
+from oee.states import MachineState
+
+
+def port_or_free(port: int) -> int:
+    """`port` if nothing listens on it on loopback, else a free one."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+
+SIM_NAMESPACE = "urn:oee-edge:simulator"
+# Demo tag name -> the simulator's OPC UA variable (docs/simulator.md).
+_OPCUA_NODES = {
+    "state_code": "State",
+    "reason": "Reason",
+    "product": "Product",
+    "total": "Counters.Total",
+    "good": "Counters.Good",
+    "reject": "Counters.Reject",
+    "total16": "Counters.Total16",
+    "reject16": "Counters.Reject16",
+    "speed": "Speed",
+    "temperature": "Temperature",
+    "fault": "Fault",
+    "running": "Running",
+}
+# Which demo machines are read over OPC UA, per --protocol.
+OPCUA_MACHINES = {"modbus": set(), "opcua": {"press1", "press2", "packer1"}, "mixed": {"packer1"}}
+
+
+def demo_config(
+    data_dir: str,
+    modbus_port: int,
+    mqtt_port: int,
+    api_port: int,
+    time_scale: float = 1.0,
+    *,
+    opcua_endpoint: str | None = None,
+    opcua_machines: set[str] | frozenset[str] = frozenset(),
+) -> Config:
+    """The bundled demo config; with a time scale, its times follow the simulator's clock.
+
+    Machines in `opcua_machines` are read from the OPC UA simulator at `opcua_endpoint`
+    (by subscription) instead of over Modbus.
+    """
+    text = resources.files("edge.cli").joinpath("demo.yaml").read_text(encoding="utf-8")
+    env = {
+        "DATA_DIR": data_dir,
+        "MODBUS_PORT": str(modbus_port),
+        "MQTT_PORT": str(mqtt_port),
+        "API_PORT": str(api_port),
+    }
+    config = parse_config(text, "demo.yaml", env)
+    machines = list(config.machines)
+    if opcua_machines:
+        assert opcua_endpoint is not None
+        machines = [
+            over_opcua(m, opcua_endpoint) if m.id in opcua_machines else m for m in machines
+        ]
+    if time_scale != 1.0:
+        machines = [_scaled(m, time_scale) for m in machines]
+    return config.model_copy(update={"machines": machines})
+
+
+def over_opcua(m: MachineConfig, endpoint: str) -> MachineConfig:
+    """`m` read from the OPC UA simulator: same tag names, rules and counters.
+
+    Status bits with no variable of their own (setup, planned) are read off the
+    state code instead, in the same place among the rules.
+    """
+    tags = {n: _node(m.id, n) for n in m.tags if n in _OPCUA_NODES}
+    rules: list[object] = []
+    for rule in m.state_rules:
+        if isinstance(rule, BoolRule | CodeMapRule) and rule.tag not in tags:
+            if not any(isinstance(r, CodeMapRule) and r.tag == "state_code" for r in rules):
+                by_code = {4: MachineState.SETUP, 5: MachineState.PLANNED_STOP}
+                rules.append(CodeMapRule(tag="state_code", map=by_code))
+                tags["state_code"] = _node(m.id, "state_code")
+            continue
+        rules.append(rule)
+    data = m.model_dump(exclude={"modbus", "tags", "state_rules"})
+    conn = OpcUaConnection(endpoint=endpoint, publishing_interval_s=0.5)
+    return MachineConfig.model_validate({**data, "opcua": conn, "tags": tags, "state_rules": rules})
+
+
+def _node(machine: str, tag: str) -> OpcUaTag:
+    return OpcUaTag(node=f"nsu={SIM_NAMESPACE};s={machine}.{_OPCUA_NODES[tag]}")
+
+
+def _scaled(m: MachineConfig, k: float) -> MachineConfig:
+    # The simulator runs k times faster than the wall clock the gateway measures with.
+    rules = [
+        r.model_copy(update={"within_s": r.within_s / k}) if isinstance(r, CounterRule) else r
+        for r in m.state_rules
+    ]
+    products = {
+        code: p.model_copy(update={"ideal_cycle_s": p.ideal_cycle_s / k})
+        for code, p in m.products.items()
+    }
+    # Read as often in simulated time as at 1x, within what a poll loop can do.
+    conn: dict[str, object] = {}
+    if m.modbus is not None:
+        poll = max(0.05, m.modbus.poll_interval_s / k)
+        conn["modbus"] = m.modbus.model_copy(update={"poll_interval_s": poll})
+    if m.opcua is not None:
+        interval = max(0.05, m.opcua.publishing_interval_s / k)
+        conn["opcua"] = m.opcua.model_copy(update={"publishing_interval_s": interval})
+    return m.model_copy(
+        update={
+            **conn,
+            "ideal_cycle_s": m.ideal_cycle_s / k,
+            "micro_stop_s": m.micro_stop_s / k,
+            "state_rules": rules,
+            "products": products,
+        }
+    )
+
+
+def _banner(config: Config, broker_kind: str, modbus_port: int, opcua: str | None) -> str:
+    assert config.mqtt is not None
+    api = f"http://{config.api.host}:{config.api.port}"
+    root = f"{config.mqtt.prefix}/{config.site}/{config.area}/{config.line}"
+    lines = ["oee-edge demo is running (Ctrl-C to stop)"]
+    on_modbus = [m.id for m in config.machines if m.modbus is not None]
+    on_opcua = [m.id for m in config.machines if m.opcua is not None]
+    if on_modbus:
+        lines.append(
+            f"  machines   {', '.join(on_modbus)} "
+            f"(simulated, Modbus TCP on 127.0.0.1:{modbus_port})"
+        )
+    if on_opcua:
+        lines.append(f"  machines   {', '.join(on_opcua)} (simulated, OPC UA on {opcua})")
+    return "\n".join(
+        [
+            *lines,
+            f"  dashboard  {api}/",
+            f"  API        {api}/api/v1/machines   docs: {api}/docs",
+            f"  MQTT       {broker_kind} on {config.mqtt.host}:{config.mqtt.port}, topics {root}/#",
+            f"             mosquitto_sub -p {config.mqtt.port} -t '{config.mqtt.prefix}/#' -v",
+            f"  store      SQLite in {config.gateway.data_dir}/oee.sqlite",
+        ]
+    )
+
+
+async def demo(args: argparse.Namespace) -> None:
+    from connectors.mqtt.broker import local_broker
+    from simulators.modbus_server import serve_modbus
+    from simulators.opcua_server import serve_opcua
+    from simulators.scenario import load_scenario
+
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="oee-edge-demo-")
+    on_opcua = OPCUA_MACHINES[args.protocol]
+    scenario = load_scenario("demo").with_overrides(time_scale=args.time_scale)
+    async with contextlib.AsyncExitStack() as stack:
+        sim = await stack.enter_async_context(
+            serve_modbus(scenario, port=port_or_free(args.modbus_port))
+        )
+        endpoint = None
+        if on_opcua:
+            ua_sim = await stack.enter_async_context(
+                serve_opcua(
+                    scenario,
+                    port=port_or_free(args.opcua_port),
+                    models=sim.models,  # one machine, seen over both protocols
+                    clock=sim.sim_time,
+                )
+            )
+            endpoint = ua_sim.url
+        broker = await stack.enter_async_context(local_broker(port_or_free(args.mqtt_port)))
+        api_port = port_or_free(args.api_port)
+        config = demo_config(
+            data_dir, sim.port, broker.port, api_port, args.time_scale,
+            opcua_endpoint=endpoint, opcua_machines=on_opcua,
+        )  # fmt: skip
+        print(_banner(config, broker.kind, sim.port, endpoint), flush=True)
+        await run_gateway(config, Gateway(config))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    asyncio.run(until_signalled(demo(args)))
+    print("oee-edge demo stopped.")
+    return 0

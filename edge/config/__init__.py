@@ -1,0 +1,99 @@
+"""The gateway's configuration: one YAML file, validated by pydantic models.
+
+This package is the configuration's one face: every model of the file is importable from
+here (`from edge.config import Config, MachineConfig, MqttConfig`). They are defined where
+they belong: a connector's own section beside its code (`connectors.modbus.config`,
+`connectors.opcua.config`, `connectors.mqtt.config`, `connectors.influxdb.config`,
+`connectors.sqlite.config`, TLS in `connectors.common.tls`), the root, machines and
+outbox in `edge.config.models`, the OEE model (calendars, lines, reasons, windows) in
+`edge.config.oee`, the HTTP API's in `edge.config.api`. Reading a file (`${ENV}`
+secrets, errors that name the field path) is `edge.config.loading`; re-reading it while
+running is `edge.config.reload`.
+"""
+
+from connectors.common.tls import TlsConfig
+from connectors.influxdb.config import InfluxConfig
+from connectors.modbus.config import DataType, ModbusConnection, ModbusTag, RegisterTable, WordOrder
+from connectors.mqtt.config import MqttConfig
+from connectors.opcua.config import (
+    Deadband,
+    OpcUaAuth,
+    OpcUaConnection,
+    OpcUaSecurity,
+    OpcUaTag,
+    SecurityPolicyName,
+)
+from connectors.sqlite.config import SqliteConfig
+from edge.config.api import ApiConfig, ApiKeyConfig
+from edge.config.models import (
+    BoolRule,
+    CodeMapRule,
+    Config,
+    CounterConfig,
+    CounterRule,
+    CountersConfig,
+    GatewayConfig,
+    MachineConfig,
+    OutboxConfig,
+    ProductConfig,
+    StateRule,
+    TagConfig,
+)
+from edge.config.oee import (
+    CALENDAR_WINDOWS,
+    DEFAULT_CALENDAR,
+    STOP_STATES,
+    BreakConfig,
+    CalendarConfig,
+    LineConfig,
+    OeeConfig,
+    PlannedConfig,
+    ReasonConfig,
+    ShiftConfig,
+    parse_duration,
+    window_seconds,
+)
+
+__all__ = [
+    "CALENDAR_WINDOWS",
+    "DEFAULT_CALENDAR",
+    "STOP_STATES",
+    "ApiConfig",
+    "ApiKeyConfig",
+    "BoolRule",
+    "BreakConfig",
+    "CalendarConfig",
+    "CodeMapRule",
+    "Config",
+    "CounterConfig",
+    "CounterRule",
+    "CountersConfig",
+    "DataType",
+    "Deadband",
+    "GatewayConfig",
+    "InfluxConfig",
+    "LineConfig",
+    "MachineConfig",
+    "ModbusConnection",
+    "ModbusTag",
+    "MqttConfig",
+    "OeeConfig",
+    "OpcUaAuth",
+    "OpcUaConnection",
+    "OpcUaSecurity",
+    "OpcUaTag",
+    "OutboxConfig",
+    "PlannedConfig",
+    "ProductConfig",
+    "ReasonConfig",
+    "RegisterTable",
+    "SecurityPolicyName",
+    "ShiftConfig",
+    "SqliteConfig",
+    "StateRule",
+    "TagConfig",
+    "TlsConfig",
+    "WordOrder",
+    "parse_duration",
+    "window_seconds",
+]

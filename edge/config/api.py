@@ -1,0 +1,109 @@
+"""Configuration models of the HTTP API (`api:`): its keys, their scopes and CORS."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from core.config import Model
+from edge.config.oee import Problem, raise_problems
+
+__all__ = ["ApiConfig", "ApiKeyConfig"]
+
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_ORIGIN = re.compile(r"^(\*|https?://[^/\s?#]+)$")
+
+
+class ApiKeyConfig(Model):
+    """One API key. `read` may call every GET; `admin` also the changes (reasons,
+    products) and `POST /api/v1/config/reload`."""
+
+    name: str = Field(
+        pattern=_NAME, max_length=64, description="shown in 403 answers, never the key"
+    )
+    key: SecretStr = Field(description="from env or a file: key: ${OEE_ADMIN_KEY}")
+    scope: Literal["read", "admin"] = "read"
+
+    @field_validator("key")
+    @classmethod
+    def _not_empty(cls, key: SecretStr) -> SecretStr:
+        if not key.get_secret_value().strip():
+            raise ValueError("the key is empty (is its environment variable or file set?)")
+        return key
+
+
+class ApiConfig(Model):
+    """The HTTP API. Without any key it serves everyone, so it may bind to loopback only."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    api_key: SecretStr | None = Field(
+        default=None, description="one admin key, named 'default' (same as an entry of keys)"
+    )
+    keys: list[ApiKeyConfig] = Field(default_factory=list)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="browser origins allowed to call the API, e.g. https://grafana.plant:3000; "
+        "empty: no CORS headers",
+    )
+    cors_allow_credentials: bool = False
+
+    def all_keys(self) -> list[ApiKeyConfig]:
+        """Every key: `api_key` (as admin key 'default') and the `keys` entries."""
+        if self.api_key is None:
+            return list(self.keys)
+        return [ApiKeyConfig(name=DEFAULT_KEY, key=self.api_key, scope="admin"), *self.keys]
+
+    @model_validator(mode="after")
+    def _loopback_unless_key(self) -> ApiConfig:
+        loopback = self.host in ("127.0.0.1", "::1", "localhost")
+        if not loopback and not self.all_keys():
+            raise ValueError(
+                f"binding the API to {self.host} needs `api_key` (from env: "
+                "api_key: ${OEE_API_KEY}); without a key it may bind to 127.0.0.1 only"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _keys_and_origins(self) -> ApiConfig:
+        raise_problems("ApiConfig", _key_problems(self) + _origin_problems(self))
+        return self
+
+
+DEFAULT_KEY = "default"
+_ORIGIN_HINT = "write scheme://host[:port] without a path, e.g. https://grafana.plant:3000, or '*'"
+
+
+def _key_problems(api: ApiConfig) -> list[Problem]:
+    """Each key needs its own name and its own value (the messages never show a key)."""
+    names: dict[str, str] = {}
+    values: dict[str, str] = {}
+    if api.api_key is not None:
+        names[DEFAULT_KEY] = values[api.api_key.get_secret_value()] = "api.api_key"
+    problems: list[Problem] = []
+    for i, k in enumerate(api.keys):
+        if k.name in names:
+            msg = f"'{k.name}' is already the name of {names[k.name]}; names must be unique"
+            problems.append((("keys", i, "name"), msg))
+        secret = k.key.get_secret_value()
+        if secret in values:
+            msg = f"the same key as {values[secret]}; every key must be different"
+            problems.append((("keys", i, "key"), msg))
+        names.setdefault(k.name, f"api.keys[{i}]")
+        values.setdefault(secret, f"api.keys[{i}]")
+    return problems
+
+
+def _origin_problems(api: ApiConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, origin in enumerate(api.cors_origins):
+        if not _ORIGIN.match(origin):
+            problems.append((("cors_origins", i), f"'{origin}' is not an origin: {_ORIGIN_HINT}"))
+        elif origin == "*" and api.cors_allow_credentials:
+            msg = "'*' cannot go with cors_allow_credentials: true (browsers refuse it); list them"
+            problems.append((("cors_origins", i), msg))
+    return problems

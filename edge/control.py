@@ -1,0 +1,38 @@
+"""What the API may ask of the running daemon: the gateway (`edge.pipeline.gateway`) and
+the config reloader (`edge.cli.serve`). The API sees only these; it never writes to a PLC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from core.types import Event
+from edge.config import Config
+
+__all__ = ["ConfigReloader", "GatewayControl"]
+
+
+class GatewayControl(Protocol):
+    """What the API may ask of the running gateway (it never writes to a PLC)."""
+
+    async def emit(self, events: Sequence[Event]) -> None:
+        """Hand events to the engines, the live view and every sink."""
+        ...
+
+    def set_product(self, machine: str, product: str | None) -> None:
+        """The product `machine` makes from now on (None: the machine's default).
+        ValueError if the machine reads its product from a tag."""
+        ...
+
+
+class ConfigReloader(Protocol):
+    """Re-reads the gateway's config file and restarts the pipeline with it, while the
+    API keeps serving (`POST /api/v1/config/reload`, SIGHUP)."""
+
+    async def reload(self) -> Config:
+        """Validate the file and, when it is valid, stop the running gateway as on SIGTERM
+        (its outbox flushed) and start one with the new config; returns that config.
+        Raises `edge.config.loading.ConfigError` (every problem) or
+        `edge.config.reload.RestartNeeded` (the `api` section changed), having changed
+        nothing."""
+        ...

@@ -1,0 +1,346 @@
+"""The gateway: sources -> normaliser -> engines -> sinks and the live view.
+
+One `asyncio.TaskGroup` supervises a named task per machine, the engines' ticker and the
+API server. Components are built from the config through explicit registries
+(`edge.pipeline.components`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from typing import Any
+
+from core.interfaces import DurableSink, Engine, HistoryReader, MachineEvent, Sink, Source
+from core.types import (
+    CountDelta,
+    Event,
+    MachineState,
+    ReasonAssigned,
+    SampleBatch,
+    StateChange,
+    utc_now,
+)
+from edge.config import Config
+from edge.engines.oee import OeeEngine
+from edge.logs.progress import FirstConnects
+from edge.outbox import Journal, Outbox
+from edge.pipeline import checkpoint, telemetry
+from edge.pipeline.components import build_engines, build_sinks, build_source, opened, outbox_for
+from edge.pipeline.live import LiveView
+from edge.pipeline.normaliser import MachineNormaliser
+
+# The name it had before the move: operators filter on it.
+log = logging.getLogger("edge.pipeline")
+Clock = Callable[[], datetime]
+# How long an engine may wait for the stored history at start.
+PRELOAD_TIMEOUT_S = 30.0
+
+
+class Gateway:
+    """Runs the whole pipeline until cancelled."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        sinks: list[Sink] | None = None,
+        history: HistoryReader | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.outbox: Outbox | None = None
+        self.journal: Journal | None = None
+        if sinks is None:
+            self.outbox = outbox_for(config)
+            self.journal = Journal(self.outbox)
+            sinks, history = build_sinks(config, self.journal)
+        self.sinks = sinks
+        # With a journal, the durable sinks stage their records into one transaction per
+        # emit (with the normalisers' checkpoints); the others take the events themselves.
+        self._staged: list[DurableSink] = [
+            s for s in sinks if self.journal is not None and isinstance(s, DurableSink)
+        ]
+        self._direct = [s for s in sinks if s not in self._staged]
+        self.history = history
+        self.live = LiveView.from_config(config)
+        self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
+        self.engines = build_engines(config)
+        self.normalisers = {
+            m.id: MachineNormaliser(m, reasons=config.reasons_for(m.id)) for m in config.machines
+        }
+        self._tags_out = {m.id for m in config.machines if m.publish_tags}
+        self._alive_file = config.gateway.data_dir / "alive"
+        self._products_file = config.gateway.data_dir / "products.json"
+        self._load_products()
+        # Live events for the engines while they replay the stored history (see run).
+        self._engine_backlog: list[MachineEvent] | None = None
+        self.sources: dict[str, Source] = {}  # per machine, while running
+        self._emitting: set[asyncio.Future[None]] = set()
+        self.sink_errors = 0
+        self.poll_errors = dict.fromkeys(self.normalisers, 0)  # batches with an error
+        self.events_out = telemetry.EventCounts()  # events handed to the sinks
+        self.connecting = FirstConnects(len(config.machines))  # start-up progress
+        self.live.counters = lambda: telemetry.counters(self)
+        self.live.gauges = lambda: telemetry.gauges(self)
+
+    @property
+    def engine(self) -> OeeEngine:
+        """The OEE engine (every gateway runs one)."""
+        engine = self.engines["oee"]
+        assert isinstance(engine, OeeEngine)
+        return engine
+
+    async def run(self, *extra: Callable[[], Any]) -> None:
+        """Run until cancelled. `extra` coroutine functions (e.g. the API server) run
+        in the same task group."""
+        async with AsyncExitStack() as stack:
+            if self.outbox is not None:  # opened first, closed after the sinks
+                await asyncio.to_thread(self.outbox.open)
+                stack.push_async_callback(asyncio.to_thread, self.outbox.close)
+            if self.journal is not None:
+                stack.push_async_callback(self.journal.aclose)
+            resumed = await self._restore()
+            await stack.enter_async_context(opened(self.sinks))
+            for m in self.config.machines:
+                self.sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
+            last_seen, started = self._last_seen(), self.clock()
+            if self.history is not None:  # the engines take live events once they have these
+                self._engine_backlog = []
+            await self._resume(resumed, last_seen)
+            self.live.started = True
+            self.connecting.start()
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    # Acquisition does not wait for the stored history (a slow database).
+                    tg.create_task(self._preload(last_seen, started), name="oee-history")
+                    for machine, source in self.sources.items():
+                        tg.create_task(self._poll(machine, source), name=f"poll:{machine}")
+                    # The ticker publishes every engine's figures (its name predates them).
+                    tg.create_task(self._oee_ticker(), name="oee-ticker")
+                    for i, fn in enumerate(extra):
+                        tg.create_task(fn(), name=getattr(fn, "__name__", f"extra-{i}"))
+            finally:
+                self.live.started = False
+                await self._final_offline()
+
+    async def _restore(self) -> list[str]:
+        """Put the normalisers' checkpoints back; the machines whose state was still known
+        when the gateway stopped, i.e. it was killed before it could say `offline`."""
+        if self.journal is None:
+            return []
+        meta = await self.journal.load()
+        resumed = []
+        for machine, n in self.normalisers.items():
+            saved = meta.get(checkpoint.key(machine))
+            restored = saved is not None and checkpoint.restore(n, saved)
+            if restored and n.state not in (None, MachineState.OFFLINE):
+                resumed.append(machine)
+        if resumed:
+            log.warning("the gateway did not stop cleanly last time (killed?); resuming %s",
+                        ", ".join(resumed))  # fmt: skip
+        return resumed
+
+    def _last_seen(self) -> datetime | None:
+        """When the previous run was last known to be alive: its `alive` mark, or the
+        last event of a checkpoint if later."""
+        seen = [n.last_ts for n in self.normalisers.values() if n.last_ts is not None]
+        with contextlib.suppress(OSError):
+            seen.append(datetime.fromtimestamp(self._alive_file.stat().st_mtime, UTC))
+        return max(seen, default=None)
+
+    async def _resume(self, machines: list[str], last_seen: datetime | None) -> None:
+        """What a clean stop would have said: these machines' state is unknown (`offline`)
+        from the previous run's last sign of life. Their seq goes on from the checkpoint."""
+        changes: list[Event] = []
+        for machine in machines:
+            n = self.normalisers[machine]
+            at = max(t for t in (last_seen, n.last_ts, n.since) if t is not None)
+            change = n.go_offline(at)
+            if change is not None:
+                self._feed(change)
+                changes.append(change)
+        await self.emit(changes)
+
+    async def _preload(self, last_seen: datetime | None, until: datetime | None = None) -> None:
+        """Replay the history stored before `until` (default: now) into every engine, so
+        a restart keeps the figures; then the live events that came meanwhile."""
+        try:
+            if self.history is not None:
+                until = until or self.clock()
+                engines = self.engines.values()
+                await asyncio.gather(*(self._replay(e, until, last_seen) for e in engines))
+        finally:
+            backlog, self._engine_backlog = self._engine_backlog or [], None
+            for e in backlog:
+                self._apply(e)
+
+    async def _replay(self, engine: Engine, until: datetime, last_seen: datetime | None) -> None:
+        assert self.history is not None
+        try:  # the figures wait for this: a hung database must not hold them for long
+            async with asyncio.timeout(PRELOAD_TIMEOUT_S):
+                n = await engine.preload(self.history, until, last_seen)
+        except TimeoutError:
+            log.error(
+                "%s history not loaded within %g s; starting without",
+                engine.name,
+                PRELOAD_TIMEOUT_S,
+            )
+            return
+        except Exception:  # one engine's history must not hold up the others, nor stop the polls
+            log.exception("%s history not loaded; starting without", engine.name)
+            return
+        log.info("%s: replayed %d stored events of the last %s", engine.name, n, engine.lookback)
+
+    def _feed(self, event: MachineEvent) -> None:
+        """To every engine, or kept in order until the history is replayed."""
+        if self._engine_backlog is not None:
+            self._engine_backlog.append(event)
+        else:
+            self._apply(event)
+
+    def _apply(self, event: MachineEvent) -> None:
+        for engine in self.engines.values():
+            engine.apply(event)
+
+    def _still_alive(self) -> None:
+        # Its mtime tells the next start until when the machines' states were known.
+        with contextlib.suppress(OSError):
+            self._alive_file.parent.mkdir(parents=True, exist_ok=True)
+            self._alive_file.touch()
+
+    async def _poll(self, machine: str, source: Source) -> None:
+        normaliser = self.normalisers[machine]
+        first = True  # the first batch ends the first connection attempt
+        async for batch in source.stream():
+            if batch.error is not None:
+                self.poll_errors[machine] += 1
+            if first:
+                first = False
+                up = bool(getattr(source, "connected", False))
+                self.connecting.attempted(machine, up, batch.error)
+            changes = normaliser.update(batch)
+            for e in changes:
+                self._feed(e)
+            out: list[Event] = [batch] if machine in self._tags_out else []
+            self.live.apply(batch)
+            await self.emit([*out, *changes])
+
+    async def _oee_ticker(self) -> None:
+        interval = self.config.oee.publish_interval_s
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            if self._engine_backlog is None:  # no figures without the stored history
+                await self._publish_figures(self.clock())
+            self._still_alive()
+
+    async def _publish_figures(self, now: datetime) -> None:
+        """Every engine's figures at `now`, a batch at a time: the polls run in between."""
+        for engine in self.engines.values():
+            for batch in engine.publications(now):
+                await self.emit(batch)
+
+    async def emit(self, events: Sequence[Event]) -> None:
+        """Hand events to the live view and every sink; a failing sink never stops the rest.
+        The durable sinks' records and the checkpoints of the machines concerned are
+        committed to the outbox in one transaction. Once begun, an emit completes even if
+        the caller is cancelled (a stopping gateway): its events already carry `seq`."""
+        if not events:
+            return
+        task = asyncio.ensure_future(self._deliver(events))
+        self._emitting.add(task)
+        task.add_done_callback(self._emitting.discard)
+        await asyncio.shield(task)
+
+    async def _deliver(self, events: Sequence[Event]) -> None:
+        events = [self._numbered(e) for e in events]
+        self.events_out.count(events)
+        for e in events:
+            if isinstance(e, ReasonAssigned):
+                self._feed(e)
+            if not isinstance(e, SampleBatch):
+                self.live.apply(e)
+        if self.journal is not None:
+            async with self.journal.transaction() as tx:
+                for durable in self._staged:
+                    try:
+                        durable.stage(events, tx)
+                    except Exception:
+                        self._sink_failed(durable, events)
+                tx.set_meta(self._checkpoints(events))
+        for sink in self._direct:
+            try:
+                await sink.handle(events)
+            except Exception:
+                self._sink_failed(sink, events)
+
+    def _sink_failed(self, sink: Sink, events: Sequence[Event]) -> None:
+        self.sink_errors += 1
+        log.exception("sink %s failed to take %d event(s)", sink.name, len(events))
+
+    def _numbered(self, e: Event) -> Event:
+        """An operator's reason gets the machine's next reason `seq`."""
+        if isinstance(e, ReasonAssigned) and e.seq == 0 and e.machine in self.normalisers:
+            return dataclasses.replace(e, seq=self.normalisers[e.machine].next_reason_seq())
+        return e
+
+    def _checkpoints(self, events: Sequence[Event]) -> dict[str, str]:
+        touched = {
+            e.machine for e in events if isinstance(e, StateChange | CountDelta | ReasonAssigned)
+        }
+        return {
+            checkpoint.key(m): checkpoint.checkpoint(self.normalisers[m])
+            for m in touched
+            if m in self.normalisers
+        }
+
+    def set_product(self, machine: str, product: str | None) -> None:
+        """The product `machine` makes from now on (None: its default), kept across restarts
+        in `{data_dir}/products.json`. ValueError if a PLC tag names the product."""
+        normaliser = self.normalisers[machine]
+        if normaliser.config.product_tag is not None:
+            raise ValueError(
+                f"machine {machine} reads its product from tag '{normaliser.config.product_tag}'"
+            )
+        normaliser.product = product
+        self.live.machines[machine].product = product
+        chosen = {m: n.product for m, n in self.normalisers.items() if n.product is not None}
+        try:
+            self._products_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._products_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(chosen, indent=1, sort_keys=True), encoding="utf-8")
+            tmp.replace(self._products_file)
+        except OSError as exc:
+            log.error("cannot save the chosen products to %s: %s", self._products_file, exc)
+
+    def _load_products(self) -> None:
+        try:
+            chosen = json.loads(self._products_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.error("ignoring %s: %s", self._products_file, exc)
+            return
+        for machine, product in chosen.items():
+            n = self.normalisers.get(machine)
+            if n is not None and n.config.product_tag is None and isinstance(product, str):
+                n.product = product
+
+    async def _final_offline(self) -> None:
+        # The machines are not offline, but the gateway no longer knows their state.
+        now = self.clock()
+        changes = [c for n in self.normalisers.values() if (c := n.go_offline(now)) is not None]
+        with contextlib.suppress(Exception):
+            # The emits of polls cancelled on their way out finish first, before the sinks close.
+            await asyncio.gather(*self._emitting, return_exceptions=True)
+            await self.emit(changes)

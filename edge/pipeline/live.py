@@ -1,0 +1,107 @@
+"""The live view: the latest state, counts and OEE of every machine, read by the API."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.types import (
+    CountDelta,
+    Event,
+    LineOeeUpdate,
+    MachineRef,
+    OeeUpdate,
+    SampleBatch,
+    StateChange,
+)
+from edge.config import Config
+
+
+def machine_refs(config: Config) -> dict[str, MachineRef]:
+    """Each machine's place in the hierarchy; a machine may override the area and line."""
+    return {
+        m.id: MachineRef(config.site, m.area or config.area, m.line or config.line, m.id)
+        for m in config.machines
+    }
+
+
+@dataclass
+class MachineLive:
+    """What is known now about one machine."""
+
+    ref: MachineRef
+    name: str
+    state: StateChange | None = None
+    total: int = 0
+    good: int = 0
+    reject: int = 0
+    product: str | None = None
+    last_seen: datetime | None = None
+    oee: dict[str, OeeUpdate] = field(default_factory=dict)
+
+
+class LiveView:
+    """Kept up to date by the pipeline; the API only reads it.
+
+    `listeners` are called with every event (the API's server-sent events use this).
+    `lines` holds the latest line update per (line, window).
+    """
+
+    def __init__(self, machines: dict[str, MachineLive], windows: list[str]) -> None:
+        self.machines = machines
+        self.windows = windows
+        self.lines: dict[tuple[str, str], LineOeeUpdate] = {}
+        self.started = False
+        self.sinks_connected: Callable[[], dict[str, bool]] = dict
+        self.listeners: list[Callable[[Event], None]] = []
+        # Error and traffic counters of sources and sinks, for /metrics:
+        # (metric name, labels, value), filled in by the pipeline.
+        self.counters: Callable[[], list[tuple[str, dict[str, str], int]]] = list
+        # Levels (outbox depth and age), the same way.
+        self.gauges: Callable[[], list[tuple[str, dict[str, str], float]]] = list
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, LineOeeUpdate):
+            self.lines[event.line, event.window] = event
+            self._notify(event)
+            return
+        m = self.machines.get(event.machine)
+        if m is None:
+            return
+        if isinstance(event, StateChange):
+            m.state = event
+        elif isinstance(event, CountDelta):
+            m.total += event.total
+            m.good += event.good
+            m.reject += event.reject
+            m.product = event.product or m.product
+        elif isinstance(event, OeeUpdate):
+            m.oee[event.window] = event
+        elif isinstance(event, SampleBatch):
+            m.last_seen = event.ts if event.error is None else m.last_seen
+        elif m.state is not None and m.state.ts == event.stop_ts:  # ReasonAssigned
+            m.state = dataclasses.replace(
+                m.state, reason_code=event.reason_code, reason=event.reason
+            )
+        self._notify(event)
+
+    def _notify(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    @classmethod
+    def from_config(cls, config: Config) -> LiveView:
+        refs = machine_refs(config)
+        machines = {m.id: MachineLive(refs[m.id], m.name or m.id) for m in config.machines}
+        return cls(machines, list(config.oee.windows))
+
+    @property
+    def ready(self) -> bool:
+        """Started, every machine has a state, and every sink is connected."""
+        return (
+            self.started
+            and all(m.state is not None for m in self.machines.values())
+            and all(self.sinks_connected().values())
+        )
