@@ -125,7 +125,7 @@ async def test_v1_escaping_round_trips(influxd: InfluxServer, outbox: Outbox) ->
 async def test_v1_batches_by_size_and_interval(influxd: InfluxServer, outbox: Outbox) -> None:
     db = influxd.new_database("batch")
     deltas = [CountDelta("m1", T0 + timedelta(seconds=i), 1, 1, 0) for i in range(25)]
-    config = cfg(influxd.url, database=db, api="v1", batch_size=10, flush_interval_s=0.2)
+    config = cfg(influxd.url, database=db, api="v1", batch_size=10, flush_interval_s=1.0)
     async with InfluxSink(config, {"m1": REF}, journal=Journal(outbox)) as sink:
         await sink.handle(deltas)
         await until(lambda: sink.stats.written == 25)
