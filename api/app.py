@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from api import admin_routes, control_routes, events, oee_routes
+from api import admin_routes, control_routes, count_routes, events, oee_routes
 from api.context import ApiContext, ApiError
 from api.routes import ops, v1
 from api.tag_routes import router as tag_router
@@ -48,7 +48,8 @@ def create_app(
     )
     app.state.ctx = ApiContext(config, live, history, clock, control, reloader)
     app.add_exception_handler(ApiError, _api_error)
-    for router in (v1, oee_routes.router, tag_router, control_routes.router, events.router, ops):
+    routers = (v1, oee_routes.router, tag_router, control_routes.router, count_routes.router)
+    for router in (*routers, events.router, ops):
         app.include_router(router)
     app.include_router(admin_routes.router)
     if config.api.cors_origins:  # no CORS headers at all unless origins are listed

@@ -76,3 +76,12 @@ async def require_admin(
             status.HTTP_403_FORBIDDEN,
             detail=f"API key '{key.name}' has the read scope; this route needs an admin key",
         )
+
+
+async def admin_name(
+    key: Annotated[ApiKeyConfig | None, Depends(require_api_key)],
+) -> str:
+    """FastAPI dependency of a change that records who made it: the admin key's name
+    (403 for a read key); "loopback" on an API without keys, which serves loopback only."""
+    await require_admin(key)
+    return "loopback" if key is None else key.name

@@ -35,7 +35,9 @@ from starlette.types import Receive, Scope, Send
 
 from api.context import ApiContext, v1_router
 from connectors.mqtt import payloads as p
+from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.types import (
+    CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -43,6 +45,7 @@ from core.types import (
     ReasonAssigned,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 from edge.config import Config
 from edge.pipeline.live import LiveView, machine_refs
@@ -94,6 +97,10 @@ class Encoder:
             return "oee", p.oee_payload(t, ev)
         if isinstance(ev, ReasonAssigned):
             return "reason", p.reason_payload(t, ev, self.stream)
+        if isinstance(ev, SuspectCount):
+            return "suspect", suspect_payload(t, ev, self.stream)
+        if isinstance(ev, CountDecision):
+            return "decision", decision_payload(t, ev, self.stream)
         return None
 
 

@@ -93,9 +93,21 @@ def _parts(live: LiveView) -> Iterator[str]:
     yield from _family(
         "oee_edge_parts_total", "counter", "Parts counted since the gateway started, by kind."
     )
+    # Only growing: a part moved from good to reject counts in `reject` and in
+    # oee_edge_parts_moved_total{to="reject"}; good now = good - moved to reject + moved to good.
     for mid, m in live.machines.items():
-        for kind, value in (("total", m.total), ("good", m.good), ("reject", m.reject)):
+        good, reject = m.good + m.moved_to_reject, m.reject + m.moved_to_good
+        for kind, value in (("total", m.total), ("good", good), ("reject", reject)):
             yield _sample("oee_edge_parts_total", {"machine": mid, "kind": kind}, value)
+    yield from _family(
+        "oee_edge_parts_moved_total",
+        "counter",
+        "Parts moved between good and reject since the gateway started (found reject after "
+        "they were counted good: to=reject).",
+    )
+    for mid, m in live.machines.items():
+        for to, value in (("reject", m.moved_to_reject), ("good", m.moved_to_good)):
+            yield _sample("oee_edge_parts_moved_total", {"machine": mid, "to": to}, value)
 
 
 def _gateway(live: LiveView) -> Iterator[str]:

@@ -130,6 +130,17 @@ class OeeOut(OeeBrief, LossDetails):
     pareto: list[ParetoOut] = Field(default_factory=list)
 
 
+class IssueOut(Out):
+    """Something wrong with the machine's input now (open until it ends): `kind` is
+    `counter_invalid`, `state_code_unmapped` or `pipeline_error`."""
+
+    kind: str
+    detail: str
+    since: Timestamp
+    last: Timestamp
+    count: int
+
+
 class MachineBase(Out):
     """Identity, place in the hierarchy and current state of one machine."""
 
@@ -145,6 +156,12 @@ class MachineBase(Out):
     reason_code: int | None = None
     product: str | None = None
     counts: Counts
+    issues: list[IssueOut] = Field(
+        default_factory=list, description="what is wrong with its input now (empty: nothing)"
+    )
+    suspects: int = Field(
+        default=0, description="suspect counts held out of the figures, waiting for a decision"
+    )
 
 
 class MachineSummary(MachineBase):
@@ -197,6 +214,9 @@ class ReadyOut(Out):
     started: bool
     machines_without_state: list[str]
     sinks: dict[str, bool]
+    machines_failing: list[str] = Field(
+        default_factory=list, description="machines whose events fail inside the pipeline"
+    )
     not_ready: list[str]
 
 

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from api.oee_views import oee_brief, oee_out
-from api.schemas import Counts, MachineDetail, MachineSummary, ReadyOut, StateInterval
+from api.schemas import (
+    Counts,
+    IssueOut,
+    MachineDetail,
+    MachineSummary,
+    ReadyOut,
+    StateInterval,
+)
 from core.types import StateRecord
 from edge.config import MachineConfig
 from edge.pipeline.live import LiveView, MachineLive
@@ -28,6 +35,11 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
         "reason_code": sc.reason_code if sc else None,
         "product": m.product,
         "counts": Counts(total=m.total, good=m.good, reject=m.reject),
+        "issues": [
+            IssueOut(kind=i.kind, detail=i.detail, since=i.since, last=i.last, count=i.count)
+            for i in (m.issues.open() if m.issues is not None else [])
+        ],
+        "suspects": len(m.suspects),
     }
 
 
@@ -101,10 +113,16 @@ def readiness(live: LiveView) -> ReadyOut:
     down = sorted(name for name, ok in sinks.items() if not ok)
     if down:
         not_ready.append("sinks not connected: " + ", ".join(down))
+    failing = sorted(
+        mid for mid, m in live.machines.items() if m.issues and m.issues.has("pipeline_error")
+    )
+    if failing:
+        not_ready.append("pipeline failing for: " + ", ".join(failing))
     return ReadyOut(
         ready=not not_ready,
         started=live.started,
         machines_without_state=without,
         sinks=sinks,
+        machines_failing=failing,
         not_ready=not_ready,
     )

@@ -16,6 +16,7 @@ from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
 
 __all__ = [
+    "CountDecision",
     "CountDelta",
     "Event",
     "LineOeeUpdate",
@@ -29,6 +30,7 @@ __all__ = [
     "SampleBatch",
     "StateChange",
     "StateRecord",
+    "SuspectCount",
     "TagValue",
     "loss_details",
     "utc_now",
@@ -123,8 +125,11 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class CountDelta:
-    """Parts produced since the last delta (never negative). `seq` numbers a machine's
-    deltas from 1, without gaps, across restarts (0: not numbered)."""
+    """Parts counted since the last delta: `total` (never negative), `good` + `reject` of
+    them. One of `good` and `reject` is negative when parts move between them: a part
+    counted good and found reject a read later comes as total 0, good -1, reject 1, so
+    the deltas add up to the PLC's counters whatever order they move in. `seq` numbers a
+    machine's deltas from 1, without gaps, across restarts (0: not numbered)."""
 
     machine: str
     ts: datetime
@@ -132,6 +137,47 @@ class CountDelta:
     good: int
     reject: int
     product: str | None = None
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectCount:
+    """A counter movement no machine could have made, held out of every figure until
+    someone accepts or discards it: `counter` moved by more than `allowed` parts in
+    `elapsed_s` (its fastest ideal cycle, `counters.suspect_factor` and `suspect_floor`).
+    `total`/`good`/`reject` are what it would count. `seq` numbers a machine's suspect
+    counts from 1, across restarts."""
+
+    machine: str
+    ts: datetime
+    total: int
+    good: int
+    reject: int
+    product: str | None
+    seq: int
+    counter: str
+    allowed: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CountDecision:
+    """Someone changed a machine's counts by hand: accepted or discarded a held
+    `SuspectCount` (`suspect_seq`), or corrected the counts (`action` "correct"). The parts
+    it adds come with it as the `CountDelta` numbered `count_seq` (None: nothing counted,
+    a discard). `ts` is when it was decided, `by` the name of the API key that did it.
+    `seq` numbers a machine's decisions from 1, across restarts (set by the gateway)."""
+
+    machine: str
+    ts: datetime
+    action: Literal["accept", "discard", "correct"]
+    by: str
+    total: int
+    good: int
+    reject: int
+    count_seq: int | None = None
+    suspect_seq: int | None = None
+    note: str | None = None
     seq: int = 0
 
 
@@ -313,7 +359,16 @@ class LineOeeUpdate:
         return {**loss_details(self.report), "performance_flagged": self.performance_flagged}
 
 
-Event = StateChange | CountDelta | OeeUpdate | LineOeeUpdate | SampleBatch | ReasonAssigned
+Event = (
+    StateChange
+    | CountDelta
+    | SuspectCount
+    | CountDecision
+    | OeeUpdate
+    | LineOeeUpdate
+    | SampleBatch
+    | ReasonAssigned
+)
 
 
 @dataclass(frozen=True, slots=True)

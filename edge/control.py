@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.types import Event
+from core.types import CountDecision, Event
 from edge.config import Config
 
 __all__ = ["ConfigReloader", "GatewayControl"]
@@ -17,6 +17,19 @@ class GatewayControl(Protocol):
 
     async def emit(self, events: Sequence[Event]) -> None:
         """Hand events to the engines, the live view and every sink."""
+        ...
+
+    async def decide_suspect(
+        self, machine: str, seq: int, accept: bool, by: str, note: str | None = None
+    ) -> CountDecision:
+        """Accept (count its parts now) or discard a held suspect count. KeyError for an
+        unknown machine; `edge.pipeline.handcounts.NotPending` when `seq` does not wait."""
+        ...
+
+    async def correct_count(
+        self, machine: str, counts: tuple[int, int, int], by: str, note: str | None = None
+    ) -> CountDecision:
+        """Count (total, good, reject) parts of `machine` by hand, now."""
         ...
 
     def set_product(self, machine: str, product: str | None) -> None:

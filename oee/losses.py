@@ -132,7 +132,9 @@ class LossReport:
             )
         # Frozen: each figure is set once, here, straight (a report is built per window
         # and publish, so this is kept to one pass).
-        t, c, put = self.times, self.counts, object.__setattr__
+        put = object.__setattr__
+        put(self, "counts", self.counts.clamped())  # no negative sum reaches a figure
+        t, c = self.times, self.counts
         unknown = t.unknown if self.offline_counts_as == "unknown" else _ZERO
         planned = t.window - t.planned_stop - unknown
         put(self, "window_s", t.window.total_seconds())

@@ -61,7 +61,9 @@ class StateInterval:
 class Production:
     """`total` parts (`good` + `reject`) of `product` counted at `at`, each ideally taking
     `ideal_cycle_s`. `startup`: counted while production was stabilising after a setup
-    (see `mark_startup`), so its rejects are start-up rejects, not production rejects."""
+    (see `mark_startup`), so its rejects are start-up rejects, not production rejects.
+    One of `good` and `reject` may be negative: parts counted earlier that move between
+    them (a part found reject after it was counted good is 0, -1, 1)."""
 
     at: datetime
     total: int
@@ -73,7 +75,7 @@ class Production:
 
     def __post_init__(self) -> None:
         _aware(self.at)
-        if min(self.total, self.good, self.reject) < 0 or self.good + self.reject != self.total:
+        if self.total < 0 or self.good + self.reject != self.total:
             raise ValueError(f"need good + reject == total >= 0, got {self!r}")
         if not (math.isfinite(self.ideal_cycle_s) and self.ideal_cycle_s > 0):
             raise ValueError(f"ideal_cycle_s must be a positive number, got {self!r}")
@@ -229,6 +231,21 @@ class Counts:
                                p.ideal_cycle_s)  # fmt: skip
             sums = [a + b for a, b in zip(sums, row, strict=True)]
         return cls(*sums)
+
+    def clamped(self) -> Counts:
+        """These sums with good and reject each between 0 and `total` (and their ideal
+        times between 0 and `ideal_ns`): a window can hold a part moved to reject but not
+        the part itself, counted before the window began."""
+        good = min(max(self.good, 0), self.total)
+        fp_ns = min(max(self.fully_productive_ns, 0), self.ideal_ns)
+        if good == self.good and fp_ns == self.fully_productive_ns and self.reject >= 0:
+            return self
+        startup = min(max(self.startup_reject, 0), self.total - good)
+        su_ns = min(max(self.startup_reject_ns, 0), self.ideal_ns - fp_ns)
+        return Counts(
+            self.total, good, self.total - good, startup,
+            self.ideal_ns, fp_ns, su_ns, self.ideal_ns - fp_ns - su_ns,
+        )  # fmt: skip
 
     @property
     def ideal_s(self) -> float:

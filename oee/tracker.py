@@ -30,7 +30,11 @@ from oee.countlog import micros
 from oee.losses import LossReport, OfflineTreatment, ReasonLoss
 from oee.states import MachineState
 from oee.timeline import PlanFlips
-from oee.timemodel import DOWNTIME, KIND_OF, Kind, count_values
+from oee.timemodel import DOWNTIME, KIND_OF, Kind, count_values, nanoseconds
+
+# The ideal time one count may carry (~104 days): the packed windows (oee.countlog) hold
+# 64-bit sums, which must not overflow however many counts a cell merges.
+_MAX_NS = 2**53
 
 __all__ = ["MachineTracker", "WindowReport", "WindowSpec"]
 
@@ -161,13 +165,18 @@ class MachineTracker:
     ) -> None:
         """`total` parts, `good` of them good, counted at `at`, each ideally `ideal_cycle_s`.
 
-        Rejects counted during a setup or within `startup_s` after it are start-up rejects.
+        One of `good` and `reject` may be negative: parts counted before move between
+        them (a part found reject after it was counted good: 0, -1, 1). Rejects counted
+        during a setup or within `startup_s` after it are start-up rejects. ValueError,
+        with nothing changed, for counts that do not add up or that no window can hold.
         """
         if reject is None:
             reject = total - good
-        if min(total, good, reject) < 0 or good + reject != total:
+        if total < 0 or good + reject != total:
             raise ValueError(f"need good + reject == total >= 0: {total}, {good}, {reject}")
-        if not total:
+        if nanoseconds(ideal_cycle_s) * max(abs(good), abs(reject), total) >= _MAX_NS:
+            raise ValueError(f"{total} parts of {ideal_cycle_s} s are more than a window holds")
+        if not total and not good:  # (total 0, good -1, reject 1) moves a part
             return
         at = self._advance(at)
         su = reject if self._in_startup(at) else 0

@@ -285,6 +285,18 @@ const onEvent = {
     }
     if (d.window === app.selected) paretoSoon();
   },
+  suspect(d) {
+    const m = app.machines.get(d.machine);
+    if (!m) return;
+    m.suspects = (m.suspects || 0) + 1;
+    renderCard(d.machine);
+  },
+  decision(d) {
+    const m = app.machines.get(d.machine);
+    if (!m || d.suspect_seq === null) return;
+    m.suspects = Math.max(0, (m.suspects || 0) - 1);
+    renderCard(d.machine);
+  },
   line_oee(d) {
     const entry = app.lines.get(d.line) || {};
     entry[d.window] = d;

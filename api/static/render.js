@@ -83,8 +83,10 @@ export function createCard(m, onWindow) {
   const axis = el("div", "axis");
   axis.append(el("span"), el("span", "", "now"));
   const counts = el("div", "counts");
-  card.append(head, status, reason, gauges, wins, timeline, axis, counts);
-  card.refs = { state, dur, reason, ring, ringVal, bars, wins, timeline, axis, counts };
+  const flags = el("ul", "flags");
+  flags.setAttribute("aria-label", "what is wrong with this machine's data");
+  card.append(head, status, reason, flags, gauges, wins, timeline, axis, counts);
+  card.refs = { state, dur, reason, flags, ring, ringVal, bars, wins, timeline, axis, counts };
   return card;
 }
 
@@ -97,6 +99,7 @@ export function updateCard(card, m, windows, selected) {
   r.state.textContent = stateLabel(m.state);
   r.dur.dataset.since = m.since || "";
   r.reason.textContent = m.reason ? "reason: " + m.reason : "";
+  r.flags.replaceChildren(...flagItems(m));
   const n = m.counts;
   r.counts.textContent = "parts " + n.total + " · good " + n.good + " · reject " + n.reject +
     (m.product ? " · product " + m.product : "");
@@ -118,6 +121,21 @@ export function updateCard(card, m, windows, selected) {
     b.setAttribute("aria-pressed", String(w === selected));
     return b;
   }));
+}
+
+/** What is wrong with a machine's data now (its open issues, its held counts): a figure
+ * is never shown without saying what it leaves out. */
+export function flagItems(m) {
+  const items = (m.issues || []).map((i) => {
+    const li = el("li", "flag " + i.kind, "⚠ " + i.detail);
+    if (i.count > 1) li.append(el("span", "muted", " (" + i.count + "×)"));
+    return li;
+  });
+  if (m.suspects) {
+    const what = m.suspects === 1 ? "1 count" : m.suspects + " counts";
+    items.push(el("li", "flag suspect", "⚠ " + what + " held for review: not in the figures"));
+  }
+  return items;
 }
 
 /** The timeline of [from, now]: segments {state, start, end (null: open), reason} in ms. */

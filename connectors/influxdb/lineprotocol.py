@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from core.types import (
+    CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -29,6 +30,7 @@ from core.types import (
     ReasonAssigned,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 
 __all__ = ["encode", "escape_key", "escape_measurement", "escape_string", "timestamp_ns"]
@@ -129,6 +131,30 @@ def _count(e: CountDelta, tags: str) -> list[str]:
     if e.product:
         fields += ",product=" + escape_string(e.product)
     return [f"production,{tags} {fields} {timestamp_ns(e.ts)}"]
+
+
+def _suspect(e: SuspectCount, tags: str) -> list[str]:
+    fields = _fields(
+        [
+            ("total", f"{e.total}i"), ("good", f"{e.good}i"), ("reject", f"{e.reject}i"),
+            ("product", _opt_string(e.product)), ("counter", escape_string(e.counter)),
+            ("allowed", f"{e.allowed}i"), ("elapsed_s", _opt_float(e.elapsed_s)),
+            ("seq", f"{e.seq}i"),
+        ]
+    )  # fmt: skip
+    return [f"suspect_count,{tags} {fields} {timestamp_ns(e.ts)}"]
+
+
+def _decision(e: CountDecision, tags: str) -> list[str]:
+    fields = _fields(
+        [
+            ("action", escape_string(e.action)), ("by", escape_string(e.by)),
+            ("total", f"{e.total}i"), ("good", f"{e.good}i"), ("reject", f"{e.reject}i"),
+            ("suspect_seq", _opt_int(e.suspect_seq)), ("count_seq", _opt_int(e.count_seq)),
+            ("note", _opt_string(e.note)), ("seq", f"{e.seq}i"),
+        ]
+    )  # fmt: skip
+    return [f"count_decision,{tags} {fields} {timestamp_ns(e.ts)}"]
 
 
 # details() fields written as integers; performance_flagged is a boolean, the rest floats.
@@ -245,6 +271,10 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _state(event, tags)
     if isinstance(event, CountDelta):
         return _count(event, tags)
+    if isinstance(event, SuspectCount):
+        return _suspect(event, tags)
+    if isinstance(event, CountDecision):
+        return _decision(event, tags)
     if isinstance(event, OeeUpdate):
         return _oee(event, ref, tags)
     if isinstance(event, SampleBatch):

@@ -21,8 +21,10 @@ from connectors.mqtt.payloads import (
     tags_payload,
 )
 from connectors.mqtt.stats import MqttStats
+from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.records import Priority, Record
 from core.types import (
+    CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -31,6 +33,7 @@ from core.types import (
     ReasonAssigned,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 
 __all__ = ["Encoder"]
@@ -92,6 +95,10 @@ class Encoder:
                 rec(Priority.EVENTS, mt.event, event_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, CountDelta):
                 rec(Priority.EVENTS, mt.count, count_payload(mt, ev, stream), qos, False)
+            elif isinstance(ev, SuspectCount):
+                rec(Priority.EVENTS, mt.suspect, suspect_payload(mt, ev, stream), qos, False)
+            elif isinstance(ev, CountDecision):
+                rec(Priority.EVENTS, mt.decision, decision_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, OeeUpdate):
                 rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
             elif isinstance(ev, ReasonAssigned):

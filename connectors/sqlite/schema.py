@@ -12,7 +12,9 @@ version has not had yet, one step at a time, in one transaction:
   values as JSON `{tag: [value, quality code]}` (a third item, the sample's own time in
   ms, where it differs from the batch's). A row per value cost ~4x the CPU at 15,000
   values a second and grew with the table (its index); the `tag` table of older files is
-  kept for the rows it holds (read with the batches, deleted by retention).
+  kept for the rows it holds (read with the batches, deleted by retention);
+- 5: `suspect_count` (counter movements held out of the figures, as `…/suspect`) and
+  `count_decision` (who accepted, discarded or corrected counts, as `…/decision`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from connectors.common.oeedetails import details_document, line_details_document
 from core.types import (
+    CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -35,6 +38,7 @@ from core.types import (
     Sample,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 
 __all__ = [
@@ -89,7 +93,19 @@ CREATE TABLE IF NOT EXISTS tag_batch (
     machine TEXT NOT NULL, ts INTEGER NOT NULL, tags TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tag_batch_machine_ts ON tag_batch (machine, ts);
 """
-MIGRATIONS = (_V1, _V2, _V3, _V4)  # MIGRATIONS[n] takes a file from version n to n + 1
+_V5 = """
+CREATE TABLE IF NOT EXISTS suspect_count (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, total INTEGER NOT NULL, good INTEGER NOT NULL,
+    reject INTEGER NOT NULL, product TEXT, counter TEXT NOT NULL, allowed INTEGER NOT NULL,
+    elapsed_s REAL NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS suspect_count_machine_ts ON suspect_count (machine, ts);
+CREATE TABLE IF NOT EXISTS count_decision (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL,
+    total INTEGER NOT NULL, good INTEGER NOT NULL, reject INTEGER NOT NULL,
+    suspect_seq INTEGER, count_seq INTEGER, note TEXT, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS count_decision_machine_ts ON count_decision (machine, ts);
+"""
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)  # MIGRATIONS[n] takes a file from version n to n + 1
 SCHEMA_VERSION = len(MIGRATIONS)
 
 OEE_FIELDS = (
@@ -107,6 +123,14 @@ _COLUMNS = {
         "line", "window", "ts", *OEE_FIELDS, "mode", "bottleneck", "start", "details",
     ),
     "tag_batch": ("machine", "ts", "tags"),
+    "suspect_count": (
+        "machine", "ts", "total", "good", "reject", "product", "counter", "allowed",
+        "elapsed_s", "seq",
+    ),
+    "count_decision": (
+        "machine", "ts", "action", "by", "total", "good", "reject", "suspect_seq",
+        "count_seq", "note", "seq",
+    ),
 }  # fmt: skip
 _INSERTS = {
     table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"
@@ -158,6 +182,8 @@ class Writes:
                 w.rows["tag_batch"].append((e.machine, batch_ms, tags_json(e, batch_ms)))
             elif isinstance(e, ReasonAssigned):
                 w.reasons.append(e)
+            elif isinstance(e, SuspectCount | CountDecision):
+                w.rows[_TABLE_OF[type(e)]].append(_row(e))
         return w
 
     @classmethod
@@ -174,6 +200,15 @@ class Writes:
     def row_count(self) -> int:
         """Rows to insert."""
         return sum(len(r) for r in self.rows.values())
+
+
+_TABLE_OF = {SuspectCount: "suspect_count", CountDecision: "count_decision"}
+
+
+def _row(e: SuspectCount | CountDecision) -> tuple[Any, ...]:
+    """The row of a held count or a decision: its columns' attributes, `ts` in ms."""
+    cols = _COLUMNS[_TABLE_OF[type(e)]]
+    return tuple(to_ms(e.ts) if c == "ts" else getattr(e, c) for c in cols)
 
 
 def _state_row(e: StateChange) -> tuple[Any, ...]:

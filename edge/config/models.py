@@ -127,11 +127,21 @@ class CounterConfig(Model):
 
 
 class CountersConfig(Model):
-    """Any two of total/good/reject (the third is derived), or total alone (all good)."""
+    """Any two of total/good/reject (the third is derived), or total alone (all good).
+
+    A counter movement above `suspect_floor` + `suspect_factor` x what the machine's
+    fastest ideal cycle allows in the time since the last reading is held as suspect,
+    out of every figure, until accepted or discarded through the API."""
 
     total: CounterConfig | None = None
     good: CounterConfig | None = None
     reject: CounterConfig | None = None
+    suspect_factor: float = Field(
+        default=2.0, ge=1, le=100, description="how much faster than its ideal a machine may count"
+    )
+    suspect_floor: int = Field(
+        default=10, ge=0, le=1_000_000, description="parts always allowed between two readings"
+    )
 
     @model_validator(mode="after")
     def _two_of_three(self) -> CountersConfig:

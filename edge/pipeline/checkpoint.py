@@ -2,9 +2,11 @@
 
 A machine's checkpoint is what its normaliser needs to go on after a restart as if it
 had never stopped: the sequence numbers (so `seq` has no gap and no repeat), the counter
-baselines (so the parts made while the gateway was down are counted at its first poll,
-not lost), and the state with its start (so a gateway that was killed can say, at its
-next start, that the machine's state was unknown from its last sign of life).
+baselines and when they were read (so the parts made while the gateway was down are
+counted at its first poll, not lost, and judged against the time that passed), the
+suspect counts still waiting for a decision, and the state with its start (so a gateway
+that was killed can say, at its next start, that the machine's state was unknown from
+its last sign of life). Keys added later are optional: an older checkpoint still loads.
 
 The gateway writes them into the outbox's meta table in the same transaction as the
 records of each emit (`edge.outbox.journal`), so a checkpoint always matches what was queued.
@@ -17,7 +19,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.types import MachineState
+from core.types import MachineState, SuspectCount
 from edge.pipeline.normaliser import MachineNormaliser
 
 __all__ = ["checkpoint", "key", "restore"]
@@ -38,13 +40,18 @@ def checkpoint(n: MachineNormaliser) -> str:
     counters = {}
     for kind, tracker in n.counters.items():
         rule = getattr(n.config.counters, kind)
-        counters[kind] = {"tag": rule.tag, "bits": tracker.bits, "last": tracker.last}
+        counters[kind] = {
+            "tag": rule.tag, "bits": tracker.bits, "last": tracker.last, "at": _ms(tracker.at)
+        }  # fmt: skip
     return json.dumps(
         {
             "v": VERSION,
             "seq": n.seq,
             "count_seq": n.count_seq,
             "reason_seq": n.reason_seq,
+            "suspect_seq": n.suspect_seq,
+            "decision_seq": n.decision_seq,
+            "pending": [_suspect_out(h) for h in n.pending.values()],
             "state": None if n.state is None else n.state.value,
             "since": _ms(n.since),
             "at": _ms(n.last_ts),
@@ -80,18 +87,54 @@ def _apply(n: MachineNormaliser, data: dict[str, Any]) -> None:
     state = None if data["state"] is None else MachineState(data["state"])
     since, at = _dt(data["since"]), _dt(data["at"])
     seqs = int(data["seq"]), int(data["count_seq"]), int(data["reason_seq"])
-    baselines: dict[str, int | None] = {}
-    for kind, tracker in n.counters.items():
-        saved = data["counters"].get(kind)
-        rule = getattr(n.config.counters, kind)
-        if saved and saved["tag"] == rule.tag and saved["bits"] == tracker.bits:
-            baselines[kind] = None if saved["last"] is None else int(saved["last"])
+    suspect_seq, decision_seq = int(data.get("suspect_seq", 0)), int(data.get("decision_seq", 0))
+    pending = [_suspect_in(n.config.id, h) for h in data.get("pending", [])]
+    baselines = _baselines(n, data["counters"], at)
     advance = {kind: _dt(ms) for kind, ms in data["advance"].items() if kind in n.counters}
     n.seq, n.count_seq, n.reason_seq = seqs
+    n.suspect_seq, n.decision_seq = suspect_seq, decision_seq
+    n.pending = {h.seq: h for h in pending}
     n.state, n.since, n.last_ts = state, since, at
-    for kind, last in baselines.items():
-        n.counters[kind].last = last
+    for kind, (last, read_at) in baselines.items():
+        n.counters[kind].last, n.counters[kind].at = last, read_at
     n.last_advance = {k: v for k, v in advance.items() if v is not None}
+
+
+def _baselines(
+    n: MachineNormaliser, saved: dict[str, Any], at: datetime | None
+) -> dict[str, tuple[int | None, datetime | None]]:
+    """Each counter's last value and when it was read (an older checkpoint without the
+    time: the last batch that changed something, earlier, so the limit is wider)."""
+    out: dict[str, tuple[int | None, datetime | None]] = {}
+    for kind, tracker in n.counters.items():
+        s = saved.get(kind)
+        rule = getattr(n.config.counters, kind)
+        if s and s["tag"] == rule.tag and s["bits"] == tracker.bits:
+            last = None if s["last"] is None else int(s["last"])
+            out[kind] = (last, _dt(s["at"]) if "at" in s else at)
+    return out
+
+
+_SUSPECT_INTS = ("total", "good", "reject", "seq", "allowed")
+
+
+def _suspect_out(h: SuspectCount) -> dict[str, Any]:
+    return {
+        "ts": _ms(h.ts), **{k: getattr(h, k) for k in _SUSPECT_INTS},
+        "product": h.product, "counter": h.counter, "elapsed_s": h.elapsed_s,
+    }  # fmt: skip
+
+
+def _suspect_in(machine: str, d: dict[str, Any]) -> SuspectCount:
+    ts = _dt(d["ts"])
+    if ts is None:
+        raise ValueError("a pending suspect count without a time")
+    ints = {k: int(d[k]) for k in _SUSPECT_INTS}
+    product = None if d["product"] is None else str(d["product"])
+    return SuspectCount(
+        machine, ts, **ints, product=product, counter=str(d["counter"]),
+        elapsed_s=float(d["elapsed_s"]),
+    )  # fmt: skip
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -19,12 +19,14 @@ from typing import Any
 
 from core.interfaces import DurableSink, Engine, HistoryReader, MachineEvent, Sink, Source
 from core.types import (
+    CountDecision,
     CountDelta,
     Event,
     MachineState,
     ReasonAssigned,
     SampleBatch,
     StateChange,
+    SuspectCount,
     utc_now,
 )
 from edge.config import Config
@@ -33,6 +35,7 @@ from edge.logs.progress import FirstConnects
 from edge.outbox import Journal, Outbox
 from edge.pipeline import checkpoint, telemetry
 from edge.pipeline.components import build_engines, build_sinks, build_source, opened, outbox_for
+from edge.pipeline.handcounts import HandCounts
 from edge.pipeline.live import LiveView
 from edge.pipeline.normaliser import MachineNormaliser
 
@@ -88,6 +91,11 @@ class Gateway:
         self.poll_errors = dict.fromkeys(self.normalisers, 0)  # batches with an error
         self.events_out = telemetry.EventCounts()  # events handed to the sinks
         self.connecting = FirstConnects(len(config.machines))  # start-up progress
+        self.machine_errors = dict.fromkeys(self.normalisers, 0)  # failures inside the pipeline
+        self.engine_errors = dict.fromkeys(self.engines, 0)  # failed publications
+        for machine, n in self.normalisers.items():
+            self.live.machines[machine].issues = n.issues
+        self.hand = HandCounts(self.normalisers, self._feed, self.emit, self.clock)
         self.live.counters = lambda: telemetry.counters(self)
         self.live.gauges = lambda: telemetry.gauges(self)
 
@@ -141,6 +149,7 @@ class Gateway:
         for machine, n in self.normalisers.items():
             saved = meta.get(checkpoint.key(machine))
             restored = saved is not None and checkpoint.restore(n, saved)
+            self.live.machines[machine].suspects = dict(n.pending)  # still to be decided
             if restored and n.state not in (None, MachineState.OFFLINE):
                 resumed.append(machine)
         if resumed:
@@ -207,8 +216,38 @@ class Gateway:
             self._apply(event)
 
     def _apply(self, event: MachineEvent) -> None:
-        for engine in self.engines.values():
-            engine.apply(event)
+        failed = False
+        for name, engine in self.engines.items():
+            try:
+                engine.apply(event)
+            except Exception as exc:  # one machine's figures, not the gateway's acquisition
+                self._failed(event.machine, f"engine {name}", exc, event.ts)
+                failed = True
+        n = self.normalisers.get(event.machine)
+        if not failed and n is not None and n.issues.has("pipeline_error"):
+            n.issues.clear_prefix("pipeline/engine ")  # the engines took it: recovered
+
+    def _normalise(
+        self, n: MachineNormaliser, batch: SampleBatch
+    ) -> list[StateChange | CountDelta | SuspectCount]:
+        try:
+            changes = n.update(batch)
+        except Exception as exc:  # one machine's input must not stop the others
+            self._failed(n.config.id, "normaliser", exc, batch.ts)
+            return []
+        n.issues.clear("pipeline/normaliser")
+        return changes
+
+    def _failed(self, machine: str, stage: str, exc: Exception, at: datetime) -> None:
+        """A failure inside the pipeline for `machine`: contained, counted, logged once
+        (with its traceback) and open as an issue until `stage` works again."""
+        self.machine_errors[machine] = self.machine_errors.get(machine, 0) + 1
+        n = self.normalisers.get(machine)
+        if n is None:
+            log.exception("%s failed for unknown machine %s", stage, machine)
+            return
+        detail = f"{stage} failed: {type(exc).__name__}: {exc}"
+        n.issues.raise_(f"pipeline/{stage}", "pipeline_error", detail, at, exc)
 
     def _still_alive(self) -> None:
         # Its mtime tells the next start until when the machines' states were known.
@@ -226,12 +265,18 @@ class Gateway:
                 first = False
                 up = bool(getattr(source, "connected", False))
                 self.connecting.attempted(machine, up, batch.error)
-            changes = normaliser.update(batch)
-            for e in changes:
+            await self.take(normaliser, batch)
+
+    async def take(self, normaliser: MachineNormaliser, batch: SampleBatch) -> None:
+        """One batch of the normaliser's machine through the pipeline: normalised, fed to
+        the engines (not a suspect count: it is held out of every figure) and emitted."""
+        changes = self._normalise(normaliser, batch)
+        for e in changes:
+            if not isinstance(e, SuspectCount):
                 self._feed(e)
-            out: list[Event] = [batch] if machine in self._tags_out else []
-            self.live.apply(batch)
-            await self.emit([*out, *changes])
+        out: list[Event] = [batch] if batch.machine in self._tags_out else []
+        self.live.apply(batch)
+        await self.emit([*out, *changes])
 
     async def _oee_ticker(self) -> None:
         interval = self.config.oee.publish_interval_s
@@ -246,9 +291,14 @@ class Gateway:
 
     async def _publish_figures(self, now: datetime) -> None:
         """Every engine's figures at `now`, a batch at a time: the polls run in between."""
-        for engine in self.engines.values():
-            for batch in engine.publications(now):
-                await self.emit(batch)
+        for name, engine in self.engines.items():
+            try:
+                for batch in engine.publications(now):
+                    await self.emit(batch)
+            except Exception:  # the other engines' figures go out all the same
+                if not self.engine_errors[name]:
+                    log.exception("%s figures not published", engine.name)
+                self.engine_errors[name] += 1
 
     async def emit(self, events: Sequence[Event]) -> None:
         """Hand events to the live view and every sink; a failing sink never stops the rest.
@@ -296,13 +346,29 @@ class Gateway:
 
     def _checkpoints(self, events: Sequence[Event]) -> dict[str, str]:
         touched = {
-            e.machine for e in events if isinstance(e, StateChange | CountDelta | ReasonAssigned)
+            e.machine
+            for e in events
+            if isinstance(
+                e, StateChange | CountDelta | ReasonAssigned | SuspectCount | CountDecision
+            )
         }
         return {
             checkpoint.key(m): checkpoint.checkpoint(self.normalisers[m])
             for m in touched
             if m in self.normalisers
         }
+
+    async def decide_suspect(
+        self, machine: str, seq: int, accept: bool, by: str, note: str | None = None
+    ) -> CountDecision:
+        """Accept or discard a held suspect count (`edge.pipeline.handcounts`)."""
+        return await self.hand.decide(machine, seq, accept, by, note)
+
+    async def correct_count(
+        self, machine: str, counts: tuple[int, int, int], by: str, note: str | None = None
+    ) -> CountDecision:
+        """Count parts by hand (`edge.pipeline.handcounts`)."""
+        return await self.hand.correct(machine, counts, by, note)
 
     def set_product(self, machine: str, product: str | None) -> None:
         """The product `machine` makes from now on (None: its default), kept across restarts

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.types import (
+    CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -15,8 +16,10 @@ from core.types import (
     OeeUpdate,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 from edge.config import Config
+from edge.pipeline.issues import Issues
 
 
 def machine_refs(config: Config) -> dict[str, MachineRef]:
@@ -40,6 +43,12 @@ class MachineLive:
     product: str | None = None
     last_seen: datetime | None = None
     oee: dict[str, OeeUpdate] = field(default_factory=dict)
+    # Parts moved between good and reject since the start (good and reject above count
+    # them, so they may step back; /metrics adds these back for counters that only grow).
+    moved_to_reject: int = 0
+    moved_to_good: int = 0
+    suspects: dict[int, SuspectCount] = field(default_factory=dict)  # held, by seq
+    issues: Issues | None = None  # the normaliser's, shared
 
 
 class LiveView:
@@ -76,11 +85,18 @@ class LiveView:
             m.total += event.total
             m.good += event.good
             m.reject += event.reject
+            m.moved_to_reject += max(-event.good, 0)
+            m.moved_to_good += max(-event.reject, 0)
             m.product = event.product or m.product
         elif isinstance(event, OeeUpdate):
             m.oee[event.window] = event
         elif isinstance(event, SampleBatch):
             m.last_seen = event.ts if event.error is None else m.last_seen
+        elif isinstance(event, SuspectCount):
+            m.suspects[event.seq] = event
+        elif isinstance(event, CountDecision):
+            if event.suspect_seq is not None:
+                m.suspects.pop(event.suspect_seq, None)
         elif m.state is not None and m.state.ts == event.stop_ts:  # ReasonAssigned
             m.state = dataclasses.replace(
                 m.state, reason_code=event.reason_code, reason=event.reason

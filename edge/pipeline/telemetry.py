@@ -19,6 +19,7 @@ from typing import Protocol
 from connectors.common.latency import LatencyHistogram
 from core.interfaces import Sink, Source
 from core.types import (
+    CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
@@ -26,10 +27,12 @@ from core.types import (
     ReasonAssigned,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 from edge.config import Config, MachineConfig
 from edge.outbox import Journal, Outbox
 from edge.pipeline.components import DURABLE, SOURCES
+from edge.pipeline.normaliser import MachineNormaliser
 
 __all__ = ["FAMILIES", "EventCounts", "Observed", "counters", "describe", "gauges"]
 
@@ -94,6 +97,18 @@ FAMILIES: dict[str, tuple[str, str]] = {
     _BOX + "records": ("gauge", "Records waiting in the outbox per sink."),
     _BOX + "bytes": ("gauge", "Bytes waiting in the outbox per sink."),
     _BOX + "oldest_age_seconds": ("gauge", "Age of the oldest record waiting per sink."),
+    "oee_edge_counter_invalid_total": ("counter", "Counter readings no counter of the "
+                                       "configured width can hold (negative, past `bits`, "
+                                       "not finite), left out of the counts."),
+    "oee_edge_counts_suspect_total": ("counter", "Counter movements the machine could not "
+                                      "have made, held as suspect counts."),
+    "oee_edge_state_code_unmapped_total": ("counter", "Reads of a state code its rule's map "
+                                           "does not list."),
+    "oee_edge_pipeline_errors_total": ("counter", "Failures inside the pipeline for a "
+                                       "machine (normaliser, engines), contained to it."),
+    "oee_edge_engine_errors_total": ("counter", "Publications of an engine that failed."),
+    "oee_edge_suspect_counts": ("gauge", "Suspect counts waiting for a decision."),
+    "oee_edge_machine_issues": ("gauge", "Open issues of a machine's input (see the API)."),
 }  # fmt: skip
 
 _KINDS: dict[type, str] = {
@@ -103,6 +118,8 @@ _KINDS: dict[type, str] = {
     LineOeeUpdate: "line_oee",
     ReasonAssigned: "reason",
     SampleBatch: "tags",
+    SuspectCount: "suspect",
+    CountDecision: "decision",
 }
 
 
@@ -139,6 +156,9 @@ class Observed(Protocol):
     events_out: EventCounts
     outbox: Outbox | None
     journal: Journal | None
+    normalisers: dict[str, MachineNormaliser]
+    machine_errors: dict[str, int]
+    engine_errors: dict[str, int]
 
 
 def counters(gw: Observed) -> list[IntSample]:
@@ -155,7 +175,21 @@ def counters(gw: Observed) -> list[IntSample]:
     for sink in gw.sinks:
         for k, v in _int_fields(getattr(sink, "stats", None)):
             out.append((f"{_SINK}{k}_total", {"sink": sink.name}, v))
-    return out + _outbox_counters(gw)
+    return out + _input_counters(gw) + _outbox_counters(gw)
+
+
+def _input_counters(gw: Observed) -> list[IntSample]:
+    """What the machines' input held out of the figures, and the failures contained."""
+    out: list[IntSample] = []
+    for machine, n in gw.normalisers.items():
+        for k, v in _int_fields(n.stats):
+            out.append((f"oee_edge_{k}_total", {"machine": machine}, v))
+        out.append(
+            ("oee_edge_pipeline_errors_total", {"machine": machine}, gw.machine_errors[machine])
+        )
+    for engine, errors in gw.engine_errors.items():
+        out.append(("oee_edge_engine_errors_total", {"engine": engine}, errors))
+    return out
 
 
 def _outbox_counters(gw: Observed) -> list[IntSample]:
@@ -188,6 +222,9 @@ def gauges(gw: Observed) -> list[Sample]:
         hist: LatencyHistogram | None = getattr(source, "poll_duration", None)
         if hist is not None and _polled(machines[machine]):
             out += histogram_samples(POLL_DURATION, {"machine": machine}, hist)
+    for machine, n in gw.normalisers.items():
+        out.append(("oee_edge_suspect_counts", {"machine": machine}, float(len(n.pending))))
+        out.append(("oee_edge_machine_issues", {"machine": machine}, float(len(n.issues.open()))))
     return out + _outbox_gauges(gw)
 
 

@@ -100,6 +100,8 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "reason_code": None,
             "product": None,
             "counts": {"total": 0, "good": 0, "reject": 0},
+            "issues": [],
+            "suspects": 0,
             "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
         },
         {
@@ -115,6 +117,8 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "reason_code": None,
             "product": None,
             "counts": {"total": 0, "good": 0, "reject": 0},
+            "issues": [],
+            "suspects": 0,
             "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
         },
     ]

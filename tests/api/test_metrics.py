@@ -261,7 +261,16 @@ async def test_metrics_of_a_running_gateway(
 
     # Events by kind, as the live view saw them.
     events = {dict(ls)["kind"]: v for ls, v in series_of(now, "oee_edge_events_total").items()}
-    assert set(events) == {"state", "count", "oee", "line_oee", "reason", "tags"}
+    assert set(events) == {
+        "state",
+        "count",
+        "suspect",
+        "decision",
+        "oee",
+        "line_oee",
+        "reason",
+        "tags",
+    }
     assert events["state"] == tally.get(StateChange, 0) >= 4  # each machine's first state
     assert events["count"] == tally.get(CountDelta, 0)
     assert events["oee"] == tally[OeeUpdate] > 0

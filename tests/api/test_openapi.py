@@ -36,6 +36,9 @@ ADMIN = {
     ("put", "/api/v1/machines/{machine_id}/stops/{start}/reason"),
     ("put", "/api/v1/machines/{machine_id}/product"),
     ("post", "/api/v1/config/reload"),
+    ("post", "/api/v1/machines/{machine_id}/suspects/{seq}/accept"),
+    ("post", "/api/v1/machines/{machine_id}/suspects/{seq}/discard"),
+    ("post", "/api/v1/machines/{machine_id}/counts"),
 }
 KEY_SCHEMES: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -72,9 +75,10 @@ def test_keyed_operations_declare_the_schemes_401_and_403() -> None:
 
 @pytest.mark.parametrize("method, path", sorted(ADMIN))
 async def test_a_read_key_gets_the_documented_403(method: str, path: str, tmp_path: Path) -> None:
-    url = path.format(machine_id="press1", start="2026-11-03T07:00:00Z")
+    url = path.format(machine_id="press1", start="2026-11-03T07:00:00Z", seq=1)
     async with scoped_app(tmp_path) as c:
         body = {"code": None} if "reason" in path else {"product": None}
+        body = {"good": 1, "reject": 0} if path.endswith("/counts") else body
         r = await c.request(method, url, json=body, headers={"Authorization": f"Bearer {READ}"})
         assert (r.status_code, r.json()) == (403, FORBIDDEN)
         r = await c.request(method, url, json=body)

@@ -32,6 +32,7 @@ async def test_ready_turns_200_as_the_parts_arrive(
         "ready": False,
         "started": False,
         "machines_without_state": ["press1", "press2"],
+        "machines_failing": [],
         "sinks": {"mqtt": False, "sqlite": True},
         "not_ready": [
             "pipeline not started",
@@ -54,6 +55,7 @@ async def test_ready_turns_200_as_the_parts_arrive(
         "ready": True,
         "started": True,
         "machines_without_state": [],
+        "machines_failing": [],
         "sinks": {"mqtt": True, "sqlite": True},
         "not_ready": [],
     }

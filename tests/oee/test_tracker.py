@@ -316,3 +316,43 @@ def test_the_tracker_agrees_with_the_batch_analysis(
                     (p.state, p.reason_code, p.reason, p.count, p.seconds) for p in want_pareto
                 ]
                 assert got_p == want_p
+
+
+# --- parts moved between good and reject (issue 15) ------------------------------------
+
+
+def test_a_part_found_reject_after_it_was_counted_good_lowers_quality() -> None:
+    """Q = good / total (ISO 22400-2, quality ratio): 100 parts of which one is found
+    reject a read after it was counted good gives 99/100, as if counted right away."""
+    t = MachineTracker([WindowSpec("1h", "sliding", 3600)])
+    t.state(at(0), S.RUNNING)
+    t.count(at(1000), 100, 100, 15.0)
+    t.count(at(1010), 0, -1, 15.0, reject=1)
+    (r,) = t.reports(at(3600))
+    assert (r.report.counts.total, r.report.counts.good, r.report.counts.reject) == (100, 99, 1)
+    assert r.report.quality == 0.99
+
+
+def test_a_window_without_the_part_it_moved_never_goes_below_zero() -> None:
+    """The part was counted before the window began: the window holds 0 parts, good -1,
+    reject 1, which is shown as nothing made (not a negative good count or Q)."""
+    t = MachineTracker([WindowSpec("15m", "sliding", 900)])
+    t.state(at(0), S.RUNNING)
+    t.count(at(100), 1, 1, 15.0)
+    t.count(at(1100), 0, -1, 15.0, reject=1)
+    (r,) = t.reports(at(1500))
+    c = r.report.counts
+    assert (c.total, c.good, c.reject, c.fully_productive_ns) == (0, 0, 0, 0)
+    assert (r.report.quality, r.report.oee) == (None, 0.0)
+
+
+def test_counts_no_window_can_hold_are_refused_and_change_nothing() -> None:
+    """Seen (issue 15): 0xFFFFFFFF parts of 2.2 s overflowed the packed window arrays
+    (OverflowError) after the sums had already moved."""
+    t = MachineTracker([WindowSpec("1h", "sliding", 3600)])
+    t.state(at(0), S.RUNNING)
+    t.count(at(10), 5, 5, 2.2)
+    with pytest.raises(ValueError, match="4294967295 parts of 2.2 s are more than a window holds"):
+        t.count(at(20), 0xFFFFFFFF, 0xFFFFFFFF, 2.2)
+    (r,) = t.reports(at(30))
+    assert r.report.counts.total == 5

@@ -14,6 +14,7 @@ from connectors.influxdb.lineprotocol import (
     timestamp_ns,
 )
 from core.types import (
+    CountDecision,
     CountDelta,
     MachineRef,
     MachineState,
@@ -23,6 +24,7 @@ from core.types import (
     Sample,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 from oee.losses import Counts, LossReport, TimeSplit
 from tests.connectors.oee_report import W1, worked_update
@@ -264,3 +266,19 @@ def test_empty_batch_gives_no_lines() -> None:
 def test_unknown_event_type_is_an_error() -> None:
     with pytest.raises(TypeError):
         encode("nope", REF)  # type: ignore[arg-type]
+
+
+def test_suspect_count_and_decision() -> None:
+    """Issue 15: a held count and the decision on it, one point each."""
+    held = SuspectCount("m1", TS, 65135, 65135, 0, "P1", 1, "total", 11, 1.0)
+    assert encode(held, REF) == [
+        f'suspect_count,{TAGS} total=65135i,good=65135i,reject=0i,product="P1",'
+        f'counter="total",allowed=11i,elapsed_s=1.0,seq=1i {NS}'
+    ]
+    accepted = CountDecision("m1", TS, "accept", "supervisor", 65135, 65135, 0, 43, 1, None, 2)
+    assert encode(accepted, REF) == [
+        f'count_decision,{TAGS} action="accept",by="supervisor",total=65135i,good=65135i,'
+        f"reject=0i,suspect_seq=1i,count_seq=43i,seq=2i {NS}"
+    ]
+    moved = CountDelta("m1", TS, total=0, good=-1, reject=1)
+    assert encode(moved, REF) == [f"production,{TAGS} total=0i,good=-1i,reject=1i {NS}"]

@@ -22,7 +22,9 @@ from connectors.mqtt.payloads import (
     tag_payload,
     tags_payload,
 )
+from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.types import (
+    CountDecision,
     CountDelta,
     MachineRef,
     MachineState,
@@ -31,6 +33,7 @@ from core.types import (
     Sample,
     SampleBatch,
     StateChange,
+    SuspectCount,
 )
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
@@ -67,6 +70,8 @@ def test_topics(t: MachineTopics) -> None:
     assert t.count == "oee/plant1/press/line2/p7/count"
     assert t.tags == "oee/plant1/press/line2/p7/tags"
     assert t.reason == "oee/plant1/press/line2/p7/reason"
+    assert t.suspect == "oee/plant1/press/line2/p7/suspect"
+    assert t.decision == "oee/plant1/press/line2/p7/decision"
     assert t.oee("15m") == "oee/plant1/press/line2/p7/oee/15m"
     assert t.oee("15m") is t.oee("15m")  # cached: no string building on the hot path
     assert t.tag("speed.rpm") == "oee/plant1/press/line2/p7/tag/speed.rpm"
@@ -155,6 +160,37 @@ def test_count_payload(t: MachineTopics) -> None:
         == (
             HEAD + '"total":3,"good":3,"reject":0,"product":null,"ts":"2026-11-25T10:00:00.123Z",'
             '"seq":0,"id":null}'
+        ).encode()
+    )
+
+
+SUSPECT = SuspectCount("p7", T0, 65135, 65135, 0, None, 1, "total", 11, 1.0)
+ACCEPTED = CountDecision("p7", T0, "accept", "supervisor", 65135, 65135, 0, 43, 1, "restart", 1)
+
+
+def test_a_reclassification_count_payload_carries_the_signs(t: MachineTopics) -> None:
+    ev = CountDelta("p7", T0, total=0, good=-1, reject=1, product=None, seq=8)
+    assert json.loads(count_payload(t, ev, "s"))["good"] == -1
+
+
+def test_suspect_payload(t: MachineTopics) -> None:
+    assert (
+        suspect_payload(t, SUSPECT, "5e1f09a2")
+        == (
+            HEAD + '"total":65135,"good":65135,"reject":0,"product":null,"counter":"total",'
+            '"allowed":11,"elapsed_s":1.0,"ts":"2026-11-25T10:00:00.123Z","seq":1,'
+            '"id":"5e1f09a2:p7:x1"}'
+        ).encode()
+    )
+
+
+def test_decision_payload(t: MachineTopics) -> None:
+    assert (
+        decision_payload(t, ACCEPTED, "5e1f09a2")
+        == (
+            HEAD + '"action":"accept","by":"supervisor","total":65135,"good":65135,"reject":0,'
+            '"suspect_seq":1,"count_seq":43,"note":"restart","ts":"2026-11-25T10:00:00.123Z",'
+            '"seq":1,"id":"5e1f09a2:p7:d1"}'
         ).encode()
     )
 
@@ -262,6 +298,8 @@ def test_asyncapi_document_matches_the_payloads(t: MachineTopics) -> None:
         "Count": count_payload(t, count("p7")),
         "Oee": oee_payload(t, oee("p7")),
         "Tags": tags_payload(t, SampleBatch("p7", T0, ())),
+        "Suspect": suspect_payload(t, SUSPECT),
+        "Decision": decision_payload(t, ACCEPTED),
     }
     for name, payload in built.items():
         assert set(json.loads(payload)) == required(name), name

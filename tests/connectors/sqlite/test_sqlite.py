@@ -11,6 +11,7 @@ import pytest
 
 from connectors.sqlite.store import SCHEMA_VERSION, SqliteStore
 from core.types import (
+    CountDecision,
     CountDelta,
     MachineState,
     OeeUpdate,
@@ -19,6 +20,7 @@ from core.types import (
     SampleBatch,
     StateChange,
     StateRecord,
+    SuspectCount,
 )
 from edge.config import SqliteConfig
 
@@ -201,3 +203,32 @@ async def test_a_newer_schema_is_refused(path: Path) -> None:
     with pytest.raises(RuntimeError, match="newer than this gateway"):
         async with SqliteStore(SqliteConfig(path=path)):
             pytest.fail("a store with a newer schema was opened")
+
+
+async def test_suspect_counts_and_decisions_are_kept(path: Path) -> None:
+    """Issue 15 (schema 5): a held count and the decision on it, as on MQTT."""
+    held = SuspectCount("m1", at(1), 65135, 65135, 0, None, 1, "total", 11, 1.0)
+    decided = CountDecision(
+        "m1", at(2), "discard", "supervisor", 65135, 65135, 0, None, 1, "PLC restart", 1
+    )
+    async with SqliteStore(SqliteConfig(path=path)) as store:
+        await store.handle([held, decided])
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT * FROM suspect_count").fetchall() == [
+            ("m1", T0_MS + 60_000, 65135, 65135, 0, None, "total", 11, 1.0, 1)
+        ]
+        assert conn.execute("SELECT * FROM count_decision").fetchall() == [
+            (
+                "m1",
+                T0_MS + 120_000,
+                "discard",
+                "supervisor",
+                65135,
+                65135,
+                0,
+                1,
+                None,
+                "PLC restart",
+                1,
+            )
+        ]

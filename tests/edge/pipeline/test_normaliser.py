@@ -108,11 +108,12 @@ def test_counter_wrap_and_reset_never_negative(
     assert t.update(after) == delta
 
 
-def test_reject_ahead_of_total_never_gives_negative_good() -> None:
+def test_a_reject_read_after_its_part_moves_a_good_part_to_reject() -> None:
+    """Issue 15: this was (1, 0, 1), a phantom part (see test_counter_trust.py)."""
     n = MachineNormaliser(machine())
     n.update(batch(0, code=1, fault=False, total=10, reject=0, reason=0, product=1))
     (d,) = n.update(batch(1, code=1, fault=False, total=10, reject=1, reason=0, product=1))
-    assert (d.total, d.good, d.reject) == (1, 0, 1)
+    assert (d.total, d.good, d.reject) == (0, -1, 1)
 
 
 def test_good_and_reject_counters_derive_total() -> None:
