@@ -123,7 +123,9 @@ class LossReport:
     performance: float | None = field(init=False)  # ideal / run, not clamped at 1
     quality: float | None = field(init=False)  # ideal x good / ideal x total
     oee: float | None = field(init=False)  # fully productive / PPT (= A x P x Q)
-    performance_flagged: bool = field(init=False)  # P > 1: usually a wrong ideal cycle time
+    # P > 1, or parts without run time (P undefined): usually a wrong ideal cycle time,
+    # or states that say the machine stood while it made parts.
+    performance_flagged: bool = field(init=False)
 
     def __post_init__(self) -> None:
         if self.offline_counts_as not in ("unknown", "downtime"):
@@ -161,7 +163,8 @@ class LossReport:
         put(self, "performance", performance)
         put(self, "quality", _ratio(c.fully_productive_ns, c.ideal_ns))
         put(self, "oee", _ratio(c.fully_productive_ns, planned_ns))
-        put(self, "performance_flagged", performance is not None and performance > 1)
+        beyond = performance > 1 if performance is not None else c.ideal_ns > 0
+        put(self, "performance_flagged", beyond)
 
     def __add__(self, other: LossReport) -> LossReport:
         return LossReport.sum_of((self, other))

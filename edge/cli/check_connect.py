@@ -7,6 +7,11 @@ does); the MQTT broker: connect (TLS and credentials as configured) with a clien
 its own, so a running gateway's session is left alone; InfluxDB: `/ping`, then
 `SHOW DATABASES` with the configured credentials, which must list the database.
 Reads only: nothing is written to a PLC, the broker or the database.
+
+Under each machine that answered it prints what it read and what the gateway makes of
+it: every tag's value (so a wrong address, type or word order shows: a float32 without
+CDAB reads -9.2e14), the state the rules give, the counters' values, and what is wrong
+(a value no counter of its `bits` holds, a code outside a rule's map).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO, cast
 
 from core.types import SampleBatch
+from edge.cli.readout import readout
 from edge.config import Config, InfluxConfig, MachineConfig, MqttConfig
 from edge.pipeline.components import build_source
 
@@ -34,12 +40,14 @@ DEFAULT_TIMEOUT_S = 3.0
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one connection went: `detail` is what was done (ok) or what failed."""
+    """How one connection went: `detail` is what was done (ok) or what failed; `readout`
+    what a machine's read gave (printed indented below the line)."""
 
     ok: bool
     kind: str  # modbus, opcua, mqtt, influxdb
     target: str  # what was tried: "press1 127.0.0.1:5020", "127.0.0.1:1883"
     detail: str
+    readout: tuple[str, ...] = ()
 
     def line(self) -> str:
         if self.ok:
@@ -48,10 +56,13 @@ class Outcome:
 
 
 def main(config: Config, timeout_s: float = DEFAULT_TIMEOUT_S, out: TextIO = sys.stdout) -> int:
-    """Print one line per connection; 0 when all work, `EXIT_CONNECT_FAILED` if not."""
+    """Print one line per connection (and a machine's readout below it); 0 when all work,
+    `EXIT_CONNECT_FAILED` if not."""
     outcomes = asyncio.run(check_connections(config, timeout_s))
     for o in outcomes:
         print(o.line(), file=out)
+        for text in o.readout:
+            print("       " + text, file=out)
     return 0 if all(o.ok for o in outcomes) else EXIT_CONNECT_FAILED
 
 
@@ -129,7 +140,8 @@ async def _modbus(m: MachineConfig, config: Config, target: str) -> Outcome:
     registers = sum(r.count for r in source.plan if not r.table.is_bit)
     bits = sum(r.count for r in source.plan if r.table.is_bit)
     what = [f"{registers} registers"] * bool(registers) + [f"{bits} bits"] * bool(bits)
-    return Outcome(True, "modbus", target, f"{', '.join(what)} in {took}")
+    detail = f"{', '.join(what)} in {took}"
+    return Outcome(True, "modbus", target, detail, readout(m, config, batch))
 
 
 async def _opcua(m: MachineConfig, config: Config, target: str) -> Outcome:
@@ -156,7 +168,7 @@ async def _opcua(m: MachineConfig, config: Config, target: str) -> Outcome:
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         detail = f"{len(problems)} of {n} nodes unreadable: {first[0]}: {first[1]}{more}"
         return Outcome(False, "opcua", target, detail)
-    return Outcome(True, "opcua", target, f"{n} nodes in {took}")
+    return Outcome(True, "opcua", target, f"{n} nodes in {took}", readout(m, config, batch))
 
 
 async def tcp_failure(host: str, port: int, timeout_s: float) -> str | None:

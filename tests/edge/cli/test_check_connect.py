@@ -53,6 +53,17 @@ def _check(config: Path) -> tuple[int, list[str]]:
     return proc.returncode, [re.sub(r"\d+\.\d ms", "T ms", ln) for ln in proc.stdout.splitlines()]
 
 
+def _readouts(lines: list[str]) -> list[list[str]]:
+    """The indented lines under each machine's `ok` line, unindented."""
+    out: list[list[str]] = []
+    for ln in lines:
+        if ln.startswith(("ok   modbus", "ok   opcua")):
+            out.append([])
+        elif ln.startswith("       ") and out:
+            out[-1].append(ln.removeprefix("       "))
+    return out
+
+
 def test_every_connection_works_then_one_is_closed(
     simulator_factory, opcua_simulator_factory, mosquitto, influxd, tmp_path: Path
 ) -> None:
@@ -66,13 +77,27 @@ def test_every_connection_works_then_one_is_closed(
         f"{config}: OK — gateway gw-check, 2 machine(s), 4 tag(s), "
         f"MQTT 127.0.0.1:{mosquitto.port}, store InfluxDB {influxd.url}"
     )
-    assert lines == [
+    # Under each machine: what it read, and what the rules make of it (the simulator's
+    # values move with its clock: the numbers are read from the lines, the rest is exact).
+    assert [ln for ln in lines if not ln.startswith("       ")] == [
         head,
         f"ok   modbus press1 127.0.0.1:{modbus.port} (6 registers in T ms)",
         f"ok   opcua packer1 {ua.url} (2 nodes in T ms)",
         f"ok   mqtt 127.0.0.1:{mosquitto.port} (connected in T ms)",
         f"ok   influxdb {influxd.url} (version 1.6.7~rc0, database {influxd.database} in T ms)",
     ]
+    for readout in _readouts(lines):
+        shown = re.fullmatch(r"tags: code=(\d), total=\d+", readout[0])
+        assert shown is not None, readout
+        read = int(shown[1])
+        if read == 1:
+            assert readout[1:] == ["state: running"]
+        else:  # the map lists only 1: the default state, and the code is named
+            assert readout[1:] == [
+                "state: idle",
+                f"! tag code read {read}, a code its state map does not list (1): "
+                "the next rule or `default_state` decides",
+            ]
     assert code == 0
 
     closed = free_port()
