@@ -40,6 +40,7 @@ Sample = tuple[str, dict[str, str], float]
 IntSample = tuple[str, dict[str, str], int]
 
 POLL_DURATION = "oee_edge_poll_duration_seconds"
+CORRUPT_FILES = "oee_edge_corrupt_files_total"
 _SRC, _SINK, _BOX = "oee_edge_source_", "oee_edge_sink_", "oee_edge_outbox_"
 
 # family -> (type, help). Families not listed get a generic help (see `describe`).
@@ -78,6 +79,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
     _SINK + "split_total": ("counter", "InfluxDB batches split in halves (413, bad lines)."),
     _SINK + "outbox_errors_total": ("counter", "InfluxDB drain rounds the local outbox failed."),
     _SINK + "rows_written_total": ("counter", "SQLite rows inserted (and rows given a reason)."),
+    _SINK + "rows_lost_total": ("counter", "SQLite rows of writes that failed (not stored)."),
     _SINK + "rows_pruned_total": ("counter", "SQLite rows removed by retention."),
     _SINK + "commits_total": ("counter", "SQLite transactions written."),
     _SINK + "reasons_unmatched_total": ("counter", "Reasons for a stop the SQLite store lacks."),
@@ -94,6 +96,9 @@ FAMILIES: dict[str, tuple[str, str]] = {
     _BOX + "records": ("gauge", "Records waiting in the outbox per sink."),
     _BOX + "bytes": ("gauge", "Bytes waiting in the outbox per sink."),
     _BOX + "oldest_age_seconds": ("gauge", "Age of the oldest record waiting per sink."),
+    CORRUPT_FILES: ("counter", "Local SQLite files found unusable (garbage, truncated, a "
+                    "damaged page, emptied), moved aside and replaced by fresh ones, by file "
+                    "(outbox, sqlite)."),
 }  # fmt: skip
 
 _KINDS: dict[type, str] = {
@@ -155,7 +160,19 @@ def counters(gw: Observed) -> list[IntSample]:
     for sink in gw.sinks:
         for k, v in _int_fields(getattr(sink, "stats", None)):
             out.append((f"{_SINK}{k}_total", {"sink": sink.name}, v))
-    return out + _outbox_counters(gw)
+    return out + _outbox_counters(gw) + _corrupt_files(gw)
+
+
+def _corrupt_files(gw: Observed) -> list[IntSample]:
+    """Files set aside: the outbox's, and those of a sink that keeps its own (the store)."""
+    out: list[IntSample] = []
+    if gw.outbox is not None:
+        out.append((CORRUPT_FILES, {"file": "outbox"}, len(gw.outbox.set_aside)))
+    for sink in gw.sinks:
+        files = getattr(sink, "set_aside", None)
+        if isinstance(files, list):
+            out.append((CORRUPT_FILES, {"file": sink.name}, len(files)))
+    return out
 
 
 def _outbox_counters(gw: Observed) -> list[IntSample]:
