@@ -101,10 +101,13 @@ def readiness(live: LiveView) -> ReadyOut:
     down = sorted(name for name, ok in sinks.items() if not ok)
     if down:
         not_ready.append("sinks not connected: " + ", ".join(down))
+    problems = dict(sorted(live.sink_problems().items()))
+    not_ready += [f"sink {name}: {problem}" for name, problem in problems.items()]
     return ReadyOut(
         ready=not not_ready,
         started=live.started,
         machines_without_state=without,
         sinks=sinks,
+        sink_problems=problems,
         not_ready=not_ready,
     )

@@ -72,6 +72,7 @@ class Gateway:
         self.history = history
         self.live = LiveView.from_config(config)
         self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
+        self.live.sink_problems = self._sink_problems
         self.engines = build_engines(config)
         self.normalisers = {
             m.id: MachineNormaliser(m, reasons=config.reasons_for(m.id)) for m in config.machines
@@ -90,6 +91,12 @@ class Gateway:
         self.connecting = FirstConnects(len(config.machines))  # start-up progress
         self.live.counters = lambda: telemetry.counters(self)
         self.live.gauges = lambda: telemetry.gauges(self)
+
+    def _sink_problems(self) -> dict[str, str]:
+        """A sink may say why it does not deliver (`problem`, e.g. the MQTT sink's stuck
+        broker) though it is connected."""
+        found = {s.name: getattr(s, "problem", None) for s in self.sinks}
+        return {name: p for name, p in found.items() if isinstance(p, str)}
 
     @property
     def engine(self) -> OeeEngine:

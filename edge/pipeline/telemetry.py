@@ -96,6 +96,10 @@ FAMILIES: dict[str, tuple[str, str]] = {
     _BOX + "records": ("gauge", "Records waiting in the outbox per sink."),
     _BOX + "bytes": ("gauge", "Bytes waiting in the outbox per sink."),
     _BOX + "oldest_age_seconds": ("gauge", "Age of the oldest record waiting per sink."),
+    _SINK + "ack_timeouts_total": ("counter", "MQTT connections dropped because the broker "
+                                   "acknowledged nothing within mqtt.ack_timeout_s."),
+    _SINK + "stuck": ("gauge", "1 while the sink's server takes messages but acknowledges "
+                      "none (mqtt: no PUBACK within mqtt.ack_timeout_s), until it does."),
     CORRUPT_FILES: ("counter", "Local SQLite files found unusable (garbage, truncated, a "
                     "damaged page, emptied), moved aside and replaced by fresh ones, by file "
                     "(outbox, sqlite)."),
@@ -193,8 +197,9 @@ def _outbox_counters(gw: Observed) -> list[IntSample]:
 
 
 def gauges(gw: Observed) -> list[Sample]:
-    """Each source's connection state and poll duration histogram; records held in memory
-    for an unwritable outbox, and the outbox's depth per sink."""
+    """Each source's connection state and poll duration histogram; whether a sink's
+    server is stuck; records held in memory for an unwritable outbox, and the outbox's
+    depth per sink."""
     machines = {m.id: m for m in gw.config.machines}
     out: list[Sample] = []
     for machine, source in gw.sources.items():
@@ -205,7 +210,17 @@ def gauges(gw: Observed) -> list[Sample]:
         hist: LatencyHistogram | None = getattr(source, "poll_duration", None)
         if hist is not None and _polled(machines[machine]):
             out += histogram_samples(POLL_DURATION, {"machine": machine}, hist)
-    return out + _outbox_gauges(gw)
+    return out + _sink_gauges(gw) + _outbox_gauges(gw)
+
+
+def _sink_gauges(gw: Observed) -> list[Sample]:
+    """`stuck` of the sinks that can tell (MQTT)."""
+    out: list[Sample] = []
+    for sink in gw.sinks:
+        stuck = getattr(sink, "stuck", None)
+        if isinstance(stuck, bool):
+            out.append((_SINK + "stuck", {"sink": sink.name}, int(stuck)))
+    return out
 
 
 def protocol(m: MachineConfig) -> str:
