@@ -1,5 +1,7 @@
 """`AckDeadlines`: when each message in flight was published, to tell a stuck broker
-(one that takes messages and acknowledges none) from a slow one."""
+(one that takes messages and acknowledges none) from a slow one. Only messages the broker
+acknowledges (QoS 1 and 2) are tracked: paho reports a QoS 0 message "published" once it
+wrote it to the socket, which says nothing of the broker."""
 
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ class AckDeadlines:
     def sent(self, mid: int) -> None:
         self._sent[mid] = self._clock()
 
-    def done(self, mid: int) -> None:
-        self._sent.pop(mid, None)
+    def done(self, mid: int) -> bool:
+        """The broker acknowledged `mid`; False if it was not tracked (QoS 0, another
+        connection's)."""
+        return self._sent.pop(mid, None) is not None
 
     def clear(self) -> None:
         self._sent.clear()

@@ -68,7 +68,8 @@ class Delivery:
     callback, `wake()` from paho's thread on (dis)connects; `wait_drained()`, `stop()` and
     a last `settle()` on close. `on_reconnect` runs in the task on every connection after
     the first, before anything is published on it; `on_stuck(in_flight)` when the broker
-    acknowledged nothing within `ack_timeout_s`.
+    acknowledged nothing within `ack_timeout_s`, `on_acked()` when it acknowledges (QoS 1
+    and 2) again.
     """
 
     def __init__(
@@ -85,6 +86,7 @@ class Delivery:
         on_reconnect: Callable[[], Awaitable[None]],
         ack_timeout_s: float = 30.0,
         on_stuck: Callable[[int], None] = lambda inflight: None,
+        on_acked: Callable[[], None] = lambda: None,
     ) -> None:
         if window < 1:
             raise ValueError(f"the inflight window must be >= 1, got {window}")
@@ -98,6 +100,7 @@ class Delivery:
         self._poll_s = poll_s
         self._on_reconnect = on_reconnect
         self._on_stuck = on_stuck
+        self._on_acked = on_acked
         self._deadlines = AckDeadlines(ack_timeout_s)
         self._gen = 0  # the connection `_inflight` belongs to
         self._inflight: dict[int, int] = {}  # mid -> record id
@@ -258,7 +261,8 @@ class Delivery:
         rc = info.rc
         if rc is MQTTErrorCode.MQTT_ERR_SUCCESS:
             self._inflight[info.mid] = entry.id
-            self._deadlines.sent(info.mid)
+            if msg.qos:  # QoS 0 has no acknowledgement to wait for
+                self._deadlines.sent(info.mid)
             with self._stats_lock:
                 self._stats.published += 1
             if entry.id in self._resend:
@@ -310,13 +314,14 @@ class Delivery:
         """Move what paho reported acknowledged into `_ready` (no I/O)."""
         with self._acks_lock:
             acks, self._acks = self._acks, []
+        heard = False  # the broker acknowledged something (QoS 1, 2)
         for gen, mid, failed in acks:
             if gen != self._gen:
                 continue  # a copy paho re-sent from an older connection, or `offline`
             rid = self._inflight.pop(mid, None)
             if rid is None:
                 continue  # the gateway status, published outside the outbox
-            self._deadlines.done(mid)
+            heard = self._deadlines.done(mid) or heard
             if failed:  # MQTT 5 only: the broker answered, and would answer so again
                 with self._stats_lock:
                     self._stats.errors += 1
@@ -324,3 +329,5 @@ class Delivery:
             else:
                 self._ready_acked += 1
             self._ready.append(rid)
+        if heard:
+            self._on_acked()

@@ -8,8 +8,8 @@ acknowledgement ends it. Whatever happens during an outage (a stuck broker that 
 away, comes back, is replaced) belongs to that outage: it is logged once at ERROR, the
 rest at DEBUG, and its end once at INFO.
 
-Called from paho's network thread (connections, acknowledgements) and from the delivery
-task (a stuck broker), hence the lock.
+Called from paho's network thread (connections) and from the delivery task (a stuck
+broker, acknowledgements), hence the lock.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class BrokerHealth:
             self._log.debug("MQTT broker %s still stuck (%d in flight)", self._addr, inflight)
 
     def acknowledged(self) -> None:
-        """A PUBACK (from paho's thread, for every message): ends a stuck outage."""
+        """The broker acknowledged messages: ends a stuck outage."""
         if self._outage != "stuck":  # the usual case, without the lock
             return
         with self._lock:

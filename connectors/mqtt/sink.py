@@ -129,8 +129,9 @@ class MqttSink:
             self._client, outbox, self.name, self.stats, self._stats_lock, self._link,
             window=inflight, poll_s=poll_s, on_reconnect=self._restate,
             ack_timeout_s=self._ack_timeout_s, on_stuck=self._on_stuck,
+            on_acked=self._health.acknowledged,
         )  # fmt: skip
-        self._client.on_publish = self._on_publish
+        self._client.on_publish = self._delivery.on_publish
 
     # ------------------------------------------------------------------ setup
 
@@ -226,13 +227,6 @@ class MqttSink:
         self._delivery.wake()
         if not self._closing:  # our own disconnect() is not an outage
             self._note_outage(f"connection lost: {reason}")
-
-    def _on_publish(
-        self, client: paho.Client, userdata: Any, mid: int, reason: Any, props: Any
-    ) -> None:
-        if not getattr(reason, "is_failure", False):  # the broker acknowledges: not stuck
-            self._health.acknowledged()
-        self._delivery.on_publish(client, userdata, mid, reason, props)
 
     def _on_stuck(self, inflight: int) -> None:
         """No acknowledgement in time (the delivery task): say so, and drop the connection

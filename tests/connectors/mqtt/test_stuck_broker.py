@@ -14,8 +14,16 @@ import re
 
 import pytest
 
+from core.types import Quality, Sample, SampleBatch
 from edge.outbox import Outbox
-from tests.connectors.mqtt.support import make_sink, numbered, totals, unique_site, wait_until
+from tests.connectors.mqtt.support import (
+    T0,
+    make_sink,
+    numbered,
+    totals,
+    unique_site,
+    wait_until,
+)
 from tests.fixtures.mosquitto import MqttCollector
 from tests.fixtures.ports import free_port
 from tests.fixtures.silent_broker import SilentBroker
@@ -74,6 +82,33 @@ async def test_a_broker_that_never_acks_is_left_logged_once_and_recovered(
     assert len(info) == 2 and re.fullmatch(
         rf"MQTT broker 127\.0\.0\.1:{port} acknowledges again after \d+\.\d s: recovered", info[1]
     ), info
+
+
+async def test_what_needs_no_acknowledgement_does_not_end_a_stuck_outage(
+    caplog: pytest.LogCaptureFixture, outbox: Outbox
+) -> None:
+    """Raw tags go out at QoS 0: paho reports them "published" once written to the
+    socket, which a stuck broker takes as well. That is no acknowledgement."""
+    site = unique_site()
+    caplog.set_level(logging.INFO, logger="connectors.mqtt")
+    tags = [
+        SampleBatch("m1", T0, (Sample("speed", float(i), Quality.GOOD, T0),)) for i in range(30)
+    ]
+    stuck = SilentBroker(free_port())
+    sink = make_sink(
+        stuck.port, site, outbox=outbox, inflight=40, ack_timeout_s=0.3, publish_tags={"m1"}
+    )
+    async with stuck, sink:
+        await sink.handle(numbered(3))
+        await wait_until(lambda: sink.stats.ack_timeouts == 1, 10)
+        await sink.handle(tags)  # written to the stuck broker's next connections
+        await wait_until(lambda: stuck.connections >= 3, 10)
+        assert sink.problem is not None
+    assert _lines(caplog, logging.ERROR) == [
+        f"MQTT broker 127.0.0.1:{stuck.port} is stuck: no PUBACK within 0.3 s "
+        "(3 messages in flight); reconnecting until it acknowledges again"
+    ]
+    assert _lines(caplog, logging.INFO) == [f"MQTT connected to 127.0.0.1:{stuck.port}"]
 
 
 async def test_a_broker_that_acks_in_time_is_not_called_stuck(
