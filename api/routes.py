@@ -76,7 +76,9 @@ async def health() -> HealthOut:
 
 @ops.get("/ready", tags=["ops"], response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 async def ready(ctx: Ctx) -> JSONResponse:
-    """200 when started, every machine has a state and every sink is connected; else 503."""
+    """200 when started, every machine has a state and every sink is connected and
+    delivering (`sink_problems` empty: no stuck broker); else 503, naming in `not_ready`
+    what is missing."""
     body = readiness(ctx.live)
     return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)
 

@@ -213,7 +213,11 @@ class ReadyOut(Out):
     ready: bool
     started: bool
     machines_without_state: list[str]
-    sinks: dict[str, bool]
+    sinks: dict[str, bool] = Field(description="each sink: connected to its server")
+    sink_problems: dict[str, str] = Field(
+        description="why a sink does not deliver although it may be connected, by sink "
+        "(mqtt: a broker that acknowledges nothing within `mqtt.ack_timeout_s`)"
+    )
     machines_failing: list[str] = Field(
         default_factory=list, description="machines whose events fail inside the pipeline"
     )

@@ -118,11 +118,14 @@ def readiness(live: LiveView) -> ReadyOut:
     )
     if failing:
         not_ready.append("pipeline failing for: " + ", ".join(failing))
+    problems = dict(sorted(live.sink_problems().items()))
+    not_ready += [f"sink {name}: {problem}" for name, problem in problems.items()]
     return ReadyOut(
         ready=not not_ready,
         started=live.started,
         machines_without_state=without,
         sinks=sinks,
         machines_failing=failing,
+        sink_problems=problems,
         not_ready=not_ready,
     )

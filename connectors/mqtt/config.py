@@ -26,6 +26,12 @@ class MqttConfig(Model):
     reconnect_max_s: float = Field(
         default=10.0, gt=0, description="reconnect delays double up to this"
     )
+    ack_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="a broker that acknowledges none of the messages in flight for this "
+        "long is stuck: the connection is dropped and made again until it acknowledges",
+    )
     max_inflight: int = Field(
         default=100,
         ge=1,

@@ -18,6 +18,10 @@ through paho and removes them from the outbox only once the broker acknowledged 
 
 A record that can never be published (it does not parse, paho refuses the topic or the
 size) is logged at ERROR, counted in `errors` and removed, so it cannot block the queue.
+
+A broker that takes the messages and acknowledges none (no PUBACK for the oldest in
+flight within `ack_timeout_s`) is reported once per connection to `on_stuck`, which
+drops the connection: the records are sent again on the next one.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 
 from connectors.common.outage import OutageLog
+from connectors.mqtt.acks import AckDeadlines
 from connectors.mqtt.message import unpack
 from connectors.mqtt.stats import MqttStats
 from core.interfaces import RecordQueue
@@ -62,7 +67,9 @@ class Delivery:
     `start()` in the event loop, `notify()` after each append, `on_publish` as paho's
     callback, `wake()` from paho's thread on (dis)connects; `wait_drained()`, `stop()` and
     a last `settle()` on close. `on_reconnect` runs in the task on every connection after
-    the first, before anything is published on it.
+    the first, before anything is published on it; `on_stuck(in_flight)` when the broker
+    acknowledged nothing within `ack_timeout_s`, `on_acked()` when it acknowledges (QoS 1
+    and 2) again.
     """
 
     def __init__(
@@ -77,6 +84,9 @@ class Delivery:
         window: int,
         poll_s: float,
         on_reconnect: Callable[[], Awaitable[None]],
+        ack_timeout_s: float = 30.0,
+        on_stuck: Callable[[int], None] = lambda inflight: None,
+        on_acked: Callable[[], None] = lambda: None,
     ) -> None:
         if window < 1:
             raise ValueError(f"the inflight window must be >= 1, got {window}")
@@ -89,6 +99,9 @@ class Delivery:
         self._window = window
         self._poll_s = poll_s
         self._on_reconnect = on_reconnect
+        self._on_stuck = on_stuck
+        self._on_acked = on_acked
+        self._deadlines = AckDeadlines(ack_timeout_s)
         self._gen = 0  # the connection `_inflight` belongs to
         self._inflight: dict[int, int] = {}  # mid -> record id
         self._ready: list[int] = []  # record ids to remove from the outbox
@@ -181,8 +194,10 @@ class Delivery:
             else:
                 self._trouble.up()
             if not busy and not self._stopping:
+                due = self._deadlines.until_due()
+                wait = self._poll_s if due is None else min(self._poll_s, due)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
+                    await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _step(self) -> bool:
         """One round: acks, connection changes, then publish what the window allows.
@@ -200,6 +215,9 @@ class Delivery:
             if gen > 1:
                 await self._on_reconnect()
             self._gen = gen  # after: if that failed, the next round tries it again
+        if self._deadlines.overdue():
+            self._on_stuck(len(self._inflight))  # drops the connection: resent on the next
+            return False
         free = self._window - len(self._inflight)
         if free <= 0:
             await self.settle()
@@ -243,6 +261,8 @@ class Delivery:
         rc = info.rc
         if rc is MQTTErrorCode.MQTT_ERR_SUCCESS:
             self._inflight[info.mid] = entry.id
+            if msg.qos:  # QoS 0 has no acknowledgement to wait for
+                self._deadlines.sent(info.mid)
             with self._stats_lock:
                 self._stats.published += 1
             if entry.id in self._resend:
@@ -267,6 +287,7 @@ class Delivery:
 
     def _forget(self) -> None:
         """The connection is gone: what was in flight is sent again on the next one."""
+        self._deadlines.clear()
         if self._inflight:
             self._resend.update(self._inflight.values())
             self._inflight.clear()
@@ -293,12 +314,14 @@ class Delivery:
         """Move what paho reported acknowledged into `_ready` (no I/O)."""
         with self._acks_lock:
             acks, self._acks = self._acks, []
+        heard = False  # the broker acknowledged something (QoS 1, 2)
         for gen, mid, failed in acks:
             if gen != self._gen:
                 continue  # a copy paho re-sent from an older connection, or `offline`
             rid = self._inflight.pop(mid, None)
             if rid is None:
                 continue  # the gateway status, published outside the outbox
+            heard = self._deadlines.done(mid) or heard
             if failed:  # MQTT 5 only: the broker answered, and would answer so again
                 with self._stats_lock:
                     self._stats.errors += 1
@@ -306,3 +329,5 @@ class Delivery:
             else:
                 self._ready_acked += 1
             self._ready.append(rid)
+        if heard:
+            self._on_acked()

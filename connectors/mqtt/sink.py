@@ -10,12 +10,18 @@ nothing: what was not acknowledged is published again (at-least-once; consumers 
 copies by `seq`).
 
 paho runs its network loop in its own thread (`loop_start`) and reconnects by itself,
-after the delays of our jittered exponential backoff (`connectors.common.backoff`). The session
-is persistent (MQTT 3.1.1, clean session off, a stable client id), so the broker keeps it
-across reconnects; with QoS 2 it is clean (see `_make_client`). After a reconnect the
-retained `…/state` of every machine goes out again (through the outbox), for a broker
-that lost its retained messages. The gateway status (`online`, last will `offline`) is
-published directly on each connect, not through the outbox.
+after the delays of our jittered exponential backoff (`connectors.common.backoff`). The
+session is persistent (MQTT 3.1.1, clean session off, a stable client id), so the broker
+keeps it across reconnects; with QoS 2 it is clean (see
+`connectors.mqtt.client.make_client`). After a reconnect the retained `…/state` of every
+machine goes out again (through the outbox), for a broker that lost its retained
+messages. The gateway status (`online`, last will `offline`) is published directly on
+each connect, not through the outbox.
+
+A broker that takes the connection and the messages but acknowledges none within
+`ack_timeout_s` is stuck: the sink drops the connection and makes it again until the
+broker acknowledges, and says so in `problem` (/ready) and `stats.ack_timeouts`. The
+outages are logged by `connectors.mqtt.health.BrokerHealth`.
 """
 
 from __future__ import annotations
@@ -23,27 +29,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
-import ssl
 import threading
-import time
 from collections.abc import Collection, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.enums import MQTTErrorCode
 
 from connectors.common.backoff import Backoff
-from connectors.common.tls import TlsConfig
+from connectors.mqtt.client import drop_connection, make_client
 from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.delivery import Delivery, Link
 from connectors.mqtt.encoder import Encoder
-from connectors.mqtt.payloads import (
-    OFFLINE,
-    ONLINE,
-    gateway_status_topic,
-)
+from connectors.mqtt.health import BrokerHealth
+from connectors.mqtt.payloads import OFFLINE, ONLINE, gateway_status_topic
 from connectors.mqtt.stats import MqttStats
 from core.interfaces import TransactionJournal
 from core.records import Transaction
@@ -56,18 +56,6 @@ from core.types import (
 __all__ = ["MqttSink", "MqttStats"]
 
 log = logging.getLogger(__name__)
-
-
-def tls_context(tls: TlsConfig) -> ssl.SSLContext:
-    """An SSL context from the config: CA file (else the system store), optional client
-    certificate, and `insecure_skip_verify` turning off both chain and hostname checks."""
-    ctx = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
-    if tls.cert_file:
-        ctx.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
-    if tls.insecure_skip_verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 class MqttSink:
@@ -85,8 +73,10 @@ class MqttSink:
 
     `inflight` bounds the records published and not yet acknowledged (paho's default
     max_inflight, 20); `poll_s` is how often the delivery task looks at the outbox when
-    nothing woke it. Closing drains the outbox for at most `shutdown_timeout_s` while
-    connected; what is left stays in the outbox for the next start.
+    nothing woke it; `ack_timeout_s` (default: the config's) how long the oldest of them
+    may wait for its acknowledgement before the broker counts as stuck. Closing drains
+    the outbox for at most `shutdown_timeout_s` while connected; what is left stays in
+    the outbox for the next start.
     """
 
     name = "mqtt"
@@ -106,6 +96,7 @@ class MqttSink:
         shutdown_timeout_s: float = 5.0,
         inflight: int = 20,
         poll_s: float = 0.5,
+        ack_timeout_s: float | None = None,
     ) -> None:
         self.config = config
         self.stats = MqttStats()
@@ -117,57 +108,32 @@ class MqttSink:
         self._link = Link()
         self._closing = False
         self._closed = False
-        self._outage_since: float | None = None  # monotonic time the outage was first seen
+        self._health = BrokerHealth(log, f"{config.host}:{config.port}")
+        self._ack_timeout_s = ack_timeout_s or config.ack_timeout_s
         # The last staged state change per machine. The journal commits transactions in
         # the order they were staged, so a re-published state never overtakes a newer one.
         self._states: dict[str, StateChange] = {}
         self._stats_lock = threading.Lock()
         self.client_id = config.client_id or f"oee-edge-{gateway_id}"
-        self.persistent_session = config.qos < 2  # see _make_client
+        self.persistent_session = config.qos < 2  # see make_client
         self.session_present = False  # what the broker said at the last connect
         self._backoff = backoff or Backoff(reconnect_min_s, reconnect_max_s)
-        self._client = self._make_client(reconnect_min_s, reconnect_max_s)
+        self._client = client = make_client(
+            config, self.client_id, self.persistent_session, self.status_topic,
+            reconnect_min_s, reconnect_max_s,
+        )  # fmt: skip
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
         self._delivery = Delivery(
             self._client, outbox, self.name, self.stats, self._stats_lock, self._link,
             window=inflight, poll_s=poll_s, on_reconnect=self._restate,
+            ack_timeout_s=self._ack_timeout_s, on_stuck=self._on_stuck,
+            on_acked=self._health.acknowledged,
         )  # fmt: skip
         self._client.on_publish = self._delivery.on_publish
 
     # ------------------------------------------------------------------ setup
-
-    def _make_client(self, rmin: float, rmax: float) -> paho.Client:
-        cfg = self.config
-        # MQTT 3.1.1 (as before) with clean_session=False and a stable client id: the broker
-        # keeps the session across reconnects. (MQTT 5 would need clean_start=False on
-        # connect plus a SessionExpiryInterval property, whose default 0 ends the session
-        # at the disconnect.) Not with QoS 2: the broker keeps the QoS 2 messages it
-        # received but whose PUBREL it has not seen, by message id, and swallows a later
-        # PUBLISH that reuses that id as a duplicate. Our message ids do not survive the
-        # outbox (a restart, or paho's copies dropped on reconnect): a persistent session
-        # could lose messages there, a clean one only duplicates them.
-        client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            clean_session=not self.persistent_session,
-            protocol=MQTTProtocolVersion.MQTTv311,
-        )
-        client.on_connect = self._on_connect
-        client.on_connect_fail = self._on_connect_fail
-        client.on_disconnect = self._on_disconnect
-        client.on_socket_open = _no_delay
-        # The delivery task bounds what is in flight and publishes only while connected,
-        # so paho never holds more than a window of ours; no paho limit on top (with one,
-        # its re-sends from an older connection could push our publishes into its queue).
-        client.max_inflight_messages_set(0)
-        # paho types these as int but sleeps on them: sub-second delays work.
-        client.reconnect_delay_set(rmin, rmax)  # type: ignore[arg-type]
-        client.will_set(self.status_topic, OFFLINE, qos=1, retain=True)
-        if cfg.username is not None:
-            password = cfg.password.get_secret_value() if cfg.password else None
-            client.username_pw_set(cfg.username, password)
-        if cfg.tls is not None and cfg.tls.enabled:
-            client.tls_set_context(tls_context(cfg.tls))
-        return client
 
     async def __aenter__(self) -> Self:
         self._delivery.start()
@@ -215,6 +181,16 @@ class MqttSink:
         """True while the broker connection is up (CONNACK received, not lost since)."""
         return self._link.connected
 
+    @property
+    def stuck(self) -> bool:
+        """True while the broker acknowledges nothing (from a timeout until an ack)."""
+        return self._health.stuck
+
+    @property
+    def problem(self) -> str | None:
+        """Why the sink does not deliver though it may be connected (for /ready)."""
+        return self._health.problem
+
     # ------------------------------------------------------------------ paho callbacks
 
     def _on_connect(
@@ -226,12 +202,7 @@ class MqttSink:
         self.stats.connects += 1
         self._backoff.reset()
         self.session_present = bool(getattr(flags, "session_present", False))
-        if self._outage_since is not None:
-            down = time.monotonic() - self._outage_since
-            log.info("MQTT broker %s:%s is back after %.1f s", *self._addr(), down)
-            self._outage_since = None
-        else:
-            log.info("MQTT connected to %s:%s", *self._addr())
+        self._health.connected()
         # paho would re-send (DUP) what it had in flight on the lost connection; the outbox
         # still holds those records and the delivery task sends them again, so paho's
         # copies would only be duplicates (and an old `online` would follow this one).
@@ -257,21 +228,21 @@ class MqttSink:
         if not self._closing:  # our own disconnect() is not an outage
             self._note_outage(f"connection lost: {reason}")
 
+    def _on_stuck(self, inflight: int) -> None:
+        """No acknowledgement in time (the delivery task): say so, and drop the connection
+        (paho connects again after our backoff's delay, as after any lost connection)."""
+        self.stats.ack_timeouts += 1
+        self._health.stuck_now(self._ack_timeout_s, inflight)
+        drop_connection(self._client)
+
     def _note_outage(self, what: str) -> None:
         """ERROR once per outage, then quiet (DEBUG) until the broker is back; and the
         delay before paho's next attempt, from our jittered backoff."""
-        if self._outage_since is None:
-            self._outage_since = time.monotonic()
-            log.error("MQTT broker %s:%s: %s; retrying in the background", *self._addr(), what)
-        else:
-            log.debug("MQTT broker %s:%s still unreachable: %s", *self._addr(), what)
+        self._health.unreachable(what)
         # paho only doubles a fixed delay, so gateways restarted together would reconnect
         # in step. reconnect_delay_set restarts its delay at `min`: the next wait is ours.
         delay = self._backoff.next()
         self._client.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]
-
-    def _addr(self) -> tuple[str, int]:
-        return self.config.host, self.config.port
 
     def _publish_status(self, payload: bytes) -> paho.MQTTMessageInfo | None:
         """The gateway status, retained, QoS 1, straight to paho (not through the outbox)."""
@@ -309,12 +280,3 @@ class MqttSink:
             records = self._encoder.states(self._states.values())
             tx.add(records)
             self.stats.restated += len(records)
-
-
-def _no_delay(client: paho.Client, userdata: Any, sock: Any) -> None:
-    """Send each publish at once: paho leaves Nagle's algorithm on, which holds a small
-    packet until the previous one is acknowledged, and the broker delays that ACK by up
-    to 40 ms (measured: 50 ms median from sample to subscriber at 200 machines; 8 ms
-    with this)."""
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

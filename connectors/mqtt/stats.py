@@ -21,5 +21,6 @@ class MqttStats:
     errors: int = 0  # publishes that failed, records that could never be published
     connects: int = 0  # successful (re)connections
     disconnects: int = 0  # connections lost
+    ack_timeouts: int = 0  # connections dropped: the broker acknowledged nothing in time
     unknown_machine: int = 0  # events for a machine the sink was not told about
     unknown_line: int = 0  # line updates for a line none of its machines is on

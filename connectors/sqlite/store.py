@@ -9,6 +9,13 @@ precision the gateway's contracts use everywhere. All SQLite work runs in worker
 on the disk. Writes that wait while one is under way go together into the next
 transaction (a group commit: one per poll cycle, not one per machine). The schema, its
 migrations and the writes: `connectors.sqlite.schema`.
+
+A file that cannot be used (garbage, emptied, a damaged page), found at open or by the
+first read or write that meets the damage, is moved aside for inspection and the store
+goes on in a fresh file (`connectors.sqlite.file`): once per store, logged once at ERROR,
+kept in `set_aside` (counted in /metrics); the read or write that met it is done again in
+the fresh file, so no row is lost to it. A write that fails otherwise (a full disk) loses
+its rows: counted in `rows_lost`, logged at ERROR once until a write succeeds again.
 """
 
 from __future__ import annotations
@@ -26,7 +33,14 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from connectors.sqlite.config import SqliteConfig
-from connectors.sqlite.file import open_wal
+from connectors.sqlite.file import (
+    CorruptFile,
+    SetAside,
+    corruption_as_corrupt_file,
+    open_or_replace,
+    open_wal,
+    set_aside,
+)
 from connectors.sqlite.retention import Retention, prune_chunk
 from connectors.sqlite.schema import (
     MIGRATIONS,
@@ -63,6 +77,7 @@ class SqliteStats:
 
     rows_written: int = 0  # rows inserted, and rows whose reason was set
     errors: int = 0  # handle() calls whose write failed (their events are lost)
+    rows_lost: int = 0  # rows (and reasons) of the writes that failed
     commits: int = 0  # transactions written (each may hold many handle() calls)
     reasons_unmatched: int = 0  # ReasonAssigned events with no stored stop to update
     rows_pruned: int = 0  # rows deleted past their retention
@@ -75,7 +90,7 @@ class SqliteStore:
 
     def __init__(self, config: SqliteConfig, clock: Callable[[], datetime] = utc_now) -> None:
         self._path = config.path
-        self._clock = clock  # the "now" of retention
+        self._clock = clock  # the "now" of retention, and of a file set aside
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self.stats = SqliteStats()
@@ -83,6 +98,9 @@ class SqliteStore:
         self._writer: asyncio.Task[None] | None = None
         self._retention = Retention.days(config.retention_days, config.tag_retention_days)
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        self.set_aside: list[SetAside] = []  # unusable files replaced by fresh ones
+        self._failed_writes = 0  # writes failed since the last one that succeeded
+        self._failed_rows = 0
 
     @property
     def connected(self) -> bool:
@@ -109,10 +127,33 @@ class SqliteStore:
             await asyncio.shield(self._writer)
 
     def _open(self) -> None:
-        conn, version = open_wal(self._path, MIGRATIONS, "the store")
+        (conn, version), moved = open_or_replace(
+            self._path, lambda: open_wal(self._path, MIGRATIONS, "the store"), self._clock
+        )
+        if moved is not None:
+            self._say_set_aside(moved)
         if 0 < version < SCHEMA_VERSION:
             log.info("SQLite store %s: schema %d -> %d", self._path, version, SCHEMA_VERSION)
         self._conn = conn
+
+    def _replace(self, bad: CorruptFile) -> sqlite3.Connection:
+        """Under the lock: set the damaged file aside and go on in a fresh one."""
+        assert self._conn is not None
+        self._conn.close()
+        self._conn = None
+        moved = SetAside(self._path, set_aside(self._path, self._clock()), bad.reason)
+        self._conn, _ = open_wal(self._path, MIGRATIONS, "the store")
+        self._say_set_aside(moved)
+        return self._conn
+
+    def _say_set_aside(self, moved: SetAside) -> None:
+        self.set_aside.append(moved)
+        log.error(
+            "SQLite store %s cannot be used (%s); moved aside to %s. Started a fresh store: "
+            "the history it held (states, counts, OEE, raw tags) is not read any more; "
+            "what is written from now on is kept",
+            moved.path, moved.reason, moved.moved_to,
+        )  # fmt: skip
 
     def _close(self) -> None:
         with self._lock:
@@ -121,13 +162,22 @@ class SqliteStore:
                 self._conn = None
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def locked() -> T:
-            with self._lock:
-                if self._conn is None:
-                    raise RuntimeError("the SQLite store is not open")
-                return fn(self._conn)
+        return await asyncio.to_thread(self._locked, fn)
 
-        return await asyncio.to_thread(locked)
+    def _locked(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` under the lock. A damaged file met for the first time is
+        replaced by a fresh one and `fn` runs again there; later it is an error."""
+        with self._lock:
+            if self._conn is None:
+                raise RuntimeError("the SQLite store is not open")
+            try:
+                with corruption_as_corrupt_file(self._path):
+                    return fn(self._conn)
+            except CorruptFile as bad:
+                if self.set_aside:  # once: a file damaged again is the disk's doing
+                    raise
+                conn = self._replace(bad)
+            return fn(conn)
 
     # ------------------------------------------------------------------ writing
 
@@ -165,7 +215,7 @@ class SqliteStore:
                 while more:
                     n, more = await self._run(lambda c: prune_chunk(c, table, cutoff_ms))  # noqa: B023
                     pruned += n
-        except (sqlite3.Error, RuntimeError) as e:
+        except (sqlite3.Error, RuntimeError, CorruptFile, OSError) as e:
             log.error(
                 "SQLite store %s: deleting rows past their retention failed: %s", self._path, e
             )
@@ -175,10 +225,10 @@ class SqliteStore:
     async def _write(self, writes: Writes) -> bool:
         try:
             written, unmatched = await self._run(lambda conn: write(conn, writes))
-        except (sqlite3.Error, RuntimeError) as e:
-            n = writes.row_count + len(writes.reasons)
-            log.error("SQLite store %s: write of %d rows failed: %s", self._path, n, e)
+        except (sqlite3.Error, RuntimeError, CorruptFile, OSError) as e:
+            self._write_failed(writes.row_count + len(writes.reasons), e)
             return False
+        self._writes_again()
         self.stats.commits += 1
         self.stats.rows_written += written
         self.stats.reasons_unmatched += len(unmatched)
@@ -191,6 +241,29 @@ class SqliteStore:
                 r.reason,
             )
         return True
+
+    def _write_failed(self, rows: int, exc: Exception) -> None:
+        """Count the rows lost; ERROR for the first failure, DEBUG until one succeeds."""
+        self.stats.rows_lost += rows
+        self._failed_writes += 1
+        self._failed_rows += rows
+        why = exc.reason if isinstance(exc, CorruptFile) else str(exc)
+        if self._failed_writes > 1:
+            log.debug("SQLite store %s: write of %d rows failed (%s)", self._path, rows, why)
+            return
+        log.error(
+            "SQLite store %s: write of %d rows failed (%s); its rows are lost, and so are "
+            "those of the next failures, counted in oee_edge_sink_rows_lost_total",
+            self._path, rows, why,
+        )  # fmt: skip
+
+    def _writes_again(self) -> None:
+        if self._failed_writes:
+            log.info(
+                "SQLite store %s: writes succeed again after %d failed (%d rows lost)",
+                self._path, self._failed_writes, self._failed_rows,
+            )  # fmt: skip
+            self._failed_writes = self._failed_rows = 0
 
     # ------------------------------------------------------------------ reading
 

@@ -224,7 +224,7 @@ def _mqtt_client(cfg: MqttConfig, client_id: str, timeout_s: float) -> Any:
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-    from connectors.mqtt.sink import tls_context
+    from connectors.mqtt.client import tls_context
 
     client = paho.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,

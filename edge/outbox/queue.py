@@ -13,22 +13,37 @@ Disk limit (`max_bytes`, counted as the records' sizes): every record has a prio
 fit, records of lower priority are evicted, oldest first, to make room; a record that
 still does not fit is refused. So raw samples stop first, and state and count events
 are kept longest. Every eviction and refusal is counted per priority.
+
+A file that cannot be used (garbage, truncated, a damaged page, emptied) is not taken
+for a new one: `open` moves it aside for inspection (`connectors.sqlite.file`), logs
+once at ERROR what the fresh outbox does not carry over, and keeps it in `set_aside`
+(counted in /metrics).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from connectors.sqlite.file import open_wal
+from connectors.sqlite.file import (
+    SetAside,
+    corruption_as_corrupt_file,
+    open_or_replace,
+    open_wal,
+)
 from core.records import Entry, Priority, Record, SinkDepth, per_priority
+from core.types import utc_now
 
 __all__ = ["Entry", "Outbox", "OutboxStats", "Priority", "Record", "SinkDepth"]
+
+log = logging.getLogger("edge.outbox")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -53,9 +68,12 @@ class OutboxStats:
 
 class Outbox:
     """Per-sink durable queues in one SQLite file. Thread-safe; blocking (the async side
-    calls it from a worker thread). Open it with `open()` or `with Outbox(...) as box:`."""
+    calls it from a worker thread). Open it with `open()` or `with Outbox(...) as box:`.
+    `clock` dates the name of a file set aside."""
 
-    def __init__(self, path: Path, max_bytes: int) -> None:
+    def __init__(
+        self, path: Path, max_bytes: int, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be > 0, got {max_bytes}")
         self.path = path
@@ -66,16 +84,35 @@ class Outbox:
         self._bytes = dict.fromkeys(Priority, 0)  # stored bytes per priority
         self._pending = 0  # bytes taken in by the append in progress
         self.stream = ""  # random id of this file's history (event ids carry it); see open
+        self.set_aside: list[SetAside] = []  # unusable files found by `open`
+        self._clock = clock
 
     # ------------------------------------------------------------------ lifecycle
 
     def open(self) -> Outbox:
-        """Open (creating it if needed) and count what is stored."""
-        conn, _ = open_wal(self.path, [_SCHEMA, _META], "an outbox")
-        self._count_bytes(conn)
-        self.stream = _stream(conn)
-        self._conn = conn
+        """Open (creating it if needed) and count what is stored; an unusable file is
+        set aside and a fresh one opened (see the module docstring)."""
+        self._conn, moved = open_or_replace(self.path, self._open_file, self._clock)
+        if moved is not None:
+            self.set_aside.append(moved)
+            log.error(
+                "outbox %s cannot be used (%s); moved aside to %s. Started a fresh outbox: "
+                "the records it held for the sinks and the machines' checkpoints are not "
+                "carried over, so sequence numbers restart at 1 (stream %s)",
+                moved.path, moved.reason, moved.moved_to, self.stream,
+            )  # fmt: skip
         return self
+
+    def _open_file(self) -> sqlite3.Connection:
+        conn, _ = open_wal(self.path, [_SCHEMA, _META], "an outbox", check=True)
+        try:
+            with corruption_as_corrupt_file(self.path):
+                self._count_bytes(conn)
+                self.stream = _stream(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _count_bytes(self, conn: sqlite3.Connection) -> None:
         self._bytes = dict.fromkeys(Priority, 0)

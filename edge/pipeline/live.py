@@ -64,6 +64,9 @@ class LiveView:
         self.lines: dict[tuple[str, str], LineOeeUpdate] = {}
         self.started = False
         self.sinks_connected: Callable[[], dict[str, bool]] = dict
+        # Why a sink does not deliver although it may be connected (a stuck broker), by
+        # sink name; sinks without a problem are left out.
+        self.sink_problems: Callable[[], dict[str, str]] = dict
         self.listeners: list[Callable[[Event], None]] = []
         # Error and traffic counters of sources and sinks, for /metrics:
         # (metric name, labels, value), filled in by the pipeline.
@@ -115,9 +118,12 @@ class LiveView:
 
     @property
     def ready(self) -> bool:
-        """Started, every machine has a state, and every sink is connected."""
+        """Started, every machine has a state and none fails inside the pipeline, and
+        every sink is connected and without a problem."""
         return (
             self.started
             and all(m.state is not None for m in self.machines.values())
+            and not any(m.issues and m.issues.has("pipeline_error") for m in self.machines.values())
             and all(self.sinks_connected().values())
+            and not self.sink_problems()
         )

@@ -43,6 +43,7 @@ Sample = tuple[str, dict[str, str], float]
 IntSample = tuple[str, dict[str, str], int]
 
 POLL_DURATION = "oee_edge_poll_duration_seconds"
+CORRUPT_FILES = "oee_edge_corrupt_files_total"
 _SRC, _SINK, _BOX = "oee_edge_source_", "oee_edge_sink_", "oee_edge_outbox_"
 
 # family -> (type, help). Families not listed get a generic help (see `describe`).
@@ -81,6 +82,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
     _SINK + "split_total": ("counter", "InfluxDB batches split in halves (413, bad lines)."),
     _SINK + "outbox_errors_total": ("counter", "InfluxDB drain rounds the local outbox failed."),
     _SINK + "rows_written_total": ("counter", "SQLite rows inserted (and rows given a reason)."),
+    _SINK + "rows_lost_total": ("counter", "SQLite rows of writes that failed (not stored)."),
     _SINK + "rows_pruned_total": ("counter", "SQLite rows removed by retention."),
     _SINK + "commits_total": ("counter", "SQLite transactions written."),
     _SINK + "reasons_unmatched_total": ("counter", "Reasons for a stop the SQLite store lacks."),
@@ -109,6 +111,13 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "oee_edge_engine_errors_total": ("counter", "Publications of an engine that failed."),
     "oee_edge_suspect_counts": ("gauge", "Suspect counts waiting for a decision."),
     "oee_edge_machine_issues": ("gauge", "Open issues of a machine's input (see the API)."),
+    _SINK + "ack_timeouts_total": ("counter", "MQTT connections dropped because the broker "
+                                   "acknowledged nothing within mqtt.ack_timeout_s."),
+    _SINK + "stuck": ("gauge", "1 while the sink's server takes messages but acknowledges "
+                      "none (mqtt: no PUBACK within mqtt.ack_timeout_s), until it does."),
+    CORRUPT_FILES: ("counter", "Local SQLite files found unusable (garbage, truncated, a "
+                    "damaged page, emptied), moved aside and replaced by fresh ones, by file "
+                    "(outbox, sqlite)."),
 }  # fmt: skip
 
 _KINDS: dict[type, str] = {
@@ -175,7 +184,7 @@ def counters(gw: Observed) -> list[IntSample]:
     for sink in gw.sinks:
         for k, v in _int_fields(getattr(sink, "stats", None)):
             out.append((f"{_SINK}{k}_total", {"sink": sink.name}, v))
-    return out + _input_counters(gw) + _outbox_counters(gw)
+    return out + _input_counters(gw) + _outbox_counters(gw) + _corrupt_files(gw)
 
 
 def _input_counters(gw: Observed) -> list[IntSample]:
@@ -189,6 +198,18 @@ def _input_counters(gw: Observed) -> list[IntSample]:
         )
     for engine, errors in gw.engine_errors.items():
         out.append(("oee_edge_engine_errors_total", {"engine": engine}, errors))
+    return out
+
+
+def _corrupt_files(gw: Observed) -> list[IntSample]:
+    """Files set aside: the outbox's, and those of a sink that keeps its own (the store)."""
+    out: list[IntSample] = []
+    if gw.outbox is not None:
+        out.append((CORRUPT_FILES, {"file": "outbox"}, len(gw.outbox.set_aside)))
+    for sink in gw.sinks:
+        files = getattr(sink, "set_aside", None)
+        if isinstance(files, list):
+            out.append((CORRUPT_FILES, {"file": sink.name}, len(files)))
     return out
 
 
@@ -210,8 +231,9 @@ def _outbox_counters(gw: Observed) -> list[IntSample]:
 
 
 def gauges(gw: Observed) -> list[Sample]:
-    """Each source's connection state and poll duration histogram; records held in memory
-    for an unwritable outbox, and the outbox's depth per sink."""
+    """Each source's connection state and poll duration histogram; whether a sink's
+    server is stuck; records held in memory for an unwritable outbox, and the outbox's
+    depth per sink."""
     machines = {m.id: m for m in gw.config.machines}
     out: list[Sample] = []
     for machine, source in gw.sources.items():
@@ -225,7 +247,17 @@ def gauges(gw: Observed) -> list[Sample]:
     for machine, n in gw.normalisers.items():
         out.append(("oee_edge_suspect_counts", {"machine": machine}, float(len(n.pending))))
         out.append(("oee_edge_machine_issues", {"machine": machine}, float(len(n.issues.open()))))
-    return out + _outbox_gauges(gw)
+    return out + _sink_gauges(gw) + _outbox_gauges(gw)
+
+
+def _sink_gauges(gw: Observed) -> list[Sample]:
+    """`stuck` of the sinks that can tell (MQTT)."""
+    out: list[Sample] = []
+    for sink in gw.sinks:
+        stuck = getattr(sink, "stuck", None)
+        if isinstance(stuck, bool):
+            out.append((_SINK + "stuck", {"sink": sink.name}, int(stuck)))
+    return out
 
 
 def protocol(m: MachineConfig) -> str:

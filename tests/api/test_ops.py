@@ -34,6 +34,7 @@ async def test_ready_turns_200_as_the_parts_arrive(
         "machines_without_state": ["press1", "press2"],
         "machines_failing": [],
         "sinks": {"mqtt": False, "sqlite": True},
+        "sink_problems": {},
         "not_ready": [
             "pipeline not started",
             "no state yet: press1, press2",
@@ -57,9 +58,37 @@ async def test_ready_turns_200_as_the_parts_arrive(
         "machines_without_state": [],
         "machines_failing": [],
         "sinks": {"mqtt": True, "sqlite": True},
+        "sink_problems": {},
         "not_ready": [],
     }
     assert live.ready  # the API agrees with the live view's own verdict
+
+
+async def test_a_connected_sink_with_a_problem_is_not_ready(
+    client: httpx.AsyncClient, live: LiveView
+) -> None:
+    """A stuck broker: the sink is connected, but nothing is acknowledged."""
+    live.started = True
+    live.apply(_state("press1", MachineState.RUNNING))
+    live.apply(_state("press2", MachineState.IDLE))
+    live.sinks_connected = lambda: {"mqtt": True, "sqlite": True}
+    stuck = "broker 10.0.0.9:1883 is stuck: no PUBACK within 30 s"
+    live.sink_problems = lambda: {"mqtt": stuck}
+    r = await client.get("/ready")
+    assert r.status_code == 503
+    assert r.json() == {
+        "ready": False,
+        "started": True,
+        "machines_without_state": [],
+        "sinks": {"mqtt": True, "sqlite": True},
+        "sink_problems": {"mqtt": stuck},
+        "machines_failing": [],
+        "not_ready": [f"sink mqtt: {stuck}"],
+    }
+    assert not live.ready
+    assert "oee_edge_ready 0" in (await client.get("/metrics")).text
+    live.sink_problems = dict  # it acknowledges again
+    assert (await client.get("/ready")).status_code == 200
 
 
 async def test_metrics_exposition(client: httpx.AsyncClient, live: LiveView) -> None:

@@ -56,5 +56,15 @@ def test_the_mqtt_window_comes_from_the_config(tmp_path: Path) -> None:
     assert Config.model_validate({**data, "mqtt": {}}).mqtt.max_inflight == 100  # type: ignore[union-attr]
 
 
+def test_the_mqtt_ack_timeout_comes_from_the_config(tmp_path: Path) -> None:
+    data = config([None]).model_dump(mode="json", exclude_none=True)
+    data["gateway"]["data_dir"] = str(tmp_path)
+    for mqtt, timeout in (({"ack_timeout_s": 2.5}, 2.5), ({}, 30.0)):
+        c = Config.model_validate({**data, "mqtt": mqtt})
+        sinks, _ = build_sinks(c, Journal(outbox_for(c)))
+        sink = next(s for s in sinks if isinstance(s, MqttSink))
+        assert sink._delivery._deadlines.timeout_s == timeout
+
+
 def test_many_machines_share_twenty_slots_round_robin() -> None:
     assert [poll_phase(i, 45) for i in (0, 1, 19, 20, 21, 44)] == [0.0, 0.05, 0.95, 0.0, 0.05, 0.2]
