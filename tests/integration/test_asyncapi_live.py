@@ -20,9 +20,10 @@ import httpx
 import jsonschema
 import yaml
 
-from core.types import MachineState, StateChange
+from core.types import MachineState, Quality, Sample, SampleBatch, StateChange, utc_now
 from edge.config import Config
 from edge.config.loading import parse_config
+from edge.pipeline.gateway import Gateway
 from tests.fixtures.mosquitto import MqttCollector, Received
 from tests.integration.gateway import (
     CONFIG,
@@ -110,6 +111,21 @@ def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
     return parse_config(head + "machines:" + machines + extra, "asyncapi.yaml", env)
 
 
+async def held_then_accepted(gw: Gateway, api_port: int, messages: list[Received]) -> None:
+    """m1's last poll (from its `…/tags`) again a moment later with its total a million
+    parts on: held as suspect (`…/suspect`); accepted through the API (`…/decision`)."""
+    polled = next(x for x in reversed(messages) if x.topic.endswith("/m1/tags"))
+    values = {k: v["value"] for k, v in json.loads(polled.payload)["tags"].items()}
+    values["total"] += 1_000_000
+    now = utc_now()
+    samples = tuple(Sample(k, v, Quality.GOOD, now) for k, v in values.items())
+    await gw.take(gw.normalisers["m1"], SampleBatch("m1", now, samples))
+    (seq,) = gw.normalisers["m1"].pending
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
+        r = await http.post(f"/api/v1/machines/m1/suspects/{seq}/accept")
+        assert r.status_code == 200, r.text
+
+
 def fault(state: StateChange | None) -> bool:
     return state is not None and state.state is MachineState.FAULT
 
@@ -125,7 +141,10 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
     sim = simulator_factory(SCENARIO)
     cfg = config(tmp_path, sim.port, broker.port)
     reason_channel = "{prefix}/{site}/{area}/{line}/{machine}/reason"
-    others = set(CHANNELS) - UNPUBLISHED - {reason_channel}
+    by_hand = {
+        f"{{prefix}}/{{site}}/{{area}}/{{line}}/{{machine}}/{k}" for k in ("suspect", "decision")
+    }
+    others = set(CHANNELS) - UNPUBLISHED - {reason_channel} - by_hand
     with MqttCollector(broker.host, broker.port, ["#"]) as c:
         async with running(cfg) as gw:
             await wait_until(lambda: others <= seen(list(c.messages)), 20, "every channel")
@@ -135,6 +154,9 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
                 r = await http.put(f"/api/v1/machines/m3/stops/{start}/reason", json={"code": 60})
                 assert r.status_code == 200, r.text
             await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m3/reason")
+            await held_then_accepted(gw, cfg.api.port, list(c.messages))
+            for kind in ("suspect", "decision"):
+                await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m1/{kind}")
         # The clean stop's retained `offline` is part of the contract too.
         status = f"oee/plant/_gateway/gw-{LINE}/status"
         await asyncio.to_thread(
