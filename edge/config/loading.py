@@ -191,6 +191,9 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # pydantic puts the chosen union member's tag into the path; users never wrote it.
     out: list[Any] = []
     for i, part in enumerate(loc):
+        if part == "[key]" and out:  # pydantic's mark of a mapping key that is wrong
+            out[-1] = int(out[-1]) if str(out[-1]).lstrip("-").isdigit() else out[-1]
+            continue
         parent = loc[i - 2] if i >= 2 else None
         rule_kind = parent == "state_rules" and isinstance(loc[i - 1], int) and part in _RULE_TAGS
         tag_kind = parent == "tags" and part in _TAG_KINDS
