@@ -1,7 +1,8 @@
 """A reload of a file that is not UTF-8, or whose secret file is not, on a real
 `oee-edge run`: SIGHUP logs the refusal with the file and line, `POST
 /api/v1/config/reload` answers it as a 422, the gateway runs on unchanged, and not one
-byte of the secret (or of the file) reaches the log or the answer."""
+byte of the secret (or of the file) reaches the log or the answer. A data_dir the new
+gateway could not write is refused the same way, before the running one stops."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ SECRET = b"hunter2\xff\xfeTOPSECRET"
 REFUSED = "reload refused, still running the previous configuration: "
 
 
-def config_text(tmp_path: Path, api_port: int, mqtt: str = "") -> str:
+def config_text(tmp_path: Path, api_port: int, mqtt: str = "", data: str = "data") -> str:
     key = tmp_path / "admin-key"
     key.write_text(ADMIN + "\n")
-    return f"""gateway: {{id: gw-secrets, data_dir: "{tmp_path / "data"}"}}
+    return f"""gateway: {{id: gw-secrets, data_dir: "{tmp_path / data}"}}
 site: plant
 area: area1
 line: l1
@@ -89,6 +90,20 @@ def test_a_bad_secret_or_file_is_refused_on_reload_without_a_byte_of_it(tmp_path
         problem = "line 1, column 26: not UTF-8 text; save the file as UTF-8"
         wait_log(gw, f"{REFUSED}{path}: 1 problem(s) in the configuration:\n  {problem}\n".encode())
         assert serving(api_port)  # still serving the previous configuration
+        # A data_dir the new gateway could not write: refused before the old one stops.
+        (tmp_path / "a-file").write_text("x")
+        path.write_text(config_text(tmp_path, api_port, data="a-file"))
+        problem = (
+            f"gateway.data_dir: {tmp_path / 'a-file'} is a file, not a directory: point "
+            "gateway.data_dir at a directory"
+        )
+        hangup(gw)
+        wait_log(gw, f"{REFUSED}{path}: 1 problem(s) in the configuration:\n  {problem}\n".encode())
+        r = reload_over_http(api_port)
+        assert (r.status_code, r.json()["errors"]) == (
+            422, [{"path": "gateway.data_dir", "message": problem.split(": ", 1)[1]}]
+        )  # fmt: skip
+        assert serving(api_port)
     finally:
         code, _ = gw.terminate()
     log = gw.log.read_bytes()
