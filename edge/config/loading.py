@@ -2,7 +2,7 @@
 
 In any string value, `${NAME}` is replaced by the environment variable NAME,
 `${NAME:-default}` falls back to `default`, and `${file:/path}` is the content of a
-file (trailing newline stripped) — so passwords and tokens never sit in the config.
+file (trailing newlines stripped) — so passwords and tokens never sit in the config.
 Every problem is reported with its path, e.g. `machines[2].tags.speed.type: ...`.
 """
 
@@ -150,10 +150,11 @@ def _substitute(node: Any, loc: tuple[Any, ...], env: Any, issues: list[ConfigIs
 
 
 def _secret_file(name: str, loc: tuple[Any, ...], issues: list[ConfigIssue]) -> str:
-    """The text of `${file:name}` without its trailing newline; "" after an issue. No
+    """The text of `${file:name}` without its trailing newlines; "" after an issue. No
     message holds a byte of the file."""
     try:
-        return decode_utf8(read_limited(Path(name), MAX_SECRET_BYTES)).rstrip("\n")
+        # "\r\n" too: a secret saved on Windows must not end in a carriage return.
+        return decode_utf8(read_limited(Path(name), MAX_SECRET_BYTES)).rstrip("\r\n")
     except OSError as e:
         problem = f"cannot read {name}: {e.strerror}"
     except TooLarge:

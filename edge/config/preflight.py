@@ -50,19 +50,23 @@ def check_places(
 ) -> list[Place]:
     """Each place with its problem, if any. With `create`, missing directories are made
     (as the gateway makes them at its start), else only their parents are looked at."""
-    out = []
-    for field, path, is_dir in places(config, data_dir_name):
-        problem = (
-            _dir_problem(path, field, create) if is_dir else _file_problem(path, field, create)
-        )
-        out.append(Place(field, path, problem))
-    return out
+    return [
+        Place(field, path, _problem(path, field, is_dir, create))
+        for field, path, is_dir in places(config, data_dir_name)
+    ]
 
 
 def directory_problem(path: Path, field: str, *, create: bool) -> str | None:
     """What keeps the gateway from keeping files in `path` (the value of `field`), or
     None; with `create`, the directory is made if it is missing."""
-    return _dir_problem(path, field, create)
+    return _problem(path, field, True, create)
+
+
+def _problem(path: Path, field: str, is_dir: bool, create: bool) -> str | None:
+    try:
+        return _dir_problem(path, field, create) if is_dir else _file_problem(path, field, create)
+    except OSError as e:  # e.g. a parent this user may not enter: even a stat fails
+        return f"cannot be reached ({e.strerror}): point {field} elsewhere"
 
 
 def _dir_problem(path: Path, field: str, create: bool) -> str | None:

@@ -130,6 +130,9 @@ def test_secrets_from_env_default_and_file(tmp_path: Path) -> None:
     text = MINIMAL + f"mqtt: {{username: u, password: '${{file:{secret}}}'}}\n"
     c = parse_config(text, env={})
     assert c.mqtt is not None and c.mqtt.password.get_secret_value() == "from-file"  # type: ignore[union-attr]
+    secret.write_bytes(b"from-windows\r\n")  # no carriage return left in the password
+    c = parse_config(text, env={})
+    assert c.mqtt is not None and c.mqtt.password.get_secret_value() == "from-windows"  # type: ignore[union-attr]
     c = parse_config(MINIMAL + "mqtt: {port: '${P:-1884}'}\n", env={})
     assert c.mqtt is not None and c.mqtt.port == 1884
     assert issues(MINIMAL + "mqtt: {password: '${MQTT_PW}'}\n") == [
