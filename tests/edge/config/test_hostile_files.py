@@ -59,6 +59,16 @@ def test_a_config_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
     refused(path, "line 2, column 10: not UTF-8 text; save the file as UTF-8")
 
 
+def test_run_refuses_it_as_check_does(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(MINIMAL.replace("site: s1", "site: caf\xe9").encode("latin-1"))
+    r = subprocess.run([OEE_EDGE, "run", "-c", str(path)], capture_output=True, timeout=30)
+    assert (r.returncode, r.stdout, r.stderr.decode()) == (
+        1, b"", f"{path}: 1 problem(s) in the configuration:\n"
+        "  line 2, column 10: not UTF-8 text; save the file as UTF-8\n",
+    )  # fmt: skip
+
+
 def test_a_secret_file_that_is_not_utf8_is_refused_without_its_bytes(tmp_path: Path) -> None:
     secret = tmp_path / "mqtt-password"
     secret.write_bytes(b"first line\n" + SECRET)
