@@ -328,3 +328,14 @@ def test_check_refuses_the_values_of_the_issue(tmp_path: Path) -> None:
         1, "", f"{config}: 6 problem(s) in the configuration:"
     )  # fmt: skip
     assert got == sorted(f"  {where.get(p, p)}: {msg}" for p, (_, msg) in FOUND.items())
+
+
+def test_a_deadband_is_finite_and_a_percent_at_most_100() -> None:
+    assert issues(
+        with_value("machines[1].tags.state.deadband", {"type": "percent", "value": 150})
+    ) == [
+        "machines[1].tags.state.deadband: a percent deadband is 0 to 100 (of the EURange), not 150"
+    ]
+    assert issues(with_value("machines[1].opcua.deadband", {"value": float("inf")})) == [
+        "machines[1].opcua.deadband.value: inf is out of range: write a number from 0 to 1e+12"
+    ]
