@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 
 from connectors.common.tls import TlsConfig
-from core.config import Model
+from core.config import Interval, Model, within
 
 __all__ = ["InfluxConfig"]
 
@@ -24,6 +24,7 @@ class InfluxConfig(Model):
     username: str | None = None
     password: SecretStr | None = None
     tls: TlsConfig | None = None
-    batch_size: int = Field(default=500, ge=1)
-    flush_interval_s: float = Field(default=1.0, gt=0)
-    timeout_s: float = Field(default=5.0, gt=0)
+    batch_size: Annotated[int, within(1, 100_000, "lines")] = 500
+    flush_interval_s: Interval = 1.0
+    # Longer than other timeouts: a history query over a week of a plant may take a while.
+    timeout_s: Annotated[float, within(0.01, 300, "seconds")] = 5.0

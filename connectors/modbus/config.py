@@ -4,13 +4,23 @@ and `tags:`; `edge.config` assembles them into the whole configuration)."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from core.config import Model
+from core.config import Interval, Model, Offset, Port, Scale, Timeout, check_order, within
 
-__all__ = ["DataType", "ModbusConnection", "ModbusTag", "RegisterTable", "WordOrder"]
+__all__ = [
+    "LAST_ADDRESS",
+    "DataType",
+    "ModbusConnection",
+    "ModbusTag",
+    "RegisterTable",
+    "WordOrder",
+]
+
+#: The last register (and coil) of the Modbus address space, 0-based.
+LAST_ADDRESS = 65535
 
 
 class RegisterTable(StrEnum):
@@ -60,13 +70,16 @@ class ModbusTag(Model):
     """One value read from a Modbus device."""
 
     table: RegisterTable = RegisterTable.HOLDING
-    address: int = Field(ge=0, le=65536)
+    # 65536 is the last register in 1-based addressing; `span_problem` checks the span.
+    address: Annotated[int, within(0, 65536)]
     type: DataType = DataType.UINT16
     order: WordOrder = WordOrder.ABCD
-    bit: int | None = Field(default=None, ge=0, le=15)
-    length: int | None = Field(default=None, ge=1, le=123, description="registers, for strings")
-    scale: float = 1.0
-    offset: float = 0.0
+    bit: Annotated[int, within(0, 15)] | None = None
+    length: Annotated[int, within(1, 123, "registers")] | None = Field(
+        default=None, description="registers, for strings"
+    )
+    scale: Scale = 1.0
+    offset: Offset = 0.0
 
     @model_validator(mode="before")
     @classmethod
@@ -101,10 +114,10 @@ class ModbusConnection(Model):
     """A Modbus TCP device (one unit id behind one host:port)."""
 
     host: str
-    port: int = Field(default=502, ge=1, le=65535)
-    unit_id: int = Field(default=1, ge=0, le=255)
-    timeout_s: float = Field(default=2.0, gt=0)
-    poll_interval_s: float = Field(default=1.0, gt=0)
+    port: Port = 502
+    unit_id: Annotated[int, within(0, 255)] = 1
+    timeout_s: Timeout = 2.0
+    poll_interval_s: Interval = 1.0
     poll_phase: float | None = Field(
         default=None,
         ge=0,
@@ -116,10 +129,36 @@ class ModbusConnection(Model):
     addressing: Literal[0, 1] = Field(
         default=0, description="1 if the addresses in `tags` are 1-based (as in many PLC manuals)"
     )
-    max_registers_per_read: int = Field(default=125, ge=1, le=125)
-    max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
-    max_gap: int = Field(
-        default=16, ge=0, description="unused registers a read may span to join two tags"
+    max_registers_per_read: Annotated[int, within(1, 125, "registers")] = 125
+    max_bits_per_read: Annotated[int, within(1, 2000, "bits")] = 2000
+    max_gap: Annotated[int, within(0, 65535, "registers")] = Field(
+        default=16, description="unused registers a read may span to join two tags"
     )
-    backoff_initial_s: float = Field(default=0.5, gt=0)
-    backoff_max_s: float = Field(default=30.0, gt=0)
+    backoff_initial_s: Interval = 0.5
+    backoff_max_s: Interval = 30.0
+
+    @model_validator(mode="after")
+    def _backoff_grows(self) -> ModbusConnection:
+        check_order(
+            self.backoff_initial_s, "backoff_initial_s", self.backoff_max_s, "backoff_max_s"
+        )
+        return self
+
+    def span_problem(self, tag: ModbusTag) -> str | None:
+        """Why `tag` cannot be read over this connection (None: it can): address 0 in
+        1-based addressing, a span past register 65535, more than one read may carry."""
+        start = tag.address - self.addressing
+        limit = self.max_bits_per_read if tag.table.is_bit else self.max_registers_per_read
+        if start < 0:
+            return "address 0 does not exist with 1-based addressing (addressing: 1)"
+        if start + tag.words - 1 > LAST_ADDRESS:
+            end = LAST_ADDRESS + self.addressing  # the last address as the tags write it
+            if tag.words == 1:
+                return f"{tag.address} is past the last Modbus address {end}"
+            return (
+                f"a {tag.type.value} at {tag.address} spans {tag.words} registers, past the "
+                f"last Modbus address {end}: its address can be {end - tag.words + 1} at most"
+            )
+        if tag.words > limit:
+            return f"spans {tag.words} registers, more than one read allows ({limit})"
+        return None

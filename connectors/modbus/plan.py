@@ -16,7 +16,6 @@ from connectors.modbus.config import ModbusConnection, ModbusTag, RegisterTable
 
 __all__ = ["PlanError", "PlannedTag", "ReadRequest", "plan_reads"]
 
-_MAX_ADDRESS = 65535
 _TABLE_ORDER = (
     RegisterTable.HOLDING,
     RegisterTable.INPUT,
@@ -78,18 +77,12 @@ def plan_reads(tags: Mapping[str, ModbusTag], conn: ModbusConnection) -> tuple[R
 
 
 def _span(name: str, tag: ModbusTag, conn: ModbusConnection, errors: list[str]) -> _Span | None:
+    problem = conn.span_problem(tag)  # the config's own check: a loaded config passes it
+    if problem is not None:
+        errors.append(f"tag '{name}' ({tag.table.value} {tag.address}): {problem}")
+        return None
     start = tag.address - conn.addressing
-    limit = conn.max_bits_per_read if tag.table.is_bit else conn.max_registers_per_read
-    where = f"tag '{name}' ({tag.table.value} {tag.address})"
-    if start < 0:
-        errors.append(f"{where}: address 0 does not exist with 1-based addressing (addressing: 1)")
-    elif start + tag.words - 1 > _MAX_ADDRESS:
-        errors.append(f"{where}: spans past the last Modbus address 65535")
-    elif tag.words > limit:
-        errors.append(f"{where}: spans {tag.words} registers, more than one read allows ({limit})")
-    else:
-        return _Span(name, tag, start, start + tag.words)
-    return None
+    return _Span(name, tag, start, start + tag.words)
 
 
 def _coalesce(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from core.config import Model
+from core.config import Interval, Model, Offset, Scale, Timeout, check_order, within
 
 __all__ = ["Deadband", "OpcUaAuth", "OpcUaConnection", "OpcUaSecurity", "OpcUaTag"]
 
@@ -20,18 +20,27 @@ class Deadband(Model):
     """Report a value only when it moved by more than `value` (absolute units or % of range)."""
 
     type: Literal["absolute", "percent"] = "absolute"
-    value: float = Field(ge=0)
+    value: Annotated[float, within(0, 1e12)]
+
+    @model_validator(mode="after")
+    def _percent_of_range(self) -> Deadband:
+        if self.type == "percent" and self.value > 100:
+            raise ValueError(f"a percent deadband is 0 to 100 (of the EURange), not {self.value:g}")
+        return self
 
 
 class OpcUaTag(Model):
     """One OPC UA variable. `node` in any standard form; `nsu=` is resolved at each connect."""
 
     node: str = Field(description="e.g. ns=2;s=Press1.State, ns=3;i=1001, nsu=urn:plc;s=Speed")
-    index: int | None = Field(default=None, ge=0, description="element of an array value")
+    # OPC UA indexes arrays with an Int32.
+    index: Annotated[int, within(0, 2**31 - 1)] | None = Field(
+        default=None, description="element of an array value"
+    )
     field: str | None = Field(default=None, description="field of a structure value")
     deadband: Deadband | None = None
-    scale: float = 1.0
-    offset: float = 0.0
+    scale: Scale = 1.0
+    offset: Offset = 0.0
 
     @field_validator("node")
     @classmethod
@@ -116,22 +125,31 @@ class OpcUaConnection(Model):
 
     endpoint: str = Field(pattern=r"^opc\.tcp://[^/:]+(:\d+)?(/.*)?$")
     mode: Literal["subscription", "poll"] = "subscription"
-    publishing_interval_s: float = Field(default=1.0, gt=0)
-    sampling_interval_s: float | None = Field(
-        default=None, ge=0, description="default: the publishing interval"
+    publishing_interval_s: Interval = 1.0
+    sampling_interval_s: Annotated[float, within(0, 3600, "seconds")] | None = Field(
+        default=None, description="default: the publishing interval; 0: the server's fastest"
     )
-    queue_size: int = Field(default=10, ge=1, description="server-side queue per monitored item")
+    queue_size: Annotated[int, within(1, 10_000)] = Field(
+        default=10, description="server-side queue per monitored item"
+    )
     deadband: Deadband | None = None
-    poll_interval_s: float = Field(default=1.0, gt=0)
-    max_nodes_per_read: int = Field(default=1000, ge=1)
+    poll_interval_s: Interval = 1.0
+    max_nodes_per_read: Annotated[int, within(1, 100_000)] = 1000
     timestamp: Literal["source", "server", "gateway"] = Field(
         default="source",
         description="which time a sample carries; source falls back to server, then gateway",
     )
     security: OpcUaSecurity = OpcUaSecurity()
     auth: OpcUaAuth = OpcUaAuth()
-    timeout_s: float = Field(default=5.0, gt=0)
-    session_timeout_s: float = Field(default=60.0, gt=0)
-    watchdog_s: float = Field(default=2.0, gt=0, description="how often the link is probed")
-    backoff_initial_s: float = Field(default=0.5, gt=0)
-    backoff_max_s: float = Field(default=30.0, gt=0)
+    timeout_s: Timeout = 5.0
+    session_timeout_s: Annotated[float, within(1, 3600, "seconds")] = 60.0
+    watchdog_s: Interval = Field(default=2.0, description="how often the link is probed")
+    backoff_initial_s: Interval = 0.5
+    backoff_max_s: Interval = 30.0
+
+    @model_validator(mode="after")
+    def _backoff_grows(self) -> OpcUaConnection:
+        check_order(
+            self.backoff_initial_s, "backoff_initial_s", self.backoff_max_s, "backoff_max_s"
+        )
+        return self

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 
-from core.config import Model
+from core.config import Model, within
+
+#: A retention: a day (the `day` and `shift` windows replay that much at a restart) to a
+#: century (a `timedelta` of 1e308 days would stop the store's clean-up with an error).
+Days = Annotated[float, within(1, 36500, "days")]
 
 __all__ = ["SqliteConfig"]
 
 
 class SqliteConfig(Model):
     path: Path = Path("oee-edge.sqlite")
-    retention_days: float | None = Field(
+    retention_days: Days | None = Field(
         default=365,
-        gt=0,
         description="states, counts and OEE older than this are deleted (null: kept)",
     )
-    tag_retention_days: float | None = Field(
+    tag_retention_days: Days | None = Field(
         default=7,
-        gt=0,
         description="raw tag values (publish_tags) older than this are deleted (null: kept)",
     )

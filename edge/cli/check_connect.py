@@ -6,7 +6,9 @@ through the gateway's own source classes, so what passes here is what the gatewa
 does); the MQTT broker: connect (TLS and credentials as configured) with a client id of
 its own, so a running gateway's session is left alone; InfluxDB: `/ping`, then
 `SHOW DATABASES` with the configured credentials, which must list the database.
-Reads only: nothing is written to a PLC, the broker or the database.
+Reads only: nothing is written to a PLC, the broker or the database. First, the places
+the gateway writes (`gateway.data_dir`, `outbox.path`, `sqlite.path`) are looked at
+(`edge.config.preflight`: nothing is created).
 
 Under each machine that answered it prints what it read and what the gateway makes of
 it: every tag's value (so a wrong address, type or word order shows: a float32 without
@@ -30,6 +32,7 @@ from typing import Any, TextIO, cast
 from core.types import SampleBatch
 from edge.cli.readout import readout
 from edge.config import Config, InfluxConfig, MachineConfig, MqttConfig
+from edge.config.preflight import check_places
 from edge.pipeline.components import build_source
 
 __all__ = ["EXIT_CONNECT_FAILED", "Outcome", "check_connections", "main"]
@@ -56,9 +59,11 @@ class Outcome:
 
 
 def main(config: Config, timeout_s: float = DEFAULT_TIMEOUT_S, out: TextIO = sys.stdout) -> int:
-    """Print one line per connection (and a machine's readout below it); 0 when all work,
-    `EXIT_CONNECT_FAILED` if not."""
-    outcomes = asyncio.run(check_connections(config, timeout_s))
+    """Print one line per place and connection (and a machine's readout below it); 0
+    when all work, `EXIT_CONNECT_FAILED` if not."""
+    places = [Outcome(p.problem is None, p.field, str(p.path), p.problem or "writable")
+              for p in check_places(config, create=False)]  # fmt: skip
+    outcomes = places + asyncio.run(check_connections(config, timeout_s))
     for o in outcomes:
         print(o.line(), file=out)
         for text in o.readout:

@@ -6,10 +6,13 @@ import argparse
 import asyncio
 import contextlib
 import socket
+import sys
 import tempfile
 from importlib import resources
+from pathlib import Path
 
 from edge.cli.serve import run_gateway, until_signalled
+from edge.cli.startup import EXIT_CANNOT_START, StartupError
 from edge.config import (
     BoolRule,
     CodeMapRule,
@@ -20,6 +23,7 @@ from edge.config import (
     OpcUaTag,
 )
 from edge.config.loading import parse_config
+from edge.config.preflight import directory_problem
 from edge.pipeline.gateway import Gateway
 from oee.states import MachineState
 
@@ -176,6 +180,9 @@ async def demo(args: argparse.Namespace) -> None:
     from simulators.scenario import load_scenario
 
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="oee-edge-demo-")
+    problem = directory_problem(Path(data_dir), "--data-dir", create=True)
+    if problem is not None:
+        raise StartupError([f"--data-dir: {data_dir} {problem}"])
     on_opcua = OPCUA_MACHINES[args.protocol]
     scenario = load_scenario("demo").with_overrides(time_scale=args.time_scale)
     async with contextlib.AsyncExitStack() as stack:
@@ -204,6 +211,11 @@ async def demo(args: argparse.Namespace) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    asyncio.run(until_signalled(demo(args)))
+    try:
+        asyncio.run(until_signalled(demo(args)))
+    except StartupError as e:
+        for line in e.lines:
+            print(f"oee-edge demo: cannot start: {line}", file=sys.stderr)
+        return EXIT_CANNOT_START
     print("oee-edge demo stopped.")
     return 0

@@ -53,6 +53,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from edge.cli.serve import Daemon, tune_gc, until_signalled
+    from edge.cli.startup import EXIT_CANNOT_START, StartupError, check_writable
 
     config = _load_or_report(args.config)
     if config is None:
@@ -60,9 +61,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     _setup_logging(
         args.log_level or config.gateway.log_level, args.log_format or config.gateway.log_format
     )
-    tune_gc()
-    daemon = Daemon(config, config_path=args.config)  # SIGHUP re-reads the file
-    asyncio.run(until_signalled(daemon.run(), hangup=daemon.hangup))
+    try:
+        check_writable(config)
+        tune_gc()
+        daemon = Daemon(config, config_path=args.config)  # SIGHUP re-reads the file
+        asyncio.run(until_signalled(daemon.run(), hangup=daemon.hangup))
+    except StartupError as e:
+        for line in e.lines:
+            print(f"{args.config}: cannot start: {line}", file=sys.stderr)
+        return EXIT_CANNOT_START
     return 0
 
 
@@ -96,7 +103,9 @@ Examples:
 Secrets (passwords, tokens, the API key) come from the environment: write ${VAR} in
 the file. SIGINT/SIGTERM stop the gateway cleanly (exit code 0); SIGHUP re-reads the
 file and restarts the pipeline in place (an invalid file is logged and changes nothing);
-exit code 1 means an invalid config (every error is printed with its path).
+exit code 1 means an invalid config (every error is printed with its path) or one this
+machine cannot start with, in one line naming the field ("cannot start: api.port: 8080
+is in use ...", "cannot start: gateway.data_dir: ... is a file, not a directory ...").
 """
 CHECK_EPILOG = """\
 Examples:
@@ -109,8 +118,13 @@ each ("ok   modbus press1 10.0.0.7:502 (12 registers in 3.1 ms)" or "FAIL mqtt
 10.0.0.9:1883: connection refused"): each Modbus machine is read once, each OPC UA
 machine's nodes are read once (with its security settings), the MQTT broker and
 InfluxDB are connected to with the configured credentials. Nothing is ever written.
+Before those, the places the gateway writes (gateway.data_dir, outbox.path,
+sqlite.path) are looked at as the user running check ("FAIL gateway.data_dir
+/var/lib/oee-edge: is not writable by user ..."); nothing is created. The API's port
+is not tried: the running gateway holds it.
 
-Exit codes: 0 valid (and every connection works), 1 invalid config, 3 a connection failed.
+Exit codes: 0 valid (and every connection works), 1 invalid config, 3 a connection or a
+place failed.
 """
 DEMO_EPILOG = """\
 Examples:

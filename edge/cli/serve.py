@@ -14,12 +14,14 @@ import dataclasses
 import gc
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import uvicorn
 
+from edge.cli.startup import bind_api
 from edge.config import Config
 from edge.config.loading import ConfigError
 from edge.config.reload import RestartNeeded, read_for_reload
@@ -39,21 +41,19 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-async def serve_api(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` until cancelled, then shut the server down cleanly."""
+async def serve_api(app: FastAPI, sock: socket.socket) -> None:
+    """Serve `app` on the bound `sock` until cancelled, then shut the server down cleanly."""
     server = _ApiServer(
         # log_config=None: uvicorn's records go through our handler (text or JSON lines).
         uvicorn.Config(
             app,
-            host=host,
-            port=port,
             log_level="warning",
             lifespan="off",
             log_config=None,
             timeout_graceful_shutdown=5,  # a safety net: no response holds a stop for longer
         )  # fmt: skip
     )
-    task = asyncio.create_task(server.serve(), name="uvicorn")
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
@@ -101,19 +101,23 @@ class Daemon:
         self._hangups: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        """Run until cancelled (or until the gateway or the API server fails)."""
+        """Run until cancelled (or until the gateway or the API server fails). The API's
+        address is taken first: if it cannot be, StartupError, and nothing has started."""
+        sock = bind_api(self._api.host, self._api.port) if self._api.enabled else None
         try:
             async with asyncio.TaskGroup() as tg:
-                if self._api.enabled:
+                if sock is not None:
                     self.app = self._make_app()
-                    api = serve_api(self.app, self._api.host, self._api.port)
-                    tg.create_task(api, name="api")
+                    tg.create_task(serve_api(self.app, sock), name="api")
                     log.info("API on http://%s:%d/", self._api.host, self._api.port)
                 tg.create_task(self._supervise(), name="gateway-supervisor")
         except ExceptionGroup as group:
             if len(group.exceptions) > 1:
                 raise
             raise group.exceptions[0] from None  # the failure itself, not a group of one
+        finally:
+            if sock is not None:
+                sock.close()  # uvicorn closed it when it served; not if it never did
 
     def _make_app(self) -> FastAPI:
         from api.app import create_app

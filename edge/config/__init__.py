@@ -4,8 +4,9 @@ This package is the configuration's one face: every model of the file is importa
 here (`from edge.config import Config, MachineConfig, MqttConfig`). They are defined where
 they belong: a connector's own section beside its code (`connectors.modbus.config`,
 `connectors.opcua.config`, `connectors.mqtt.config`, `connectors.influxdb.config`,
-`connectors.sqlite.config`, TLS in `connectors.common.tls`), the root, machines and
-outbox in `edge.config.models`, the OEE model (calendars, lines, reasons, windows) in
+`connectors.sqlite.config`, TLS in `connectors.common.tls`), the root and outbox in
+`edge.config.models`, a machine in `edge.config.machine` (its rules, counters and
+products in `edge.config.rules`), the OEE model (calendars, lines, reasons, windows) in
 `edge.config.oee`, the HTTP API's in `edge.config.api`. Reading a file (`${ENV}`
 secrets, errors that name the field path) is `edge.config.loading`; re-reading it while
 running is `edge.config.reload`.
@@ -25,20 +26,8 @@ from connectors.opcua.config import (
 )
 from connectors.sqlite.config import SqliteConfig
 from edge.config.api import ApiConfig, ApiKeyConfig
-from edge.config.models import (
-    BoolRule,
-    CodeMapRule,
-    Config,
-    CounterConfig,
-    CounterRule,
-    CountersConfig,
-    GatewayConfig,
-    MachineConfig,
-    OutboxConfig,
-    ProductConfig,
-    StateRule,
-    TagConfig,
-)
+from edge.config.machine import MachineConfig, TagConfig
+from edge.config.models import Config, GatewayConfig, OutboxConfig
 from edge.config.oee import (
     CALENDAR_WINDOWS,
     DEFAULT_CALENDAR,
@@ -52,6 +41,15 @@ from edge.config.oee import (
     ShiftConfig,
     parse_duration,
     window_seconds,
+)
+from edge.config.rules import (
+    BoolRule,
+    CodeMapRule,
+    CounterConfig,
+    CounterRule,
+    CountersConfig,
+    ProductConfig,
+    StateRule,
 )
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from core.config import Model
+from core.config import Model, Port
 from edge.config.oee import Problem, raise_problems
 
 __all__ = ["ApiConfig", "ApiKeyConfig"]
@@ -29,10 +29,8 @@ class ApiKeyConfig(Model):
 
     @field_validator("key")
     @classmethod
-    def _not_empty(cls, key: SecretStr) -> SecretStr:
-        if not key.get_secret_value().strip():
-            raise ValueError("the key is empty (is its environment variable or file set?)")
-        return key
+    def _strong(cls, key: SecretStr) -> SecretStr:
+        return strong_key(key)
 
 
 class ApiConfig(Model):
@@ -40,7 +38,7 @@ class ApiConfig(Model):
 
     enabled: bool = True
     host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
+    port: Port = 8080
     api_key: SecretStr | None = Field(
         default=None, description="one admin key, named 'default' (same as an entry of keys)"
     )
@@ -51,6 +49,11 @@ class ApiConfig(Model):
         "empty: no CORS headers",
     )
     cors_allow_credentials: bool = False
+
+    @field_validator("api_key")
+    @classmethod
+    def _strong(cls, key: SecretStr | None) -> SecretStr | None:
+        return None if key is None else strong_key(key)
 
     def all_keys(self) -> list[ApiKeyConfig]:
         """Every key: `api_key` (as admin key 'default') and the `keys` entries."""
@@ -75,6 +78,24 @@ class ApiConfig(Model):
 
 
 DEFAULT_KEY = "default"
+#: An API key is guessed at the speed of HTTP requests; 16 random characters are out of
+#: reach (`openssl rand -hex 16` makes 32).
+KEY_MIN_CHARS = 16
+
+
+def strong_key(key: SecretStr) -> SecretStr:
+    """`key`, if it is long enough to be a key (the messages never show it)."""
+    value = key.get_secret_value().strip()
+    if not value:
+        raise ValueError("the key is empty (is its environment variable or file set?)")
+    if len(value) < KEY_MIN_CHARS:
+        raise ValueError(
+            f"the key is shorter than {KEY_MIN_CHARS} characters: make one with "
+            "`openssl rand -hex 16`"
+        )
+    return key
+
+
 _ORIGIN_HINT = "write scheme://host[:port] without a path, e.g. https://grafana.plant:3000, or '*'"
 
 

@@ -2,7 +2,7 @@
 
 In any string value, `${NAME}` is replaced by the environment variable NAME,
 `${NAME:-default}` falls back to `default`, and `${file:/path}` is the content of a
-file (trailing newline stripped) — so passwords and tokens never sit in the config.
+file (trailing newlines stripped) — so passwords and tokens never sit in the config.
 Every problem is reported with its path, e.g. `machines[2].tags.speed.type: ...`.
 """
 
@@ -17,25 +17,24 @@ from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.reader import ReaderError
 
 from edge.config import Config
+from edge.config.reading import (
+    MAX_CONFIG_BYTES,
+    MAX_SECRET_BYTES,
+    NotUtf8,
+    Refused,
+    TooLarge,
+    decode_utf8,
+    load_yaml,
+    read_limited,
+    size_text,
+)
 
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 _REF = re.compile(r"\$\{(file:)?([^}:]+?)(?::-([^}]*))?\}")
 _RULE_TAGS = {"map", "bool", "counter"}
 _TAG_KINDS = {"modbus", "opcua"}
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.1 without base-60 numbers: unquoted `14:00` stays the text "14:00" (as in
-    YAML 1.2), not the integer 840, so times of day need no quotes."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: ([("tag:yaml.org,2002:str", _SEXAGESIMAL)] if first in "+-0123456789" else [])
-    + resolvers
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 @dataclass(frozen=True)
@@ -61,21 +60,24 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
     """Read, substitute and validate a config file. Raises ConfigError."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = decode_utf8(read_limited(Path(path), MAX_CONFIG_BYTES))
     except OSError as e:
         raise ConfigError(source, [ConfigIssue("", f"cannot read the file: {e.strerror}")]) from e
+    except TooLarge:
+        msg = f"the file is larger than {size_text(MAX_CONFIG_BYTES)}: {_NOT_A_CONFIG}"
+        raise ConfigError(source, [ConfigIssue("", msg)]) from None
+    except NotUtf8 as e:
+        msg = f"{e}; save the file as UTF-8"
+        raise ConfigError(source, [ConfigIssue("", msg)]) from None
     return parse_config(text, source, env)
+
+
+_NOT_A_CONFIG = "a gateway's configuration is far smaller; is it the right file?"
 
 
 def parse_config(text: str, source: str = "<config>", env: dict[str, str] | None = None) -> Config:
     """Validate YAML text as a Config. Raises ConfigError."""
-    try:
-        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(source, [ConfigIssue("", f"{where}invalid YAML: {problem}")]) from e
+    raw = _parse_yaml(text, source)
     if not isinstance(raw, dict):
         raise ConfigError(source, [ConfigIssue("", "the file must hold a YAML mapping")])
     issues: list[ConfigIssue] = []
@@ -83,10 +85,41 @@ def parse_config(text: str, source: str = "<config>", env: dict[str, str] | None
     try:
         config = Config.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(source, issues + [_issue(err) for err in e.errors()]) from e
+        # `from None`: pydantic's own text shows every input value, secrets too.
+        raise ConfigError(source, issues + [_issue(err) for err in e.errors()]) from None
     if issues:
         raise ConfigError(source, issues)
     return config
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return load_yaml(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(source, [ConfigIssue("", _yaml_problem(e, text))]) from None
+
+
+def _yaml_problem(e: yaml.YAMLError, text: str) -> str:
+    """`line L, column C: invalid YAML: …` (or the refusal, for a document too big)."""
+    mark = getattr(e, "problem_mark", None)
+    position = getattr(e, "position", None)  # a ReaderError: a character YAML forbids
+    where = ""
+    if mark is not None:
+        where = f"line {mark.line + 1}, column {mark.column + 1}: "
+    elif position is not None:
+        where = _line_column(text, position)
+    if isinstance(e, Refused):
+        return f"{where}{e.problem}"
+    if isinstance(e, ReaderError):
+        return f"{where}invalid YAML: {e.reason} (#x{int(e.character):04x})"
+    problem = getattr(e, "problem", None) or str(e)
+    return f"{where}invalid YAML: {problem}"
+
+
+def _line_column(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}: "
 
 
 def _substitute(node: Any, loc: tuple[Any, ...], env: Any, issues: list[ConfigIssue]) -> Any:
@@ -100,13 +133,9 @@ def _substitute(node: Any, loc: tuple[Any, ...], env: Any, issues: list[ConfigIs
     def replace(m: re.Match[str]) -> str:
         is_file, name, default = m.group(1), m.group(2), m.group(3)
         if is_file:
-            try:
-                return Path(name).read_text(encoding="utf-8").rstrip("\n")
-            except OSError as e:
-                issues.append(ConfigIssue(format_path(loc), f"cannot read {name}: {e.strerror}"))
-                return ""
+            return _secret_file(name, loc, issues)
         if name in env:
-            return str(env[name])
+            return _env_value(name, str(env[name]), loc, issues)
         if default is not None:
             return default
         issues.append(
@@ -118,6 +147,37 @@ def _substitute(node: Any, loc: tuple[Any, ...], env: Any, issues: list[ConfigIs
         return ""
 
     return _REF.sub(replace, node)
+
+
+def _secret_file(name: str, loc: tuple[Any, ...], issues: list[ConfigIssue]) -> str:
+    """The text of `${file:name}` without its trailing newlines; "" after an issue. No
+    message holds a byte of the file."""
+    try:
+        # "\r\n" too: a secret saved on Windows must not end in a carriage return.
+        return decode_utf8(read_limited(Path(name), MAX_SECRET_BYTES)).rstrip("\r\n")
+    except OSError as e:
+        problem = f"cannot read {name}: {e.strerror}"
+    except TooLarge:
+        problem = (
+            f"{name} is larger than {size_text(MAX_SECRET_BYTES)}: a secret file holds "
+            "one password, token or key; is it the right file?"
+        )
+    except NotUtf8 as e:
+        problem = f"{name}, line {e.line}: not UTF-8 text; save the file as UTF-8"
+    issues.append(ConfigIssue(format_path(loc), problem))
+    return ""
+
+
+def _env_value(name: str, value: str, loc: tuple[Any, ...], issues: list[ConfigIssue]) -> str:
+    """The variable's value; "" after an issue if it is not UTF-8 (Python keeps such bytes
+    as lone surrogates, which no library could send and no log could print)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        msg = f"environment variable {name} is not UTF-8 text; set it as UTF-8"
+        issues.append(ConfigIssue(format_path(loc), msg))
+        return ""
+    return value
 
 
 def format_path(loc: tuple[Any, ...]) -> str:
@@ -132,6 +192,9 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # pydantic puts the chosen union member's tag into the path; users never wrote it.
     out: list[Any] = []
     for i, part in enumerate(loc):
+        if part == "[key]" and out:  # pydantic's mark of a mapping key that is wrong
+            out[-1] = int(out[-1]) if str(out[-1]).lstrip("-").isdigit() else out[-1]
+            continue
         parent = loc[i - 2] if i >= 2 else None
         rule_kind = parent == "state_rules" and isinstance(loc[i - 1], int) and part in _RULE_TAGS
         tag_kind = parent == "tags" and part in _TAG_KINDS

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from core.config import Model
+from core.config import Model, within
 from oee.calendar import ALL_DAYS, Break, Calendar, PlannedPeriod, Shift
 from oee.states import MachineState
 
@@ -33,6 +33,9 @@ from oee.states import MachineState
 DEFAULT_CALENDAR = Calendar("UTC")
 #: Window names that follow the calendar rather than sliding.
 CALENDAR_WINDOWS = ("shift", "day")
+#: A sliding window's length: a minute to a week (the engine keeps, and replays at start,
+#: the history of its longest window).
+WINDOW_MIN_S, WINDOW_MAX_S = 60.0, 7 * 86400.0
 #: The states a reason may explain (a reason is given to a stop).
 STOP_STATES = (MachineState.IDLE, MachineState.SETUP, MachineState.FAULT, MachineState.PLANNED_STOP)
 
@@ -315,7 +318,8 @@ class OeeConfig(Model):
     """Which OEE windows to compute and publish, and how often."""
 
     windows: list[str] = Field(default_factory=lambda: ["15m", "1h"], min_length=1)
-    publish_interval_s: float = Field(default=10.0, gt=0)
+    # Ten figures a second at most: each publish computes every machine's every window.
+    publish_interval_s: Annotated[float, within(0.1, 3600, "seconds")] = 10.0
     offline_counts_as: Literal["unknown", "downtime"] = Field(
         default="unknown",
         description="unknown: offline time is excluded from planned time and reported apart",
@@ -332,6 +336,10 @@ class OeeConfig(Model):
                 raise ValueError(
                     f"'{w}' is not a window: write a duration (e.g. 15m, 1h, 8h), shift or day"
                 ) from None
+            if length is not None and not WINDOW_MIN_S <= length <= WINDOW_MAX_S:
+                raise ValueError(
+                    f"'{w}' is out of range: a window is 1m to 7d long, or shift or day"
+                )
             key = w if length is None else length
             if key in seen:
                 twin = "listed twice" if seen[key] == w else f"the same window as '{seen[key]}'"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.config import ApiConfig, Config
-from edge.config.loading import load_config
+from edge.config.loading import ConfigError, ConfigIssue, load_config
+from edge.config.preflight import check_places
 
 __all__ = ["RestartNeeded", "api_changes", "read_for_reload"]
 
@@ -34,10 +35,15 @@ def api_changes(old: ApiConfig, new: ApiConfig) -> list[str]:
 
 
 def read_for_reload(path: str | Path, api: ApiConfig) -> Config:
-    """The config in `path`, valid and with the `api` section the API runs with.
-    Raises `ConfigError` (every problem, with its path) or `RestartNeeded`."""
+    """The config in `path`, valid, with the `api` section the API runs with, and places
+    to write that the new gateway can use. Raises `ConfigError` (every problem, with its
+    path) or `RestartNeeded`."""
     config = load_config(path)
     changed = api_changes(api, config.api)
     if changed:
         raise RestartNeeded(changed)
+    unusable = [p for p in check_places(config, create=True) if p.problem is not None]
+    if unusable:
+        issues = [ConfigIssue(p.field, f"{p.path} {p.problem}") for p in unusable]
+        raise ConfigError(str(path), issues)
     return config

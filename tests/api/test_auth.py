@@ -14,7 +14,7 @@ from edge.config import SqliteConfig
 from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW, make_config
 
-KEY = "s3cret-key"
+KEY = "s3cret-key-7d41c2"
 PROTECTED = [
     "/api/v1/machines",
     "/api/v1/machines/press1",

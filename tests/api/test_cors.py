@@ -19,7 +19,7 @@ from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW, make_config
 
 GRAFANA = "https://grafana.plant.local:3000"
-KEY = "cors-k3y-0123"
+KEY = "cors-k3y-0123456"
 PREFLIGHT = {
     "Access-Control-Request-Method": "GET",
     "Access-Control-Request-Headers": "authorization",

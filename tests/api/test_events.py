@@ -26,7 +26,7 @@ from tests.api.conftest import NOW, make_config, publish_live
 from tests.api.plant import FAULT, RUN, t
 from tests.fixtures.sse import SseReader, serving
 
-KEY = "s3cret-key"
+KEY = "s3cret-key-7d41c2"
 PATH = "plant1/press/line1/press1"
 FAULT_AT = t("07:58:00")
 

@@ -26,7 +26,7 @@ ASSETS = {
 
 @pytest.fixture
 async def keyed(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    config = make_config(api_key="k3y")
+    config = make_config(api_key="k3y-9a61f0e2b7c4d5")
     async with SqliteStore(SqliteConfig(path=tmp_path / "page.sqlite")) as store:
         app = create_app(config, LiveView.from_config(config), store, clock=lambda: NOW)
         transport = httpx.ASGITransport(app=app)

@@ -21,7 +21,7 @@ from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW, make_config, plant_api
 from tests.api.test_auth import PROTECTED
 
-READ, ADMIN, LEGACY = "r-9f2c1e77b4", "a-51d0c8e2aa", "legacy-k3y"
+READ, ADMIN, LEGACY = "r-9f2c1e77b4d3a0", "a-51d0c8e2aa6f19", "legacy-k3y-8e2d04"
 KEYS = [{"name": "viewer", "key": READ}, {"name": "ops", "key": ADMIN, "scope": "admin"}]
 FORBIDDEN = {"detail": "API key 'viewer' has the read scope; this route needs an admin key"}
 # (method, path, body, status with an admin key: no gateway behind this app)
@@ -179,6 +179,8 @@ def test_bad_keys() -> None:
         "api.keys[0].key: the key is empty (is its environment variable or file set?)",
         "api.keys[0].scope: Input should be 'read' or 'admin'",
         "api.keys[1].name: required field is missing",
+        "api.keys[1].key: the key is shorter than 16 characters: make one with "
+        "`openssl rand -hex 16`",
     ]
 
 

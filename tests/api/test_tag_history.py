@@ -36,7 +36,7 @@ from tests.fixtures.outbox import open_outbox
 GOOD, UNCERTAIN, BAD = Quality.GOOD, Quality.UNCERTAIN, Quality.BAD
 T = datetime(2026, 11, 3, 7, 50, tzinfo=UTC)
 BIG = datetime(2026, 11, 3, 7, 0, tzinfo=UTC)  # `level`: 10,001 values, 100 ms apart
-KEY = "t4g-key"
+KEY = "t4g-key-5c80e1a9"
 MODBUS = {"host": "127.0.0.1"}
 PRESS_TAGS = {
     "state": {"address": 0},

@@ -99,7 +99,8 @@ def test_every_error_is_reported() -> None:
     with pytest.raises(PlanError) as err:
         plan_reads(t, conn(max_registers_per_read=10))
     assert str(err.value) == (
-        "tag 'past' (holding 65535): spans past the last Modbus address 65535; "
+        "tag 'past' (holding 65535): a uint32 at 65535 spans 2 registers, past the last "
+        "Modbus address 65535: its address can be 65534 at most; "
         "tag 'wide' (holding 0): spans 20 registers, more than one read allows (10)"
     )
 

@@ -244,7 +244,7 @@ async def test_a_cancelled_poll_always_stops(modbus_server: Server) -> None:
     neither does the gateway's shutdown. Cancelled at many moments, it always stops."""
     rng = random.Random(5)
     polled: list[SampleBatch] = []
-    async with make_source(modbus_server.port, poll_interval_s=0.001) as src:
+    async with make_source(modbus_server.port, poll_interval_s=0.01) as src:
         for _ in range(200):
 
             async def drain() -> None:

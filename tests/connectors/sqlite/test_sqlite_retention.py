@@ -135,5 +135,5 @@ async def test_the_store_prunes_by_itself_a_minute_after_opening(
 
 
 def test_retention_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="greater than 0"):
+    with pytest.raises(ValueError, match="0 is out of range: write a number of days from 1 to"):
         SqliteConfig(retention_days=0)

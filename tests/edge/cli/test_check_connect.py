@@ -81,6 +81,7 @@ def test_every_connection_works_then_one_is_closed(
     # values move with its clock: the numbers are read from the lines, the rest is exact).
     assert [ln for ln in lines if not ln.startswith("       ")] == [
         head,
+        f"ok   gateway.data_dir {tmp_path} (writable)",
         f"ok   modbus press1 127.0.0.1:{modbus.port} (6 registers in T ms)",
         f"ok   opcua packer1 {ua.url} (2 nodes in T ms)",
         f"ok   mqtt 127.0.0.1:{mosquitto.port} (connected in T ms)",
@@ -104,7 +105,7 @@ def test_every_connection_works_then_one_is_closed(
     code, lines = _check(_config(tmp_path, **{**values, "mqtt_port": closed}))
     assert code == EXIT_CONNECT_FAILED == 3
     assert f"FAIL mqtt 127.0.0.1:{closed}: connection refused" in lines
-    assert sum(ln.startswith("ok   ") for ln in lines) == 3  # the others still checked
+    assert sum(ln.startswith("ok   ") for ln in lines) == 4  # the others still checked
 
 
 async def test_what_fails_is_named_with_the_reason(

@@ -31,7 +31,7 @@ from tests.fixtures.ports import free_port
 from tests.integration.gateway import modbus_machines, task_stacks, wait_until
 
 SCENARIO = Path(__file__).with_name("reload_scenario.yaml")
-ADMIN, READ = "adm-7c1f09e2d4", "rd-0b6e5a913c"
+ADMIN, READ = "adm-7c1f09e2d4b8a6", "rd-0b6e5a913c2f7d"
 KEYED = ", keys: [{name: ops, key: '${ADMIN_KEY}', scope: admin}, {name: v, key: '${READ_KEY}'}]"
 RELOAD = "/api/v1/config/reload"
 AS_ADMIN = {"Authorization": f"Bearer {ADMIN}"}
@@ -116,7 +116,7 @@ async def invalid_file_is_422(http: httpx.AsyncClient, path: Path, capsys) -> No
                 {"path": "machines[0].ic", "message": f"unknown field; allowed here: {allowed}"},
                 {
                     "path": "machines[1].modbus.unit_id",
-                    "message": "Input should be less than or equal to 255",
+                    "message": "300 is out of range: write a whole number from 0 to 255",
                 },
             ],
         },

@@ -48,7 +48,7 @@ def config(tmp_path: Path | None = None, m2: dict[str, Any] | None = None) -> Co
                 ],
                 "breaks": [{"name": "lunch", "start": "11:30", "end": "12:00"}],
             },
-            "oee": {"windows": ["1h", "shift"], "publish_interval_s": 0.02},
+            "oee": {"windows": ["1h", "shift"], "publish_interval_s": 0.1},
             "machines": [
                 machine("m1", 2),
                 machine("m2", 3, **(m2 or {})),
