@@ -54,7 +54,7 @@ class RegisterBlock:
         return cls(words, struct.pack(f">{n}H", *words), struct.pack(f"<{n}H", *words))
 
     @classmethod
-    def from_bits(cls, bits: Sequence[bool]) -> RegisterBlock:
+    def from_bits(cls, bits: Sequence[int]) -> RegisterBlock:
         """Wrap the bits of a coil / discrete-input read."""
         return cls(bits)
 
