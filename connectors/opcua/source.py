@@ -155,10 +155,7 @@ class OpcUaSource:
             lost.put_nowait(exc)
 
         client.connection_lost_callback = on_lost
-        try:
-            nodes = await self._resolve(client)
-        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-            raise _SessionLost(_describe(exc)) from None
+        nodes = await self._resolve(client)
         self._backoff.reset()
         if self.conn.mode == "poll":
             async for batch in self._poll(client, nodes, lost):
@@ -169,8 +166,17 @@ class OpcUaSource:
 
     async def _resolve(self, client: Client) -> dict[str, ua.NodeId]:
         """NodeIds of this server run for every resolvable tag; problems noted per tag."""
-        namespaces = await bounded(client.get_namespace_array(), self.conn.timeout_s, client)
+        try:
+            namespaces = await bounded(client.get_namespace_array(), self.conn.timeout_s, client)
+        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+            raise _SessionLost(_describe(exc)) from None
         return self._table.resolve(namespaces)
+
+    def _retry_s(self) -> float:
+        """How often tags that are not there yet (a namespace registered late, a node
+        a PLC program adds when it loads) are looked for again: about as patiently as
+        a lost server, within 1..10 s."""
+        return min(max(self.conn.backoff_max_s, 1.0), 10.0)
 
     # ------------------------------------------------------------------ polling
 
@@ -180,9 +186,15 @@ class OpcUaSource:
         loop = asyncio.get_running_loop()
         interval = self.conn.poll_interval_s
         next_at = loop.time()
+        retry_at = next_at + self._retry_s()  # the session resolved them just now
         while True:
             if not lost.empty():
                 raise _SessionLost(_describe(lost.get_nowait()))
+            # A node that does not exist reads bad and is read again next poll, but a tag
+            # whose namespace is missing has no NodeId to read: resolve it again.
+            if len(nodes) < len(self._table.refs) and loop.time() >= retry_at:
+                nodes = await self._resolve(client)
+                retry_at = loop.time() + self._retry_s()
             now = self._clock()
             for name, dv in await self._read(client, nodes):
                 self._table.accept(name, dv, now)
@@ -231,9 +243,7 @@ class OpcUaSource:
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
         loop = asyncio.get_running_loop()
-        # Missing nodes are retried about as patiently as a lost server, within 1..10 s.
-        retry_s = min(max(self.conn.backoff_max_s, 1.0), 10.0)
-        retry_at = loop.time() + retry_s
+        retry_at = loop.time() + self._retry_s()
         heartbeat = self.conn.publishing_interval_s
         # Until the first values arrive every tag would read as unknown (bad), which the
         # normaliser takes for offline: no heartbeat before them, unless none can come.
@@ -254,7 +264,7 @@ class OpcUaSource:
                     yield batch
             if missing and loop.time() >= retry_at:
                 missing = await self._retry_missing(client, sub, handles, missing)
-                retry_at = loop.time() + retry_s
+                retry_at = loop.time() + self._retry_s()
 
     async def _monitor(
         self,
@@ -294,8 +304,8 @@ class OpcUaSource:
         handles: dict[int, str],
         missing: set[str],
     ) -> set[str]:
+        nodes = await self._resolve(client)
         try:
-            nodes = await self._resolve(client)
             return await bounded(
                 self._monitor(sub, nodes, handles, missing), self.conn.timeout_s, client
             )
