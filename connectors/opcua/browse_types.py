@@ -6,19 +6,23 @@ a few thousand nodes stays a handful of round trips on a slow PLC link.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from asyncua import Client, ua
+from asyncua.common.utils import NotEnoughData
 
 __all__ = [
     "DataTypeInfo",
+    "Undecodable",
     "browse_many",
     "data_types",
     "good_value",
     "ns0",
     "read_many",
+    "read_tolerant",
     "status_of",
 ]
 
@@ -31,8 +35,19 @@ def ns0(identifier: int) -> ua.NodeId:
     return ua.NodeId(ua.Int32(identifier))
 
 
+# What asyncua raises when a response holds a value it cannot decode (e.g. its
+# SessionSecurityDiagnosticsDataType declares a String field a Byte).
+DECODE_ERRORS = (NotEnoughData, struct.error, ValueError, IndexError)
+
 _STRUCTURE = ns0(ua.ObjectIds.Structure)
 _ROOTS = {ns0(ua.ObjectIds.BaseDataType), ns0(ua.ObjectIds.Enumeration)}
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """In place of a DataValue that asyncua could not decode; `reason` is its error."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -59,14 +74,45 @@ async def read_many(
     """Many attributes in as few Read requests as `chunk` (the server's limit) allows."""
     out: list[ua.DataValue] = []
     for start in range(0, len(items), chunk):
-        params = ua.ReadParameters()
-        params.TimestampsToReturn = ua.TimestampsToReturn.Neither
-        for node_id, attr in items[start : start + chunk]:
-            rv = ua.ReadValueId()
-            rv.NodeId, rv.AttributeId = node_id, attr
-            params.NodesToRead.append(rv)
-        out += await client.uaclient.read(params)
+        out += await _read(client, items[start : start + chunk])
     return out
+
+
+async def read_tolerant(
+    client: Client, items: Sequence[tuple[ua.NodeId, ua.AttributeIds]], chunk: int
+) -> list[ua.DataValue | Undecodable]:
+    """`read_many`, except that a value asyncua cannot decode becomes `Undecodable`
+    instead of failing every value of its request."""
+    out: list[ua.DataValue | Undecodable] = []
+    for start in range(0, len(items), chunk):
+        out += await _read_split(client, items[start : start + chunk])
+    return out
+
+
+async def _read_split(
+    client: Client, items: Sequence[tuple[ua.NodeId, ua.AttributeIds]]
+) -> list[ua.DataValue | Undecodable]:
+    # One undecodable value spoils the whole response: read the halves again, down to
+    # the item itself (a few requests per bad value, none more when all decode).
+    try:
+        return list(await _read(client, items))
+    except DECODE_ERRORS as exc:
+        if len(items) == 1:
+            return [Undecodable(str(exc) or type(exc).__name__)]
+    half = len(items) // 2
+    return await _read_split(client, items[:half]) + await _read_split(client, items[half:])
+
+
+async def _read(
+    client: Client, items: Sequence[tuple[ua.NodeId, ua.AttributeIds]]
+) -> list[ua.DataValue]:
+    params = ua.ReadParameters()
+    params.TimestampsToReturn = ua.TimestampsToReturn.Neither
+    for node_id, attr in items:
+        rv = ua.ReadValueId()
+        rv.NodeId, rv.AttributeId = node_id, attr
+        params.NodesToRead.append(rv)
+    return await client.uaclient.read(params)
 
 
 async def browse_many(
