@@ -19,7 +19,6 @@ from asyncua import Client, ua
 
 from connectors.opcua.browse_types import (
     DataTypeInfo,
-    Undecodable,
     browse_many,
     data_types,
     good_value,
@@ -31,6 +30,7 @@ from connectors.opcua.browse_types import (
 from connectors.opcua.client import describe_status
 from connectors.opcua.errors import NodeIdError
 from connectors.opcua.nodeids import parse_node_ref, to_nsu
+from connectors.opcua.reads import Undecodable
 
 __all__ = ["BrowseReport", "Variable", "browse"]
 

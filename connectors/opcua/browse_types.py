@@ -6,17 +6,16 @@ a few thousand nodes stays a handful of round trips on a slow PLC link.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from asyncua import Client, ua
-from asyncua.common.utils import NotEnoughData
+
+from connectors.opcua.reads import Undecodable, read_split
 
 __all__ = [
     "DataTypeInfo",
-    "Undecodable",
     "browse_many",
     "data_types",
     "good_value",
@@ -35,19 +34,8 @@ def ns0(identifier: int) -> ua.NodeId:
     return ua.NodeId(ua.Int32(identifier))
 
 
-# What asyncua raises when a response holds a value it cannot decode (e.g. its
-# SessionSecurityDiagnosticsDataType declares a String field a Byte).
-DECODE_ERRORS = (NotEnoughData, struct.error, ValueError, IndexError)
-
 _STRUCTURE = ns0(ua.ObjectIds.Structure)
 _ROOTS = {ns0(ua.ObjectIds.BaseDataType), ns0(ua.ObjectIds.Enumeration)}
-
-
-@dataclass(frozen=True)
-class Undecodable:
-    """In place of a DataValue that asyncua could not decode; `reason` is its error."""
-
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -82,25 +70,11 @@ async def read_tolerant(
     client: Client, items: Sequence[tuple[ua.NodeId, ua.AttributeIds]], chunk: int
 ) -> list[ua.DataValue | Undecodable]:
     """`read_many`, except that a value asyncua cannot decode becomes `Undecodable`
-    instead of failing every value of its request."""
+    instead of failing every value of its request (`connectors.opcua.reads`)."""
     out: list[ua.DataValue | Undecodable] = []
     for start in range(0, len(items), chunk):
-        out += await _read_split(client, items[start : start + chunk])
+        out += await read_split(lambda part: _read(client, part), items[start : start + chunk])
     return out
-
-
-async def _read_split(
-    client: Client, items: Sequence[tuple[ua.NodeId, ua.AttributeIds]]
-) -> list[ua.DataValue | Undecodable]:
-    # One undecodable value spoils the whole response: read the halves again, down to
-    # the item itself (a few requests per bad value, none more when all decode).
-    try:
-        return list(await _read(client, items))
-    except DECODE_ERRORS as exc:
-        if len(items) == 1:
-            return [Undecodable(str(exc) or type(exc).__name__)]
-    half = len(items) // 2
-    return await _read_split(client, items[:half]) + await _read_split(client, items[half:])
 
 
 async def _read(

@@ -13,9 +13,10 @@ loads its program after the server is up does not leave tags dead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -31,6 +32,7 @@ from connectors.opcua.client import bounded, close_client, describe_status, open
 from connectors.opcua.config import OpcUaConnection, OpcUaTag
 from connectors.opcua.errors import OpcUaError
 from connectors.opcua.pki import Pki
+from connectors.opcua.reads import DECODE_ERRORS, BatchedReads, Undecodable
 from connectors.opcua.subscription import (
     BatchingSubscription,
     DataChanges,
@@ -84,6 +86,7 @@ class OpcUaSource:
         self.poll_duration = LatencyHistogram()  # read cycles (mode poll), for /metrics
         self._pki, self._app_uri, self._clock = pki, application_uri, clock
         self._table = TagTable(machine_id, conn, tags, numeric)
+        self._reads = BatchedReads(conn.max_nodes_per_read)
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
         self._outage = OutageLog(log, f"opcua {machine_id} ({self.endpoint})")
         self._ever_connected = False
@@ -197,33 +200,44 @@ class OpcUaSource:
                 retry_at = loop.time() + self._retry_s()
             now = self._clock()
             for name, dv in await self._read(client, nodes):
-                self._table.accept(name, dv, now)
+                self._accept(name, dv, now)
             yield self._table.batch(now)
             next_at = max(next_at + interval, loop.time())
             await asyncio.sleep(next_at - loop.time())
 
     async def _read(
         self, client: Client, nodes: dict[str, ua.NodeId]
-    ) -> list[tuple[str, ua.DataValue]]:
+    ) -> list[tuple[str, ua.DataValue | Undecodable]]:
         started = time.perf_counter()
-        names = list(nodes)
-        out: list[tuple[str, ua.DataValue]] = []
-        step = self.conn.max_nodes_per_read
-        for i in range(0, len(names), step):
-            chunk = names[i : i + step]
-            params = ua.ReadParameters()
-            params.NodesToRead = [
-                ua.ReadValueId(NodeId=nodes[n], AttributeId=ua.AttributeIds.Value) for n in chunk
-            ]
-            params.TimestampsToReturn = ua.TimestampsToReturn.Both
-            try:
-                values = await bounded(client.uaclient.read(params), self.conn.timeout_s, client)
-            except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-                raise _SessionLost(_describe(exc)) from None
-            self.stats.reads += 1
-            out.extend(zip(chunk, values, strict=True))
+        out = await self._reads.read(functools.partial(self._read_values, client, True), nodes)
         self.poll_duration.observe(time.perf_counter() - started)
         return out
+
+    async def _read_values(
+        self, client: Client, counted: bool, node_ids: Sequence[ua.NodeId]
+    ) -> list[ua.DataValue]:
+        """One Read request of the nodes' values; `counted` in stats.reads (mode poll)."""
+        params = ua.ReadParameters()
+        params.NodesToRead = [
+            ua.ReadValueId(NodeId=n, AttributeId=ua.AttributeIds.Value) for n in node_ids
+        ]
+        params.TimestampsToReturn = ua.TimestampsToReturn.Both
+        try:
+            values = await bounded(client.uaclient.read(params), self.conn.timeout_s, client)
+        except DECODE_ERRORS:
+            raise  # one value the library cannot decode: read_split isolates it
+        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+            raise _SessionLost(_describe(exc)) from None
+        self.stats.reads += counted
+        return values
+
+    def _accept(self, name: str, dv: ua.DataValue | Undecodable, now: datetime) -> None:
+        if isinstance(dv, Undecodable):
+            node = self._table.tags[name].node
+            problem = f"node {node} holds a value the OPC UA library cannot decode ({dv.reason})"
+            self._table.mark_bad(name, problem, now)
+        else:
+            self._table.accept(name, dv, now)
 
     # ------------------------------------------------------------------ subscription
 
@@ -235,13 +249,9 @@ class OpcUaSource:
         handles = {i + 1: name for i, name in enumerate(self._table.readers)}
         try:
             await bounded(sub.init(), self.conn.timeout_s, client)
-            missing = await bounded(
-                self._monitor(sub, nodes, handles, set(self._table.refs)),
-                self.conn.timeout_s,
-                client,
-            )
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
+        missing = await self._monitor_decodable(client, sub, nodes, handles, set(self._table.refs))
         loop = asyncio.get_running_loop()
         retry_at = loop.time() + self._retry_s()
         heartbeat = self.conn.publishing_interval_s
@@ -305,10 +315,31 @@ class OpcUaSource:
         missing: set[str],
     ) -> set[str]:
         nodes = await self._resolve(client)
+        return await self._monitor_decodable(client, sub, nodes, handles, missing)
+
+    async def _monitor_decodable(
+        self,
+        client: Client,
+        sub: BatchingSubscription,
+        nodes: dict[str, ua.NodeId],
+        handles: dict[int, str],
+        names: set[str],
+    ) -> set[str]:
+        """Monitor the tags of `names` whose value decodes; the names that failed.
+
+        A publish response that holds one value asyncua cannot decode is dropped whole,
+        with every other change in it, so such a tag is read (and retried), not monitored.
+        """
+        wanted = {n: nodes[n] for n in self._table.readers if n in names and n in nodes}
+        now, undecodable = self._clock(), set()
+        read = functools.partial(self._read_values, client, False)
+        for name, dv in await self._reads.read(read, wanted):
+            if isinstance(dv, Undecodable):
+                self._accept(name, dv, now)
+                undecodable.add(name)
         try:
-            return await bounded(
-                self._monitor(sub, nodes, handles, missing), self.conn.timeout_s, client
-            )
+            monitor = self._monitor(sub, nodes, handles, names - undecodable)
+            return await bounded(monitor, self.conn.timeout_s, client) | undecodable
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
 
