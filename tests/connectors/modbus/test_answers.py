@@ -138,7 +138,10 @@ async def test_one_bad_answer_spoils_only_its_own_request(caplog: pytest.LogCapt
     """Holding registers come back with function code 4, input registers are fine: the
     device is up, one request is wrong, and that is logged once, not per poll."""
     caplog.set_level(logging.DEBUG)
-    tags = {"count": {"address": 0}, "in0": {"table": "input", "address": 0}}
+    tags: dict[str, dict[str, Any]] = {
+        "count": {"address": 0},
+        "in0": {"table": "input", "address": 0},
+    }
     async with hostile_server(wrong_fc) as server, make_source(server.port, tags) as src:
         batches = [await src.read() for _ in range(3)]
         assert src.connected
