@@ -31,6 +31,7 @@ from connectors.common.outage import OutageLog
 from connectors.opcua.client import bounded, close_client, describe_status, open_client
 from connectors.opcua.config import OpcUaConnection, OpcUaTag
 from connectors.opcua.errors import OpcUaError
+from connectors.opcua.monitoring import MonitoredTags
 from connectors.opcua.pki import Pki
 from connectors.opcua.reads import DECODE_ERRORS, BatchedReads, Undecodable
 from connectors.opcua.subscription import (
@@ -38,11 +39,9 @@ from connectors.opcua.subscription import (
     DataChanges,
     Notice,
     StatusChange,
-    monitored_item,
     subscription_params,
 )
 from connectors.opcua.tags import TagTable
-from connectors.opcua.values import status_problem
 from core.types import SampleBatch, utc_now
 
 __all__ = ["OpcUaSource", "OpcUaStats"]
@@ -246,12 +245,12 @@ class OpcUaSource:
     ) -> AsyncIterator[SampleBatch]:
         params = subscription_params(self.conn.publishing_interval_s, self.conn.session_timeout_s)
         sub = BatchingSubscription(client.uaclient.session, params, lost.put_nowait)
-        handles = {i + 1: name for i, name in enumerate(self._table.readers)}
+        items = MonitoredTags(sub, self._table, self.conn, self._clock)
         try:
             await bounded(sub.init(), self.conn.timeout_s, client)
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
-        missing = await self._monitor_decodable(client, sub, nodes, handles, set(self._table.refs))
+        missing = await self._monitor(client, items, nodes, set(self._table.refs))
         loop = asyncio.get_running_loop()
         retry_at = loop.time() + self._retry_s()
         heartbeat = self.conn.publishing_interval_s
@@ -270,60 +269,17 @@ class OpcUaSource:
                     continue
                 if not isinstance(notice, DataChanges):
                     raise _SessionLost(_describe(notice))
-                for batch in self._apply_changes(notice, handles):
+                batches, values = items.apply(notice)
+                self.stats.notifications += values
+                for batch in batches:
                     yield batch
             if missing and loop.time() >= retry_at:
-                missing = await self._retry_missing(client, sub, handles, missing)
+                nodes = await self._resolve(client)
+                missing = await self._monitor(client, items, nodes, missing)
                 retry_at = loop.time() + self._retry_s()
 
     async def _monitor(
-        self,
-        sub: BatchingSubscription,
-        nodes: dict[str, ua.NodeId],
-        handles: dict[int, str],
-        names: set[str],
-    ) -> set[str]:
-        """Create monitored items for `names`; the names that failed (to retry later)."""
-        requests = [
-            monitored_item(
-                h,
-                nodes[n],
-                sampling_interval_s=self._sampling_interval(),
-                queue_size=self.conn.queue_size,
-                deadband=self._table.tags[n].deadband or self.conn.deadband,
-            )
-            for h, n in handles.items()
-            if n in names and n in nodes
-        ]
-        if not requests:
-            return set(names)
-        results = await sub.create_monitored_items(requests)
-        failed = {n for n in names if n not in nodes}
-        now = self._clock()
-        for request, result in zip(requests, results, strict=True):
-            name = handles[request.RequestedParameters.ClientHandle]
-            if isinstance(result, ua.StatusCode):
-                failed.add(name)
-                self._table.mark_bad(name, _node_status(self._table.tags[name].node, result), now)
-        return failed
-
-    async def _retry_missing(
-        self,
-        client: Client,
-        sub: BatchingSubscription,
-        handles: dict[int, str],
-        missing: set[str],
-    ) -> set[str]:
-        nodes = await self._resolve(client)
-        return await self._monitor_decodable(client, sub, nodes, handles, missing)
-
-    async def _monitor_decodable(
-        self,
-        client: Client,
-        sub: BatchingSubscription,
-        nodes: dict[str, ua.NodeId],
-        handles: dict[int, str],
-        names: set[str],
+        self, client: Client, items: MonitoredTags, nodes: dict[str, ua.NodeId], names: set[str]
     ) -> set[str]:
         """Monitor the tags of `names` whose value decodes; the names that failed.
 
@@ -338,45 +294,15 @@ class OpcUaSource:
                 self._accept(name, dv, now)
                 undecodable.add(name)
         try:
-            monitor = self._monitor(sub, nodes, handles, names - undecodable)
-            return await bounded(monitor, self.conn.timeout_s, client) | undecodable
+            created = items.create(nodes, names - undecodable)
+            return await bounded(created, self.conn.timeout_s, client) | undecodable
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
-
-    def _sampling_interval(self) -> float:
-        s = self.conn.sampling_interval_s
-        return self.conn.publishing_interval_s if s is None else s
-
-    def _apply_changes(self, notice: DataChanges, handles: dict[int, str]) -> list[SampleBatch]:
-        """Batches for one publish response. A tag that changes twice in it closes a
-        batch first, so that no intermediate state is lost (queue_size > 1)."""
-        now = self._clock()
-        batches: list[SampleBatch] = []
-        seen: set[str] = set()
-        for handle, dv in notice.items:
-            name = handles.get(handle)
-            if name is None:
-                continue
-            if name in seen:
-                batches.append(self._table.batch(now))
-                seen.clear()
-            seen.add(name)
-            self._table.accept(name, dv, now)
-            self.stats.notifications += 1
-        batches.append(self._table.batch(now))
-        return batches
 
     @property
     def problems(self) -> dict[str, str]:
         """What is wrong with each tag that is not good now (for logs, checks, the API)."""
         return dict(self._table.problems)
-
-
-def _node_status(node: str, status: ua.StatusCode) -> str:
-    problem = status_problem(status)
-    if problem.startswith("reads "):
-        problem = f"cannot be monitored ({describe_status(status)})"
-    return f"node {node} {problem}"
 
 
 def _describe(exc: object) -> str:
