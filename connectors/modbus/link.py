@@ -106,10 +106,3 @@ class ModbusLink:
         except BadFrame:
             self.close()
             raise
-
-    async def __aenter__(self) -> ModbusLink:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.close()
