@@ -247,6 +247,8 @@ class ModbusSource:
     def _connect_failure(self, exc: OSError) -> str:
         if isinstance(exc, TimeoutError):
             return f"no answer within {self.conn.timeout_s:g}s"
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused"
         if isinstance(exc, socket.gaierror):
             return f"unknown host ({exc.strerror})"
         return exc.strerror or str(exc) or type(exc).__name__
