@@ -12,7 +12,7 @@ NODE_DIR := tests/interop/nodeopcua
 NR_DIR := bench/nodered
 
 .PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps nodejs clean bench bench-oee \
-	bench-memory
+	bench-memory fuzz
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -81,6 +81,14 @@ bench-oee: deps
 # The gateway's memory over an hour at 500 machines x 30 tags (BENCH_ARGS=--minutes 10 ...).
 bench-memory: deps sysdeps
 	$(PY) -m bench.memory --machines 500 --tags 30 --minutes 60 $(BENCH_ARGS)
+
+# The Modbus decoder and answer checks fed arbitrary registers, frames and byte streams
+# (the property tests `make test` runs with 200 examples each), FUZZ_EXAMPLES each
+# (default 20000: about 12 minutes on one core). Not part of `make test`.
+FUZZ_EXAMPLES ?= 20000
+fuzz: deps
+	OEE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) -q -p no:cacheprovider --hypothesis-show-statistics \
+	  tests/connectors/modbus/test_decode_properties.py tests/connectors/modbus/test_frames_properties.py
 
 lint: deps
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -3,8 +3,7 @@
 `asyncio.wait_for` before Python 3.12 can swallow a cancellation that arrives just as
 the awaited thing completes or times out: the caller carries on as if nothing
 happened, and a loop built on it never stops. `asyncio.wait` has no such race
-(`within`); for a library call that uses `wait_for` inside, `cancel_checked` notices a
-swallowed cancellation afterwards, without the cost of a task per call.
+(`within`).
 `gather_limited` runs one step per item side by side, a bounded number at a time.
 """
 
@@ -14,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-__all__ = ["cancel_checked", "gather_limited", "within"]
+__all__ = ["gather_limited", "within"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -48,20 +47,6 @@ def _give_up(task: asyncio.Future[Any], abandon: Callable[[], None]) -> None:
     task.cancel()
     # Retrieve its outcome so that asyncio does not log "exception never retrieved".
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
-
-
-async def cancel_checked(step: Awaitable[T], timeout_s: float) -> T:
-    """The result of `step`, or TimeoutError after `timeout_s`; a cancellation of the
-    calling task that `step` swallowed (a `wait_for` inside it) is raised once it
-    returns. Cheaper than `within` (no task): for the hot path of a poll."""
-    task = asyncio.current_task()
-    assert task is not None, "cancel_checked runs in a task"
-    pending = task.cancelling()
-    async with asyncio.timeout(max(0.0, timeout_s)):
-        result = await step
-        if task.cancelling() > pending:  # asked to stop, but the answer came through
-            raise asyncio.CancelledError
-    return result
 
 
 async def gather_limited(

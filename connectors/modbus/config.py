@@ -33,6 +33,14 @@ class RegisterTable(StrEnum):
     def is_bit(self) -> bool:
         return self in (RegisterTable.COIL, RegisterTable.DISCRETE)
 
+    @property
+    def function_code(self) -> int:
+        """The Modbus function that reads this table (1-4; the gateway only reads)."""
+        return _READ_FUNCTION[self.value]
+
+
+_READ_FUNCTION = {"coil": 1, "discrete": 2, "holding": 3, "input": 4}
+
 
 class DataType(StrEnum):
     INT16 = "int16"

@@ -32,7 +32,8 @@ __all__ = ["DecodeError", "Decoder", "RegisterBlock", "decode", "make_decoder"]
 
 
 class DecodeError(ValueError):
-    """A raw value that is not a usable value (NaN, infinity); its sample is bad."""
+    """No usable value: NaN or infinity, or too few registers for the tag; its sample
+    is bad. The only exception a decoder raises, whatever the registers hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class RegisterBlock:
         return cls(words, struct.pack(f">{n}H", *words), struct.pack(f"<{n}H", *words))
 
     @classmethod
-    def from_bits(cls, bits: Sequence[bool]) -> RegisterBlock:
+    def from_bits(cls, bits: Sequence[int]) -> RegisterBlock:
         """Wrap the bits of a coil / discrete-input read."""
         return cls(bits)
 
@@ -111,29 +112,40 @@ def decode(tag: ModbusTag, registers: Sequence[int]) -> TagValue:
 
 
 def _bit_table(block: RegisterBlock, offset: int) -> TagValue:
-    return bool(block.words[offset])
+    try:
+        return bool(block.words[offset])
+    except IndexError:
+        raise DecodeError(f"{len(block.words)} bits, none at {offset}") from None
 
 
 _Unpack = Callable[[bytes, int], tuple[int | float, ...]]
+
+
+def _raw(unpack: _Unpack, data: bytes, at: int) -> int | float:
+    """The number that starts `at` registers into `data`."""
+    try:
+        return unpack(data, at * 2)[0]
+    except struct.error:
+        raise DecodeError(f"{len(data) // 2} registers, too few for a value at {at}") from None
 
 
 def _int_decoder(buf: str, unpack: _Unpack, scale: float, offset: float) -> Decoder:
     if scale == 1 and offset == 0:
 
         def plain(block: RegisterBlock, at: int) -> TagValue:
-            return unpack(getattr(block, buf), at * 2)[0]
+            return _raw(unpack, getattr(block, buf), at)
 
         return plain
 
     def scaled(block: RegisterBlock, at: int) -> TagValue:
-        return _finite(unpack(getattr(block, buf), at * 2)[0] * scale + offset)
+        return _finite(_raw(unpack, getattr(block, buf), at) * scale + offset)
 
     return scaled
 
 
 def _float_decoder(buf: str, unpack: _Unpack, scale: float, offset: float) -> Decoder:
     def dec(block: RegisterBlock, at: int) -> TagValue:
-        return _finite(float(unpack(getattr(block, buf), at * 2)[0]) * scale + offset)
+        return _finite(float(_raw(unpack, getattr(block, buf), at)) * scale + offset)
 
     return dec
 
@@ -142,7 +154,7 @@ def _bit_decoder(buf: str, unpack: _Unpack, bit: int) -> Decoder:
     mask = 1 << bit
 
     def dec(block: RegisterBlock, at: int) -> TagValue:
-        return bool(int(unpack(getattr(block, buf), at * 2)[0]) & mask)
+        return bool(int(_raw(unpack, getattr(block, buf), at)) & mask)
 
     return dec
 
@@ -151,7 +163,10 @@ def _string_decoder(buf: str, length: int) -> Decoder:
     size = 2 * length
 
     def dec(block: RegisterBlock, at: int) -> TagValue:
-        raw: bytes = getattr(block, buf)[at * 2 : at * 2 + size]
+        data: bytes = getattr(block, buf)
+        if at * 2 + size > len(data):
+            raise DecodeError(f"{len(data) // 2} registers, too few for {length} at {at}")
+        raw = data[at * 2 : at * 2 + size]
         # PLCs leave garbage after a NUL terminator, so the text ends at the first NUL.
         return raw.split(b"\0", 1)[0].decode("ascii", "replace").rstrip(" ")
 

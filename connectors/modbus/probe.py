@@ -15,13 +15,12 @@ import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException
 
 from connectors.modbus.config import DataType, ModbusConnection, ModbusTag, RegisterTable, WordOrder
 from connectors.modbus.decode import DecodeError, decode
+from connectors.modbus.frames import BadAnswer, DeviceException, ReadCall
+from connectors.modbus.link import LinkLost, LinkTimeout, ModbusLink
 from connectors.modbus.plan import PlanError, ReadRequest, plan_reads
-from connectors.modbus.source import exception_name
 
 __all__ = ["add_arguments", "main"]
 
@@ -140,40 +139,40 @@ def _first_error(exc: ValidationError) -> str:
 
 
 async def _probe(conn: ModbusConnection, plan: tuple[ReadRequest, ...]) -> int:
-    client = AsyncModbusTcpClient(
-        conn.host, port=conn.port, timeout=conn.timeout_s, retries=0, reconnect_delay=0
-    )
+    link = ModbusLink(conn.host, conn.port, conn.timeout_s)
     try:
-        if not await client.connect():
-            raise ProbeError(f"cannot connect to {conn.host}:{conn.port}")
-        failed = [await _read_and_print(client, conn.unit_id, req) for req in plan]
+        await link.open()
+    except OSError:
+        raise ProbeError(f"cannot connect to {conn.host}:{conn.port}") from None
+    try:
+        failed = [await _read_and_print(link, conn.unit_id, req) for req in plan]
     finally:
-        client.close()
+        link.close()
     return 2 if any(failed) else 0
 
 
-async def _read_and_print(client: AsyncModbusTcpClient, unit: int, req: ReadRequest) -> bool:
+async def _read_and_print(link: ModbusLink, unit: int, req: ReadRequest) -> bool:
     """Print each tag of ``req`` (or one error line); True if the read failed."""
-    fn = {
-        RegisterTable.HOLDING: client.read_holding_registers,
-        RegisterTable.INPUT: client.read_input_registers,
-        RegisterTable.COIL: client.read_coils,
-        RegisterTable.DISCRETE: client.read_discrete_inputs,
-    }[req.table]
     where = f"{req.table.value} {req.start}+{req.count}"
     try:
-        resp = await fn(req.start, count=req.count, device_id=unit)
-    except ModbusException as exc:
-        print(f"error: {where}: no valid response ({exc})", file=sys.stderr)
-        return True
-    if resp.isError():
-        print(f"error: {where}: exception {exception_name(resp.exception_code)}", file=sys.stderr)
-        return True
-    values = resp.bits if req.table.is_bit else resp.registers
+        values = await link.read(ReadCall(unit, req.table.function_code, req.start, req.count))
+    except LinkTimeout:
+        return _failed(f"{where}: no answer within {link.timeout_s:g}s")
+    except LinkLost as exc:
+        return _failed(f"{where}: connection lost ({exc})")
+    except BadAnswer as exc:
+        return _failed(f"{where}: bad answer ({exc})")
+    except DeviceException as exc:
+        return _failed(f"{where}: {exc}")
     for p in req.tags:
         raw = values[p.offset : p.offset + p.tag.words]
         print(f"{p.name}\t{_show(p.tag, raw)}\traw {_hex(req.table, raw)}")
     return False
+
+
+def _failed(error: str) -> bool:
+    print(f"error: {error}", file=sys.stderr)
+    return True
 
 
 def _show(tag: ModbusTag, raw: Sequence[int]) -> str:

@@ -1,56 +1,60 @@
 """The Modbus TCP source: polls one device on a fixed grid and yields SampleBatches.
 
-pymodbus exceptions stop here: device errors become bad-quality samples and a batch
-``error``, never exceptions. We own the reconnect loop (pymodbus' own is disabled) so
-that backoff, logging and the offline batches follow one policy. Read functions only:
-the gateway never writes to a PLC.
+Device errors become bad-quality samples and a batch ``error``, never exceptions. Every
+answer is checked against its request first (`connectors.modbus.frames`): one that does
+not fit is counted and is an error, not data. An outage (the device cannot be reached,
+or nothing it says is a proper answer) is logged once at ERROR and ends with one
+"reconnected" once it answers properly again, however often the connection is rebuilt
+with jittered backoff meanwhile. Read functions only: the gateway never writes to a PLC.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self
 
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.constants import ExcCodes
-from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
-
-from connectors.common.aio import cancel_checked
 from connectors.common.backoff import Backoff
 from connectors.common.latency import LatencyHistogram
 from connectors.common.outage import OutageLog
-from connectors.modbus.config import ModbusConnection, ModbusTag, RegisterTable
+from connectors.modbus.config import ModbusConnection, ModbusTag
 from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
+from connectors.modbus.frames import BadAnswer, DeviceException, ReadCall
+from connectors.modbus.link import LinkLost, LinkTimeout, ModbusLink
 from connectors.modbus.plan import ReadRequest, plan_reads
 from core.types import Quality, Sample, SampleBatch, utc_now
 
-__all__ = ["ModbusSource", "ModbusStats", "exception_name"]
+__all__ = ["ModbusSource", "ModbusStats"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-_READ_FN = {
-    RegisterTable.HOLDING: "read_holding_registers",
-    RegisterTable.INPUT: "read_input_registers",
-    RegisterTable.COIL: "read_coils",
-    RegisterTable.DISCRETE: "read_discrete_inputs",
-}
 
 
 @dataclass(slots=True)
 class ModbusStats:
-    """Counters for metrics: requests sent, requests failed, successful reconnects."""
+    """Counters for metrics (every int field is exported)."""
 
-    requests: int = 0
-    errors: int = 0
-    reconnects: int = 0
-    connect_failures: int = 0
+    requests: int = 0  # read requests sent
+    errors: int = 0  # requests that failed, for whatever reason
+    reconnects: int = 0  # outages that ended with a proper answer
+    connect_failures: int = 0  # TCP connections refused or timed out
+    timeouts: int = 0  # requests without a (complete) answer in time
+    bad_answers: int = 0  # answers that did not fit their request: no data
+    stale_answers: int = 0  # late answers to an earlier request, skipped
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """One request's result: its error (None: fine), and whether the device answered
+    properly (with data or a Modbus exception), i.e. whether the link works."""
+
+    error: str | None
+    answered: bool
 
 
 class ModbusSource:
@@ -73,8 +77,11 @@ class ModbusSource:
         self.poll_duration = LatencyHistogram()  # read() cycles, for /metrics
         self._clock = clock
         self._decoders = {n: make_decoder(t) for n, t in tags.items()}
-        self._client: AsyncModbusTcpClient | None = None
-        self._ever_connected = False
+        self._calls = [
+            ReadCall(conn.unit_id, r.table.function_code, r.start, r.count) for r in self.plan
+        ]
+        self._link = ModbusLink(conn.host, conn.port, conn.timeout_s)
+        self._ever_answered = False
         self._outage = OutageLog(log, f"modbus {machine_id} ({self.endpoint})")
         self._failing: dict[int, str] = {}  # request index -> error, to log changes only
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
@@ -85,7 +92,7 @@ class ModbusSource:
 
     @property
     def connected(self) -> bool:
-        return self._client is not None and self._client.connected
+        return self._link.is_open
 
     async def __aenter__(self) -> Self:
         # No I/O here: connecting (and failing to) is the poll loop's business.
@@ -98,38 +105,22 @@ class ModbusSource:
 
     def close(self) -> None:
         """Drop the connection (the next read reconnects)."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self._link.close()
 
     async def connect(self) -> bool:
-        """Connect if not connected; False (logged, counted) when the device is unreachable."""
+        """Connect if not connected; False (logged, counted) when the device is unreachable.
+
+        A connection the device accepts ends no outage: only a proper answer does.
+        """
         if self.connected:
             return True
-        self.close()
-        self._client = AsyncModbusTcpClient(
-            self.conn.host,
-            port=self.conn.port,
-            timeout=self.conn.timeout_s,
-            retries=0,  # a retry would double the poll time of a dead device
-            reconnect_delay=0,  # 0 disables pymodbus' reconnect task: we own the loop
-            name=f"modbus {self.machine_id}",
-        )
         try:
-            ok = await self._guarded(self._client.connect())
-        except (ModbusException, OSError) as exc:
-            ok, reason = False, str(exc)
-        else:
-            reason = "connection refused or timed out"
-        if not ok:
+            await self._link.open()
+        except OSError as exc:  # TimeoutError is one
             self.close()
             self.stats.connect_failures += 1
-            self._outage.down(f"cannot connect: {reason}")
+            self._outage.down(f"cannot connect: {self._connect_failure(exc)}")
             return False
-        if self._ever_connected:
-            self.stats.reconnects += 1
-        self._outage.up()
-        self._ever_connected = True
         return True
 
     async def read(self) -> SampleBatch:
@@ -139,24 +130,11 @@ class ModbusSource:
         if not await self.connect():
             return self._all_bad(ts, f"cannot connect to {self.endpoint}")
         samples: list[Sample] = []
-        errors: list[str] = []
-        timeouts = 0
-        for i, req in enumerate(self.plan):
-            error = await self._read_request(req, ts, samples)
-            if error is not None:
-                errors.append(error)
-                timeouts += error.startswith("timeout")
-            if self.connected:
-                self._note(i, req, error)
-        if len(errors) < len(self.plan):
-            self._backoff.reset()
-        elif timeouts:
-            # Nothing answered: the link is probably dead (TCP may not notice for
-            # minutes), so reconnect instead of waiting out every timeout again.
-            self.close()
-        if errors and not self.connected:
-            self._outage.down(errors[-1])
+        outcomes = [await self._read_request(i, ts, samples) for i in range(len(self.plan))]
+        self._settle(outcomes)
+        self.stats.stale_answers = self._link.stale_answers
         self.poll_duration.observe(time.perf_counter() - started)
+        errors = [o.error for o in outcomes if o.error is not None]
         return SampleBatch(self.machine_id, ts, tuple(samples), _summary(errors))
 
     async def stream(self) -> AsyncIterator[SampleBatch]:
@@ -185,17 +163,14 @@ class ModbusSource:
                 await asyncio.sleep(anchor + tick * interval - loop.time())
             await asyncio.sleep(self._backoff.next())
 
-    async def _read_request(self, req: ReadRequest, ts: datetime, out: list[Sample]) -> str | None:
-        """Read one request into ``out``; the error text if it failed (tags then bad)."""
-        if not self.connected:
-            error: str | None = "connection lost"
-        else:
-            self.stats.requests += 1
-            error, values = await self._call(req)
-        if error is not None:
+    async def _read_request(self, index: int, ts: datetime, out: list[Sample]) -> _Outcome:
+        """Read request `index` into ``out`` (its tags bad if it failed)."""
+        req = self.plan[index]
+        outcome, values = await self._call(self._calls[index], req)
+        if outcome.error is not None:
             self.stats.errors += 1
             out.extend(Sample(p.name, None, Quality.BAD, ts) for p in req.tags)
-            return error
+            return outcome
         block = (
             RegisterBlock.from_bits(values)
             if req.table.is_bit
@@ -203,34 +178,46 @@ class ModbusSource:
         )
         for p in req.tags:
             out.append(self._sample(p.name, block, p.offset, ts))
-        return None
+        return outcome
 
-    async def _guarded(self, step: Awaitable[T]) -> T:
-        """Await a pymodbus call so that cancelling the poll always stops it: pymodbus
-        waits with `asyncio.wait_for`, which before Python 3.12 can swallow a cancellation
-        arriving as the answer does (the poll loop would then never end). Its own timeout
-        applies; ours only bounds a call that hangs past it (TimeoutError is an OSError)."""
-        return await cancel_checked(step, 2 * self.conn.timeout_s + 1.0)
-
-    async def _call(self, req: ReadRequest) -> tuple[str | None, list[Any]]:
-        """Send one read; translate pymodbus outcomes into (error text, values)."""
-        assert self._client is not None
-        fn = getattr(self._client, _READ_FN[req.table])
+    async def _call(
+        self, call: ReadCall, req: ReadRequest
+    ) -> tuple[_Outcome, list[int] | list[bool]]:
+        """Send one read; every way it can go wrong becomes an error text."""
         where = f"{req.table.value} {req.start}+{req.count}"
+        if not self.connected:
+            return _Outcome(f"connection lost reading {where}", False), []
+        self.stats.requests += 1
         try:
-            resp = await self._guarded(fn(req.start, count=req.count, device_id=self.conn.unit_id))
-        except ModbusIOException:
-            return f"timeout after {self.conn.timeout_s:g}s reading {where}", []
-        except ConnectionException:
-            return f"connection lost reading {where}", []
-        except (ModbusException, OSError) as exc:
-            return f"{type(exc).__name__} reading {where}: {exc}", []
-        if resp.isError():
-            return f"exception {exception_name(resp.exception_code)} reading {where}", []
-        values = resp.bits if req.table.is_bit else resp.registers
-        if len(values) < req.count:
-            return f"short response reading {where}: {len(values)} values", []
-        return None, values
+            values = await self._link.read(call)
+        except LinkTimeout:
+            self.stats.timeouts += 1
+            return _Outcome(f"timeout after {self.conn.timeout_s:g}s reading {where}", False), []
+        except LinkLost:
+            return _Outcome(f"connection lost reading {where}", False), []
+        except BadAnswer as exc:
+            self.stats.bad_answers += 1
+            return _Outcome(f"bad answer reading {where}: {exc}", False), []
+        except DeviceException as exc:
+            return _Outcome(f"{exc} reading {where}", True), []
+        return _Outcome(None, True), values
+
+    def _settle(self, outcomes: list[_Outcome]) -> None:
+        """After a poll: end or start an outage, or note the requests that failed."""
+        errors = [o.error for o in outcomes if o.error is not None]
+        if any(o.answered for o in outcomes):
+            self._backoff.reset()
+            if self._outage.is_down and self._ever_answered:
+                self.stats.reconnects += 1
+            self._ever_answered = True
+            self._outage.up()
+            for i, outcome in enumerate(outcomes):
+                self._note(i, self.plan[i], outcome.error)
+        elif errors:
+            # Nothing answered properly: the link is dead (TCP may not notice for minutes)
+            # or talks nonsense, so start afresh instead of waiting out every timeout again.
+            self.close()
+            self._outage.down(errors[0])
 
     def _sample(self, name: str, block: RegisterBlock, offset: int, ts: datetime) -> Sample:
         try:
@@ -257,13 +244,14 @@ class ModbusSource:
             self._failing[index] = error
             log.warning("%s: %s", where, error)
 
-
-def exception_name(code: int) -> str:
-    """A Modbus exception code with its name, e.g. ``2 (illegal_address)``."""
-    try:
-        return f"{code} ({ExcCodes(code).name.lower()})"
-    except ValueError:
-        return str(code)
+    def _connect_failure(self, exc: OSError) -> str:
+        if isinstance(exc, TimeoutError):
+            return f"no answer within {self.conn.timeout_s:g}s"
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(exc, socket.gaierror):
+            return f"unknown host ({exc.strerror})"
+        return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _summary(errors: list[str]) -> str | None:

@@ -24,11 +24,13 @@ from connectors.opcua.browse_types import (
     good_value,
     ns0,
     read_many,
+    read_tolerant,
     status_of,
 )
 from connectors.opcua.client import describe_status
 from connectors.opcua.errors import NodeIdError
 from connectors.opcua.nodeids import parse_node_ref, to_nsu
+from connectors.opcua.reads import Undecodable
 
 __all__ = ["BrowseReport", "Variable", "browse"]
 
@@ -52,8 +54,9 @@ class Variable:
     array: bool
     length: int | None  # elements of the current value when it is an array
     value: Any  # as asyncua decoded it; None when the status is bad
-    status: str  # Good, UncertainLastUsableValue, BadSensorFailure...
+    status: str | None  # Good, UncertainLastUsableValue, BadSensorFailure...; None: undecodable
     structure: bool
+    undecodable: str | None = None  # why asyncua could not decode the value (and its status)
 
     @property
     def path(self) -> str:
@@ -189,22 +192,31 @@ async def _describe(
 ) -> list[Variable]:
     # Keep the three attributes of one node in the same request.
     chunk = max(len(_ATTRS), max_per_read - max_per_read % len(_ATTRS))
-    values = await read_many(client, [(f.node_id, a) for f in found for a in _ATTRS], chunk)
+    values = await read_tolerant(client, [(f.node_id, a) for f in found for a in _ATTRS], chunk)
     rows = [values[i : i + len(_ATTRS)] for i in range(0, len(values), len(_ATTRS))]
-    type_ids = {good_value(dt) for dt, _, _ in rows} - {None}
+    type_ids = {_good(dt) for dt, _, _ in rows} - {None}
     types = await data_types(client, sorted(type_ids, key=str), max_per_read)
     return [_variable(f, row, types, namespaces) for f, row in zip(found, rows, strict=True)]
 
 
+def _good(dv: ua.DataValue | Undecodable) -> Any:
+    return None if isinstance(dv, Undecodable) else good_value(dv)
+
+
 def _variable(
-    found: _Found, row: list[ua.DataValue], types: dict[ua.NodeId, DataTypeInfo], ns: Sequence[str]
+    found: _Found,
+    row: list[ua.DataValue | Undecodable],
+    types: dict[ua.NodeId, DataTypeInfo],
+    ns: Sequence[str],
 ) -> Variable:
     dt_dv, rank_dv, value_dv = row
-    type_id, rank = good_value(dt_dv), good_value(rank_dv)
+    type_id, rank = _good(dt_dv), _good(rank_dv)
+    info = types.get(type_id) if type_id is not None else None
+    if isinstance(value_dv, Undecodable):
+        return _undecodable(found, info, rank, value_dv.reason, ns)
     variant = value_dv.Value
     value = variant.Value if variant is not None else None
     vtype = variant.VariantType if variant is not None and value is not None else None
-    info = types.get(type_id) if type_id is not None else None
     type_name = info.name if info is not None else "?"
     if vtype is not None and (info is None or _is_abstract(type_id)):
         type_name = vtype.name
@@ -219,6 +231,25 @@ def _variable(
         value=value,
         status=describe_status(status_of(value_dv)),
         structure=vtype is ua.VariantType.ExtensionObject or (info is not None and info.structure),
+    )
+
+
+def _undecodable(
+    found: _Found, info: DataTypeInfo | None, rank: Any, reason: str, ns: Sequence[str]
+) -> Variable:
+    """A variable whose value (and with it its status) asyncua could not decode: what
+    its DataType and ValueRank attributes say, and why."""
+    return Variable(
+        node=to_nsu(found.node_id, ns),
+        names=found.names,
+        display_name=found.display_name,
+        data_type=info.name if info is not None else "?",
+        array=isinstance(rank, int) and rank >= 0,
+        length=None,
+        value=None,
+        status=None,
+        structure=info is not None and info.structure,
+        undecodable=reason,
     )
 
 

@@ -228,6 +228,8 @@ def _summary(report: BrowseReport, args: argparse.Namespace) -> str:
     text = f"{found}; {report.nodes} node(s) browsed under {report.start}"
     if report.skipped:
         text += f"; {report.skipped} skipped (server diagnostics: --node i=2253 lists them)"
+    if undecodable := sum(v.undecodable is not None for v in report.variables):
+        text += f"; {undecodable} value(s) asyncua cannot decode (shown as <undecodable: TYPE>)"
     if report.unexpanded:
         text += (
             f"; depth limit {report.depth} reached: {report.unexpanded} object(s) not "

@@ -70,13 +70,18 @@ def cell(value: Any, status: str) -> str:
     return text if len(text) <= _CELL_MAX else text[: _CELL_MAX - 1] + "…"
 
 
+def _shown(v: Variable) -> tuple[str, str]:
+    """The value and status cells; `?` for the status of a value nobody could decode."""
+    if v.undecodable is not None or v.status is None:
+        return f"<undecodable: {v.data_type}>", "?"
+    return cell(v.value, v.status), v.status
+
+
 def table(report: BrowseReport) -> str:
     """One aligned line per variable under a header; empty when nothing matched."""
     if not report.variables:
         return ""
-    rows = [_HEADER] + [
-        (v.node, v.path, v.type_label, cell(v.value, v.status), v.status) for v in report.variables
-    ]
+    rows = [_HEADER] + [(v.node, v.path, v.type_label, *_shown(v)) for v in report.variables]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER) - 1)]
     lines = [
         "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]) for r in rows
@@ -85,19 +90,23 @@ def table(report: BrowseReport) -> str:
 
 
 def to_json(report: BrowseReport) -> str:
-    """A JSON list of {node, path, data_type, array, value, status}."""
-    items = [
-        {
-            "node": v.node,
-            "path": v.path,
-            "data_type": v.data_type,
-            "array": v.array,
-            "value": plain(v.value),
-            "status": v.status,
-        }
-        for v in report.variables
-    ]
-    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+    """A JSON list of {node, path, data_type, array, value, status}, plus `undecodable`
+    (asyncua's reason; value and status null) for a value that could not be decoded."""
+    return json.dumps([_item(v) for v in report.variables], indent=2, ensure_ascii=False) + "\n"
+
+
+def _item(v: Variable) -> dict[str, Any]:
+    item = {
+        "node": v.node,
+        "path": v.path,
+        "data_type": v.data_type,
+        "array": v.array,
+        "value": plain(v.value),
+        "status": v.status,
+    }
+    if v.undecodable is not None:
+        item["undecodable"] = v.undecodable
+    return item
 
 
 def snake(name: str) -> str:
@@ -174,4 +183,6 @@ def _note(v: Variable) -> str:
     note = f"{v.type_label}, {v.path}"
     if v.structure and (fields := _fields(v.value)):
         note += f"; fields: {', '.join(fields)}"
+    if v.undecodable is not None:
+        return f"{note} (undecodable)"
     return note if v.status == "Good" else f"{note} ({v.status})"

@@ -12,6 +12,8 @@ from typing import Any
 
 from asyncua import Client, ua
 
+from connectors.opcua.reads import Undecodable, read_split
+
 __all__ = [
     "DataTypeInfo",
     "browse_many",
@@ -19,6 +21,7 @@ __all__ = [
     "good_value",
     "ns0",
     "read_many",
+    "read_tolerant",
     "status_of",
 ]
 
@@ -59,14 +62,31 @@ async def read_many(
     """Many attributes in as few Read requests as `chunk` (the server's limit) allows."""
     out: list[ua.DataValue] = []
     for start in range(0, len(items), chunk):
-        params = ua.ReadParameters()
-        params.TimestampsToReturn = ua.TimestampsToReturn.Neither
-        for node_id, attr in items[start : start + chunk]:
-            rv = ua.ReadValueId()
-            rv.NodeId, rv.AttributeId = node_id, attr
-            params.NodesToRead.append(rv)
-        out += await client.uaclient.read(params)
+        out += await _read(client, items[start : start + chunk])
     return out
+
+
+async def read_tolerant(
+    client: Client, items: Sequence[tuple[ua.NodeId, ua.AttributeIds]], chunk: int
+) -> list[ua.DataValue | Undecodable]:
+    """`read_many`, except that a value asyncua cannot decode becomes `Undecodable`
+    instead of failing every value of its request (`connectors.opcua.reads`)."""
+    out: list[ua.DataValue | Undecodable] = []
+    for start in range(0, len(items), chunk):
+        out += await read_split(lambda part: _read(client, part), items[start : start + chunk])
+    return out
+
+
+async def _read(
+    client: Client, items: Sequence[tuple[ua.NodeId, ua.AttributeIds]]
+) -> list[ua.DataValue]:
+    params = ua.ReadParameters()
+    params.TimestampsToReturn = ua.TimestampsToReturn.Neither
+    for node_id, attr in items:
+        rv = ua.ReadValueId()
+        rv.NodeId, rv.AttributeId = node_id, attr
+        params.NodesToRead.append(rv)
+    return await client.uaclient.read(params)
 
 
 async def browse_many(

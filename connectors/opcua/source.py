@@ -13,9 +13,10 @@ loads its program after the server is up does not leave tags dead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -30,17 +31,17 @@ from connectors.common.outage import OutageLog
 from connectors.opcua.client import bounded, close_client, describe_status, open_client
 from connectors.opcua.config import OpcUaConnection, OpcUaTag
 from connectors.opcua.errors import OpcUaError
+from connectors.opcua.monitoring import MonitoredTags
 from connectors.opcua.pki import Pki
+from connectors.opcua.reads import DECODE_ERRORS, BatchedReads, Undecodable
 from connectors.opcua.subscription import (
     BatchingSubscription,
     DataChanges,
     Notice,
     StatusChange,
-    monitored_item,
     subscription_params,
 )
 from connectors.opcua.tags import TagTable
-from connectors.opcua.values import status_problem
 from core.types import SampleBatch, utc_now
 
 __all__ = ["OpcUaSource", "OpcUaStats"]
@@ -84,6 +85,7 @@ class OpcUaSource:
         self.poll_duration = LatencyHistogram()  # read cycles (mode poll), for /metrics
         self._pki, self._app_uri, self._clock = pki, application_uri, clock
         self._table = TagTable(machine_id, conn, tags, numeric)
+        self._reads = BatchedReads(conn.max_nodes_per_read)
         self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
         self._outage = OutageLog(log, f"opcua {machine_id} ({self.endpoint})")
         self._ever_connected = False
@@ -155,10 +157,7 @@ class OpcUaSource:
             lost.put_nowait(exc)
 
         client.connection_lost_callback = on_lost
-        try:
-            nodes = await self._resolve(client)
-        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-            raise _SessionLost(_describe(exc)) from None
+        nodes = await self._resolve(client)
         self._backoff.reset()
         if self.conn.mode == "poll":
             async for batch in self._poll(client, nodes, lost):
@@ -169,8 +168,17 @@ class OpcUaSource:
 
     async def _resolve(self, client: Client) -> dict[str, ua.NodeId]:
         """NodeIds of this server run for every resolvable tag; problems noted per tag."""
-        namespaces = await bounded(client.get_namespace_array(), self.conn.timeout_s, client)
+        try:
+            namespaces = await bounded(client.get_namespace_array(), self.conn.timeout_s, client)
+        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+            raise _SessionLost(_describe(exc)) from None
         return self._table.resolve(namespaces)
+
+    def _retry_s(self) -> float:
+        """How often tags that are not there yet (a namespace registered late, a node
+        a PLC program adds when it loads) are looked for again: about as patiently as
+        a lost server, within 1..10 s."""
+        return min(max(self.conn.backoff_max_s, 1.0), 10.0)
 
     # ------------------------------------------------------------------ polling
 
@@ -180,38 +188,55 @@ class OpcUaSource:
         loop = asyncio.get_running_loop()
         interval = self.conn.poll_interval_s
         next_at = loop.time()
+        retry_at = next_at + self._retry_s()  # the session resolved them just now
         while True:
             if not lost.empty():
                 raise _SessionLost(_describe(lost.get_nowait()))
+            # A node that does not exist reads bad and is read again next poll, but a tag
+            # whose namespace is missing has no NodeId to read: resolve it again.
+            if len(nodes) < len(self._table.refs) and loop.time() >= retry_at:
+                nodes = await self._resolve(client)
+                retry_at = loop.time() + self._retry_s()
             now = self._clock()
             for name, dv in await self._read(client, nodes):
-                self._table.accept(name, dv, now)
+                self._accept(name, dv, now)
             yield self._table.batch(now)
             next_at = max(next_at + interval, loop.time())
             await asyncio.sleep(next_at - loop.time())
 
     async def _read(
         self, client: Client, nodes: dict[str, ua.NodeId]
-    ) -> list[tuple[str, ua.DataValue]]:
+    ) -> list[tuple[str, ua.DataValue | Undecodable]]:
         started = time.perf_counter()
-        names = list(nodes)
-        out: list[tuple[str, ua.DataValue]] = []
-        step = self.conn.max_nodes_per_read
-        for i in range(0, len(names), step):
-            chunk = names[i : i + step]
-            params = ua.ReadParameters()
-            params.NodesToRead = [
-                ua.ReadValueId(NodeId=nodes[n], AttributeId=ua.AttributeIds.Value) for n in chunk
-            ]
-            params.TimestampsToReturn = ua.TimestampsToReturn.Both
-            try:
-                values = await bounded(client.uaclient.read(params), self.conn.timeout_s, client)
-            except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-                raise _SessionLost(_describe(exc)) from None
-            self.stats.reads += 1
-            out.extend(zip(chunk, values, strict=True))
+        out = await self._reads.read(functools.partial(self._read_values, client, True), nodes)
         self.poll_duration.observe(time.perf_counter() - started)
         return out
+
+    async def _read_values(
+        self, client: Client, counted: bool, node_ids: Sequence[ua.NodeId]
+    ) -> list[ua.DataValue]:
+        """One Read request of the nodes' values; `counted` in stats.reads (mode poll)."""
+        params = ua.ReadParameters()
+        params.NodesToRead = [
+            ua.ReadValueId(NodeId=n, AttributeId=ua.AttributeIds.Value) for n in node_ids
+        ]
+        params.TimestampsToReturn = ua.TimestampsToReturn.Both
+        try:
+            values = await bounded(client.uaclient.read(params), self.conn.timeout_s, client)
+        except DECODE_ERRORS:
+            raise  # one value the library cannot decode: read_split isolates it
+        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
+            raise _SessionLost(_describe(exc)) from None
+        self.stats.reads += counted
+        return values
+
+    def _accept(self, name: str, dv: ua.DataValue | Undecodable, now: datetime) -> None:
+        if isinstance(dv, Undecodable):
+            node = self._table.tags[name].node
+            problem = f"node {node} holds a value the OPC UA library cannot decode ({dv.reason})"
+            self._table.mark_bad(name, problem, now)
+        else:
+            self._table.accept(name, dv, now)
 
     # ------------------------------------------------------------------ subscription
 
@@ -220,20 +245,14 @@ class OpcUaSource:
     ) -> AsyncIterator[SampleBatch]:
         params = subscription_params(self.conn.publishing_interval_s, self.conn.session_timeout_s)
         sub = BatchingSubscription(client.uaclient.session, params, lost.put_nowait)
-        handles = {i + 1: name for i, name in enumerate(self._table.readers)}
+        items = MonitoredTags(sub, self._table, self.conn, self._clock)
         try:
             await bounded(sub.init(), self.conn.timeout_s, client)
-            missing = await bounded(
-                self._monitor(sub, nodes, handles, set(self._table.refs)),
-                self.conn.timeout_s,
-                client,
-            )
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
+        missing = await self._monitor(client, items, nodes, set(self._table.refs))
         loop = asyncio.get_running_loop()
-        # Missing nodes are retried about as patiently as a lost server, within 1..10 s.
-        retry_s = min(max(self.conn.backoff_max_s, 1.0), 10.0)
-        retry_at = loop.time() + retry_s
+        retry_at = loop.time() + self._retry_s()
         heartbeat = self.conn.publishing_interval_s
         # Until the first values arrive every tag would read as unknown (bad), which the
         # normaliser takes for offline: no heartbeat before them, unless none can come.
@@ -250,92 +269,40 @@ class OpcUaSource:
                     continue
                 if not isinstance(notice, DataChanges):
                     raise _SessionLost(_describe(notice))
-                for batch in self._apply_changes(notice, handles):
+                batches, values = items.apply(notice)
+                self.stats.notifications += values
+                for batch in batches:
                     yield batch
             if missing and loop.time() >= retry_at:
-                missing = await self._retry_missing(client, sub, handles, missing)
-                retry_at = loop.time() + retry_s
+                nodes = await self._resolve(client)
+                missing = await self._monitor(client, items, nodes, missing)
+                retry_at = loop.time() + self._retry_s()
 
     async def _monitor(
-        self,
-        sub: BatchingSubscription,
-        nodes: dict[str, ua.NodeId],
-        handles: dict[int, str],
-        names: set[str],
+        self, client: Client, items: MonitoredTags, nodes: dict[str, ua.NodeId], names: set[str]
     ) -> set[str]:
-        """Create monitored items for `names`; the names that failed (to retry later)."""
-        requests = [
-            monitored_item(
-                h,
-                nodes[n],
-                sampling_interval_s=self._sampling_interval(),
-                queue_size=self.conn.queue_size,
-                deadband=self._table.tags[n].deadband or self.conn.deadband,
-            )
-            for h, n in handles.items()
-            if n in names and n in nodes
-        ]
-        if not requests:
-            return set(names)
-        results = await sub.create_monitored_items(requests)
-        failed = {n for n in names if n not in nodes}
-        now = self._clock()
-        for request, result in zip(requests, results, strict=True):
-            name = handles[request.RequestedParameters.ClientHandle]
-            if isinstance(result, ua.StatusCode):
-                failed.add(name)
-                self._table.mark_bad(name, _node_status(self._table.tags[name].node, result), now)
-        return failed
+        """Monitor the tags of `names` whose value decodes; the names that failed.
 
-    async def _retry_missing(
-        self,
-        client: Client,
-        sub: BatchingSubscription,
-        handles: dict[int, str],
-        missing: set[str],
-    ) -> set[str]:
+        A publish response that holds one value asyncua cannot decode is dropped whole,
+        with every other change in it, so such a tag is read (and retried), not monitored.
+        """
+        wanted = {n: nodes[n] for n in self._table.readers if n in names and n in nodes}
+        now, undecodable = self._clock(), set()
+        read = functools.partial(self._read_values, client, False)
+        for name, dv in await self._reads.read(read, wanted):
+            if isinstance(dv, Undecodable):
+                self._accept(name, dv, now)
+                undecodable.add(name)
         try:
-            nodes = await self._resolve(client)
-            return await bounded(
-                self._monitor(sub, nodes, handles, missing), self.conn.timeout_s, client
-            )
+            created = items.create(nodes, names - undecodable)
+            return await bounded(created, self.conn.timeout_s, client) | undecodable
         except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
             raise _SessionLost(_describe(exc)) from None
-
-    def _sampling_interval(self) -> float:
-        s = self.conn.sampling_interval_s
-        return self.conn.publishing_interval_s if s is None else s
-
-    def _apply_changes(self, notice: DataChanges, handles: dict[int, str]) -> list[SampleBatch]:
-        """Batches for one publish response. A tag that changes twice in it closes a
-        batch first, so that no intermediate state is lost (queue_size > 1)."""
-        now = self._clock()
-        batches: list[SampleBatch] = []
-        seen: set[str] = set()
-        for handle, dv in notice.items:
-            name = handles.get(handle)
-            if name is None:
-                continue
-            if name in seen:
-                batches.append(self._table.batch(now))
-                seen.clear()
-            seen.add(name)
-            self._table.accept(name, dv, now)
-            self.stats.notifications += 1
-        batches.append(self._table.batch(now))
-        return batches
 
     @property
     def problems(self) -> dict[str, str]:
         """What is wrong with each tag that is not good now (for logs, checks, the API)."""
         return dict(self._table.problems)
-
-
-def _node_status(node: str, status: ua.StatusCode) -> str:
-    problem = status_problem(status)
-    if problem.startswith("reads "):
-        problem = f"cannot be monitored ({describe_status(status)})"
-    return f"node {node} {problem}"
 
 
 def _describe(exc: object) -> str:

@@ -63,7 +63,12 @@ FAMILIES: dict[str, tuple[str, str]] = {
                             "exception response, lost connection)."),
     _SRC + "connects_total": ("counter", "OPC UA sessions opened."),
     _SRC + "connect_failures_total": ("counter", "Connection attempts that failed."),
-    _SRC + "reconnects_total": ("counter", "Connections made again after one was lost."),
+    _SRC + "reconnects_total": ("counter", "Outages that ended: Modbus, with a proper answer "
+                                "(not a TCP connect); OPC UA, a session made again."),
+    _SRC + "timeouts_total": ("counter", "Modbus requests without a (complete) answer in time."),
+    _SRC + "bad_answers_total": ("counter", "Modbus answers that did not fit their request "
+                                 "(unit id, function code, byte count, length): no data."),
+    _SRC + "stale_answers_total": ("counter", "Modbus answers to an earlier request, skipped."),
     _SRC + "reads_total": ("counter", "OPC UA read requests answered (mode poll)."),
     _SRC + "notifications_total": ("counter", "OPC UA data change notifications received."),
     _SRC + "session_losses_total": ("counter", "OPC UA sessions lost while in use."),

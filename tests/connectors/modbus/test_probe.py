@@ -11,6 +11,7 @@ from connectors.modbus.probe import add_arguments, main
 from tests.fixtures.ports import free_port
 
 from .conftest import Server
+from .hostile import Request, data_pdu, frame, hostile_server, silent
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -92,6 +93,30 @@ async def test_unreachable_host(capsys: pytest.CaptureFixture[str]) -> None:
     rc = await run("127.0.0.1", "--port", str(port), "--address", "0", "--timeout", "0.5")
     assert rc == 2
     assert capsys.readouterr().err == f"error: cannot connect to 127.0.0.1:{port}\n"
+
+
+async def test_an_answer_with_another_function_code_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def input_registers(req: Request) -> bytes:
+        return frame(req.tid, req.unit, data_pdu(req, fc=4))
+
+    async with hostile_server(input_registers) as server:
+        rc = await run("127.0.0.1", "--port", str(server.port), "--address", "0")
+    assert rc == 2
+    out = capsys.readouterr()
+    assert (out.out, out.err) == (
+        "",
+        "error: holding 0+1: bad answer (function code 4, expected 3)\n",
+    )
+
+
+async def test_a_device_that_never_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    async with hostile_server(silent) as server:
+        argv = ("--port", str(server.port), "--address", "0", "--timeout", "0.2")
+        rc = await run("127.0.0.1", *argv)
+    assert rc == 2
+    assert capsys.readouterr().err == "error: holding 0+1: no answer within 0.2s\n"
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,8 @@ async def test_nan_float_is_a_bad_sample_not_a_failed_read(modbus_server: Server
     assert bad(batch) == {"nan"}
 
 
-async def test_dead_port_gives_a_bad_batch_then_recovers() -> None:
+async def test_dead_port_gives_a_bad_batch_then_recovers(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="connectors.modbus.source")
     port = free_port()
     async with make_source(port) as source:
         batch = await source.read()
@@ -132,6 +133,11 @@ async def test_dead_port_gives_a_bad_batch_then_recovers() -> None:
     assert batch.error is None
     assert values(batch) == EXPECTED
     assert source.stats.reconnects == 0  # the first successful connect is no reconnect
+    where = f"modbus press-1 (127.0.0.1:{port})"
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"{where}: cannot connect: connection refused"),
+        ("INFO", f"{where}: reconnected"),
+    ]
 
 
 async def test_stream_survives_an_outage(caplog: pytest.LogCaptureFixture) -> None:

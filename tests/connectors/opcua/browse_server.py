@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class ServerThread:
     """An asyncua server running on a private event loop in a daemon thread."""
 
     secure_dir: Path | None = None  # Basic256Sha256 only, certificate made here
+    undecodable: bool = False  # serve i=3708 as open62541 does (see spec_session_security)
     port: int = field(default_factory=free_port)
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     server: Server | None = None
@@ -86,6 +88,8 @@ class ServerThread:
         idx = await server.register_namespace(NS_URI)
         await build_tree(server, idx)
         await server.start()
+        if self.undecodable:
+            await serve_undecodable(server)
         self.server = server
 
     def _make_certificate(self, folder: Path) -> None:
@@ -146,4 +150,45 @@ async def build_tree(server: Server, idx: int) -> None:
     bad = ua.StatusCode(ua.StatusCodes.BadSensorFailure)
     await server.write_attribute_value(
         ua.NodeId("Diagnostics.Bad", idx), ua.DataValue(None, bad, SourceTimestamp=now)
+    )
+
+
+def _string(text: str | None) -> bytes:
+    """An OPC UA String (Int32 length, then UTF-8; -1: null)."""
+    if text is None:
+        return struct.pack("<i", -1)
+    raw = text.encode()
+    return struct.pack("<i", len(raw)) + raw
+
+
+def spec_session_security() -> bytes:
+    """A SessionSecurityDiagnosticsDataType body encoded by the specification (Part 5,
+    12.11), as open62541 sends it: Encoding is a String ("UA Binary"). asyncua 2.1
+    declares that field a Byte, so it cannot decode this value (the next String's length
+    becomes 0x55000000: "Not enough data left in buffer")."""
+    return b"".join(
+        [
+            bytes([0x01, 0x00]) + struct.pack("<H", 1000),  # SessionId: four-byte NodeId i=1000
+            _string("anonymous"),  # ClientUserIdOfSession
+            struct.pack("<i", 1) + _string("anonymous"),  # ClientUserIdHistory
+            _string("Anonymous"),  # AuthenticationMechanism
+            _string("UA Binary"),  # Encoding
+            _string("http://opcfoundation.org/UA-Profile/Transport/uatcp-uasc-uabinary"),
+            struct.pack("<i", 1),  # SecurityMode: None
+            _string("http://opcfoundation.org/UA/SecurityPolicy#None"),
+            _string(None),  # ClientCertificate (a ByteString, null)
+        ]
+    )
+
+
+async def serve_undecodable(server: Server) -> None:
+    """The standard SessionSecurityDiagnosticsArray (i=3708) holds one spec-encoded value."""
+    encoding = ua.NodeId(ua.ObjectIds.SessionSecurityDiagnosticsDataType_Encoding_DefaultBinary)
+    value = ua.ExtensionObject(encoding, Body=spec_session_security())
+    variant = ua.Variant([value], ua.VariantType.ExtensionObject)
+    await server.write_attribute_value(
+        ua.NodeId(
+            ua.ObjectIds.Server_ServerDiagnostics_SessionsDiagnosticsSummary_SessionSecurityDiagnosticsArray
+        ),
+        ua.DataValue(variant),
     )
