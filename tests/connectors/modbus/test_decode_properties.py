@@ -25,9 +25,9 @@ from .test_decode import STRUCT, encode, str_regs
 WORD = st.integers(0, 0xFFFF)
 ORDER = st.sampled_from([o.value for o in WordOrder])
 NUMERIC = [t for t in DataType if t not in (DataType.BIT, DataType.STRING)]
-FACTOR = st.one_of(
-    st.just(1.0), st.floats(allow_nan=False, allow_infinity=False), st.integers(-1000, 1000)
-)
+# What the configuration accepts: a scale non-zero, both within +-1e12.
+OFFSET = st.one_of(st.just(1.0), st.floats(-1e12, 1e12), st.integers(-1000, 1000))
+SCALE = OFFSET.filter(lambda x: x != 0)
 
 
 @st.composite
@@ -40,7 +40,7 @@ def tags(draw: st.DrawFn) -> ModbusTag:
     if dtype is DataType.STRING:
         fields["length"] = draw(st.integers(1, 123))
     if draw(st.booleans()):
-        fields |= {"scale": draw(FACTOR), "offset": draw(FACTOR)}
+        fields |= {"scale": draw(SCALE), "offset": draw(OFFSET)}
     return ModbusTag.model_validate(fields)
 
 
