@@ -24,7 +24,7 @@ from connectors.opcua.config import (
     SecurityPolicyName,
 )
 from connectors.sqlite.config import SqliteConfig
-from edge.config.api import ApiConfig, ApiKeyConfig
+from edge.config.api import ApiConfig, ApiKeyConfig, ApiLimits
 from edge.config.models import (
     BoolRule,
     CodeMapRule,
@@ -60,6 +60,7 @@ __all__ = [
     "STOP_STATES",
     "ApiConfig",
     "ApiKeyConfig",
+    "ApiLimits",
     "BoolRule",
     "BreakConfig",
     "CalendarConfig",
