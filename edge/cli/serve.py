@@ -9,16 +9,13 @@ reads the new gateway's config, live view and store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import uvicorn
 
 from edge.config import Config
 from edge.config.loading import ConfigError
@@ -32,27 +29,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("edge.serve")
 
 
-class _ApiServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # The daemon owns SIGINT/SIGTERM/SIGHUP; uvicorn must not re-raise them after shutdown.
-        yield
-
-
 async def serve_api(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` until cancelled, then shut the server down cleanly."""
-    server = _ApiServer(
-        # log_config=None: uvicorn's records go through our handler (text or JSON lines).
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            lifespan="off",
-            log_config=None,
-            timeout_graceful_shutdown=5,  # a safety net: no response holds a stop for longer
-        )  # fmt: skip
-    )
+    """Serve `app` until cancelled (with the limits of its config's `api.limits`, see
+    `api.server`), then shut the server down cleanly."""
+    from api.server import make_server
+
+    server = make_server(app, host, port)
     task = asyncio.create_task(server.serve(), name="uvicorn")
     try:
         await asyncio.shield(task)
