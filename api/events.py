@@ -7,6 +7,11 @@ JSON of the MQTT payload of the same event (`connectors.mqtt.payloads`). Kinds: 
 sent. Nothing is replayed: a client that (re)connects reads the current state from the
 REST routes after `hello`. A `: keep-alive` comment goes out every 15 s of silence.
 
+At most `api.limits.max_event_clients` streams are open at once (a 503 with `Retry-After`
+beyond): each costs every event a queue entry and a write, and 1,000 of them halved the
+polling rate. Each event is encoded once for all the streams (`Encoder` remembers the
+last ones), not once per stream.
+
 Slow clients: each connection has a bounded queue (1000 events) the pipeline only
 `put_nowait`s into, so a client never slows the pipeline. When it is full the client is
 dropped: its listener is detached at once, the events queued so far are still sent, then
@@ -33,7 +38,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from api.context import ApiContext, v1_router
+from api.context import ApiContext, ApiError, error_docs, v1_router
 from connectors.mqtt import payloads as p
 from core.types import (
     CountDelta,
@@ -52,6 +57,7 @@ __all__ = ["EventHub", "Encoder", "StreamSettings", "Subscriber", "close_streams
 log = logging.getLogger(__name__)
 router = v1_router()
 MEDIA_TYPE = "text/event-stream"
+RETRY_FULL_S = 5  # `Retry-After` when every stream is taken
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -64,13 +70,23 @@ class StreamSettings:
     retry_ms: int = 3000
 
 
+_Encoded = tuple[str, bytes] | None
+#: Events whose encoding is remembered: every stream's queue holds at most 1000, and the
+#: streams take each event within moments of each other.
+_REMEMBERED = 2048
+
+
 class Encoder:
     """Event -> (event name, JSON) with the MQTT payload builders of one config's machines
-    and lines; the `stream` id goes into the payloads' `id`, as on MQTT."""
+    and lines; the `stream` id goes into the payloads' `id`, as on MQTT. Each event is
+    encoded once, however many streams send it."""
 
     def __init__(self, config: Config, stream: str) -> None:
         self.config = config
         self.stream = stream
+        # id(event) -> (the event, its encoding): the event is kept, so its id is not
+        # reused while it is here, and `is` confirms the match.
+        self._done: dict[int, tuple[Event, _Encoded]] = {}
         prefix = config.mqtt.prefix if config.mqtt is not None else "oee"
         refs = machine_refs(config)
         self._machines = {mid: p.MachineTopics(prefix, ref) for mid, ref in refs.items()}
@@ -78,8 +94,18 @@ class Encoder:
             (r.area, r.line): p.LineTopics(prefix, r.site, r.area, r.line) for r in refs.values()
         }
 
-    def encode(self, ev: Event) -> tuple[str, bytes] | None:
+    def encode(self, ev: Event) -> _Encoded:
         """None for what the stream does not carry (raw tags, unknown machines)."""
+        done = self._done.get(id(ev))
+        if done is not None and done[0] is ev:
+            return done[1]
+        encoded = self._encode(ev)
+        if len(self._done) >= _REMEMBERED:
+            del self._done[next(iter(self._done))]  # the oldest
+        self._done[id(ev)] = (ev, encoded)
+        return encoded
+
+    def _encode(self, ev: Event) -> _Encoded:
         if isinstance(ev, LineOeeUpdate):
             lt = self._lines.get((ev.area, ev.line))
             return None if lt is None else ("line_oee", p.line_oee_payload(lt, ev))
@@ -233,7 +259,6 @@ def _overflow(n: int, size: int) -> bytes:
 async def _messages(sub: Subscriber, last_event_id: str | None) -> AsyncIterator[bytes]:
     """The body: hello, then each event as it comes, keep-alives in between, until the
     client is dropped or goes away, or the stream is closed."""
-    sub.attach()
     try:
         yield _hello(sub, last_event_id)
         n = 1
@@ -277,7 +302,8 @@ class EventResponse(StreamingResponse):
             "description": "Server-sent events: hello, state, count, oee, line_oee, reason, "
             "overflow (see the README, 'Live events')",
             "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
-        }
+        },
+        **error_docs(e503="`api.limits.max_event_clients` streams are open: retry later"),
     },
 )
 async def events(
@@ -286,6 +312,17 @@ async def events(
 ) -> StreamingResponse:
     """Live events as they happen, as server-sent events; the `data` of each is the JSON of
     the MQTT payload of the same event. Nothing is replayed: after `hello`, read the
-    current state from the REST routes."""
-    sub = Subscriber(request.app, event_hub(request.app))
+    current state from the REST routes. At most `api.limits.max_event_clients` streams
+    are open at once: beyond, 503 with `Retry-After`."""
+    hub = event_hub(request.app)
+    ctx: ApiContext = request.app.state.ctx
+    most = ctx.config.api.limits.max_event_clients
+    if hub.clients >= most:
+        raise ApiError(
+            503,
+            f"too many event streams: {most} open (api.limits.max_event_clients); retry later",
+            headers={"Retry-After": str(RETRY_FULL_S)},
+        )
+    sub = Subscriber(request.app, hub)
+    sub.attach()  # now, so that the next request counts it
     return EventResponse(sub, _messages(sub, last_event_id))

@@ -7,11 +7,12 @@ Both come as `OeeUpdate`s built by `OeeUpdate.of`, so one set of builders answer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from api.context import ApiContext, ApiError, from_store
+from api.history import check_span, limits
 from connectors.common.aio import gather_limited
 from core.types import CountDelta, LineOeeUpdate, OeeUpdate, StateRecord
 from edge.config import MachineConfig
@@ -19,10 +20,9 @@ from edge.engines.lines import LineSpec, line_update
 from edge.engines.oee import HISTORY_QUERIES_AT_ONCE, ideal_cycle_s
 from oee import Production, Transition, compute
 
-#: The longest range computed from history in one request (a quarter): longer ones
-#: would hold the gateway's CPU for long.
-MAX_RANGE = timedelta(days=92)
 _MS = timedelta(milliseconds=1)
+#: Rows a read may bring beyond what was counted just before it (written meanwhile).
+_SLACK_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,16 @@ class Figures:
 
 
 def resolve_period(
-    windows: Sequence[str],
+    ctx: ApiContext,
     window: str | None,
     start: datetime | None,
     end: datetime | None,
     now: datetime,
 ) -> Period:
     """The period a request asks for: `window` (default: the first configured), or
-    `from` with an optional `to` (default: now). Anything else is a 422 saying why."""
+    `from` with an optional `to` (default: now), at most `api.limits.max_range_days`.
+    Anything else is a 422 saying why."""
+    windows = ctx.live.windows
     if window is not None and (start is not None or end is not None):
         raise ApiError(422, "give either `window` or `from`/`to`, not both")
     if start is None:
@@ -81,8 +83,7 @@ def resolve_period(
     stop = end if end is not None else now
     if start >= stop:
         raise ApiError(422, "`from` must be earlier than `to`")
-    if stop - start > MAX_RANGE:
-        raise ApiError(422, f"`from` to `to` spans more than {MAX_RANGE.days} days; ask for less")
+    check_span(ctx, start, stop)
     return Period(start=start, end=stop)
 
 
@@ -93,12 +94,38 @@ async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
     start, end = period.start, period.end
     assert start is not None and end is not None
     ids = list(machines)
-    # Side by side, as the engine's replay reads them (InfluxDB answers them in parallel;
-    # the SQLite store takes them in turn on its own connection).
-    updates = await gather_limited(
-        HISTORY_QUERIES_AT_ONCE, lambda m: machine_history(ctx, m, start, end), ids
-    )
+    async with ctx.gate.slot():
+        rows = await _rows_within_budget(ctx, ids, start, end)
+        # Side by side, as the engine's replay reads them (InfluxDB answers them in
+        # parallel; the SQLite store takes them in turn on its read connection).
+        updates = await gather_limited(
+            HISTORY_QUERIES_AT_ONCE,
+            lambda m: machine_history(ctx, m, start, end, rows[m] + _SLACK_ROWS),
+            ids,
+        )
     return Figures(period, dict(zip(ids, updates, strict=True)))
+
+
+async def _rows_within_budget(
+    ctx: ApiContext, ids: list[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """Each machine's stored rows of the range, counted before any is read; a 422 when
+    they are more than `api.limits.max_history_rows` together (a quarter of a busy
+    machine's counts is millions of rows: seconds of CPU and hundreds of MB)."""
+
+    def count(m: str) -> Awaitable[int]:
+        return from_store(f"history of {m}", ctx.history.history_rows(m, start, end + _MS))
+
+    counted = await gather_limited(HISTORY_QUERIES_AT_ONCE, count, ids)
+    total, budget = sum(counted), limits(ctx).max_history_rows
+    if total > budget:
+        raise ApiError(
+            422,
+            f"[from, to) holds {total} stored state changes and counts of {len(ids)} "
+            f"machine(s), more than {budget} (api.limits.max_history_rows): "
+            "ask for a shorter range",
+        )
+    return dict(zip(ids, counted, strict=True))
 
 
 @dataclass(frozen=True)
@@ -137,15 +164,16 @@ def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
 
 
 async def machine_history(
-    ctx: ApiContext, machine_id: str, start: datetime, end: datetime
+    ctx: ApiContext, machine_id: str, start: datetime, end: datetime, limit: int
 ) -> OeeUpdate:
-    """The figures of [start, end) from the stored states and counts. Time after now is
-    unknown; counts count in (start, end]. A failing store is a 503."""
+    """The figures of [start, end) from the stored states and counts (each read at most
+    `limit` rows). Time after now is unknown; counts count in (start, end]. A failing
+    store is a 503."""
     what = f"history of {machine_id}"
     # The store reads [start, end); a count at `end` itself still belongs to the range.
     states, counts = await asyncio.gather(
-        from_store(what, ctx.history.state_history(machine_id, start, end)),
-        from_store(what, ctx.history.count_history(machine_id, start, end + _MS)),
+        from_store(what, ctx.history.state_history(machine_id, start, end, limit)),
+        from_store(what, ctx.history.count_history(machine_id, start, end + _MS, limit)),
     )
     cfg = ctx.config.machine(machine_id)
     until = min(end, ctx.clock())

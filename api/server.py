@@ -28,6 +28,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from api.guard import SECURITY_HEADERS
 from edge.config import ApiLimits, Config
 
 __all__ = ["ApiServer", "ApiServerConfig", "LimitedH11Protocol", "connection_cap", "make_server"]
@@ -72,6 +73,7 @@ def _raw(status: int, reason: str, detail: str, *extra: str) -> bytes:
     body = json.dumps({"detail": detail}).encode()
     head = [f"HTTP/1.1 {status} {reason}", "content-type: application/json",
             f"content-length: {len(body)}", "connection: close", *extra]  # fmt: skip
+    head += [f"{name}: {value}" for name, value in SECURITY_HEADERS.items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
