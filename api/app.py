@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api import admin_routes, control_routes, docs_routes, events, oee_routes
-from api.context import ApiContext, ApiError, HistoryGate
+from api.context import ApiContext, ApiError, HistoryGate, JobRunner
 from api.errors import internal_error, invalid_request
 from api.guard import RequestGuard, SecurityHeaders
 from api.routes import ops, v1
@@ -37,12 +37,15 @@ def create_app(
     *,
     control: GatewayControl | None = None,
     reloader: ConfigReloader | None = None,
+    pool: JobRunner | None = None,
 ) -> FastAPI:
     """Build the API app. It reads `live` (the pipeline keeps it current) and `history`;
     reasons and products go to `control`, the running gateway (None: those routes 503).
 
     `clock` is the "now" used to end open state intervals; tests pass a fixed one.
     `reloader` re-reads the config file (`POST /api/v1/config/reload`; None: 503).
+    `pool` runs the history requests' jobs (`api.offload.HistoryPool`, worker processes
+    reading the store of the config themselves); None: here, in worker threads.
     """
     app = FastAPI(
         title="oee-edge",
@@ -51,7 +54,7 @@ def create_app(
         docs_url=None,  # served by api.docs_routes from the gateway itself, not a CDN
         redoc_url=None,
     )
-    gate = HistoryGate(config.api.limits.history_at_once)
+    gate = HistoryGate(config.api.limits.history_at_once, pool)
     app.state.ctx = ApiContext(config, live, history, clock, control, reloader, gate)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -25,14 +25,23 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class HistoryGate:
-    """How many requests read and compute history at once (`api.limits.history_at_once`);
-    the others wait their turn. Each holds a worker thread and up to
-    `max_history_rows` rows in memory, so this bounds the API's share of the CPU and
-    memory the polls need."""
+class JobRunner(Protocol):
+    """Where history jobs run (`api.offload.HistoryPool`: processes of their own)."""
 
-    def __init__(self, at_once: int) -> None:
+    async def run(self, spec: Any, job: Any, *args: Any) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class HistoryGate:
+    """How many requests read and compute history at once (`api.limits.history_at_once`)
+    and where (`pool`: worker processes; None: here, in worker threads); the others
+    wait their turn. Each holds a worker and up to `max_history_rows` rows in memory,
+    so this bounds the API's share of the CPU and memory the polls need."""
+
+    def __init__(self, at_once: int, pool: JobRunner | None = None) -> None:
         self.at_once = at_once
+        self.pool = pool
         self._slots = asyncio.Semaphore(at_once)
 
     @contextlib.asynccontextmanager
@@ -72,6 +81,10 @@ class ApiError(Exception):
         self.detail = detail
         self.known = known
         self.headers = headers
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a history worker process, it is pickled back to the API's.
+        return (ApiError, (self.status, self.detail, self.known, self.headers))
 
     def response(self) -> JSONResponse:
         body = ErrorOut(detail=self.detail, known=self.known)

@@ -1,25 +1,21 @@
 """What the history routes share: their range (defaults, order, `max_range_days`), the
-size of a page, and the answer rendered off the event loop.
+size of a page, and their answers as JSON bytes.
 
 The API runs on the event loop that polls the machines, so a long answer built there
-(10,000 intervals as models, then as JSON) is a gap in every machine's polls. The
-routes read the store (which decodes its rows in a worker thread), then build and
-encode their answer in a worker thread too (`render`).
+(10,000 intervals as models, then as JSON) is a gap in every machine's polls: the
+routes read, build and encode it in a history job (`api.offload`) and send the bytes.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.context import ApiContext, ApiError
 from edge.config import ApiLimits
 
-__all__ = ["DEFAULT_RANGE", "check_span", "history_range", "limits", "page_size", "render"]
+__all__ = ["DEFAULT_RANGE", "check_span", "history_range", "json_bytes", "limits", "page_size"]
 
 #: The range of a history route without `from`: the hour before `to`.
 DEFAULT_RANGE = timedelta(hours=1)
@@ -56,11 +52,7 @@ def page_size(ctx: ApiContext, limit: int | None) -> int:
     return most if limit is None else limit
 
 
-async def render(build: Callable[[], BaseModel]) -> Response:
-    """The JSON answer of `build()`, built and encoded in a worker thread, as FastAPI
-    would encode the model (field aliases: `from`)."""
-
-    def run() -> bytes:
-        return build().model_dump_json(by_alias=True).encode()
-
-    return Response(await asyncio.to_thread(run), media_type="application/json")
+def json_bytes(model: BaseModel) -> bytes:
+    """`model` as FastAPI would encode it (field aliases: `from`); the history jobs
+    (`api.offload`) send their answers so, built where the job runs."""
+    return model.model_dump_json(by_alias=True).encode()

@@ -3,6 +3,7 @@ outside it. The OEE routes are in `api.oee_routes`, the operator's in `api.contr
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from api import metrics
 from api.auth import require_api_key
 from api.context import ApiError, Ctx, error_docs, find_machine, from_store, v1_router
-from api.history import history_range, page_size, render
+from api.history import history_range, json_bytes, page_size
+from api.offload import Cpu, run_job
 from api.schemas import (
     ApiTime,
     HealthOut,
@@ -23,6 +25,7 @@ from api.schemas import (
     StatesOut,
 )
 from api.views import machine_detail, machine_summary, readiness, states_page
+from core.interfaces import HistoryReader
 
 _INDEX = Path(__file__).parent / "static" / "index.html"
 
@@ -81,11 +84,24 @@ async def get_states(
     now = ctx.clock()
     start, end = history_range(ctx, from_, to, now)
     page = page_size(ctx, limit)
-    async with ctx.gate.slot():
-        # One row more than the page: it says whether there is a next one, and where.
-        read = ctx.history.state_history(machine_id, start, end, limit=page + 1)
-        records = await from_store(f"state history of {machine_id}", read)
-        return await render(lambda: states_page(machine_id, records, start, end, now, page))
+    body = await run_job(ctx, states_job, machine_id, start, end, now, page)
+    return Response(body, media_type="application/json")
+
+
+async def states_job(
+    reader: HistoryReader,
+    cpu: Cpu,
+    machine: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    page: int,
+) -> bytes:
+    """The states route's answer (a history job, `api.offload`): one row more than the
+    page is read, which says whether there is a next page, and where."""
+    read = reader.state_history(machine, start, end, limit=page + 1)
+    records = await from_store(f"state history of {machine}", read)
+    return await cpu(lambda: json_bytes(states_page(machine, records, start, end, now, page)))
 
 
 @ops.get("/health", tags=["ops"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, TypeGuard
 
@@ -19,8 +20,10 @@ from fastapi import Query
 from fastapi.responses import Response
 
 from api.context import ApiContext, ApiError, Ctx, error_docs, find_machine, from_store, v1_router
-from api.history import history_range, limits, render
+from api.history import history_range, json_bytes, limits
+from api.offload import Cpu, run_job
 from api.schemas import ApiTime, TagBucketOut, TagHistoryOut, TagPointOut
+from core.interfaces import HistoryReader
 from core.types import Quality, Sample, TagValue
 from edge.config import Config, DataType, MachineConfig, ModbusTag, TagConfig
 from edge.config.oee import parse_duration
@@ -87,20 +90,50 @@ async def get_tag_history(
     if step is not None:
         _check_intervals(start, end, step, every, limits(ctx).max_rows)
     note = None if machine.publish_tags else _not_stored_note(ctx.config, machine_id)
-    async with ctx.gate.slot():
-        read = ctx.history.tag_history(machine_id, tag, start, end, limit=most + 1)
-        stored = await from_store(f"tag history of {machine_id}.{tag}", read)
-        _check_read(len(stored), most, step, start, end, tag)
+    query = TagQuery(machine_id, tag, tag_config, start, end, step, every, most, note)
+    return Response(await run_job(ctx, tag_job, query), media_type="application/json")
 
-        def answer() -> TagHistoryOut:
-            samples = _clean(stored, start, end, _is_bit(tag_config))
-            aggregation, points = _points(samples, step, tag_config)
-            return TagHistoryOut(
-                machine=machine_id, tag=tag, from_=start, to=end, every=every,
-                aggregation=aggregation, note=note, points=points,
+
+@dataclass(frozen=True)
+class TagQuery:
+    """What a tag history job needs (sent to a history worker, `api.offload`)."""
+
+    machine: str
+    tag: str
+    config: TagConfig
+    start: datetime
+    end: datetime
+    step: timedelta | None
+    every: str | None
+    most: int  # values the read may bring; one more is a 422
+    note: str | None
+
+
+async def tag_job(reader: HistoryReader, cpu: Cpu, q: TagQuery) -> bytes:
+    """The tag route's answer: at most `q.most` values read, then cleaned, downsampled
+    and encoded (a history job)."""
+    read = reader.tag_history(q.machine, q.tag, q.start, q.end, limit=q.most + 1)
+    stored = await from_store(f"tag history of {q.machine}.{q.tag}", read)
+    _check_read(len(stored), q.most, q.step, q.start, q.end, q.tag)
+
+    def answer() -> bytes:
+        samples = _clean(stored, q.start, q.end, _is_bit(q.config))
+        aggregation, points = _points(samples, q.step, q.config)
+        return json_bytes(
+            TagHistoryOut(
+                machine=q.machine,
+                tag=q.tag,
+                from_=q.start,
+                to=q.end,
+                every=q.every,
+                aggregation=aggregation,
+                note=q.note,
+                points=points,
             )  # fmt: skip
+        )
 
-        return await render(answer)
+    result: bytes = await cpu(answer)
+    return result
 
 
 # --------------------------------------------------------------------------- the request

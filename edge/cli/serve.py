@@ -45,6 +45,10 @@ async def serve_api(app: FastAPI, host: str, port: int) -> None:
         server.should_exit = True
         await task
         raise
+    finally:
+        from api.offload import close_pool
+
+        close_pool(app)
 
 
 async def stop_task(task: asyncio.Task[None]) -> None:
@@ -99,11 +103,15 @@ class Daemon:
 
     def _make_app(self) -> FastAPI:
         from api.app import create_app
+        from api.offload import HistoryPool
 
         gw = self.gateway
         assert gw.history is not None
         reloader = self if self.path is not None else None
-        return create_app(gw.config, gw.live, gw.history, control=gw, reloader=reloader)
+        # History requests run in processes of their own: no GIL or collector shared
+        # with the polls (api.offload).
+        pool = HistoryPool(self._api.limits.history_at_once)
+        return create_app(gw.config, gw.live, gw.history, control=gw, reloader=reloader, pool=pool)
 
     async def reload(self) -> Config:
         """`ConfigReloader.reload`: re-read the file; when valid, restart the gateway with it."""
