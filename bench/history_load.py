@@ -1,6 +1,6 @@
 """The worst history requests the API allows, while the gateway polls 200 machines.
 
-    python -m bench.history_load --machines 200 --runs 2 --seconds 30
+    python -m bench.history_load --machines 200 --runs 3 --seconds 30
 
 One rig (simulator farm, Mosquitto, probe: `bench.load.rig`) and one gateway, whose
 embedded store is filled first with 92 days of the first machine's history (a state
