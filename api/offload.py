@@ -138,10 +138,16 @@ class HistoryPool:
             raise ApiError(503, "the history worker stopped; retry") from exc
 
     def close(self) -> None:
-        """Stop the workers (a job under way is abandoned)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the workers now: a job under way is abandoned (the executor alone would
+        let it finish, holding a stopping gateway for its seconds)."""
+        if self._pool is None:
+            return
+        # (Python 3.14 has terminate_workers(); before, the executor's own table)
+        workers = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()
+        self._pool = None
 
 
 def close_pool(app: Any) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,23 @@ async def test_a_worker_that_dies_is_a_503_once(
         r = await api.get(url, params=params)
         assert (r.status_code, r.json()) == (503, {"detail": "the history worker stopped; retry"})
         assert (await api.get(url, params=params)).status_code == 200
+
+
+async def slow_job(reader: HistoryReader, cpu: Any) -> None:
+    """Thirty seconds of a worker."""
+    await cpu(lambda: time.sleep(30))
+
+
+async def test_closing_the_pool_stops_a_job_under_way(file_config: Config) -> None:
+    pool = HistoryPool(1)
+    job = asyncio.ensure_future(pool.run(ReaderSpec.of(file_config), slow_job))
+    for _ in range(100):  # until the worker runs it
+        await asyncio.sleep(0.1)
+        if multiprocessing.active_children():
+            break
+    (worker,) = multiprocessing.active_children()
+    await asyncio.sleep(1.0)
+    pool.close()
+    worker.join(5)
+    assert worker.exitcode == -signal.SIGTERM
+    job.cancel()
