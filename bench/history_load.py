@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import selectors
+import socket
 import sqlite3
 import statistics
 import sys
@@ -134,19 +136,74 @@ class Asker:
             t.join()
 
 
+class Streams:
+    """`n` clients of `GET /api/v1/events` on raw sockets, read and dropped by one
+    thread (so the clients cost the box little): the bytes they got and how many were
+    refused (503: `max_event_clients`)."""
+
+    def __init__(self, base: str, n: int) -> None:
+        self.host, _, port = base.removeprefix("http://").partition(":")
+        self.port, self.n = int(port), n
+        self.bytes = self.refused = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+        self.answers: list[tuple[str, int, float]] = []  # (as Asker's: none)
+        self.asks: dict[str, tuple[str, dict]] = {}
+
+    def _open(self) -> list[socket.socket]:
+        request = f"GET /api/v1/events HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode()
+        socks = []
+        for _ in range(self.n):
+            s = socket.create_connection((self.host, self.port), timeout=5)
+            s.sendall(request)
+            s.setblocking(False)
+            socks.append(s)
+        return socks
+
+    def _run(self) -> None:
+        socks = self._open()
+        first = {s: True for s in socks}
+        with selectors.DefaultSelector() as sel:
+            for s in socks:
+                sel.register(s, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                for key, _ in sel.select(0.2):
+                    s = key.fileobj
+                    assert isinstance(s, socket.socket)
+                    data = s.recv(262_144)
+                    if first.pop(s, False) and data.startswith(b"HTTP/1.1 503"):
+                        self.refused += 1
+                    if not data:
+                        sel.unregister(s)
+                    self.bytes += len(data)
+        for s in socks:
+            s.close()
+
+    def __enter__(self) -> Streams:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+
 def window(
-    kind: str, running: Running, probe: Probe, seconds: float, asker: Asker | None
+    kind: str, running: Running, probe: Probe, seconds: float, load: Asker | Streams | None
 ) -> dict[str, Any]:
     probe.window()
     with Meter([running.pid]) as meter:
-        if asker is None:
+        if load is None:
             time.sleep(seconds)
         else:
-            with asker:
+            with load:
                 time.sleep(seconds)
     row: dict[str, Any] = {"window": kind, "cpu_pct": meter.cpu_pct}
     row |= {"rss_mb": meter.rss_max / 2**20, "workers_mb": workers_peak_mb(running.pid)}
     row |= probe.figures().summary()
+    if isinstance(load, Streams):
+        row |= {"streams_mb": load.bytes / 2**20, "refused": load.refused}
+    asker = load if isinstance(load, Asker) else None
     if asker is not None:
         for name in asker.asks:
             times = [s for k, status, s in asker.answers if k == name and status == 200]
@@ -185,15 +242,18 @@ COLUMNS = [
     ("tag_n", "tag ranges", "{:.0f}"),
     ("tag_s", "tag s", "{:.2f}"),
     ("errors", "not 200", "{:.0f}"),
+    ("streams_mb", "streams MB", "{:.1f}"),
+    ("refused", "streams refused", "{:.0f}"),
 ]
 
 
 def table(rows: list[dict[str, Any]], machines: int) -> str:
     head = ["window", *(c[1] for c in COLUMNS)]
+    runs = len({r["run"] for r in rows})
     out = [f"{machines} machines, modbus, 30 tags every 1 s; medians of "
-           f"{len(rows) // 2} runs of each window", "",
+           f"{runs} runs of each window", "",
            "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
-    for kind in ("baseline", "history"):
+    for kind in dict.fromkeys(r["window"] for r in rows):
         mine = [r for r in rows if r["window"] == kind]
         cells = []
         for key, _, fmt in COLUMNS:
@@ -212,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=3, help="2 run at once, 1 waits (default)")
     p.add_argument("--json", type=Path, help="also write every window's figures here")
     p.add_argument("--only", default=None, help="comma-separated kinds: states,oee,tag")
+    p.add_argument("--streams", type=int, default=0, help="also windows with N event streams")
     args = p.parse_args(argv)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="oee-bench-history-") as tmp:
@@ -226,10 +287,15 @@ def main(argv: list[str] | None = None) -> int:
                 asks = requests(machine, datetime.now(UTC), oee_from)
                 if args.only:
                     asks = {k: v for k, v in asks.items() if k in args.only.split(",")}
+                kinds = ["baseline", "history"] + (["streams"] if args.streams else [])
                 for run in range(args.runs):
-                    for kind in ("baseline", "history"):
-                        asker = Asker(base, asks, args.clients) if kind == "history" else None
-                        row = window(kind, running, probe, args.seconds, asker)
+                    for kind in kinds:
+                        load = {
+                            "baseline": None,
+                            "history": Asker(base, asks, args.clients),
+                            "streams": Streams(base, args.streams),
+                        }[kind]
+                        row = window(kind, running, probe, args.seconds, load)
                         row["run"] = run
                         rows.append(row)
                         print(json.dumps(row), file=sys.stderr, flush=True)
