@@ -252,3 +252,17 @@ async def test_the_server_still_answers_after_the_refusals(port: int) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         r = await http.get("/api/v1/machines", headers=bearer(READ))
     assert r.status_code == 200
+
+
+def test_every_year_is_written_with_four_digits() -> None:
+    """(strftime wrote the year 944 as '944-12-20T…'; such times are refused as input
+    now, but the form is the contract's whatever the year)"""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from api.schemas import rfc3339
+
+    assert rfc3339(datetime(944, 12, 20, 6, 5, 4, 3000, tzinfo=UTC)) == "0944-12-20T06:05:04.003Z"
+    assert rfc3339(datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))) == (
+        "0001-01-01T00:00:00.000Z"
+    )
+    assert rfc3339(datetime(2026, 11, 3, 7, 15, 0, 250999)) == "2026-11-03T07:15:00.250Z"
