@@ -12,7 +12,7 @@ NODE_DIR := tests/interop/nodeopcua
 NR_DIR := bench/nodered
 
 .PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps nodejs clean bench bench-oee \
-	bench-memory fuzz
+	bench-memory fuzz bench-history
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -77,6 +77,10 @@ bench: deps sysdeps $(NR_DIR)/node_modules/.installed
 
 bench-oee: deps
 	$(PY) -m bench.oee_tracker
+
+# The worst history requests the API allows while 200 machines are polled (about 5 min).
+bench-history: deps sysdeps
+	$(PY) -m bench.history_load --machines 200 --runs 3 --seconds 30 $(BENCH_ARGS)
 
 # The gateway's memory over an hour at 500 machines x 30 tags (BENCH_ARGS=--minutes 10 ...).
 bench-memory: deps sysdeps

@@ -48,6 +48,7 @@ class InvalidConfigOut(Out):
     responses={
         **admin_docs(
             e409="The `api` section changed: only a restart applies it; nothing was changed",
+            e413="A body larger than `api.limits.max_body_bytes` (the route takes none)",
             e503="The gateway was not started from a config file (`oee-edge run -c FILE`)",
         ),
         422: {"model": InvalidConfigOut, "description": "Invalid file; nothing was changed"},

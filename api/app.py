@@ -7,11 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from api import admin_routes, control_routes, count_routes, events, oee_routes
-from api.context import ApiContext, ApiError
+from api import admin_routes, control_routes, count_routes, docs_routes, events, oee_routes
+from api.context import ApiContext, ApiError, HistoryGate, JobRunner
+from api.errors import internal_error, invalid_request
+from api.guard import RequestGuard, SecurityHeaders
 from api.routes import ops, v1
 from api.tag_routes import router as tag_router
 from core.interfaces import HistoryReader
@@ -34,24 +37,41 @@ def create_app(
     *,
     control: GatewayControl | None = None,
     reloader: ConfigReloader | None = None,
+    pool: JobRunner | None = None,
 ) -> FastAPI:
     """Build the API app. It reads `live` (the pipeline keeps it current) and `history`;
     reasons and products go to `control`, the running gateway (None: those routes 503).
 
     `clock` is the "now" used to end open state intervals; tests pass a fixed one.
     `reloader` re-reads the config file (`POST /api/v1/config/reload`; None: 503).
+    `pool` runs the history requests' jobs (`api.offload.HistoryPool`, worker processes
+    reading the store of the config themselves); None: here, in worker threads.
     """
     app = FastAPI(
         title="oee-edge",
         summary=f"Gateway {config.gateway.id}: machine states, counts and OEE",
         version="1",
+        docs_url=None,  # served by api.docs_routes from the gateway itself, not a CDN
+        redoc_url=None,
     )
-    app.state.ctx = ApiContext(config, live, history, clock, control, reloader)
+    gate = HistoryGate(config.api.limits.history_at_once, pool)
+    app.state.ctx = ApiContext(config, live, history, clock, control, reloader, gate)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, internal_error)
     routers = (v1, oee_routes.router, tag_router, control_routes.router, count_routes.router)
     for router in (*routers, events.router, ops):
         app.include_router(router)
     app.include_router(admin_routes.router)
+    app.include_router(docs_routes.router)
+    _add_middleware(app, config)
+    return app
+
+
+def _add_middleware(app: FastAPI, config: Config) -> None:
+    """Outermost last: the security headers on every answer, CORS (so that a refusal
+    still carries its CORS headers), then the guard in front of the routes."""
+    app.add_middleware(RequestGuard, api=config.api)
     if config.api.cors_origins:  # no CORS headers at all unless origins are listed
         app.add_middleware(
             CORSMiddleware,
@@ -60,4 +80,4 @@ def create_app(
             allow_methods=["GET", "PUT", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
         )
-    return app
+    app.add_middleware(SecurityHeaders)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from edge.config import ApiConfig, ApiKeyConfig
 
@@ -24,6 +25,19 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer API_KE
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: API_KEY")
 
 UNAUTHORIZED = "missing or wrong API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
+
+
+def forbidden(key: ApiKeyConfig) -> str:
+    """The 403 detail of a read key on a route that changes something."""
+    return f"API key '{key.name}' has the read scope; this route needs an admin key"
+
+
+def offered(authorization: str | None, x_api_key: str | None) -> list[str | None]:
+    """The keys a request offers: the credentials of `Authorization: Bearer KEY` (the
+    scheme in any case, as HTTPBearer reads it) and `X-API-Key`."""
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    bearer = credentials if scheme.lower() == "bearer" and credentials else None
+    return [bearer, x_api_key]
 
 
 def _digest(text: str) -> bytes:
@@ -72,10 +86,7 @@ async def require_admin(
 ) -> None:
     """FastAPI dependency of the routes that change something: 403 for a read key."""
     if key is not None and key.scope != "admin":
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail=f"API key '{key.name}' has the read scope; this route needs an admin key",
-        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=forbidden(key))
 
 
 async def admin_name(

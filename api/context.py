@@ -3,11 +3,13 @@ answer 404, the key-protected `/api/v1` router factory and the admin routes' gua
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -23,6 +25,31 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class JobRunner(Protocol):
+    """Where history jobs run (`api.offload.HistoryPool`: processes of their own)."""
+
+    async def run(self, spec: Any, job: Any, *args: Any) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class HistoryGate:
+    """How many requests read and compute history at once (`api.limits.history_at_once`)
+    and where (`pool`: worker processes; None: here, in worker threads); the others
+    wait their turn. Each holds a worker and up to `max_history_rows` rows in memory,
+    so this bounds the API's share of the CPU and memory the polls need."""
+
+    def __init__(self, at_once: int, pool: JobRunner | None = None) -> None:
+        self.at_once = at_once
+        self.pool = pool
+        self._slots = asyncio.Semaphore(at_once)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._slots:
+            yield
+
+
 @dataclass(frozen=True)
 class ApiContext:
     """What the routes read; held on `app.state.ctx`. `control` is the running gateway
@@ -36,20 +63,34 @@ class ApiContext:
     clock: Callable[[], datetime]
     control: GatewayControl | None = None
     reloader: ConfigReloader | None = None
+    gate: HistoryGate = field(default_factory=lambda: HistoryGate(2))
 
 
 class ApiError(Exception):
     """An error answered as `ErrorOut` JSON (see `api.app`)."""
 
-    def __init__(self, status: int, detail: str, known: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        known: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.known = known
+        self.headers = headers
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a history worker process, it is pickled back to the API's.
+        return (ApiError, (self.status, self.detail, self.known, self.headers))
 
     def response(self) -> JSONResponse:
         body = ErrorOut(detail=self.detail, known=self.known)
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=self.status)
+        return JSONResponse(
+            body.model_dump(exclude_none=True), status_code=self.status, headers=self.headers
+        )
 
 
 def get_ctx(request: Request) -> ApiContext:
@@ -101,6 +142,7 @@ async def from_store(what: str, read: Awaitable[T]) -> T:
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut, "description": "API key missing or wrong"},
     404: {"model": ErrorOut, "description": "Unknown machine"},
+    422: {"model": ErrorOut, "description": "Invalid request (the detail names each problem)"},
 }
 
 
@@ -122,6 +164,8 @@ def v1_router(*, machine_routes: bool = True) -> APIRouter:
     """A router under `/api/v1` that requires an API key (when keys are configured); its
     routes answer 404 for an unknown machine unless `machine_routes` is False."""
     responses: dict[int | str, dict[str, object]] = (
-        ERROR_RESPONSES if machine_routes else {401: ERROR_RESPONSES[401]}
+        ERROR_RESPONSES
+        if machine_routes
+        else {k: v for k, v in ERROR_RESPONSES.items() if k != 404}
     )
     return APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)], responses=responses)

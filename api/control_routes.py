@@ -19,7 +19,7 @@ from api.context import (
     v1_router,
 )
 from api.oee_schemas import AssignmentOut, ProductIn, ProductOut, ReasonIn, ReasonOut
-from api.schemas import rfc3339
+from api.schemas import TIME_RANGE, in_time_range, rfc3339
 from core.types import ReasonAssigned, StateRecord
 from edge.config import STOP_STATES, ReasonConfig
 from edge.engines.oee import ideal_cycle_s
@@ -48,7 +48,8 @@ async def get_reasons(machine_id: str, ctx: Ctx) -> list[ReasonOut]:
     dependencies=ADMIN,
     responses=admin_docs(
         e404="Unknown machine, or no stop begins at `start`",
-        e422="Bad `start`, a code not in the reason tree, or a reason not for that state",
+        e413="The body is larger than `api.limits.max_body_bytes` (it is not read)",
+        e422="Bad `start` or body, a code not in the reason tree, or a reason not for that state",
         e503="History store unavailable, or no running gateway (read-only API)",
     ),
 )
@@ -88,13 +89,16 @@ async def put_reason(machine_id: str, start: str, body: ReasonIn, ctx: Ctx) -> A
 
 
 def _parse_start(text: str) -> datetime:
-    """`start` of the path: an RFC 3339 time with its offset, else a 422."""
+    """`start` of the path: an RFC 3339 time with its offset within the times the API
+    accepts, else a 422."""
     try:
         ts = datetime.fromisoformat(text)
     except ValueError:
         ts = None
     if ts is None or ts.utcoffset() is None:
         raise ApiError(422, f"`start` '{text}' is not an RFC 3339 time with offset, {_START_HINT}")
+    if not in_time_range(ts):
+        raise ApiError(422, f"`start` '{text}': {TIME_RANGE}")
     return ts
 
 
@@ -162,7 +166,8 @@ def _check_state(
     dependencies=ADMIN,
     responses=admin_docs(
         e409="The machine reads its product from a PLC tag",
-        e422="Not a configured product of the machine",
+        e413="The body is larger than `api.limits.max_body_bytes` (it is not read)",
+        e422="A bad body, or not a configured product of the machine",
         e503="No running gateway (read-only API)",
     ),
 )

@@ -7,6 +7,12 @@ JSON of the MQTT payload of the same event (`connectors.mqtt.payloads`). Kinds: 
 sent. Nothing is replayed: a client that (re)connects reads the current state from the
 REST routes after `hello`. A `: keep-alive` comment goes out every 15 s of silence.
 
+At most `api.limits.max_event_clients` streams are open at once (a 503 with `Retry-After`
+beyond): each costs every event a queue entry and a write, and 1,000 of them halved the
+polling rate. Each event is encoded once for all the streams (`Encoder` remembers the
+last ones), not once per stream, and a stream sends the events of a burst (those within
+`batch_s`, 50 ms, of the first) in one write.
+
 Slow clients: each connection has a bounded queue (1000 events) the pipeline only
 `put_nowait`s into, so a client never slows the pipeline. When it is full the client is
 dropped: its listener is detached at once, the events queued so far are still sent, then
@@ -33,28 +39,17 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from api.context import ApiContext, v1_router
-from connectors.mqtt import payloads as p
-from connectors.mqtt.suspects import decision_payload, suspect_payload
-from core.types import (
-    CountDecision,
-    CountDelta,
-    Event,
-    LineOeeUpdate,
-    OeeUpdate,
-    ReasonAssigned,
-    SampleBatch,
-    StateChange,
-    SuspectCount,
-)
-from edge.config import Config
-from edge.pipeline.live import LiveView, machine_refs
+from api.context import ApiContext, ApiError, error_docs, v1_router
+from api.event_encoding import Encoder
+from core.types import Event, SampleBatch
+from edge.pipeline.live import LiveView
 
 __all__ = ["EventHub", "Encoder", "StreamSettings", "Subscriber", "close_streams", "router"]
 
 log = logging.getLogger(__name__)
 router = v1_router()
 MEDIA_TYPE = "text/event-stream"
+RETRY_FULL_S = 5  # `Retry-After` when every stream is taken
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -64,44 +59,8 @@ class StreamSettings:
 
     heartbeat_s: float = 15.0
     queue_size: int = 1000
+    batch_s: float = 0.05  # events that follow the first within this go in one write
     retry_ms: int = 3000
-
-
-class Encoder:
-    """Event -> (event name, JSON) with the MQTT payload builders of one config's machines
-    and lines; the `stream` id goes into the payloads' `id`, as on MQTT."""
-
-    def __init__(self, config: Config, stream: str) -> None:
-        self.config = config
-        self.stream = stream
-        prefix = config.mqtt.prefix if config.mqtt is not None else "oee"
-        refs = machine_refs(config)
-        self._machines = {mid: p.MachineTopics(prefix, ref) for mid, ref in refs.items()}
-        self._lines = {
-            (r.area, r.line): p.LineTopics(prefix, r.site, r.area, r.line) for r in refs.values()
-        }
-
-    def encode(self, ev: Event) -> tuple[str, bytes] | None:
-        """None for what the stream does not carry (raw tags, unknown machines)."""
-        if isinstance(ev, LineOeeUpdate):
-            lt = self._lines.get((ev.area, ev.line))
-            return None if lt is None else ("line_oee", p.line_oee_payload(lt, ev))
-        t = self._machines.get(ev.machine)
-        if t is None:
-            return None
-        if isinstance(ev, StateChange):
-            return "state", p.event_payload(t, ev, self.stream)
-        if isinstance(ev, CountDelta):
-            return "count", p.count_payload(t, ev, self.stream)
-        if isinstance(ev, OeeUpdate):
-            return "oee", p.oee_payload(t, ev)
-        if isinstance(ev, ReasonAssigned):
-            return "reason", p.reason_payload(t, ev, self.stream)
-        if isinstance(ev, SuspectCount):
-            return "suspect", suspect_payload(t, ev, self.stream)
-        if isinstance(ev, CountDecision):
-            return "decision", decision_payload(t, ev, self.stream)
-        return None
 
 
 class EventHub:
@@ -205,6 +164,22 @@ class Subscriber:
         except TimeoutError:
             return None
 
+    async def next_events(self) -> list[Event]:
+        """The next event and those queued within `batch_s` after it (one write for all:
+        the pipeline emits in bursts, the polls of a slot, the figures of a tick); none
+        after `heartbeat_s` without one, or when closed."""
+        first = await self.next_event()
+        if first is None:
+            return []
+        await asyncio.sleep(self.hub.settings.batch_s)
+        events = [first]
+        while not self.queue.empty():
+            event = self.queue.get_nowait()
+            if event is None:  # closed meanwhile
+                break
+            events.append(event)
+        return events
+
     @property
     def done(self) -> bool:
         """Closed, serving a live view the API no longer reads (a reload), or dropped and
@@ -238,20 +213,25 @@ def _overflow(n: int, size: int) -> bytes:
 
 
 async def _messages(sub: Subscriber, last_event_id: str | None) -> AsyncIterator[bytes]:
-    """The body: hello, then each event as it comes, keep-alives in between, until the
-    client is dropped or goes away, or the stream is closed."""
-    sub.attach()
+    """The body: hello, then the events as they come (those of a burst in one chunk),
+    keep-alives in between, until the client is dropped or goes away, or the stream is
+    closed."""
     try:
         yield _hello(sub, last_event_id)
         n = 1
         while not sub.done:
-            event = await sub.next_event()
-            if event is None:
+            events = await sub.next_events()
+            if not events:
                 if not sub.done:
                     yield b": keep-alive\n\n"
-            elif (encoded := sub.encoder.encode(event)) is not None:
-                n += 1
-                yield _message(encoded[0], n, encoded[1])
+                continue
+            chunk = []
+            for event in events:
+                if (encoded := sub.encoder.encode(event)) is not None:
+                    n += 1
+                    chunk.append(_message(encoded[0], n, encoded[1]))
+            if chunk:
+                yield b"".join(chunk)
         if sub.overflowed:
             yield _overflow(n + 1, sub.hub.settings.queue_size)
     finally:
@@ -284,7 +264,8 @@ class EventResponse(StreamingResponse):
             "description": "Server-sent events: hello, state, count, oee, line_oee, reason, "
             "overflow (see the README, 'Live events')",
             "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
-        }
+        },
+        **error_docs(e503="`api.limits.max_event_clients` streams are open: retry later"),
     },
 )
 async def events(
@@ -293,6 +274,17 @@ async def events(
 ) -> StreamingResponse:
     """Live events as they happen, as server-sent events; the `data` of each is the JSON of
     the MQTT payload of the same event. Nothing is replayed: after `hello`, read the
-    current state from the REST routes."""
-    sub = Subscriber(request.app, event_hub(request.app))
+    current state from the REST routes. At most `api.limits.max_event_clients` streams
+    are open at once: beyond, 503 with `Retry-After`."""
+    hub = event_hub(request.app)
+    ctx: ApiContext = request.app.state.ctx
+    most = ctx.config.api.limits.max_event_clients
+    if hub.clients >= most:
+        raise ApiError(
+            503,
+            f"too many event streams: {most} open (api.limits.max_event_clients); retry later",
+            headers={"Retry-After": str(RETRY_FULL_S)},
+        )
+    sub = Subscriber(request.app, hub)
+    sub.attach()  # now, so that the next request counts it
     return EventResponse(sub, _messages(sub, last_event_id))

@@ -7,22 +7,26 @@ Both come as `OeeUpdate`s built by `OeeUpdate.of`, so one set of builders answer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from api.context import ApiContext, ApiError, from_store
+from api.history import check_span, limits
+from api.offload import Cpu, run_job
 from connectors.common.aio import gather_limited
+from core.interfaces import HistoryReader
 from core.types import CountDelta, LineOeeUpdate, OeeUpdate, StateRecord
-from edge.config import MachineConfig
+from edge.config import Config, MachineConfig
 from edge.engines.lines import LineSpec, line_update
 from edge.engines.oee import HISTORY_QUERIES_AT_ONCE, ideal_cycle_s
 from oee import Production, Transition, compute
+from oee.calendar import Calendar
+from oee.losses import OfflineTreatment
 
-#: The longest range computed from history in one request (a quarter): longer ones
-#: would hold the gateway's CPU for long.
-MAX_RANGE = timedelta(days=92)
 _MS = timedelta(milliseconds=1)
+#: Rows a read may bring beyond what was counted just before it (written meanwhile).
+_SLACK_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -56,14 +60,16 @@ class Figures:
 
 
 def resolve_period(
-    windows: Sequence[str],
+    ctx: ApiContext,
     window: str | None,
     start: datetime | None,
     end: datetime | None,
     now: datetime,
 ) -> Period:
     """The period a request asks for: `window` (default: the first configured), or
-    `from` with an optional `to` (default: now). Anything else is a 422 saying why."""
+    `from` with an optional `to` (default: now), at most `api.limits.max_range_days`.
+    Anything else is a 422 saying why."""
+    windows = ctx.live.windows
     if window is not None and (start is not None or end is not None):
         raise ApiError(422, "give either `window` or `from`/`to`, not both")
     if start is None:
@@ -81,24 +87,87 @@ def resolve_period(
     stop = end if end is not None else now
     if start >= stop:
         raise ApiError(422, "`from` must be earlier than `to`")
-    if stop - start > MAX_RANGE:
-        raise ApiError(422, f"`from` to `to` spans more than {MAX_RANGE.days} days; ask for less")
+    check_span(ctx, start, stop)
     return Period(start=start, end=stop)
 
 
 async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Figures:
-    """Each machine's figures of `period`: live, or computed from history."""
+    """Each machine's figures of `period`: live, or computed from history (a history
+    job, `api.offload`)."""
     if period.window is not None:
         return live_figures(ctx, machines, period)
     start, end = period.start, period.end
     assert start is not None and end is not None
-    ids = list(machines)
-    # Side by side, as the engine's replay reads them (InfluxDB answers them in parallel;
-    # the SQLite store takes them in turn on its own connection).
-    updates = await gather_limited(
-        HISTORY_QUERIES_AT_ONCE, lambda m: machine_history(ctx, m, start, end), ids
+    query = RangeQuery(
+        machines={m: MachineInputs.of(ctx.config, m) for m in machines},
+        start=start,
+        end=end,
+        until=min(end, ctx.clock()),
+        budget=limits(ctx).max_history_rows,
     )
-    return Figures(period, dict(zip(ids, updates, strict=True)))
+    return Figures(period, await run_job(ctx, range_job, query))
+
+
+@dataclass(frozen=True)
+class MachineInputs:
+    """What a machine's figures are computed with, besides its history."""
+
+    config: MachineConfig
+    calendar: Calendar
+    offline_counts_as: OfflineTreatment
+
+    @classmethod
+    def of(cls, config: Config, machine: str) -> MachineInputs:
+        return cls(
+            config.machine(machine), config.calendar_for(machine), config.oee.offline_counts_as
+        )
+
+
+@dataclass(frozen=True)
+class RangeQuery:
+    """The figures of [start, end) of some machines (a history job's arguments): time
+    after `until` (now) is unknown; at most `budget` stored rows may be read."""
+
+    machines: dict[str, MachineInputs]
+    start: datetime
+    end: datetime
+    until: datetime
+    budget: int
+
+
+async def range_job(reader: HistoryReader, cpu: Cpu, q: RangeQuery) -> dict[str, OeeUpdate]:
+    """Each machine's figures of the range, after the rows are counted (a history job)."""
+    rows = await _rows_within_budget(reader, q)
+    ids = list(q.machines)
+    # Side by side, as the engine's replay reads them (InfluxDB answers them in
+    # parallel; the SQLite store takes them in turn on its read connection).
+    updates = await gather_limited(
+        HISTORY_QUERIES_AT_ONCE,
+        lambda m: machine_history(reader, cpu, q, m, rows[m] + _SLACK_ROWS),
+        ids,
+    )
+    return dict(zip(ids, updates, strict=True))
+
+
+async def _rows_within_budget(reader: HistoryReader, q: RangeQuery) -> dict[str, int]:
+    """Each machine's stored rows of the range, counted before any is read; a 422 when
+    they are more than `api.limits.max_history_rows` together (a quarter of a busy
+    machine's counts is millions of rows: seconds of CPU and hundreds of MB)."""
+
+    def count(m: str) -> Awaitable[int]:
+        return from_store(f"history of {m}", reader.history_rows(m, q.start, q.end + _MS))
+
+    ids = list(q.machines)
+    counted = await gather_limited(HISTORY_QUERIES_AT_ONCE, count, ids)
+    total = sum(counted)
+    if total > q.budget:
+        raise ApiError(
+            422,
+            f"[from, to) holds {total} stored state changes and counts of {len(ids)} "
+            f"machine(s), more than {q.budget} (api.limits.max_history_rows): "
+            "ask for a shorter range",
+        )
+    return dict(zip(ids, counted, strict=True))
 
 
 @dataclass(frozen=True)
@@ -137,35 +206,36 @@ def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
 
 
 async def machine_history(
-    ctx: ApiContext, machine_id: str, start: datetime, end: datetime
+    reader: HistoryReader, cpu: Cpu, q: RangeQuery, machine_id: str, limit: int
 ) -> OeeUpdate:
-    """The figures of [start, end) from the stored states and counts. Time after now is
-    unknown; counts count in (start, end]. A failing store is a 503."""
+    """The figures of the range from the stored states and counts (each read at most
+    `limit` rows). Counts count in (start, end]. A failing store is a 503."""
     what = f"history of {machine_id}"
+    start, end = q.start, q.end
     # The store reads [start, end); a count at `end` itself still belongs to the range.
     states, counts = await asyncio.gather(
-        from_store(what, ctx.history.state_history(machine_id, start, end)),
-        from_store(what, ctx.history.count_history(machine_id, start, end + _MS)),
+        from_store(what, reader.state_history(machine_id, start, end, limit)),
+        from_store(what, reader.count_history(machine_id, start, end + _MS, limit)),
     )
-    cfg = ctx.config.machine(machine_id)
-    until = min(end, ctx.clock())
+    m = q.machines[machine_id]
 
     def run() -> OeeUpdate:
         r = compute(
             transitions(states),
-            productions(cfg, counts, start, end),
+            productions(m.config, counts, start, end),
             start=start,
             end=end,
-            until=until,
-            calendar=ctx.config.calendar_for(machine_id),
-            micro_stop_s=cfg.micro_stop_s,
-            startup_s=cfg.startup_s,
-            offline_counts_as=ctx.config.oee.offline_counts_as,
+            until=q.until,
+            calendar=m.calendar,
+            micro_stop_s=m.config.micro_stop_s,
+            startup_s=m.config.startup_s,
+            offline_counts_as=m.offline_counts_as,
         )
         return OeeUpdate.of(machine_id, r.name, start, end, r.report, r.pareto)
 
-    # Pure but possibly long (a quarter of history): off the event loop the gateway runs on.
-    return await asyncio.to_thread(run)
+    # Pure but possibly long (a quarter of history): wherever `cpu` runs it.
+    result: OeeUpdate = await cpu(run)
+    return result
 
 
 def transitions(records: Iterable[StateRecord]) -> list[Transition]:

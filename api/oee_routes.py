@@ -8,19 +8,19 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 
 from api.context import ApiContext, ApiError, Ctx, error_docs, find_line, find_machine, v1_router
-from api.oee_data import MAX_RANGE, Period, gather, line_figures, machine_history, resolve_period
+from api.oee_data import Period, gather, line_figures, resolve_period
 from api.oee_schemas import LineOeeOut, LossesOut
 from api.oee_views import line_out, losses_out, oee_out
-from api.schemas import OeeOut
+from api.schemas import ApiTime, OeeOut
 from edge.engines.lines import LineSpec
 
 router = v1_router()
 
 _PERIOD_ERRORS = error_docs(
-    e422="Bad window or range (the detail says which parameter)",
+    e422="Bad window or range, or more stored rows than `api.limits.max_history_rows` "
+    "(the detail says which)",
     e503="History store unavailable (a `from`/`to` range)",
 )
 
@@ -35,7 +35,7 @@ class PeriodArgs:
     end: datetime | None
 
     def resolve(self, ctx: ApiContext) -> Period:
-        return resolve_period(ctx.live.windows, self.window, self.start, self.end, ctx.clock())
+        return resolve_period(ctx, self.window, self.start, self.end, ctx.clock())
 
 
 def period_args(
@@ -44,15 +44,16 @@ def period_args(
         Query(description="a configured window, e.g. 15m (default: the first configured)"),
     ] = None,
     from_: Annotated[
-        AwareDatetime | None,
+        ApiTime | None,
         Query(
             alias="from",
             description="RFC 3339 with offset: compute [from, to) from stored history "
-            f"(at most {MAX_RANGE.days} days) instead of a window's live figures",
+            "(at most `api.limits.max_range_days`, 92, days) instead of a window's live "
+            "figures",
         ),
     ] = None,
     to: Annotated[
-        AwareDatetime | None,
+        ApiTime | None,
         Query(description="RFC 3339 with offset; needs `from`; default: now"),
     ] = None,
 ) -> PeriodArgs:
@@ -75,9 +76,8 @@ async def get_oee(machine_id: str, ctx: Ctx, period: PeriodQuery) -> OeeOut:
     p = period.resolve(ctx)
     if p.window is not None:
         return oee_out(machine_id, p.window, m.oee.get(p.window))
-    assert p.start is not None and p.end is not None
-    u = await machine_history(ctx, machine_id, p.start, p.end)
-    return oee_out(machine_id, None, u, source="history")
+    fig = await gather(ctx, [machine_id], p)
+    return oee_out(machine_id, None, fig.updates[machine_id], source="history")
 
 
 @router.get(

@@ -52,6 +52,9 @@ class _NoHistory:
     async def tag_history(self, *_: Any) -> list[Any]:
         raise NotImplementedError
 
+    async def history_rows(self, *_: Any) -> int:
+        raise NotImplementedError
+
 
 def document() -> dict[str, Any]:
     """The OpenAPI document of the API, as `/openapi.json` serves it."""

@@ -3,23 +3,31 @@ outside it. The OEE routes are in `api.oee_routes`, the operator's in `api.contr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from pydantic import AwareDatetime
 
 from api import metrics
 from api.auth import require_api_key
 from api.context import ApiError, Ctx, error_docs, find_machine, from_store, v1_router
-from api.schemas import ErrorOut, HealthOut, MachineDetail, MachineSummary, ReadyOut, StatesOut
-from api.views import build_intervals, machine_detail, machine_summary, readiness
+from api.history import history_range, json_bytes, page_size
+from api.offload import Cpu, run_job
+from api.schemas import (
+    ApiTime,
+    HealthOut,
+    MachineDetail,
+    MachineSummary,
+    ReadyOut,
+    StatesOut,
+)
+from api.views import machine_detail, machine_summary, readiness, states_page
+from core.interfaces import HistoryReader
 
 _INDEX = Path(__file__).parent / "static" / "index.html"
-DEFAULT_RANGE = timedelta(hours=1)
 
 v1 = v1_router()
 ops = APIRouter()
@@ -41,31 +49,59 @@ async def get_machine(machine_id: str, ctx: Ctx) -> MachineDetail:
 @v1.get(
     "/machines/{machine_id}/states",
     tags=["history"],
-    responses=error_docs(e422="Bad range", e503="History store unavailable"),
+    response_model=StatesOut,
+    responses=error_docs(
+        e422="Bad range or `limit` (the detail says which)", e503="History store unavailable"
+    ),
 )
 async def get_states(
     machine_id: str,
     ctx: Ctx,
     from_: Annotated[
-        AwareDatetime | None,
+        ApiTime | None,
         Query(alias="from", description="RFC 3339 with offset; default: `to` minus 1 h"),
     ] = None,
     to: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339 with offset; default: now")
+        ApiTime | None,
+        Query(
+            description="RFC 3339 with offset; default: now; at most "
+            "`api.limits.max_range_days` (92) after `from`"
+        ),
     ] = None,
-) -> StatesOut:
-    """State intervals of [from, to], clipped to it; the last one ends at min(to, now)."""
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description="intervals per page; at most (and by default) `api.limits.max_rows` "
+            "(10,000); `next_from` is where the next page begins",
+        ),
+    ] = None,
+) -> Response:
+    """State intervals of [from, to], clipped to it, oldest first; the last one ends at
+    min(to, now). At most `limit` of them: when there are more, `next_from` is the start
+    of the next one (ask again with it as `from`), else null."""
     find_machine(ctx, machine_id)
     now = ctx.clock()
-    end = to or now
-    start = from_ or end - DEFAULT_RANGE
-    if start >= end:
-        raise ApiError(422, "`from` must be earlier than `to`")
-    records = await from_store(
-        f"state history of {machine_id}", ctx.history.state_history(machine_id, start, end)
-    )
-    intervals = build_intervals(records, start, end, now)
-    return StatesOut(machine=machine_id, from_=start, to=end, intervals=intervals)
+    start, end = history_range(ctx, from_, to, now)
+    page = page_size(ctx, limit)
+    body = await run_job(ctx, states_job, machine_id, start, end, now, page)
+    return Response(body, media_type="application/json")
+
+
+async def states_job(
+    reader: HistoryReader,
+    cpu: Cpu,
+    machine: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    page: int,
+) -> bytes:
+    """The states route's answer (a history job, `api.offload`): one row more than the
+    page is read, which says whether there is a next page, and where."""
+    read = reader.state_history(machine, start, end, limit=page + 1)
+    records = await from_store(f"state history of {machine}", read)
+    return await cpu(lambda: json_bytes(states_page(machine, records, start, end, now, page)))
 
 
 @ops.get("/health", tags=["ops"])
@@ -88,7 +124,13 @@ async def ready(ctx: Ctx) -> JSONResponse:
     tags=["ops"],
     dependencies=[Depends(require_api_key)],
     response_class=PlainTextResponse,
-    responses={401: {"model": ErrorOut}},
+    # (the 401 is JSON, whatever the route's own answers are)
+    responses={
+        401: {
+            "description": "API key missing or wrong",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+    },
 )
 async def prometheus(ctx: Ctx) -> PlainTextResponse:
     """Prometheus text exposition 0.0.4."""

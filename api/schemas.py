@@ -9,18 +9,51 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from core.types import Quality
 from oee.states import MachineState
 
 
 def rfc3339(ts: datetime) -> str:
-    """`ts` as RFC 3339 UTC with milliseconds and `Z` (naive times are taken as UTC)."""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    ts = ts.astimezone(UTC)
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    """`ts` as RFC 3339 UTC with milliseconds and `Z` (naive times are taken as UTC).
+    The year has four digits whatever it is (strftime wrote the year 944 as '944')."""
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts.isoformat(timespec="milliseconds") + "Z"
+
+
+#: The times the API accepts: from the epoch (the stores keep nothing before it) until
+#: 2262, where InfluxDB's nanosecond timestamps end. Anything else is a 422, so that no
+#: range arithmetic (a default `from` an hour before `to`, a stop's next millisecond)
+#: can leave the datetime range and no year is written with fewer than four digits.
+MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2262, 1, 1, tzinfo=UTC)
+TIME_RANGE = "times from 1970-01-01T00:00:00Z until 2262-01-01T00:00:00Z"
+
+
+def in_time_range(ts: datetime) -> bool:
+    """True for an aware `ts` the API accepts (compared without converting it, which
+    could overflow for the year 1 or 9999)."""
+    return MIN_TIME <= ts < MAX_TIME
+
+
+def _bounded(ts: datetime) -> datetime:
+    if not in_time_range(ts):
+        raise ValueError(f"{TIME_RANGE}, not {ts.isoformat().replace('+00:00', 'Z')}")
+    return ts
+
+
+#: A query's time: RFC 3339 with an offset, within MIN_TIME..MAX_TIME.
+ApiTime = Annotated[AwareDatetime, AfterValidator(_bounded)]
 
 
 _EXAMPLE = "2026-11-03T07:15:00.250Z"
@@ -195,12 +228,18 @@ class StateInterval(Out):
 
 
 class StatesOut(Out):
-    """`GET /api/v1/machines/{id}/states`: the intervals of [from, to], oldest first."""
+    """`GET /api/v1/machines/{id}/states`: the intervals of [from, to], oldest first, at
+    most `limit`; `next_from` is where the next page begins (null: this is the last)."""
 
     machine: str
     from_: Timestamp = Field(serialization_alias="from")
     to: Timestamp
     intervals: list[StateInterval]
+    next_from: Timestamp | None = Field(
+        default=None,
+        description="the start of the first interval not in this page: ask again with it as "
+        "`from` (and the same `to`); null when the page reaches `to`",
+    )
 
 
 class HealthOut(Out):

@@ -12,24 +12,24 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, TypeGuard
 
 from fastapi import Query
-from pydantic import AwareDatetime
+from fastapi.responses import Response
 
-from api.context import ApiError, Ctx, error_docs, find_machine, from_store, v1_router
-from api.oee_data import MAX_RANGE
-from api.routes import DEFAULT_RANGE
-from api.schemas import TagBucketOut, TagHistoryOut, TagPointOut
+from api.context import ApiContext, ApiError, Ctx, error_docs, find_machine, from_store, v1_router
+from api.history import history_range, json_bytes, limits
+from api.offload import Cpu, run_job
+from api.schemas import ApiTime, TagBucketOut, TagHistoryOut, TagPointOut
+from core.interfaces import HistoryReader
 from core.types import Quality, Sample, TagValue
 from edge.config import Config, DataType, MachineConfig, ModbusTag, TagConfig
 from edge.config.oee import parse_duration
 
 router = v1_router()
 
-#: The most points one answer holds (raw values, or `every` intervals of the range).
-MAX_POINTS = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 _US = timedelta(microseconds=1)
@@ -40,9 +40,11 @@ Aggregation = Literal["numeric", "last"]
 @router.get(
     "/machines/{machine_id}/tags/{tag}",
     tags=["history"],
+    response_model=TagHistoryOut,
     responses=error_docs(
         e404="Unknown machine, or a tag that is not under the machine's `tags`",
-        e422="Bad range or `every`, or more than 10,000 points (the detail says which)",
+        e422="Bad range or `every`, more than `api.limits.max_rows` points, or more than "
+        "`api.limits.max_history_rows` values to downsample (the detail says which)",
         e503="History store unavailable",
     ),
 )
@@ -51,22 +53,25 @@ async def get_tag_history(
     tag: str,
     ctx: Ctx,
     from_: Annotated[
-        AwareDatetime | None,
+        ApiTime | None,
         Query(alias="from", description="RFC 3339 with offset; default: `to` minus 1 h"),
     ] = None,
     to: Annotated[
-        AwareDatetime | None,
-        Query(description=f"RFC 3339 with offset; default: now; at most {MAX_RANGE.days} days"),
+        ApiTime | None,
+        Query(
+            description="RFC 3339 with offset; default: now; at most "
+            "`api.limits.max_range_days` (92) after `from`"
+        ),
     ] = None,
     every: Annotated[
         str | None,
         Query(
             description="downsample to one point per interval, e.g. 10s, 1m, 1h, 1d "
-            f"(at most {MAX_POINTS} intervals in the range)",
+            "(at most `api.limits.max_rows`, 10,000, intervals in the range)",
             examples=["1m"],
         ),
     ] = None,
-) -> TagHistoryOut:
+) -> Response:
     """The stored values of one tag in [from, to), oldest first.
 
     Values are stored only for a machine with `publish_tags: true`; for one without, the
@@ -75,24 +80,60 @@ async def get_tag_history(
     With `every`: one point per interval holding values, `ts` its start. A number tag
     gives `mean`, `min`, `max`, `last` and `count` (`aggregation: numeric`); a string or
     boolean tag its last value (`aggregation: last`). `quality` is the worst in it.
+    Downsampling reads at most `api.limits.max_history_rows` values, else 422.
     """
     _, machine = find_machine(ctx, machine_id)
     tag_config = _find_tag(machine, tag)
-    step = _step(every)
-    start, end = _range(from_, to, ctx.clock())
+    step = _step(ctx, every)
+    start, end = history_range(ctx, from_, to, ctx.clock())
+    most = limits(ctx).max_rows if step is None else limits(ctx).max_history_rows
     if step is not None:
-        _check_intervals(start, end, step, every)
-    read = ctx.history.tag_history(machine_id, tag, start, end)
-    stored = await from_store(f"tag history of {machine_id}.{tag}", read)
-    samples = _clean(stored, start, end, _is_bit(tag_config))
-    if step is None:
-        _check_raw(len(samples), start, end, tag)
-    aggregation, points = _points(samples, step, tag_config)
+        _check_intervals(start, end, step, every, limits(ctx).max_rows)
     note = None if machine.publish_tags else _not_stored_note(ctx.config, machine_id)
-    return TagHistoryOut(
-        machine=machine_id, tag=tag, from_=start, to=end, every=every,
-        aggregation=aggregation, note=note, points=points,
-    )  # fmt: skip
+    query = TagQuery(machine_id, tag, tag_config, start, end, step, every, most, note)
+    return Response(await run_job(ctx, tag_job, query), media_type="application/json")
+
+
+@dataclass(frozen=True)
+class TagQuery:
+    """What a tag history job needs (sent to a history worker, `api.offload`)."""
+
+    machine: str
+    tag: str
+    config: TagConfig
+    start: datetime
+    end: datetime
+    step: timedelta | None
+    every: str | None
+    most: int  # values the read may bring; one more is a 422
+    note: str | None
+
+
+async def tag_job(reader: HistoryReader, cpu: Cpu, q: TagQuery) -> bytes:
+    """The tag route's answer: at most `q.most` values read, then cleaned, downsampled
+    and encoded (a history job)."""
+    read = reader.tag_history(q.machine, q.tag, q.start, q.end, limit=q.most + 1)
+    stored = await from_store(f"tag history of {q.machine}.{q.tag}", read)
+    _check_read(len(stored), q.most, q.step, q.start, q.end, q.tag)
+
+    def answer() -> bytes:
+        samples = _clean(stored, q.start, q.end, _is_bit(q.config))
+        aggregation, points = _points(samples, q.step, q.config)
+        return json_bytes(
+            TagHistoryOut(
+                machine=q.machine,
+                tag=q.tag,
+                from_=q.start,
+                to=q.end,
+                every=q.every,
+                aggregation=aggregation,
+                note=q.note,
+                points=points,
+            )  # fmt: skip
+        )
+
+    result: bytes = await cpu(answer)
+    return result
 
 
 # --------------------------------------------------------------------------- the request
@@ -108,7 +149,7 @@ def _find_tag(machine: MachineConfig, tag: str) -> TagConfig:
     return found
 
 
-def _step(every: str | None) -> timedelta | None:
+def _step(ctx: ApiContext, every: str | None) -> timedelta | None:
     """`every` as a timedelta (None: no downsampling), or a 422 saying how to write it."""
     if every is None:
         return None
@@ -116,52 +157,53 @@ def _step(every: str | None) -> timedelta | None:
         seconds = parse_duration(every)
     except ValueError as e:
         raise ApiError(422, f"`every`: {e}") from e
-    if seconds > MAX_RANGE.total_seconds():  # (and timedelta would overflow on some)
-        raise ApiError(422, f"`every`: '{every}' is longer than a range may be, {MAX_RANGE.days}d")
+    days = limits(ctx).max_range_days
+    if seconds > days * 86_400:  # (and timedelta would overflow on some)
+        raise ApiError(422, f"`every`: '{every}' is longer than a range may be, {days}d")
     step = timedelta(seconds=seconds)
     if step < _MS:
         raise ApiError(422, f"`every`: '{every}' is shorter than 1 ms")
     return step
 
 
-def _range(
-    start: datetime | None, end: datetime | None, now: datetime
-) -> tuple[datetime, datetime]:
-    """[from, to) with the defaults (the last hour), or a 422 (the OEE routes' limits)."""
-    stop = end or now
-    begin = start or stop - DEFAULT_RANGE
-    if begin >= stop:
-        raise ApiError(422, "`from` must be earlier than `to`")
-    if stop - begin > MAX_RANGE:
-        raise ApiError(422, f"`from` to `to` spans more than {MAX_RANGE.days} days; ask for less")
-    return begin, stop
+def _suggest(start: datetime, end: datetime, most: int) -> str:
+    """A whole-second `every` that cuts [start, end) into at most `most` intervals."""
+    # most - 1: epoch-aligned intervals may straddle both ends of the range.
+    return f"{math.ceil((end - start).total_seconds() / max(1, most - 1))}s"
 
 
-def _suggest(start: datetime, end: datetime) -> str:
-    """A whole-second `every` that cuts [start, end) into at most MAX_POINTS intervals."""
-    # MAX_POINTS - 1: epoch-aligned intervals may straddle both ends of the range.
-    return f"{math.ceil((end - start).total_seconds() / (MAX_POINTS - 1))}s"
-
-
-def _check_intervals(start: datetime, end: datetime, step: timedelta, every: str | None) -> None:
-    """422 when `every` cuts the range into more than MAX_POINTS intervals (checked
-    before reading: the answer's size is known from the request alone)."""
+def _check_intervals(
+    start: datetime, end: datetime, step: timedelta, every: str | None, most: int
+) -> None:
+    """422 when `every` cuts the range into more than `most` intervals (checked before
+    reading: the answer's size is known from the request alone)."""
     n = (end - _US - _EPOCH) // step - (start - _EPOCH) // step + 1
-    if n > MAX_POINTS:
+    if n > most:
         raise ApiError(
             422,
-            f"every={every} cuts [from, to) into {n} intervals, more than {MAX_POINTS}: "
-            f"use every={_suggest(start, end)} or longer, or a shorter range",
+            f"every={every} cuts [from, to) into {n} intervals, more than {most}: "
+            f"use every={_suggest(start, end, most)} or longer, or a shorter range",
         )
 
 
-def _check_raw(n: int, start: datetime, end: datetime, tag: str) -> None:
-    if n > MAX_POINTS:
+def _check_read(
+    n: int, most: int, step: timedelta | None, start: datetime, end: datetime, tag: str
+) -> None:
+    """422 when the read reached its limit: more values than an answer may hold (raw),
+    or than a request may read (to downsample)."""
+    if n <= most:
+        return
+    if step is None:
         raise ApiError(
             422,
-            f"[from, to) holds {n} values of '{tag}', more than {MAX_POINTS}: downsample "
-            f"with `every` (e.g. every={_suggest(start, end)}) or ask for a shorter range",
+            f"[from, to) holds more than {most} values of '{tag}': downsample with `every` "
+            f"(e.g. every={_suggest(start, end, most)}) or ask for a shorter range",
         )
+    raise ApiError(
+        422,
+        f"[from, to) holds more than {most} stored values of '{tag}' "
+        "(api.limits.max_history_rows): ask for a shorter range",
+    )
 
 
 def _not_stored_note(config: Config, machine_id: str) -> str:

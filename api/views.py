@@ -13,6 +13,7 @@ from api.schemas import (
     MachineSummary,
     ReadyOut,
     StateInterval,
+    StatesOut,
 )
 from core.types import StateRecord
 from edge.config import MachineConfig
@@ -99,6 +100,28 @@ def build_intervals(
             )
         )
     return out
+
+
+def states_page(
+    machine: str,
+    records: Sequence[StateRecord],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    page: int,
+) -> StatesOut:
+    """The answer of the states route from the records read (the one in force at
+    `start`, then at most `page` + 1 of the range): at most `page` intervals, and where
+    the next page begins when there is more."""
+    inside = [r for r in records if r.ts >= start]
+    more = len(inside) > page
+    # With more rows than a page, the last one read only says where the page ends.
+    stop = inside[-1].ts if more else end
+    intervals = build_intervals(records[:-1] if more else records, start, stop, now)
+    next_from = stop if more else None
+    if len(intervals) > page:  # the state in force at `start` took a place
+        next_from, intervals = intervals[page].start, intervals[:page]
+    return StatesOut(machine=machine, from_=start, to=end, intervals=intervals, next_from=next_from)
 
 
 def readiness(live: LiveView) -> ReadyOut:

@@ -86,24 +86,37 @@ class DurableSink(Sink, Protocol):
 
 
 class HistoryReader(Protocol):
-    """Reads stored history back for the API."""
+    """Reads stored history back for the API and the engines' replay.
+
+    `limit` bounds what one read may bring into memory (the API's pages and row caps):
+    at most that many rows of the range, oldest first; None reads them all. The rows
+    are decoded off the event loop (a quarter of history is millions of them).
+    """
 
     async def state_history(
-        self, machine: str, start: datetime, end: datetime
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[StateRecord]:
-        """State records with start <= ts < end, preceded by the last one before `start`
-        (the state in force when the range opens), oldest first."""
+        """State records with start <= ts < end (at most `limit`), preceded by the last
+        one before `start` (the state in force when the range opens), oldest first."""
         ...
 
-    async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
-        """Count deltas with start <= ts < end, oldest first."""
+    async def count_history(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[CountDelta]:
+        """Count deltas with start <= ts < end (at most `limit`), oldest first."""
         ...
 
     async def tag_history(
-        self, machine: str, tag: str, start: datetime, end: datetime
+        self, machine: str, tag: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[Sample]:
         """The stored raw values of one tag (machines with `publish_tags`) with
-        start <= ts < end, oldest first (`GET /api/v1/machines/{id}/tags/{tag}`)."""
+        start <= ts < end (at most `limit`), oldest first
+        (`GET /api/v1/machines/{id}/tags/{tag}`)."""
+        ...
+
+    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
+        """How many state changes and counts of `machine` are stored with start <= ts <
+        end: what reading its history for a range would cost, known before reading it."""
         ...
 
 

@@ -5,6 +5,8 @@ mapping) and 3.x all answer (DESIGN.md, "InfluxDB schema").
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -69,6 +71,23 @@ def quote_ident(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _results(body: bytes) -> list[list[dict[str, Any]]]:
+    """Per statement of a `/query` answer, its rows as dicts; a statement's error raises."""
+    out = []
+    for result in json.loads(body).get("results", []):
+        if "error" in result:
+            raise InfluxQueryError(result["error"])
+        rows = []
+        for series in result.get("series", []):
+            rows += [dict(zip(series["columns"], v, strict=True)) for v in series["values"]]
+        out.append(rows)
+    return out
+
+
+def _limit(limit: int | None) -> str:
+    return "" if limit is None else f" LIMIT {int(limit)}"
+
+
 class InfluxHistory:
     """HistoryReader over InfluxQL `/query` (InfluxDB 1.x, 2.x with DBRP mapping, 3.x).
 
@@ -97,21 +116,14 @@ class InfluxHistory:
 
     async def query(self, q: str) -> list[list[dict[str, Any]]]:
         """Run InfluxQL (`;`-separated statements): per statement, its rows as dicts
-        (time in epoch ns)."""
+        (time in epoch ns). The answer is decoded in a worker thread: a long range is
+        megabytes of JSON, which would hold the event loop (and the polls)."""
         if self._http is None:
             self._http = http_client(self._cfg)
         r = await self._http.get("/query", params={"db": self._cfg.database, "q": q, "epoch": "ns"})
         if r.status_code != 200:
             raise InfluxQueryError(f"HTTP {r.status_code}: {r.text.strip()[:300]}")
-        out = []
-        for result in r.json().get("results", []):
-            if "error" in result:
-                raise InfluxQueryError(result["error"])
-            rows = []
-            for series in result.get("series", []):
-                rows += [dict(zip(series["columns"], v, strict=True)) for v in series["values"]]
-            out.append(rows)
-        return out
+        return await asyncio.to_thread(_results, r.content)
 
     def _where(self, machine: str) -> str:
         conds = {"machine": machine}
@@ -121,9 +133,10 @@ class InfluxHistory:
         return " AND ".join(f"{quote_ident(k)} = {quote_string(v)}" for k, v in conds.items())
 
     async def state_history(
-        self, machine: str, start: datetime, end: datetime
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[StateRecord]:
-        """State records with start <= ts < end, after the last one before `start`.
+        """State records with start <= ts < end (at most `limit`), after the last one
+        before `start`.
 
         A reason stored as "" (cleared by a ReasonAssigned) reads as None.
         """
@@ -132,6 +145,7 @@ class InfluxHistory:
         before, inside = await self.query(
             f"{select} WHERE {where} AND time < {s} ORDER BY time DESC LIMIT 1; "
             f"{select} WHERE {where} AND time >= {s} AND time < {e} ORDER BY time ASC"
+            + _limit(limit)
         )
         records = []
         for row in before + inside:
@@ -144,12 +158,15 @@ class InfluxHistory:
             records.append(StateRecord(machine, state, _time(row), reason, code))
         return records
 
-    async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
-        """Count deltas with start <= ts < end, oldest first (product None when absent)."""
+    async def count_history(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[CountDelta]:
+        """Count deltas with start <= ts < end (at most `limit`), oldest first (product
+        None when absent)."""
         where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
         (rows,) = await self.query(
             'SELECT "total", "good", "reject", "product" FROM "production" '
-            f"WHERE {where} AND time >= {s} AND time < {e} ORDER BY time ASC"
+            f"WHERE {where} AND time >= {s} AND time < {e} ORDER BY time ASC" + _limit(limit)
         )
         return [
             CountDelta(
@@ -159,18 +176,30 @@ class InfluxHistory:
         ]
 
     async def tag_history(
-        self, machine: str, tag: str, start: datetime, end: datetime
+        self, machine: str, tag: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[Sample]:
         """The raw values of one tag (stored with `publish_tags`), start <= ts < end,
-        oldest first. A point holds `value` (float; booleans are 1.0/0.0) or `value_str`,
-        or neither (a failed read, an empty string, a NaN): its value reads as None."""
+        oldest first, at most `limit`. A point holds `value` (float; booleans are
+        1.0/0.0) or `value_str`, or neither (a failed read, an empty string, a NaN):
+        its value reads as None."""
         where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
         (rows,) = await self.query(
             'SELECT "value", "value_str", "quality" FROM "tag" '
             f'WHERE {where} AND "tag" = {quote_string(tag)} '
-            f"AND time >= {s} AND time < {e} ORDER BY time ASC"
+            f"AND time >= {s} AND time < {e} ORDER BY time ASC" + _limit(limit)
         )
         return [Sample(tag, _value(r), _quality(r.get("quality")), _time(r)) for r in rows]
+
+    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
+        """State changes and counts of `machine` with start <= ts < end (counted by
+        InfluxDB: no row is sent)."""
+        where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
+        span = f"WHERE {where} AND time >= {s} AND time < {e}"
+        states, counts = await self.query(
+            f'SELECT COUNT("state") FROM "machine_state" {span}; '
+            f'SELECT COUNT("total") FROM "production" {span}'
+        )
+        return sum(int(r.get("count") or 0) for r in states + counts)
 
 
 _QUALITY_OF = {q.code: q for q in Quality}

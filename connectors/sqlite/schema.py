@@ -244,24 +244,39 @@ def tags_json(batch: SampleBatch, batch_ms: int) -> str:
 
 
 _QUALITY_OF = {q.code: q for q in Quality}
-_BATCHES = "SELECT ts, tags FROM tag_batch WHERE machine = ? AND ts >= ? AND ts < ? ORDER BY ts"
+# `instr`: SQLite skips the batches without the tag's key (e.g. an OPC UA subscription's,
+# which hold only what changed) in C, so the limit counts the tag's values and Python
+# decodes only batches that (nearly always) hold one.
+_BATCHES = (
+    "SELECT ts, tags FROM tag_batch WHERE machine = ? AND ts >= ? AND ts < ? "
+    "AND instr(tags, ?) > 0 ORDER BY ts LIMIT ?"
+)
 _LEGACY = (
     "SELECT ts, value, value_str, quality FROM tag "
-    "WHERE machine = ? AND tag = ? AND ts >= ? AND ts < ? ORDER BY ts"
+    "WHERE machine = ? AND tag = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?"
 )
 
 
 def read_tag(
-    conn: sqlite3.Connection, machine: str, tag: str, start_ms: int, end_ms: int
+    conn: sqlite3.Connection,
+    machine: str,
+    tag: str,
+    start_ms: int,
+    end_ms: int,
+    limit: int | None = None,
 ) -> list[Sample]:
     """The stored values of one tag with start <= ts < end, oldest first (rows of the
-    legacy `tag` table first: they are older than any batch)."""
-    params = (machine, tag, start_ms, end_ms)
+    legacy `tag` table first: they are older than any batch), at most `limit`: the
+    batches are decoded one by one and the read stops there."""
+    most = -1 if limit is None else limit  # SQLite: a negative LIMIT is none
+    params = (machine, tag, start_ms, end_ms, most)
     out = [
         Sample(tag, text if value is None else value, _QUALITY_OF[q], from_ms(ts))
         for ts, value, text, q in conn.execute(_LEGACY, params)
     ]
-    for ts, text in conn.execute(_BATCHES, (machine, start_ms, end_ms)):
+    key = json.dumps(tag, ensure_ascii=False) + ":"  # as tags_json writes it
+    more = -1 if limit is None else limit - len(out)
+    for ts, text in conn.execute(_BATCHES, (machine, start_ms, end_ms, key, more)):
         cell = json.loads(text).get(tag)
         if cell is not None:
             at = cell[2] if len(cell) > 2 else ts

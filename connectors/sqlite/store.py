@@ -5,10 +5,13 @@ line's figures are written, not read back: the API computes them from the machin
 except raw tags: one `tag_batch` row per poll, not one row per value. Times are
 stored as integer milliseconds since the epoch (UTC): compact, indexable, and the
 precision the gateway's contracts use everywhere. All SQLite work runs in worker threads
-(`asyncio.to_thread`) on one connection guarded by a lock, so the event loop never waits
-on the disk. Writes that wait while one is under way go together into the next
-transaction (a group commit: one per poll cycle, not one per machine). The schema, its
-migrations and the writes: `connectors.sqlite.schema`.
+(`asyncio.to_thread`), so the event loop never waits on the disk: the writes on one
+connection, the reads on another (WAL lets them run side by side), so that a long read
+for the API never holds up the writes every poll waits for (a 92-day read did, for
+19 s). Reads decode their rows in the worker thread too, and take a `limit`. Writes
+that wait while one is under way go together into the next transaction (a group
+commit: one per poll cycle, not one per machine). The schema, its migrations and the
+writes: `connectors.sqlite.schema`.
 
 A file that cannot be used (garbage, emptied, a damaged page), found at open or by the
 first read or write that meets the damage, is moved aside for inspection and the store
@@ -30,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 from connectors.sqlite.config import SqliteConfig
 from connectors.sqlite.file import (
@@ -41,6 +44,7 @@ from connectors.sqlite.file import (
     open_wal,
     set_aside,
 )
+from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
 from connectors.sqlite.retention import Retention, prune_chunk
 from connectors.sqlite.schema import (
     MIGRATIONS,
@@ -55,7 +59,6 @@ from connectors.sqlite.schema import (
 from core.types import (
     CountDelta,
     Event,
-    MachineState,
     OeeUpdate,
     Sample,
     StateRecord,
@@ -93,6 +96,8 @@ class SqliteStore:
         self._clock = clock  # the "now" of retention, and of a file set aside
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
         self.stats = SqliteStats()
         self._queue: list[tuple[Writes, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -135,6 +140,7 @@ class SqliteStore:
         if 0 < version < SCHEMA_VERSION:
             log.info("SQLite store %s: schema %d -> %d", self._path, version, SCHEMA_VERSION)
         self._conn = conn
+        self._reader = open_reader(self._path)
 
     def _replace(self, bad: CorruptFile) -> sqlite3.Connection:
         """Under the lock: set the damaged file aside and go on in a fresh one."""
@@ -143,6 +149,10 @@ class SqliteStore:
         self._conn = None
         moved = SetAside(self._path, set_aside(self._path, self._clock()), bad.reason)
         self._conn, _ = open_wal(self._path, MIGRATIONS, "the store")
+        with self._read_lock:  # the reads go on in the fresh file too
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = open_reader(self._path)
         self._say_set_aside(moved)
         return self._conn
 
@@ -160,6 +170,10 @@ class SqliteStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        with self._read_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(self._locked, fn)
@@ -178,6 +192,30 @@ class SqliteStore:
                     raise
                 conn = self._replace(bad)
             return fn(conn)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn` on the read connection in a worker thread (reads take turns among
+        themselves, not with the writes)."""
+
+        def locked() -> T:
+            with self._read_lock:
+                if self._reader is None:
+                    raise RuntimeError("the SQLite store is not open")
+                with corruption_as_corrupt_file(self._path):
+                    return fn(self._reader)
+
+        def once_more_if_replaced() -> T:
+            # A damaged file a read meets first is replaced as a write's would be (the
+            # write lock first, as there), and the read runs again in the fresh one.
+            try:
+                return locked()
+            except CorruptFile as bad:
+                with self._lock:
+                    if not self.set_aside and self._conn is not None:
+                        self._replace(bad)
+                return locked()
+
+        return await asyncio.to_thread(once_more_if_replaced)
 
     # ------------------------------------------------------------------ writing
 
@@ -268,40 +306,33 @@ class SqliteStore:
     # ------------------------------------------------------------------ reading
 
     async def state_history(
-        self, machine: str, start: datetime, end: datetime
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[StateRecord]:
-        """State records with start <= ts < end, after the last one before `start`."""
-        cols = "SELECT ts, state, reason, reason_code FROM machine_state WHERE machine = ?"
+        """State records with start <= ts < end (at most `limit`), after the last one
+        before `start`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_states(c, machine, s, e, limit))
 
-        def read(conn: sqlite3.Connection) -> list[Any]:
-            s, e = to_ms(start), to_ms(end)
-            before = conn.execute(f"{cols} AND ts < ? ORDER BY ts DESC LIMIT 1", (machine, s))
-            rows = before.fetchall()
-            inside = conn.execute(f"{cols} AND ts >= ? AND ts < ? ORDER BY ts", (machine, s, e))
-            return rows + inside.fetchall()
-
-        rows = await self._run(read)
-        return [
-            StateRecord(machine, MachineState(st), from_ms(ts), reason or None, code)
-            for ts, st, reason, code in rows
-        ]
-
-    async def count_history(self, machine: str, start: datetime, end: datetime) -> list[CountDelta]:
-        """Count deltas with start <= ts < end, oldest first."""
-        sql = (
-            "SELECT ts, total, good, reject, product FROM production "
-            "WHERE machine = ? AND ts >= ? AND ts < ? ORDER BY ts"
-        )
-        params = (machine, to_ms(start), to_ms(end))
-        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
-        return [CountDelta(machine, from_ms(ts), t, g, r, p) for ts, t, g, r, p in rows]
+    async def count_history(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[CountDelta]:
+        """Count deltas with start <= ts < end (at most `limit`), oldest first."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_counts(c, machine, s, e, limit))
 
     async def tag_history(
-        self, machine: str, tag: str, start: datetime, end: datetime
+        self, machine: str, tag: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[Sample]:
-        """The raw values of one tag (stored with `publish_tags`), start <= ts < end."""
+        """The raw values of one tag (stored with `publish_tags`), start <= ts < end (at
+        most `limit`)."""
         s, e = to_ms(start), to_ms(end)
-        return await self._run(lambda c: read_tag(c, machine, tag, s, e))
+        return await self._read(lambda c: read_tag(c, machine, tag, s, e, limit))
+
+    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
+        """State changes and counts of `machine` with start <= ts < end (counted on the
+        indexes, without reading the rows)."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: count_rows(c, machine, s, e))
 
     async def oee_history(
         self, machine: str, window: str, start: datetime, end: datetime
@@ -313,7 +344,7 @@ class SqliteStore:
             "WHERE machine = ? AND window = ? AND ts >= ? AND ts < ? ORDER BY ts"
         )
         params = (machine, window, to_ms(start), to_ms(end))
-        rows = await self._run(lambda c: c.execute(sql, params).fetchall())
+        rows = await self._read(lambda c: c.execute(sql, params).fetchall())
         return [
             OeeUpdate(
                 machine=machine,

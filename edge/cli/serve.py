@@ -9,17 +9,14 @@ reads the new gateway's config, live view and store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import gc
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import uvicorn
 
 from edge.cli.startup import bind_api
 from edge.config import Config
@@ -34,25 +31,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("edge.serve")
 
 
-class _ApiServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # The daemon owns SIGINT/SIGTERM/SIGHUP; uvicorn must not re-raise them after shutdown.
-        yield
-
-
 async def serve_api(app: FastAPI, sock: socket.socket) -> None:
-    """Serve `app` on the bound `sock` until cancelled, then shut the server down cleanly."""
-    server = _ApiServer(
-        # log_config=None: uvicorn's records go through our handler (text or JSON lines).
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="off",
-            log_config=None,
-            timeout_graceful_shutdown=5,  # a safety net: no response holds a stop for longer
-        )  # fmt: skip
-    )
+    """Serve `app` on the bound `sock` until cancelled (with the limits of its config's
+    `api.limits`, see `api.server`), then shut the server down cleanly."""
+    from api.server import make_server
+
+    host, port = sock.getsockname()[:2]
+    server = make_server(app, host, port)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
     try:
         await asyncio.shield(task)
@@ -63,6 +48,10 @@ async def serve_api(app: FastAPI, sock: socket.socket) -> None:
         server.should_exit = True
         await task
         raise
+    finally:
+        from api.offload import close_pool
+
+        close_pool(app)
 
 
 async def stop_task(task: asyncio.Task[None]) -> None:
@@ -121,11 +110,15 @@ class Daemon:
 
     def _make_app(self) -> FastAPI:
         from api.app import create_app
+        from api.offload import HistoryPool
 
         gw = self.gateway
         assert gw.history is not None
         reloader = self if self.path is not None else None
-        return create_app(gw.config, gw.live, gw.history, control=gw, reloader=reloader)
+        # History requests run in processes of their own: no GIL or collector shared
+        # with the polls (api.offload).
+        pool = HistoryPool(self._api.limits.history_at_once)
+        return create_app(gw.config, gw.live, gw.history, control=gw, reloader=reloader, pool=pool)
 
     async def reload(self) -> Config:
         """`ConfigReloader.reload`: re-read the file; when valid, restart the gateway with it."""

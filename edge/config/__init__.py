@@ -25,7 +25,7 @@ from connectors.opcua.config import (
     SecurityPolicyName,
 )
 from connectors.sqlite.config import SqliteConfig
-from edge.config.api import ApiConfig, ApiKeyConfig
+from edge.config.api import ApiConfig, ApiKeyConfig, ApiLimits
 from edge.config.machine import MachineConfig, TagConfig
 from edge.config.models import Config, GatewayConfig, OutboxConfig
 from edge.config.oee import (
@@ -58,6 +58,7 @@ __all__ = [
     "STOP_STATES",
     "ApiConfig",
     "ApiKeyConfig",
+    "ApiLimits",
     "BoolRule",
     "BreakConfig",
     "CalendarConfig",

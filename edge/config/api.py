@@ -1,4 +1,5 @@
-"""Configuration models of the HTTP API (`api:`): its keys, their scopes and CORS."""
+"""Configuration models of the HTTP API (`api:`): its keys, their scopes, CORS and the
+limits that keep the API from starving acquisition (`api.limits`, docs/SECURITY.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from core.config import Model, Port
 from edge.config.oee import Problem, raise_problems
 
-__all__ = ["ApiConfig", "ApiKeyConfig"]
+__all__ = ["ApiConfig", "ApiKeyConfig", "ApiLimits"]
 
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -33,6 +34,41 @@ class ApiKeyConfig(Model):
         return strong_key(key)
 
 
+class ApiLimits(Model):
+    """What one client or request may cost the gateway. The API shares the process (and
+    its event loop) with the polls, so each limit bounds a way a client could stop them:
+    a body read into memory, a descriptor held open, a stream fed every event, a store
+    read of a quarter of history."""
+
+    max_body_bytes: int = Field(
+        default=65_536, ge=1_024, description="larger request bodies are a 413, never read"
+    )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="a request's headers must be complete within this"
+    )
+    idle_timeout_s: float = Field(
+        default=15.0, gt=0, description="no byte from the client for this long: closed"
+    )
+    max_connections: int = Field(
+        default=256, ge=2, description="beyond: 503 and closed (at most half the fd limit)"
+    )
+    max_event_clients: int = Field(
+        default=100, ge=1, description="open `GET /api/v1/events` streams; beyond: 503"
+    )
+    max_range_days: int = Field(
+        default=92, ge=1, le=3650, description="the longest `from`/`to` range of a history route"
+    )
+    max_rows: int = Field(
+        default=10_000, ge=1, description="state intervals per page, raw tag values per answer"
+    )
+    max_history_rows: int = Field(
+        default=250_000, ge=1, description="stored rows one request may read for its figures"
+    )
+    history_at_once: int = Field(
+        default=2, ge=1, description="history requests read and computed at once; others wait"
+    )
+
+
 class ApiConfig(Model):
     """The HTTP API. Without any key it serves everyone, so it may bind to loopback only."""
 
@@ -49,6 +85,7 @@ class ApiConfig(Model):
         "empty: no CORS headers",
     )
     cors_allow_credentials: bool = False
+    limits: ApiLimits = Field(default_factory=ApiLimits)
 
     @field_validator("api_key")
     @classmethod

@@ -43,8 +43,11 @@ _MODBUS = {"modbus": {"host": "127.0.0.1"}}
 _STATE_TAG = {"state": {"address": 0}}
 
 
-def make_plant_config(data_dir: Path, lines: dict[str, Any] | None = None) -> Config:
-    """The plant; `lines` is the `lines:` section (default: none, i.e. sum roll-up)."""
+def make_plant_config(
+    data_dir: Path, lines: dict[str, Any] | None = None, api: dict[str, Any] | None = None
+) -> Config:
+    """The plant; `lines` is the `lines:` section (default: none, i.e. sum roll-up),
+    `api` the `api:` section (default: none)."""
     return Config.model_validate(
         {
             "gateway": {"id": "gw1", "data_dir": str(data_dir)},
@@ -89,6 +92,7 @@ def make_plant_config(data_dir: Path, lines: dict[str, Any] | None = None) -> Co
                 },
             ],
             "lines": lines or {},
+            "api": api or {},
             "oee": {"windows": ["15m", "1h"]},
         }
     )

@@ -141,21 +141,24 @@ async def test_parts_counted_by_hand_count_now(plant: Plant) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "msg"),
+    ("body", "detail"),
     [
-        ({"good": 0, "reject": 0}, "Value error, a correction counts at least one part"),
-        ({"good": 3, "reject": 1, "total": 5}, "Value error, total 5 is not good + reject (4)"),
-        ({"good": -1, "reject": 1}, "Input should be greater than or equal to 0"),
-        ({"good": 2_000_000, "reject": 0}, "Input should be less than or equal to 1000000"),
+        ({"good": 0, "reject": 0}, "body: a correction counts at least one part"),
+        ({"good": 3, "reject": 1, "total": 5}, "body: total 5 is not good + reject (4)"),
+        ({"good": -1, "reject": 1}, "body.good: Input should be greater than or equal to 0"),
+        (
+            {"good": 2_000_000, "reject": 0},
+            "body.good: Input should be less than or equal to 1000000",
+        ),
     ],
 )
 async def test_a_correction_that_does_not_add_up_is_refused(
-    plant: Plant, body: dict[str, int], msg: str
+    plant: Plant, body: dict[str, int], detail: str
 ) -> None:
-    client, _, _ = plant
+    client, gw, _ = plant
     r = await client.post("/api/v1/machines/m1/counts", json=body)
-    assert r.status_code == 422
-    assert msg in r.text
+    assert (r.status_code, r.json()) == (422, {"detail": f"invalid request: {detail}"})
+    assert gw.normalisers["m1"].decision_seq == 0  # nothing recorded
 
 
 async def test_decisions_name_the_admin_key_and_need_one(tmp_path: Path) -> None:

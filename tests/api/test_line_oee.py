@@ -218,14 +218,23 @@ class CountingReader:
         finally:
             self.now -= 1
 
-    async def state_history(self, machine: str, start: datetime, end: datetime) -> Any:
-        return await self._held(self.store.state_history(machine, start, end))
+    async def state_history(
+        self, machine: str, start: datetime, end: datetime, limit: Any = None
+    ) -> Any:
+        return await self._held(self.store.state_history(machine, start, end, limit))
 
-    async def count_history(self, machine: str, start: datetime, end: datetime) -> Any:
-        return await self._held(self.store.count_history(machine, start, end))
+    async def count_history(
+        self, machine: str, start: datetime, end: datetime, limit: Any = None
+    ) -> Any:
+        return await self._held(self.store.count_history(machine, start, end, limit))
 
-    async def tag_history(self, machine: str, tag: str, start: datetime, end: datetime) -> Any:
-        return await self._held(self.store.tag_history(machine, tag, start, end))
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime, limit: Any = None
+    ) -> Any:
+        return await self._held(self.store.tag_history(machine, tag, start, end, limit))
+
+    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
+        return await self.store.history_rows(machine, start, end)  # (counted, not read)
 
 
 async def test_a_range_reads_the_machines_side_by_side(

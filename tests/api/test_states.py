@@ -107,6 +107,7 @@ async def test_default_range_is_the_last_hour(client: httpx.AsyncClient) -> None
         "from": "2026-11-03T07:00:00.000Z",
         "to": "2026-11-03T08:00:00.000Z",
         "intervals": EXPECTED_LAST_HOUR,
+        "next_from": None,
     }
 
 

@@ -1,0 +1,78 @@
+"""`Encoder`: a live event as the event stream sends it, `(event name, JSON)`, the JSON
+being the payload of the MQTT message of the same event (`connectors.mqtt.payloads`).
+Each event is encoded once, however many streams send it (`api.events`)."""
+
+from __future__ import annotations
+
+from connectors.mqtt import payloads as p
+from connectors.mqtt.suspects import decision_payload, suspect_payload
+from core.types import (
+    CountDecision,
+    CountDelta,
+    Event,
+    LineOeeUpdate,
+    OeeUpdate,
+    ReasonAssigned,
+    StateChange,
+    SuspectCount,
+)
+from edge.config import Config
+from edge.pipeline.live import machine_refs
+
+__all__ = ["Encoder"]
+
+_Encoded = tuple[str, bytes] | None
+#: Events whose encoding is remembered: every stream's queue holds at most 1000, and the
+#: streams take each event within moments of each other.
+_REMEMBERED = 2048
+
+
+class Encoder:
+    """Event -> (event name, JSON) with the MQTT payload builders of one config's machines
+    and lines; the `stream` id goes into the payloads' `id`, as on MQTT. Each event is
+    encoded once, however many streams send it."""
+
+    def __init__(self, config: Config, stream: str) -> None:
+        self.config = config
+        self.stream = stream
+        # id(event) -> (the event, its encoding): the event is kept, so its id is not
+        # reused while it is here, and `is` confirms the match.
+        self._done: dict[int, tuple[Event, _Encoded]] = {}
+        prefix = config.mqtt.prefix if config.mqtt is not None else "oee"
+        refs = machine_refs(config)
+        self._machines = {mid: p.MachineTopics(prefix, ref) for mid, ref in refs.items()}
+        self._lines = {
+            (r.area, r.line): p.LineTopics(prefix, r.site, r.area, r.line) for r in refs.values()
+        }
+
+    def encode(self, ev: Event) -> _Encoded:
+        """None for what the stream does not carry (raw tags, unknown machines)."""
+        done = self._done.get(id(ev))
+        if done is not None and done[0] is ev:
+            return done[1]
+        encoded = self._encode(ev)
+        if len(self._done) >= _REMEMBERED:
+            del self._done[next(iter(self._done))]  # the oldest
+        self._done[id(ev)] = (ev, encoded)
+        return encoded
+
+    def _encode(self, ev: Event) -> _Encoded:
+        if isinstance(ev, LineOeeUpdate):
+            lt = self._lines.get((ev.area, ev.line))
+            return None if lt is None else ("line_oee", p.line_oee_payload(lt, ev))
+        t = self._machines.get(ev.machine)
+        if t is None:
+            return None
+        if isinstance(ev, StateChange):
+            return "state", p.event_payload(t, ev, self.stream)
+        if isinstance(ev, CountDelta):
+            return "count", p.count_payload(t, ev, self.stream)
+        if isinstance(ev, OeeUpdate):
+            return "oee", p.oee_payload(t, ev)
+        if isinstance(ev, ReasonAssigned):
+            return "reason", p.reason_payload(t, ev, self.stream)
+        if isinstance(ev, SuspectCount):
+            return "suspect", suspect_payload(t, ev, self.stream)
+        if isinstance(ev, CountDecision):
+            return "decision", decision_payload(t, ev, self.stream)
+        return None
