@@ -81,11 +81,10 @@ async def _open(spec: ReaderSpec) -> HistoryReader:
         from connectors.influxdb.influxql import InfluxHistory
 
         return InfluxHistory(spec.influx, dict(spec.refs))
-    from connectors.sqlite.config import SqliteConfig
-    from connectors.sqlite.store import SqliteStore
+    from connectors.sqlite.history import SqliteHistory
 
     assert spec.sqlite_path is not None
-    return await SqliteStore(SqliteConfig(path=spec.sqlite_path)).__aenter__()
+    return SqliteHistory(spec.sqlite_path)  # read only: the gateway's store owns the file
 
 
 async def _here(fn: Callable[[], T]) -> T:

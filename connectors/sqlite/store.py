@@ -147,12 +147,13 @@ class SqliteStore:
         assert self._conn is not None
         self._conn.close()
         self._conn = None
-        moved = SetAside(self._path, set_aside(self._path, self._clock()), bad.reason)
-        self._conn, _ = open_wal(self._path, MIGRATIONS, "the store")
-        with self._read_lock:  # the reads go on in the fresh file too
+        with self._read_lock:  # both closed first, so SQLite folds its WAL into the file
             if self._reader is not None:
                 self._reader.close()
-            self._reader = open_reader(self._path)
+                self._reader = None
+            moved = SetAside(self._path, set_aside(self._path, self._clock()), bad.reason)
+            self._conn, _ = open_wal(self._path, MIGRATIONS, "the store")
+            self._reader = open_reader(self._path)  # the reads go on in the fresh file too
         self._say_set_aside(moved)
         return self._conn
 

@@ -80,7 +80,7 @@ async def test_workers_are_processes_at_nice_19_reading_the_store(
     spec = ReaderSpec.of(file_config)
     assert spec == ReaderSpec(sqlite_path=file_config.sqlite.path)  # type: ignore[union-attr]
     pid, nice, reader = await pool.run(spec, nice_job)
-    assert (pid != os.getpid(), nice, reader) == (True, NICE, "SqliteStore")
+    assert (pid != os.getpid(), nice, reader) == (True, NICE, "SqliteHistory")  # read only
     assert NICE == 19
 
 

@@ -120,7 +120,10 @@ async def test_a_gateway_on_a_store_with_a_damaged_page_goes_on_in_a_fresh_one(
     finally:
         code, _ = await asyncio.to_thread(gw.terminate)
     assert code == 0, gw.log_tail()
-    [aside] = store.parent.glob("oee.sqlite.corrupt-*")
+    # (its WAL beside it, when another connection, an API worker's, still had it open)
+    [aside] = [
+        p for p in store.parent.glob("oee.sqlite.corrupt-*") if p.name[-4:] not in ("-wal", "-shm")
+    ]
     assert _errors(gw) == [
         f"SQLite store {store} cannot be used (database disk image is malformed); moved "
         f"aside to {aside}. Started a fresh store: the history it held (states, counts, OEE, "
@@ -130,7 +133,9 @@ async def test_a_gateway_on_a_store_with_a_damaged_page_goes_on_in_a_fresh_one(
     assert 'oee_edge_corrupt_files_total{file="outbox"} 0\n' in metrics
     assert 'oee_edge_sink_errors_total{sink="sqlite"} 0\n' in metrics
     assert 'oee_edge_sink_rows_lost_total{sink="sqlite"} 0\n' in metrics
-    assert [i["state"] for i in intervals][:2] == ["idle", "running"]  # in the fresh store
+    # The states read back come from the fresh store (the old one held counts only); m1
+    # idles first, unless the first poll came after it began to run (a loaded machine).
+    assert "running" in [i["state"] for i in intervals][:2]
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT sum(total) FROM production").fetchone()[0] >= 3
 

@@ -1,0 +1,81 @@
+"""The embedded store's history, read only: what the API's worker processes read
+(`api.offload`). It never writes, migrates, prunes or sets a file aside: the gateway's
+own store does all of that, and two processes each moving a damaged file away would
+move the fresh one too. A read that meets a damaged file fails (its request answers 503)
+until the gateway's store has replaced the file; the next read opens the fresh one."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from connectors.sqlite.file import CorruptFile, corruption_as_corrupt_file
+from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
+from connectors.sqlite.schema import read_tag, to_ms
+from core.types import CountDelta, Sample, StateRecord
+
+__all__ = ["SqliteHistory"]
+
+T = TypeVar("T")
+
+
+class SqliteHistory:
+    """A `HistoryReader` over the SQLite file at `path` (which the gateway created)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def locked() -> T:
+            with self._lock:
+                if self._conn is None:
+                    self._conn = open_reader(self._path)
+                try:
+                    with corruption_as_corrupt_file(self._path):
+                        return fn(self._conn)
+                except CorruptFile:
+                    self._conn.close()  # the next read opens the file anew
+                    self._conn = None
+                    raise
+
+        return await asyncio.to_thread(locked)
+
+    async def state_history(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[StateRecord]:
+        """As `SqliteStore.state_history`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_states(c, machine, s, e, limit))
+
+    async def count_history(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[CountDelta]:
+        """As `SqliteStore.count_history`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_counts(c, machine, s, e, limit))
+
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[Sample]:
+        """As `SqliteStore.tag_history`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_tag(c, machine, tag, s, e, limit))
+
+    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
+        """As `SqliteStore.history_rows`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: count_rows(c, machine, s, e))
+
+    async def close(self) -> None:
+        """Close the connection (a worker that ends)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
