@@ -106,11 +106,13 @@ async def slow_job(reader: HistoryReader, cpu: Any) -> None:
 async def test_closing_the_pool_stops_a_job_under_way(file_config: Config) -> None:
     pool = HistoryPool(1)
     job = asyncio.ensure_future(pool.run(ReaderSpec.of(file_config), slow_job))
-    for _ in range(100):  # until the worker runs it
+    workers: list[Any] = []
+    for _ in range(100):  # until the pool's worker runs it (not another test's process)
         await asyncio.sleep(0.1)
-        if multiprocessing.active_children():
+        executor = pool._pool
+        if executor is not None and (workers := list(executor._processes.values())):
             break
-    (worker,) = multiprocessing.active_children()
+    (worker,) = workers
     await asyncio.sleep(1.0)
     pool.close()
     worker.join(5)
