@@ -59,6 +59,7 @@ async def test_a_broker_that_never_acks_is_left_logged_once_and_recovered(
             # Each connection: CONNACK, 5 records published, 0.5 s without a PUBACK, dropped.
             await wait_until(lambda: stuck.connections >= 3, 10)
             assert sink.stats.ack_timeouts == 2
+            await wait_until(lambda: stuck.dropped >= 2, 5)  # the peer saw the sink drop them
             assert sink.problem == f"broker 127.0.0.1:{port} is stuck: no PUBACK within 0.5 s"
             assert sink.stats.acked == 0 and outbox.depth("mqtt").records == 20
             assert _lines(caplog, logging.ERROR) == [

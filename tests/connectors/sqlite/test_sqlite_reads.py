@@ -91,8 +91,8 @@ def _fill(path: Path, rows: int) -> None:
 
 async def test_a_long_read_does_not_hold_up_a_write(tmp_path: Path) -> None:
     path = tmp_path / "long.sqlite"
-    async with SqliteStore(SqliteConfig(path=path)):
-        pass
+    async with SqliteStore(SqliteConfig(path=path)) as created:  # the file and its schema
+        assert created.connected
     _fill(path, 400_000)
     async with SqliteStore(SqliteConfig(path=path)) as store:
         read = asyncio.create_task(store.count_history("m1", T0, T0 + timedelta(days=30)))
