@@ -111,8 +111,28 @@ def test_held_counts_and_bad_counter_values_show_on_the_card(
             "⚠ counter total read -3, not a count of 0..65535 (bits: 16): held out of the "
             "counts; is the tag signed, or `bits` wrong?"
         ]
-        width, _ = save_png(browser, tmp_path / "flags.png")
+        width, _ = save_png(browser, tmp_path / "flags-1024.png")
         assert width == 1024
         r = httpx.post(server.url + "/api/v1/machines/press1/suspects/1/accept", timeout=5)
         assert r.status_code == 200
         wait_for(lambda: dict(browser.execute_script(FLAGS_JS))["press1"] == [], "press1 clear")
+
+
+@pytest.mark.parametrize("width", [1280, 768, 390])
+def test_the_flags_fit_every_width(
+    served: tuple[ApiThread, dict[str, Gateway]], tmp_path: Path, width: int
+) -> None:
+    """A long issue text wraps inside its card: no horizontal scroll on a phone either."""
+    server, made = served
+    gw = made["gw"]
+    for ago, total in ((20, 5), (19, -3)):
+        server.run(gw.take, gw.normalisers["press2"], batch("press2", ago, total))
+    with chromium(width, 900) as browser:
+        browser.get(server.url + "/")
+        wait_for(lambda: dict(browser.execute_script(FLAGS_JS)).get("press2"), "the flag")
+        sizes = browser.execute_script(
+            "return [document.scrollingElement.scrollWidth, innerWidth, ...[...document"
+            ".querySelectorAll('.flag')].map((f) => f.getBoundingClientRect().right)]"
+        )
+        assert sizes[0] <= sizes[1] == width and max(sizes[2:]) <= width, sizes
+        assert save_png(browser, tmp_path / f"flags-{width}.png")[0] == width
