@@ -136,9 +136,7 @@ def readiness(live: LiveView) -> ReadyOut:
     down = sorted(name for name, ok in sinks.items() if not ok)
     if down:
         not_ready.append("sinks not connected: " + ", ".join(down))
-    failing = sorted(
-        mid for mid, m in live.machines.items() if m.issues and m.issues.has("pipeline_error")
-    )
+    failing = live.failing()
     if failing:
         not_ready.append("pipeline failing for: " + ", ".join(failing))
     problems = dict(sorted(live.sink_problems().items()))

@@ -19,12 +19,49 @@ from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_s
 from connectors.sqlite.schema import read_tag, to_ms
 from core.types import CountDelta, Sample, StateRecord
 
-__all__ = ["SqliteHistory"]
+__all__ = ["HistoryQueries", "SqliteHistory"]
 
 T = TypeVar("T")
 
 
-class SqliteHistory:
+class HistoryQueries:
+    """The history reads of a SQLite file, over whatever `_read` runs them on: the
+    gateway's store (its read connection, replacing a damaged file) and `SqliteHistory`."""
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        raise NotImplementedError
+
+    async def state_history(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[StateRecord]:
+        """State records with start <= ts < end (at most `limit`), after the last one
+        before `start`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_states(c, machine, s, e, limit))
+
+    async def count_history(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[CountDelta]:
+        """Count deltas with start <= ts < end (at most `limit`), oldest first."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_counts(c, machine, s, e, limit))
+
+    async def tag_history(
+        self, machine: str, tag: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[Sample]:
+        """The raw values of one tag (stored with `publish_tags`), start <= ts < end (at
+        most `limit`)."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_tag(c, machine, tag, s, e, limit))
+
+    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
+        """State changes and counts of `machine` with start <= ts < end (counted on the
+        indexes, without reading the rows)."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: count_rows(c, machine, s, e))
+
+
+class SqliteHistory(HistoryQueries):
     """A `HistoryReader` over the SQLite file at `path` (which the gateway created)."""
 
     def __init__(self, path: Path) -> None:
@@ -46,32 +83,6 @@ class SqliteHistory:
                     raise
 
         return await asyncio.to_thread(locked)
-
-    async def state_history(
-        self, machine: str, start: datetime, end: datetime, limit: int | None = None
-    ) -> list[StateRecord]:
-        """As `SqliteStore.state_history`."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: read_states(c, machine, s, e, limit))
-
-    async def count_history(
-        self, machine: str, start: datetime, end: datetime, limit: int | None = None
-    ) -> list[CountDelta]:
-        """As `SqliteStore.count_history`."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: read_counts(c, machine, s, e, limit))
-
-    async def tag_history(
-        self, machine: str, tag: str, start: datetime, end: datetime, limit: int | None = None
-    ) -> list[Sample]:
-        """As `SqliteStore.tag_history`."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: read_tag(c, machine, tag, s, e, limit))
-
-    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
-        """As `SqliteStore.history_rows`."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: count_rows(c, machine, s, e))
 
     async def close(self) -> None:
         """Close the connection (a worker that ends)."""

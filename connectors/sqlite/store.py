@@ -44,7 +44,8 @@ from connectors.sqlite.file import (
     open_wal,
     set_aside,
 )
-from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
+from connectors.sqlite.history import HistoryQueries
+from connectors.sqlite.reads import open_reader
 from connectors.sqlite.retention import Retention, prune_chunk
 from connectors.sqlite.schema import (
     MIGRATIONS,
@@ -52,16 +53,12 @@ from connectors.sqlite.schema import (
     SCHEMA_VERSION,
     Writes,
     from_ms,
-    read_tag,
     to_ms,
     write,
 )
 from core.types import (
-    CountDelta,
     Event,
     OeeUpdate,
-    Sample,
-    StateRecord,
     utc_now,
 )
 
@@ -86,7 +83,7 @@ class SqliteStats:
     rows_pruned: int = 0  # rows deleted past their retention
 
 
-class SqliteStore:
+class SqliteStore(HistoryQueries):
     """Sink and HistoryReader on one SQLite file; the default store."""
 
     name = "sqlite"
@@ -305,35 +302,6 @@ class SqliteStore:
             self._failed_writes = self._failed_rows = 0
 
     # ------------------------------------------------------------------ reading
-
-    async def state_history(
-        self, machine: str, start: datetime, end: datetime, limit: int | None = None
-    ) -> list[StateRecord]:
-        """State records with start <= ts < end (at most `limit`), after the last one
-        before `start`."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: read_states(c, machine, s, e, limit))
-
-    async def count_history(
-        self, machine: str, start: datetime, end: datetime, limit: int | None = None
-    ) -> list[CountDelta]:
-        """Count deltas with start <= ts < end (at most `limit`), oldest first."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: read_counts(c, machine, s, e, limit))
-
-    async def tag_history(
-        self, machine: str, tag: str, start: datetime, end: datetime, limit: int | None = None
-    ) -> list[Sample]:
-        """The raw values of one tag (stored with `publish_tags`), start <= ts < end (at
-        most `limit`)."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: read_tag(c, machine, tag, s, e, limit))
-
-    async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
-        """State changes and counts of `machine` with start <= ts < end (counted on the
-        indexes, without reading the rows)."""
-        s, e = to_ms(start), to_ms(end)
-        return await self._read(lambda c: count_rows(c, machine, s, e))
 
     async def oee_history(
         self, machine: str, window: str, start: datetime, end: datetime

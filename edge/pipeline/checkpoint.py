@@ -93,7 +93,8 @@ def _apply(n: MachineNormaliser, data: dict[str, Any]) -> None:
     advance = {kind: _dt(ms) for kind, ms in data["advance"].items() if kind in n.counters}
     n.seq, n.count_seq, n.reason_seq = seqs
     n.suspect_seq, n.decision_seq = suspect_seq, decision_seq
-    n.pending = {h.seq: h for h in pending}
+    n.pending.clear()  # in place: the live view shares it
+    n.pending.update((h.seq, h) for h in pending)
     n.state, n.since, n.last_ts = state, since, at
     for kind, (last, read_at) in baselines.items():
         n.counters[kind].last, n.counters[kind].at = last, read_at

@@ -94,8 +94,10 @@ class Gateway:
         self.connecting = FirstConnects(len(config.machines))  # start-up progress
         self.machine_errors = dict.fromkeys(self.normalisers, 0)  # failures inside the pipeline
         self.engine_errors = dict.fromkeys(self.engines, 0)  # failed publications
-        for machine, n in self.normalisers.items():
+        self._engines_failing: set[str] = set()  # machines an engine failed on last
+        for machine, n in self.normalisers.items():  # the page and the API read these
             self.live.machines[machine].issues = n.issues
+            self.live.machines[machine].suspects = n.pending
         self.hand = HandCounts(self.normalisers, self._feed, self.emit, self.clock)
         self.live.counters = lambda: telemetry.counters(self)
         self.live.gauges = lambda: telemetry.gauges(self)
@@ -156,7 +158,6 @@ class Gateway:
         for machine, n in self.normalisers.items():
             saved = meta.get(checkpoint.key(machine))
             restored = saved is not None and checkpoint.restore(n, saved)
-            self.live.machines[machine].suspects = dict(n.pending)  # still to be decided
             if restored and n.state not in (None, MachineState.OFFLINE):
                 resumed.append(machine)
         if resumed:
@@ -230,9 +231,11 @@ class Gateway:
             except Exception as exc:  # one machine's figures, not the gateway's acquisition
                 self._failed(event.machine, f"engine {name}", exc, event.ts)
                 failed = True
-        n = self.normalisers.get(event.machine)
-        if not failed and n is not None and n.issues.has("pipeline_error"):
-            n.issues.clear_prefix("pipeline/engine ")  # the engines took it: recovered
+        if failed:
+            self._engines_failing.add(event.machine)
+        elif event.machine in self._engines_failing:  # the engines took it: recovered
+            self._engines_failing.discard(event.machine)
+            self.normalisers[event.machine].issues.clear_prefix("pipeline/engine ")
 
     def _normalise(
         self, n: MachineNormaliser, batch: SampleBatch

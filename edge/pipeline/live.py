@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.types import (
-    CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
     MachineRef,
     OeeUpdate,
+    ReasonAssigned,
     SampleBatch,
     StateChange,
     SuspectCount,
@@ -47,8 +47,10 @@ class MachineLive:
     # them, so they may step back; /metrics adds these back for counters that only grow).
     moved_to_reject: int = 0
     moved_to_good: int = 0
-    suspects: dict[int, SuspectCount] = field(default_factory=dict)  # held, by seq
-    issues: Issues | None = None  # the normaliser's, shared
+    # The normaliser's, shared (the running gateway sets them): its held suspect counts
+    # by seq, and the open issues of its input.
+    suspects: dict[int, SuspectCount] = field(default_factory=dict)
+    issues: Issues | None = None
 
 
 class LiveView:
@@ -95,12 +97,7 @@ class LiveView:
             m.oee[event.window] = event
         elif isinstance(event, SampleBatch):
             m.last_seen = event.ts if event.error is None else m.last_seen
-        elif isinstance(event, SuspectCount):
-            m.suspects[event.seq] = event
-        elif isinstance(event, CountDecision):
-            if event.suspect_seq is not None:
-                m.suspects.pop(event.suspect_seq, None)
-        elif m.state is not None and m.state.ts == event.stop_ts:  # ReasonAssigned
+        elif isinstance(event, ReasonAssigned) and m.state and m.state.ts == event.stop_ts:
             m.state = dataclasses.replace(
                 m.state, reason_code=event.reason_code, reason=event.reason
             )
@@ -116,6 +113,12 @@ class LiveView:
         machines = {m.id: MachineLive(refs[m.id], m.name or m.id) for m in config.machines}
         return cls(machines, list(config.oee.windows))
 
+    def failing(self) -> list[str]:
+        """The machines whose events fail inside the pipeline now, by id."""
+        return sorted(
+            mid for mid, m in self.machines.items() if m.issues and m.issues.has("pipeline_error")
+        )
+
     @property
     def ready(self) -> bool:
         """Started, every machine has a state and none fails inside the pipeline, and
@@ -123,7 +126,7 @@ class LiveView:
         return (
             self.started
             and all(m.state is not None for m in self.machines.values())
-            and not any(m.issues and m.issues.has("pipeline_error") for m in self.machines.values())
+            and not self.failing()
             and all(self.sinks_connected().values())
             and not self.sink_problems()
         )

@@ -35,7 +35,13 @@ from edge.config import (
     ReasonConfig,
     StateRule,
 )
-from edge.pipeline.counters import CounterTracker, Limit, complete, counter_value
+from edge.pipeline.counters import (
+    CounterTracker,
+    Limit,
+    complete,
+    counter_value,
+    fastest_cycle_s,
+)
 from edge.pipeline.issues import Issues
 
 _KINDS = ("total", "good", "reject")
@@ -92,12 +98,9 @@ class MachineNormaliser:
         reasons = self.config.reasons if self.reasons is None else self.reasons
         self._texts = {code: r.text for code, r in reasons.items()}
         self.issues = Issues(self.config.id)
-        fastest = min(
-            [self.config.ideal_cycle_s, *(p.ideal_cycle_s for p in self.config.products.values())]
-        )
-        if self.config.counters:
-            c = self.config.counters
-            self._limit = Limit(fastest, c.suspect_factor, c.suspect_floor)
+        c = self.config.counters
+        if c is not None:  # (no counters: nothing reads the limit)
+            self._limit = Limit(fastest_cycle_s(self.config), c.suspect_factor, c.suspect_floor)
             for kind in _KINDS:
                 if (rule := getattr(c, kind)) is not None:
                     self.counters[kind] = CounterTracker(rule.bits)
