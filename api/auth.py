@@ -1,9 +1,13 @@
 """API keys and their scopes, for `/api/v1` and `/metrics`.
 
-The keys are `api.keys` (each `read` or `admin`) and `api.api_key` (one admin key named
-"default"). A request sends one as `Authorization: Bearer KEY` (or `X-API-Key: KEY`).
-`read` may call every GET; `admin` also the changes (`require_admin`). Without any key
-configured the config already forces a loopback bind, so every check is off.
+The keys are `api.keys` (each `read`, `operate` or `admin`) and `api.api_key` (one admin
+key named "default"). A request sends one as `Authorization: Bearer KEY` (or `X-API-Key:
+KEY`). `read` may call every GET; `operate` also what an operator does at the line
+(`OPERATE_PATHS`: a stop's reason, scrap, the product, shift notes, acknowledging an
+alarm); `admin` every change (`require_admin`). Which scope a request needs is decided
+from its method and path alone (`required_scope`), by the guard before any body is read
+and again by the route. Without any key configured the config already forces a loopback
+bind, so every check is off.
 `/health`, `/ready` and the dashboard page never need a key.
 """
 
@@ -11,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated
+import re
+from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -27,9 +32,39 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Ke
 UNAUTHORIZED = "missing or wrong API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
 
 
-def forbidden(key: ApiKeyConfig) -> str:
-    """The 403 detail of a read key on a route that changes something."""
-    return f"API key '{key.name}' has the read scope; this route needs an admin key"
+Scope = Literal["read", "operate", "admin"]
+_RANK: dict[str, int] = {"read": 0, "operate": 1, "admin": 2}
+_READS = frozenset({"GET", "HEAD"})
+
+#: The changes an operator at the line may make with an `operate` key (full paths, one
+#: pattern per kind of change); every other change needs an `admin` key.
+OPERATE_PATHS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"/api/v1/machines/[^/]+/stops/[^/]+/(reason|planned)"),
+    re.compile(r"/api/v1/machines/[^/]+/(scrap|product)"),
+    re.compile(r"/api/v1/shifts/.+/notes"),
+    re.compile(r"/api/v1/alarms/[^/]+/ack"),
+)
+
+
+def required_scope(method: str, path: str) -> Scope:
+    """The scope a request needs: `read` for GET/HEAD, `operate` for `OPERATE_PATHS`,
+    else `admin`."""
+    if method in _READS:
+        return "read"
+    if any(p.fullmatch(path) for p in OPERATE_PATHS):
+        return "operate"
+    return "admin"
+
+
+def allows(key: ApiKeyConfig, needed: Scope) -> bool:
+    """Whether `key`'s scope covers `needed` (admin > operate > read)."""
+    return _RANK[key.scope] >= _RANK[needed]
+
+
+def forbidden(key: ApiKeyConfig, needed: Scope = "admin") -> str:
+    """The 403 detail of a key whose scope is below what the route needs."""
+    wanted = "an admin key" if needed == "admin" else "an operate or admin key"
+    return f"API key '{key.name}' has the {key.scope} scope; this route needs {wanted}"
 
 
 def offered(authorization: str | None, x_api_key: str | None) -> list[str | None]:
@@ -81,18 +116,40 @@ async def require_api_key(
     return key
 
 
+def _check(key: ApiKeyConfig | None, needed: Scope) -> str:
+    """The key's name if its scope covers `needed` (403 otherwise); "loopback" on an API
+    without keys, which serves loopback only."""
+    if key is None:
+        return "loopback"
+    if not allows(key, needed):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=forbidden(key, needed))
+    return key.name
+
+
 async def require_admin(
     key: Annotated[ApiKeyConfig | None, Depends(require_api_key)],
 ) -> None:
-    """FastAPI dependency of the routes that change something: 403 for a read key."""
-    if key is not None and key.scope != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=forbidden(key))
+    """FastAPI dependency of the routes only an admin may call: 403 for a lower scope."""
+    _check(key, "admin")
 
 
 async def admin_name(
     key: Annotated[ApiKeyConfig | None, Depends(require_api_key)],
 ) -> str:
-    """FastAPI dependency of a change that records who made it: the admin key's name
-    (403 for a read key); "loopback" on an API without keys, which serves loopback only."""
-    await require_admin(key)
-    return "loopback" if key is None else key.name
+    """FastAPI dependency of an admin change that records who made it: the key's name."""
+    return _check(key, "admin")
+
+
+async def require_operate(
+    key: Annotated[ApiKeyConfig | None, Depends(require_api_key)],
+) -> None:
+    """FastAPI dependency of an operator's change: 403 for a read key."""
+    _check(key, "operate")
+
+
+async def operator_name(
+    key: Annotated[ApiKeyConfig | None, Depends(require_api_key)],
+) -> str:
+    """FastAPI dependency of an operator's change that records who made it (audit): the
+    key's name (an operate or admin key), "loopback" without keys."""
+    return _check(key, "operate")

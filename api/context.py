@@ -14,7 +14,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import require_admin, require_api_key
+from api.auth import require_admin, require_api_key, require_operate
 from api.schemas import ErrorOut
 from core.interfaces import HistoryReader
 from edge.config import Config, MachineConfig
@@ -153,11 +153,22 @@ def error_docs(**codes: str) -> dict[int | str, dict[str, object]]:
 
 # `dependencies=` of a route that changes something: an admin key (when keys are set).
 ADMIN = [Depends(require_admin)]
+# `dependencies=` of an operator's change (`api.auth.OPERATE_PATHS`): an operate key.
+OPERATE = [Depends(require_operate)]
 
 
 def admin_docs(**codes: str) -> dict[int | str, dict[str, object]]:
-    """`error_docs` of an admin route: with its 403 for a key of the read scope."""
-    return error_docs(e403="The API key has the read scope; this route needs an admin key", **codes)
+    """`error_docs` of an admin route: with its 403 for a key of a lower scope."""
+    return error_docs(
+        e403="The API key has the read or operate scope; this route needs an admin key", **codes
+    )
+
+
+def operate_docs(**codes: str) -> dict[int | str, dict[str, object]]:
+    """`error_docs` of an operator's route: with its 403 for a key of the read scope."""
+    return error_docs(
+        e403="The API key has the read scope; this route needs an operate or admin key", **codes
+    )
 
 
 def v1_router(*, machine_routes: bool = True) -> APIRouter:

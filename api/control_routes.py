@@ -1,20 +1,20 @@
 """The operator's routes: the reason tree, a reason given to a stop, the product a
 machine makes. Changes go to the running gateway (`GatewayControl`), which hands them to
 the OEE engine, the live view, the store and MQTT; never to a PLC. The changes need an
-admin key (when keys are configured); the reason tree a read key."""
+operate or admin key (when keys are configured); the reason tree a read key."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from api.context import (
-    ADMIN,
+    OPERATE,
     ApiContext,
     ApiError,
     Ctx,
-    admin_docs,
     find_machine,
     from_store,
+    operate_docs,
     require_control,
     v1_router,
 )
@@ -45,8 +45,8 @@ async def get_reasons(machine_id: str, ctx: Ctx) -> list[ReasonOut]:
 @router.put(
     "/machines/{machine_id}/stops/{start}/reason",
     tags=["reasons"],
-    dependencies=ADMIN,
-    responses=admin_docs(
+    dependencies=OPERATE,
+    responses=operate_docs(
         e404="Unknown machine, or no stop begins at `start`",
         e413="The body is larger than `api.limits.max_body_bytes` (it is not read)",
         e422="Bad `start` or body, a code not in the reason tree, or a reason not for that state",
@@ -163,8 +163,8 @@ def _check_state(
 @router.put(
     "/machines/{machine_id}/product",
     tags=["machines"],
-    dependencies=ADMIN,
-    responses=admin_docs(
+    dependencies=OPERATE,
+    responses=operate_docs(
         e409="The machine reads its product from a PLC tag",
         e413="The body is larger than `api.limits.max_body_bytes` (it is not read)",
         e422="A bad body, or not a configured product of the machine",

@@ -7,7 +7,8 @@ check of `api.auth` alone came after a 100 MB body had been read and parsed (815
 RSS, the polls stopped for 5 s). Here, as ASGI middleware in front of the routes:
 
 1. `/api/v1/…` and `/metrics` need a key (when keys are configured): 401 without, 403
-   for a read key on anything but GET/HEAD, decided from the headers alone;
+   for a key whose scope is below what the method and path need (`required_scope`),
+   decided from the headers alone;
 2. a declared `Content-Length` over `api.limits.max_body_bytes` is a 413, and a body
    without one (chunked) is counted as it comes and cut at the limit;
 3. a JSON body must be JSON: NaN, Infinity and numbers out of range (1e309) are a 422,
@@ -28,12 +29,11 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import UNAUTHORIZED, find_key, forbidden, offered
+from api.auth import UNAUTHORIZED, allows, find_key, forbidden, offered, required_scope
 from edge.config import ApiConfig
 
 __all__ = ["SECURITY_HEADERS", "RequestGuard", "SecurityHeaders", "json_problem"]
 
-_READS = frozenset({"GET", "HEAD"})
 _PREFLIGHT = "OPTIONS"  # answered by the CORS middleware outside (no key, no body)
 
 #: Sent with every answer. The pages load only their own scripts, styles and images
@@ -174,8 +174,9 @@ class RequestGuard:
         key = find_key(self.api, offered(headers.get("authorization"), headers.get("x-api-key")))
         if key is None:
             return _error(401, UNAUTHORIZED, close, **{"www-authenticate": "Bearer"})
-        if method not in _READS and key.scope != "admin":
-            return _error(403, forbidden(key), close)
+        needed = required_scope(method, path)
+        if not allows(key, needed):
+            return _error(403, forbidden(key, needed), close)
         return None
 
     def _refuse_length(self, headers: Headers) -> Response | None:

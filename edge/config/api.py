@@ -19,14 +19,15 @@ _ORIGIN = re.compile(r"^(\*|https?://[^/\s?#]+)$")
 
 
 class ApiKeyConfig(Model):
-    """One API key. `read` may call every GET; `admin` also the changes (reasons,
-    products) and `POST /api/v1/config/reload`."""
+    """One API key. `read` may call every GET; `operate` also an operator's changes at
+    the line (a stop's reason, scrap, the product, shift notes, acknowledging an alarm);
+    `admin` every change (counts, suspect decisions, `POST /api/v1/config/reload`)."""
 
     name: str = Field(
         pattern=_NAME, max_length=64, description="shown in 403 answers, never the key"
     )
     key: SecretStr = Field(description="from env or a file: key: ${OEE_ADMIN_KEY}")
-    scope: Literal["read", "admin"] = "read"
+    scope: Literal["read", "operate", "admin"] = "read"
 
     @field_validator("key")
     @classmethod

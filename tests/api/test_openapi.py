@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.auth import UNAUTHORIZED
+from api.auth import UNAUTHORIZED, required_scope
 from api.openapi_export import DEFAULT_PATH, document, main, render
-from tests.api.test_scopes import FORBIDDEN, READ, scoped_app
+from tests.api.test_scopes import FORBIDDEN, NOT_OPERATE, READ, scoped_app
 
 DOC = document()
 # DESIGN.md, "HTTP API" (path parameters named as in the code). Not here: `GET /` (the
@@ -69,7 +69,7 @@ def test_keyed_operations_declare_the_schemes_401_and_403() -> None:
         # (/metrics too: its 200 is text, its 401 JSON as everywhere)
         assert op["responses"]["401"]["content"] == ERROR, key
         assert ("403" in op["responses"]) == (key in ADMIN), key
-    # Every change is an admin operation; every read a GET.
+    # Every change needs an operate or admin key; every read is a GET.
     assert {k for k in keyed if k[0] != "get"} == ADMIN
 
 
@@ -80,7 +80,12 @@ async def test_a_read_key_gets_the_documented_403(method: str, path: str, tmp_pa
         body = {"code": None} if "reason" in path else {"product": None}
         body = {"good": 1, "reject": 0} if path.endswith("/counts") else body
         r = await c.request(method, url, json=body, headers={"Authorization": f"Bearer {READ}"})
-        assert (r.status_code, r.json()) == (403, FORBIDDEN)
+        refusal = FORBIDDEN if required_scope(method.upper(), url) == "admin" else NOT_OPERATE
+        assert (r.status_code, r.json()) == (403, refusal)
+        assert (
+            refusal["detail"].removeprefix("API key 'viewer' has the read scope; ")
+            in (operations()[(method, path)]["responses"]["403"]["description"])
+        )
         r = await c.request(method, url, json=body)
         assert (r.status_code, r.json()) == (401, {"detail": UNAUTHORIZED})
 

@@ -73,7 +73,7 @@ async def test_a_read_key_is_a_403_before_the_body_is_read(port: int) -> None:
     r = await conn.response(within_s=5)
     assert r.status == 403
     assert json.loads(r.body) == {
-        "detail": "API key 'viewer' has the read scope; this route needs an admin key"
+        "detail": "API key 'viewer' has the read scope; this route needs an operate or admin key"
     }
     assert await conn.closed_within(5)
 

@@ -1,5 +1,6 @@
-"""API keys with scopes: `read` for every GET, `admin` for the changes (reasons, products,
-config reload); `api.api_key` is the admin key "default". Exact statuses and bodies, and
+"""API keys with scopes: `read` for every GET, `operate` for an operator's changes
+(reasons, products, scrap, notes, alarm acknowledgements), `admin` for every change
+(counts, config reload); `api.api_key` is the admin key "default". Exact statuses and bodies, and
 the configuration's checks with their field paths."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.auth import UNAUTHORIZED, find_key
+from api.auth import UNAUTHORIZED, find_key, required_scope
 from connectors.sqlite.store import SqliteStore
 from edge.config import SqliteConfig
 from edge.config.loading import ConfigError, parse_config
@@ -22,14 +23,30 @@ from tests.api.conftest import NOW, make_config, plant_api
 from tests.api.test_auth import PROTECTED
 
 READ, ADMIN, LEGACY = "r-9f2c1e77b4d3a0", "a-51d0c8e2aa6f19", "legacy-k3y-8e2d04"
-KEYS = [{"name": "viewer", "key": READ}, {"name": "ops", "key": ADMIN, "scope": "admin"}]
+OPERATE = "o-7c3e9b1d5f2a84"
+KEYS = [
+    {"name": "viewer", "key": READ},
+    {"name": "ops", "key": ADMIN, "scope": "admin"},
+    {"name": "line3-tablet", "key": OPERATE, "scope": "operate"},
+]
 FORBIDDEN = {"detail": "API key 'viewer' has the read scope; this route needs an admin key"}
+NOT_OPERATE = {
+    "detail": "API key 'viewer' has the read scope; this route needs an operate or admin key"
+}
+NOT_ADMIN = {
+    "detail": "API key 'line3-tablet' has the operate scope; this route needs an admin key"
+}
 # (method, path, body, status with an admin key: no gateway behind this app)
-CHANGES = [
+OPERATE_CHANGES = [
     ("PUT", "/api/v1/machines/press1/product", {"product": None}, 503),
     ("PUT", "/api/v1/machines/press1/stops/2026-11-03T07:00:00Z/reason", {"code": None}, 404),
-    ("POST", "/api/v1/config/reload", None, 503),
 ]
+ADMIN_CHANGES = [
+    ("POST", "/api/v1/config/reload", None, 503),
+    ("POST", "/api/v1/machines/press1/counts", {"good": 1, "reject": 0}, 503),
+    ("POST", "/api/v1/machines/press1/suspects/1/accept", {}, 503),
+]
+CHANGES = OPERATE_CHANGES + ADMIN_CHANGES
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -77,9 +94,10 @@ async def test_every_key_reads(
 
 @pytest.mark.parametrize("method, path, body, admin_status", CHANGES)
 async def test_a_read_key_may_not_change(scoped, method, path, body, admin_status) -> None:  # type: ignore[no-untyped-def]
+    refusal = FORBIDDEN if (method, path, body, admin_status) in ADMIN_CHANGES else NOT_OPERATE
     for headers in (bearer(READ), {"X-API-Key": READ}):
         r = await scoped.request(method, path, json=body, headers=headers)
-        assert (r.status_code, r.json()) == (403, FORBIDDEN)
+        assert (r.status_code, r.json()) == (403, refusal)
     # An admin key gets past the check: what answers then is the route (no gateway, an
     # empty store, no config file behind this app).
     for headers in (bearer(ADMIN), {"X-API-Key": ADMIN}, bearer(LEGACY)):
@@ -87,6 +105,40 @@ async def test_a_read_key_may_not_change(scoped, method, path, body, admin_statu
         assert r.status_code == admin_status, r.text
     r = await scoped.post("/api/v1/config/reload", headers=bearer(ADMIN))
     assert r.json() == {"detail": "no config file to reload: the gateway runs without `-c FILE`"}
+
+
+@pytest.mark.parametrize("method, path, body, admin_status", OPERATE_CHANGES)
+async def test_an_operate_key_makes_an_operators_changes(
+    scoped, method, path, body, admin_status
+) -> None:  # type: ignore[no-untyped-def]
+    r = await scoped.request(method, path, json=body, headers=bearer(OPERATE))
+    assert r.status_code == admin_status, r.text  # past both checks: the route answered
+
+
+@pytest.mark.parametrize("method, path, body, _", ADMIN_CHANGES)
+async def test_an_operate_key_may_not_make_an_admins_changes(scoped, method, path, body, _) -> None:  # type: ignore[no-untyped-def]
+    r = await scoped.request(method, path, json=body, headers=bearer(OPERATE))
+    assert (r.status_code, r.json()) == (403, NOT_ADMIN)
+
+
+@pytest.mark.parametrize(
+    "method, path, scope",
+    [
+        ("GET", "/api/v1/machines/p1/stops/x/reason", "read"),
+        ("PUT", "/api/v1/machines/p1/stops/2026-11-03T07:00:00Z/reason", "operate"),
+        ("PUT", "/api/v1/machines/p1/stops/2026-11-03T07:00:00Z/planned", "operate"),
+        ("POST", "/api/v1/machines/p1/scrap", "operate"),
+        ("PUT", "/api/v1/machines/p1/product", "operate"),
+        ("PUT", "/api/v1/shifts/2026-11-03/early/notes", "operate"),
+        ("POST", "/api/v1/alarms/a17/ack", "operate"),
+        ("POST", "/api/v1/machines/p1/counts", "admin"),
+        ("POST", "/api/v1/machines/p1/scrap/x", "admin"),
+        ("PUT", "/api/v1/machines/p1/stops/a/b/reason", "admin"),
+        ("POST", "/api/v1/config/reload", "admin"),
+    ],
+)
+def test_the_scope_a_request_needs(method: str, path: str, scope: str) -> None:
+    assert required_scope(method, path) == scope
 
 
 async def test_an_admin_key_changes_the_product(plant_config, plant_store, gateway) -> None:  # type: ignore[no-untyped-def]
@@ -115,8 +167,8 @@ async def test_keys_appear_nowhere(scoped: httpx.AsyncClient, caplog) -> None:  
 
 def test_every_key_is_compared() -> None:
     api = make_config(keys=KEYS, api_key=LEGACY).api
-    assert [k.name for k in api.all_keys()] == ["default", "viewer", "ops"]
-    assert [k.scope for k in api.all_keys()] == ["admin", "read", "admin"]
+    assert [k.name for k in api.all_keys()] == ["default", "viewer", "ops", "line3-tablet"]
+    assert [k.scope for k in api.all_keys()] == ["admin", "read", "admin", "operate"]
     assert find_key(api, [None, ADMIN]) == api.keys[1]
     assert find_key(api, ["wrong", READ]) == api.keys[0]
     assert find_key(api, [READ[:-1], None, ""]) is None
@@ -177,7 +229,7 @@ def test_bad_keys() -> None:
     assert got == [
         "api.keys[0].name: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.-]*$'",
         "api.keys[0].key: the key is empty (is its environment variable or file set?)",
-        "api.keys[0].scope: Input should be 'read' or 'admin'",
+        "api.keys[0].scope: Input should be 'read', 'operate' or 'admin'",
         "api.keys[1].name: required field is missing",
         "api.keys[1].key: the key is shorter than 16 characters: make one with "
         "`openssl rand -hex 16`",
