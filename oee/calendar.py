@@ -117,11 +117,20 @@ class PlannedStop:
 
 @dataclass(frozen=True, slots=True)
 class ShiftInstance:
-    """One actual occurrence of a shift, [start, end) in UTC."""
+    """One actual occurrence of a shift, [start, end) in UTC; `day` is the plant-local date
+    on which it starts (set by the calendar that made it; not part of equality)."""
 
     name: str
     start: datetime
     end: datetime
+    day: date | None = field(default=None, compare=False)
+
+    @property
+    def id(self) -> str:
+        """`{day}/{name}`, e.g. `2026-12-06/late`: how the API and the page name it."""
+        if self.day is None:
+            raise ValueError(f"shift occurrence {self.name!r} was not made by a calendar")
+        return f"{self.day.isoformat()}/{self.name}"
 
 
 class _Label(NamedTuple):
@@ -197,6 +206,34 @@ class Calendar:
         containing = self.shifts_between(t, t + timedelta(microseconds=1))
         return max(containing, key=lambda s: s.start, default=None)
 
+    def previous_shift(self, t: datetime) -> ShiftInstance | None:
+        """The occurrence that ended last at or before `t` (within the 8 days before), or None."""
+        t = _utc(t)
+        ended = [s for s in self.shifts_between(t - 8 * _DAY, t) if s.end <= t]
+        return max(ended, key=lambda s: (s.end, s.start), default=None)
+
+    def shift_by_id(self, shift_id: str) -> ShiftInstance | None:
+        """The occurrence named `{date}/{name}` (its local start date), or None if that
+        shift does not run that day; ValueError if `shift_id` is not of that form."""
+        day_text, _, name = shift_id.partition("/")
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            day = None
+        if day is None or len(day_text) != 10 or not name:
+            raise ValueError(
+                f"{shift_id!r} is not a shift: write its local start date and name, "
+                "e.g. 2026-12-06/late"
+            )
+        for i, s, e in _occurrences(self.zone, self.shifts, day, day):
+            if self.shifts[i].name == name:
+                return ShiftInstance(name, s, e, day)
+        return None
+
+    def local_date(self, t: datetime) -> date:
+        """The plant-local calendar date at `t`."""
+        return _utc(t).astimezone(self.zone).date()
+
     def shift_window(self, t: datetime) -> tuple[datetime, datetime] | None:
         """[start, end) in UTC of the shift occurrence in progress at `t`, or None."""
         s = self.shift_at(t)
@@ -221,12 +258,12 @@ class Calendar:
     def _shift_occurrences(self, start: datetime, end: datetime) -> list[tuple[int, ShiftInstance]]:
         first, last = self._dates(start, end)
         found = [
-            (s, i, e)
-            for i, s, e in _occurrences(self.zone, self.shifts, first, last)
+            (s, i, e, day)
+            for i, s, e, day in _dated_occurrences(self.zone, self.shifts, first, last)
             if s < end and e > start
         ]
         found.sort()
-        return [(i, ShiftInstance(self.shifts[i].name, s, e)) for s, i, e in found]
+        return [(i, ShiftInstance(self.shifts[i].name, s, e, day)) for s, i, e, day in found]
 
     def _events(self, start: datetime, end: datetime) -> _Events:
         events: _Events = defaultdict(list)
@@ -274,6 +311,14 @@ def _occurrences(
     zone: ZoneInfo, items: Sequence[Shift | Break], first: date, last: date
 ) -> Iterator[tuple[int, datetime, datetime]]:
     """(index, start, end) in UTC of the non-empty occurrences starting first..last (local)."""
+    for i, s, e, _ in _dated_occurrences(zone, items, first, last):
+        yield i, s, e
+
+
+def _dated_occurrences(
+    zone: ZoneInfo, items: Sequence[Shift | Break], first: date, last: date
+) -> Iterator[tuple[int, datetime, datetime, date]]:
+    """`_occurrences` with the local date each starts on."""
     day = first
     while day <= last:
         weekday = day.weekday()
@@ -283,7 +328,7 @@ def _occurrences(
             end_day = day + _DAY if item.end <= item.start else day
             s, e = _wall_to_utc(zone, day, item.start), _wall_to_utc(zone, end_day, item.end)
             if s < e:  # a shift lying wholly in a DST gap has no time
-                yield i, s, e
+                yield i, s, e, day
         day += _DAY
 
 

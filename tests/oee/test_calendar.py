@@ -468,3 +468,62 @@ def test_shifts_agree_with_the_reference(
     local = day_start.astimezone(ZoneInfo(cal.tz)).date()
     assert (g0 + _ref_map(cal.tz, base, local, cal.day_start) * MIN) == day_start
     assert (g0 + _ref_map(cal.tz, base, local + timedelta(days=1), cal.day_start) * MIN) == day_end
+
+
+# --- shift ids: `{local start date}/{name}`, previous shift (Europe/Berlin) -------------------
+
+THREE = (
+    Shift("early", time(6), time(14)),
+    Shift("late", time(14), time(22)),
+    Shift("night", time(22), time(6)),
+)
+
+
+def test_a_shift_is_named_by_its_local_start_date() -> None:
+    cal = Calendar("Europe/Berlin", THREE)
+    # 2026-12-06 23:30 UTC is 00:30 local on the 7th: inside the night shift that began at
+    # 22:00 local on the 6th, so its id keeps the 6th.
+    night = cal.shift_at(u(2026, 12, 6, 23, 30))
+    assert night is not None
+    assert (night.id, night.start, night.end) == (
+        "2026-12-06/night",
+        u(2026, 12, 6, 21),
+        u(2026, 12, 7, 5),
+    )
+    assert cal.shift_by_id("2026-12-06/night") == night
+    assert cal.shift_by_id("2026-12-06/night").day == date(2026, 12, 6)  # type: ignore[union-attr]
+    assert cal.local_date(u(2026, 12, 6, 23, 30)) == date(2026, 12, 7)
+    # The late shift is the one before; at its exact end the night shift is not yet over.
+    late = cal.previous_shift(u(2026, 12, 6, 23, 30))
+    assert late is not None and late.id == "2026-12-06/late"
+    assert cal.previous_shift(u(2026, 12, 7, 5)).id == "2026-12-06/night"  # type: ignore[union-attr]
+
+
+def test_shift_ids_across_the_dst_changes() -> None:
+    cal = Calendar("Europe/Berlin", THREE)
+    # Spring forward 2026-03-29 02:00 -> 03:00: the night of the 28th lasts 7 h.
+    spring = cal.shift_by_id("2026-03-28/night")
+    assert spring is not None
+    assert (spring.start, spring.end) == (u(2026, 3, 28, 21), u(2026, 3, 29, 4))
+    # Fall back 2026-10-25 03:00 -> 02:00: the night of the 24th lasts 9 h.
+    fall = cal.shift_by_id("2026-10-24/night")
+    assert fall is not None
+    assert (fall.start, fall.end) == (u(2026, 10, 24, 20), u(2026, 10, 25, 5))
+    assert fall.end - fall.start == 9 * H
+    assert cal.shift_at(u(2026, 10, 25, 1, 30)).id == "2026-10-24/night"  # type: ignore[union-attr]
+
+
+def test_a_shift_id_that_does_not_run_or_is_malformed() -> None:
+    cal = Calendar("Europe/Berlin", (Shift("early", time(6), time(14), WEEKDAYS),))
+    assert cal.shift_by_id("2026-12-06/early") is None  # a Sunday
+    assert cal.shift_by_id("2026-12-07/late") is None  # no such shift
+    assert cal.shift_by_id("2026-12-07/early") is not None
+    for bad in ("2026-12-07", "07.12.2026/early", "2026-12-7/early", "/early", "2026-13-01/x"):
+        with pytest.raises(ValueError) as e:
+            cal.shift_by_id(bad)
+        assert str(e.value) == (
+            f"{bad!r} is not a shift: write its local start date and name, e.g. 2026-12-06/late"
+        )
+    with pytest.raises(ValueError, match="was not made by a calendar"):
+        _ = ShiftInstance("early", u(2026, 12, 7, 5), u(2026, 12, 7, 13)).id
+    assert Calendar("UTC").previous_shift(u(2026, 12, 7)) is None  # 24/7: no shifts
