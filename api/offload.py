@@ -60,8 +60,7 @@ class ReaderSpec:
     def of(cls, config: Config) -> ReaderSpec:
         if config.influxdb is not None:
             return cls(influx=config.influxdb, refs=tuple(machine_refs(config).items()))
-        path = config.sqlite.path if config.sqlite else config.gateway.data_dir / "oee.sqlite"
-        return cls(sqlite_path=path)
+        return cls(sqlite_path=config.sqlite_path)
 
 
 # --------------------------------------------------------------------------- the worker

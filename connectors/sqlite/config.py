@@ -17,7 +17,9 @@ __all__ = ["SqliteConfig"]
 
 
 class SqliteConfig(Model):
-    path: Path = Path("oee-edge.sqlite")
+    path: Path | None = Field(
+        default=None, description="the store's file; default: {gateway.data_dir}/oee.sqlite"
+    )
     retention_days: Days | None = Field(
         default=365,
         description="states, counts and OEE older than this are deleted (null: kept)",

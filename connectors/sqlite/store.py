@@ -89,6 +89,8 @@ class SqliteStore(HistoryQueries):
     name = "sqlite"
 
     def __init__(self, config: SqliteConfig, clock: Callable[[], datetime] = utc_now) -> None:
+        if config.path is None:  # the gateway fills in {gateway.data_dir}/oee.sqlite
+            raise ValueError("SqliteConfig.path: give the store's file")
         self._path = config.path
         self._clock = clock  # the "now" of retention, and of a file set aside
         self._conn: sqlite3.Connection | None = None

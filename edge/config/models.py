@@ -88,6 +88,13 @@ class Config(Model):
     api: ApiConfig = ApiConfig()
     oee: OeeConfig = OeeConfig()
 
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded store's file: `sqlite.path`, else `{gateway.data_dir}/oee.sqlite`
+        (also when a `sqlite:` section sets only retentions)."""
+        given = self.sqlite.path if self.sqlite is not None else None
+        return given or self.gateway.data_dir / "oee.sqlite"
+
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
         seen: set[str] = set()

@@ -40,8 +40,8 @@ def places(config: Config, data_dir_name: str = "gateway.data_dir") -> list[tupl
     out = [(data_dir_name, config.gateway.data_dir, True)]
     if config.outbox.path is not None:
         out.append(("outbox.path", config.outbox.path, False))
-    if config.sqlite is not None and config.influxdb is None:  # the embedded store in use
-        out.append(("sqlite.path", config.sqlite.path, False))
+    if config.sqlite is not None and config.sqlite.path is not None and config.influxdb is None:
+        out.append(("sqlite.path", config.sqlite.path, False))  # the embedded store, elsewhere
     return out
 
 

@@ -168,5 +168,6 @@ def build_sinks(config: Config, journal: Journal) -> tuple[list[Sink], HistoryRe
     from connectors.sqlite.config import SqliteConfig
     from connectors.sqlite.store import SqliteStore
 
-    store = SqliteStore(config.sqlite or SqliteConfig(path=config.gateway.data_dir / "oee.sqlite"))
+    section = config.sqlite or SqliteConfig()
+    store = SqliteStore(section.model_copy(update={"path": config.sqlite_path}))
     return [*sinks, store], store

@@ -1,11 +1,15 @@
 """Building the gateway's sources from the config."""
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from api.offload import ReaderSpec
 from connectors.modbus.source import ModbusSource
 from connectors.mqtt.sink import MqttSink
+from connectors.sqlite.store import SqliteStore
 from edge.config import Config
+from edge.config.preflight import places
 from edge.outbox import Journal
 from edge.pipeline.components import build_sinks, build_source, outbox_for, poll_phase
 
@@ -68,3 +72,32 @@ def test_the_mqtt_ack_timeout_comes_from_the_config(tmp_path: Path) -> None:
 
 def test_many_machines_share_twenty_slots_round_robin() -> None:
     assert [poll_phase(i, 45) for i in (0, 1, 19, 20, 21, 44)] == [0.0, 0.05, 0.95, 0.0, 0.05, 0.2]
+
+
+async def _open_and_close(store: SqliteStore) -> None:
+    async with store:
+        pass
+
+
+def test_a_sqlite_section_without_path_keeps_the_store_in_the_data_dir(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # `sqlite:` with only a retention used to put the store in ./oee-edge.sqlite, wherever
+    # the gateway was started, instead of {gateway.data_dir}/oee.sqlite (README).
+    monkeypatch.chdir(tmp_path)
+    data = config([None]).model_dump(mode="json", exclude_none=True)
+    data["gateway"]["data_dir"] = str(tmp_path / "data")
+    data["sqlite"] = {"retention_days": 30}
+    c = Config.model_validate(data)
+    (tmp_path / "data").mkdir()  # as the gateway makes it at its start
+    _, history = build_sinks(c, Journal(outbox_for(c)))
+    assert isinstance(history, SqliteStore)
+    asyncio.run(_open_and_close(history))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing in the cwd
+    assert (tmp_path / "data" / "oee.sqlite").is_file()
+    assert ReaderSpec.of(c) == ReaderSpec(sqlite_path=tmp_path / "data" / "oee.sqlite")
+    # A path given is kept, and is a place `check` looks at.
+    c = Config.model_validate({**data, "sqlite": {"path": str(tmp_path / "s.db")}})
+    assert c.sqlite_path == tmp_path / "s.db"
+    assert ("sqlite.path", tmp_path / "s.db", False) in places(c)
+    assert [f for f, _, _ in places(Config.model_validate(data))] == ["gateway.data_dir"]
