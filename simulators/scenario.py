@@ -21,6 +21,7 @@ from simulators.model import MachineModel
 from simulators.opcua_settings import OpcuaSettings, merge_opcua, parse_opcua
 
 __all__ = [
+    "MAX_SCENARIO_BYTES",
     "MachineSpec",
     "Scenario",
     "ScenarioError",
@@ -31,6 +32,9 @@ __all__ = [
 
 BUNDLED_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_PORT = 5020
+#: A scenario file larger than this is refused before it is read whole or parsed, like a
+#: gateway config (edge.config.reading.MAX_CONFIG_BYTES); the bundled ones are ~2 KB.
+MAX_SCENARIO_BYTES = 4 * 1024 * 1024
 _TOP_KEYS = {"name", "description", "seed", "time_scale", "host", "port", "machines", "opcua"}
 
 
@@ -141,10 +145,30 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read and validate a scenario file or bundled scenario name."""
     path = resolve_scenario_path(name_or_path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(_read_text(path))
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: invalid YAML: {exc}") from exc
     return parse_scenario(data, source=str(path), default_name=path.stem, base_dir=path.parent)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, read no further than `MAX_SCENARIO_BYTES` (a wrong path to a
+    huge log or image must not fill the memory). Raises ScenarioError."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            f"{path}: larger than {MAX_SCENARIO_BYTES // 2**20} MiB; a scenario is a few "
+            "kilobytes of YAML: check the path"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(f"{path}: line {line}: not UTF-8 text") from None
 
 
 def parse_scenario(

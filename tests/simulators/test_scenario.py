@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulators.model import MachineModel, MachineState, Segment
-from simulators.scenario import ScenarioError, load_scenario, parse_scenario
+from simulators.scenario import MAX_SCENARIO_BYTES, ScenarioError, load_scenario, parse_scenario
 
 
 def minimal(**machine: object) -> dict[str, object]:
@@ -48,6 +48,32 @@ def test_load_by_path(tmp_path: Path) -> None:
     s = load_scenario(path)
     assert (s.name, s.seed, s.port) == ("mine", 0, 5020)
     assert (s.machines[0].params.cycle_s, s.machines[0].port) == (1.5, 0)
+
+
+def test_a_scenario_file_is_read_only_up_to_its_bound(tmp_path: Path) -> None:
+    # A wrong path to a huge file is refused after 4 MiB + 1 bytes, never read whole:
+    # this one is sparse, 8 GiB long.
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as f:
+        f.truncate(8 * 2**30)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(huge)
+    assert str(info.value) == (
+        f"{huge}: larger than 4 MiB; a scenario is a few kilobytes of YAML: check the path"
+    )
+    # Exactly at the bound it is read (and then judged as YAML: here a comment only).
+    edge = tmp_path / "edge.yaml"
+    edge.write_bytes(b"#" * (MAX_SCENARIO_BYTES - 1) + b"\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(edge)
+    assert str(info.value) == (
+        f"{edge}: invalid scenario:\n  scenario: must be a mapping (got NoneType)"
+    )
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"name: demo\n# Stra\xdfe\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(latin1)
+    assert str(info.value) == f"{latin1}: line 2: not UTF-8 text"
 
 
 def test_defaults_and_overrides() -> None:
