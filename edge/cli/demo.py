@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from edge.cli.demo_calendar import DemoShifts, shift_times
 from edge.cli.serve import run_gateway, until_signalled
 from edge.cli.startup import EXIT_CANNOT_START, StartupError
 from edge.config import (
@@ -22,8 +26,9 @@ from edge.config import (
     OpcUaConnection,
     OpcUaTag,
 )
-from edge.config.loading import parse_config
+from edge.config.loading import ConfigError, parse_config
 from edge.config.preflight import directory_problem
+from edge.config.reading import load_yaml
 from edge.pipeline.gateway import Gateway
 from oee.states import MachineState
 
@@ -31,6 +36,11 @@ from oee.states import MachineState
 def port_or_free(port: int) -> int:
     """`port` if nothing listens on it on loopback, else a free one."""
     with socket.socket() as s:
+        # As the servers themselves bind (Mosquitto, uvicorn, pymodbus): a port whose
+        # last connections still linger in TIME_WAIT, as after a demo stopped a moment
+        # ago, is free to listen on. Without it a quick restart moved every server to a
+        # random port. A listener on the port still makes the bind fail.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return port
@@ -68,18 +78,21 @@ def demo_config(
     *,
     opcua_endpoint: str | None = None,
     opcua_machines: set[str] | frozenset[str] = frozenset(),
+    shifts: DemoShifts | None = None,
 ) -> Config:
     """The bundled demo config; with a time scale, its times follow the simulator's clock.
 
     Machines in `opcua_machines` are read from the OPC UA simulator at `opcua_endpoint`
-    (by subscription) instead of over Modbus.
+    (by subscription) instead of over Modbus. The early shift begins at `shifts.start`
+    (default: now, see `demo_shifts`).
     """
-    text = resources.files("edge.cli").joinpath("demo.yaml").read_text(encoding="utf-8")
+    text = _demo_yaml()
     env = {
         "DATA_DIR": data_dir,
         "MODBUS_PORT": str(modbus_port),
         "MQTT_PORT": str(mqtt_port),
         "API_PORT": str(api_port),
+        **(shifts or demo_shifts()).env,
     }
     config = parse_config(text, "demo.yaml", env)
     machines = list(config.machines)
@@ -91,6 +104,17 @@ def demo_config(
     if time_scale != 1.0:
         machines = [_scaled(m, time_scale) for m in machines]
     return config.model_copy(update={"machines": machines})
+
+
+def _demo_yaml() -> str:
+    return resources.files("edge.cli").joinpath("demo.yaml").read_text(encoding="utf-8")
+
+
+def demo_shifts(now: datetime | None = None) -> DemoShifts:
+    """The demo's shifts for a start at `now` (default: the current time), in the time
+    zone of demo.yaml's calendar."""
+    zone = load_yaml(_demo_yaml())["calendar"]["timezone"]
+    return shift_times(now or datetime.now(UTC), zone)
 
 
 def over_opcua(m: MachineConfig, endpoint: str) -> MachineConfig:
@@ -147,7 +171,9 @@ def _scaled(m: MachineConfig, k: float) -> MachineConfig:
     )
 
 
-def _banner(config: Config, broker_kind: str, modbus_port: int, opcua: str | None) -> str:
+def _banner(
+    config: Config, broker_kind: str, modbus_port: int, opcua: str | None, shifts: DemoShifts
+) -> str:
     assert config.mqtt is not None
     api = f"http://{config.api.host}:{config.api.port}"
     root = f"{config.mqtt.prefix}/{config.site}/{config.area}/{config.line}"
@@ -168,54 +194,87 @@ def _banner(config: Config, broker_kind: str, modbus_port: int, opcua: str | Non
             f"  API        {api}/api/v1/machines   docs: {api}/docs",
             f"  MQTT       {broker_kind} on {config.mqtt.host}:{config.mqtt.port}, topics {root}/#",
             f"             mosquitto_sub -p {config.mqtt.port} -t '{config.mqtt.prefix}/#' -v",
-            f"  store      SQLite in {config.gateway.data_dir}/oee.sqlite",
+            *(f"  raw tags   {root}/{m.id}/tags" for m in config.machines if m.publish_tags),
+            f"  shift      {shifts.describe()}",
+            f"  store      SQLite in {config.sqlite_path}",
         ]
     )
 
 
-async def demo(args: argparse.Namespace) -> None:
+async def demo(args: argparse.Namespace, data_dir: Path) -> None:
+    """Serve the simulators, a broker, the gateway and its API until cancelled."""
     from connectors.mqtt.broker import local_broker
     from simulators.modbus_server import serve_modbus
     from simulators.opcua_server import serve_opcua
     from simulators.scenario import load_scenario
 
-    data_dir = args.data_dir or tempfile.mkdtemp(prefix="oee-edge-demo-")
-    problem = directory_problem(Path(data_dir), "--data-dir", create=True)
-    if problem is not None:
-        raise StartupError([f"--data-dir: {data_dir} {problem}"])
     on_opcua = OPCUA_MACHINES[args.protocol]
     scenario = load_scenario("demo").with_overrides(time_scale=args.time_scale)
+    moved: list[str] = []  # the ports that were taken, for the banner
+
+    def port(flag: str) -> int:
+        asked = getattr(args, flag.replace("-", "_"))
+        got = port_or_free(asked)
+        if got != asked:
+            moved.append(f"  note       --{flag} {asked} is in use: took {got}")
+        return got
+
     async with contextlib.AsyncExitStack() as stack:
-        sim = await stack.enter_async_context(
-            serve_modbus(scenario, port=port_or_free(args.modbus_port))
-        )
+        sim = await stack.enter_async_context(serve_modbus(scenario, port=port("modbus-port")))
         endpoint = None
         if on_opcua:
             ua_sim = await stack.enter_async_context(
                 serve_opcua(
                     scenario,
-                    port=port_or_free(args.opcua_port),
+                    port=port("opcua-port"),
                     models=sim.models,  # one machine, seen over both protocols
                     clock=sim.sim_time,
                 )
             )
             endpoint = ua_sim.url
-        broker = await stack.enter_async_context(local_broker(port_or_free(args.mqtt_port)))
-        api_port = port_or_free(args.api_port)
+        broker = await stack.enter_async_context(local_broker(port("mqtt-port")))
+        api_port = port("api-port")
+        shifts = demo_shifts()
         config = demo_config(
-            data_dir, sim.port, broker.port, api_port, args.time_scale,
-            opcua_endpoint=endpoint, opcua_machines=on_opcua,
+            str(data_dir), sim.port, broker.port, api_port, args.time_scale,
+            opcua_endpoint=endpoint, opcua_machines=on_opcua, shifts=shifts,
         )  # fmt: skip
-        print(_banner(config, broker.kind, sim.port, endpoint), flush=True)
+        print(_banner(config, broker.kind, sim.port, endpoint, shifts), *moved, sep="\n")
+        sys.stdout.flush()
         await run_gateway(config, Gateway(config))
 
 
-def run_demo(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def demo_data_dir(given: str | None) -> Iterator[Path]:
+    """`given` (kept as it is: the user's), else a temporary directory that is removed
+    however the block ends: a stop (Ctrl-C, SIGTERM), a failed start, an error."""
+    if given is not None:
+        problem = directory_problem(Path(given), "--data-dir", create=True)
+        if problem is not None:
+            raise StartupError([f"--data-dir: {given} {problem}"])
+        yield Path(given)
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="oee-edge-demo-"))
     try:
-        asyncio.run(until_signalled(demo(args)))
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`oee-edge demo`: 0 after Ctrl-C or SIGTERM, EXIT_CANNOT_START when it cannot start."""
+    from simulators.scenario import ScenarioError
+
+    try:
+        with demo_data_dir(args.data_dir) as data_dir:
+            asyncio.run(until_signalled(demo(args, data_dir)))
+        kept = "kept in" if args.data_dir is not None else "removed:"
     except StartupError as e:
         for line in e.lines:
             print(f"oee-edge demo: cannot start: {line}", file=sys.stderr)
         return EXIT_CANNOT_START
-    print("oee-edge demo stopped.")
+    except (ConfigError, ScenarioError) as e:  # the bundled files, as these options fill them
+        print(f"oee-edge demo: cannot start: {e}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    print(f"oee-edge demo stopped (its data {kept} {data_dir}).")
     return 0

@@ -128,11 +128,19 @@ place failed.
 """
 DEMO_EPILOG = """\
 Examples:
-  oee-edge demo
+  oee-edge demo                                  # open http://127.0.0.1:8080/
   oee-edge demo --protocol opcua                 # read every machine over OPC UA
-  oee-edge demo --api-port 9000 --time-scale 30 --log-format json
+  oee-edge demo --time-scale 30                  # the machines live 30x faster
+  oee-edge demo --data-dir ./demo-data           # keep the store and outbox after it stops
+  oee-edge demo --api-port 9000 --log-format json
+  mosquitto_sub -p 1883 -t 'oee/#' -v            # (another terminal) what it publishes
 
-The dashboard, MQTT broker and simulators use the given ports (a free one when taken).
+The current shift (early) begins when the demo starts, so the shift's figures and its
+timeline fill from the first minute; press1 publishes its raw tags (.../press1/tags);
+press2 faults for 35 s from 15 s in. Each server takes the port given, or a free one
+when that is in use (the banner says which). Without --data-dir the data lives in a
+temporary directory that is removed when the demo stops (Ctrl-C, SIGTERM) or cannot
+start. Exit codes: 0 stopped, 1 cannot start (one line saying why).
 """
 
 
@@ -156,8 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def _add_log_format(parser: argparse.ArgumentParser, default: str) -> None:
-    parser.add_argument("--log-level", choices=_LEVELS)
+def _add_log_format(parser: argparse.ArgumentParser, default: str, level_default: str) -> None:
+    parser.add_argument(
+        "--log-level", choices=_LEVELS, help=f"the lowest level logged; {level_default}"
+    )
     parser.add_argument(
         "--log-format",
         choices=["text", "json"],
@@ -170,7 +180,11 @@ def _add_run(sub: Subparsers) -> None:
         "run", help="run the gateway with a config file", epilog=RUN_EPILOG, formatter_class=_RAW
     )
     run.add_argument("-c", "--config", required=True, help="YAML config file")
-    _add_log_format(run, "default: the config's gateway.log_format (text)")
+    _add_log_format(
+        run,
+        "default: the config's gateway.log_format (text)",
+        "default: the config's gateway.log_level (INFO)",
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -195,26 +209,62 @@ def _add_check(sub: Subparsers) -> None:
     check.set_defaults(func=cmd_check)
 
 
+def _port(text: str) -> int:
+    port = int(text)  # argparse reports a ValueError as "invalid _port value: 'x'"
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port: write 1 to 65535")
+    return port
+
+
+def _time_scale(text: str) -> float:
+    scale = float(text)
+    if not 0.01 <= scale <= 1000:  # False for nan too
+        raise argparse.ArgumentTypeError(f"{text}: write a factor from 0.01 to 1000")
+    return scale
+
+
 def _add_demo(sub: Subparsers) -> None:
     demo = sub.add_parser(
         "demo",
         help="simulators + broker + gateway + API, no set-up",
+        description="Simulated machines, an MQTT broker, the gateway, its API and the live\n"
+        "page on this machine, with no config file.",
         epilog=DEMO_EPILOG,
         formatter_class=_RAW,
     )
-    demo.add_argument("--api-port", type=int, default=8080)
-    demo.add_argument("--mqtt-port", type=int, default=1883)
-    demo.add_argument("--modbus-port", type=int, default=5020)
-    demo.add_argument("--opcua-port", type=int, default=4840)
+    ports = (
+        ("--api-port", 8080, "the API and the live page (default 8080)"),
+        ("--mqtt-port", 1883, "the local MQTT broker: Mosquitto, else embedded (default 1883)"),
+        ("--modbus-port", 5020, "the Modbus TCP simulator (default 5020)"),
+        ("--opcua-port", 4840, "the OPC UA simulator, with --protocol mixed/opcua (default 4840)"),
+    )
+    for flag, default, what in ports:
+        demo.add_argument(
+            flag, type=_port, default=default, metavar="PORT", help=f"{what}; a free one if taken"
+        )
     demo.add_argument(
         "--protocol",
         choices=["mixed", "modbus", "opcua"],
         default="mixed",
-        help="how the gateway reads the simulated machines (mixed: packer1 over OPC UA)",
+        help="how the gateway reads the simulated machines: mixed (default: packer1 over "
+        "OPC UA, the presses over Modbus), modbus or opcua (all of them)",
     )
-    demo.add_argument("--data-dir", default=None, help="default: a temporary directory")
-    demo.add_argument("--time-scale", type=float, default=1.0)
-    _add_log_format(demo, "default text")
+    demo.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="keep the store, outbox and checkpoints here, and leave them there (default: "
+        "a temporary directory, removed when the demo stops)",
+    )
+    demo.add_argument(
+        "--time-scale",
+        type=_time_scale,
+        default=1.0,
+        metavar="K",
+        help="the simulated machines run K times faster than real time, 0.01 to 1000 "
+        "(default 1; the shifts keep the wall clock)",
+    )
+    _add_log_format(demo, "default text", "default WARNING")
     demo.set_defaults(func=cmd_demo)
 
 

@@ -47,7 +47,7 @@ def test_serves_until_signal_and_exits_zero(sig: signal.Signals) -> None:
     assert lines == [
         "scenario 'demo': seed 42, time scale 5x\n",
         f"  modbus tcp 127.0.0.1:{port} unit 1   press1 (random)\n",
-        f"  modbus tcp 127.0.0.1:{port} unit 2   press2 (random)\n",
+        f"  modbus tcp 127.0.0.1:{port} unit 2   press2 (script)\n",
         f"  modbus tcp 127.0.0.1:{port} unit 3   packer1 (random)\n",
         "serving; Ctrl-C to stop\n",
     ]

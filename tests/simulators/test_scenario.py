@@ -30,8 +30,29 @@ def test_bundled_demo_has_three_lively_machines_on_one_port() -> None:
         ("press2", 2, None),
         ("packer1", 3, None),
     ]
-    assert all(not m.params.script and m.params.mtbf_s > 0 for m in s.machines)
-    assert s.machines[2].params.counter_start == 65476
+    press1, press2, packer1 = (m.params for m in s.machines)
+    assert all(not m.script and m.mtbf_s > 0 for m in (press1, packer1))  # random mode
+    assert (press2.repeat, sum(seg.for_s for seg in press2.script)) == (True, 600.0)
+    assert packer1.counter_start == 65476
+
+
+def test_the_demo_press2_faults_35_s_within_its_first_minute() -> None:
+    # What an alarm "fault longer than 20 s" fires on: press2's script (sim seconds).
+    # Faults of pass k (600 s each): [15 + 600k, 50 + 600k) reason 16 and the short
+    # [469 + 600k, 484 + 600k) reason 11, which such an alarm lets pass.
+    m = load_scenario("demo").model("press2", history_size=None)
+    m.advance_to(1200)
+    faults = [
+        (a.t, b.t - a.t, a.reason)
+        for a, b in zip(m.history, list(m.history)[1:], strict=False)
+        if a.state is MachineState.FAULT
+    ]
+    assert faults == [(15.0, 35.0, 16), (469.0, 15.0, 11), (615.0, 35.0, 16), (1069.0, 15.0, 11)]
+    # Products: 201, a changeover to 202 at 208 s, back to 201 at 554 s.
+    assert [(t.t, t.product) for t in m.history if t.state is MachineState.SETUP][:2] == [
+        (208.0, 202),
+        (554.0, 201),
+    ]
 
 
 def test_bundled_test_scenario_is_scripted() -> None:

@@ -76,7 +76,7 @@ def test_demo_runs_three_machines_and_stops_on_ctrl_c(protocol: str, tmp_path: P
     endpoint = f"opc.tcp://127.0.0.1:{opcua}/oee-edge/sim"
     assert f"  machines   {on_opcua} (simulated, OPC UA on {endpoint})\n" in out
     assert ("Modbus TCP" in out) == (protocol == "mixed")
-    assert out.rstrip().endswith("oee-edge demo stopped.")
+    assert out.rstrip().endswith(f"oee-edge demo stopped (its data kept in {tmp_path}).")
     assert "Traceback" not in out
 
 
