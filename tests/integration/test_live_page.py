@@ -306,7 +306,7 @@ def test_the_demo_stops_promptly_while_a_page_is_open(tmp_path: Path) -> None:
                 d.proc.wait()
                 pytest.fail(f"the demo did not stop within 10 s of Ctrl-C:\n{d.log[-3000:]}")
             assert code == 0, d.log
-            assert "oee-edge demo stopped." in d.log
+            assert f"oee-edge demo stopped (its data kept in {tmp_path / 'data'})." in d.log
         finally:
             driver.quit()
             if d.proc.poll() is None:
