@@ -16,8 +16,7 @@ version has not had yet, one step at a time, in one transaction:
 - 5: `suspect_count` (counter movements held out of the figures, as `…/suspect`) and
   `count_decision` (who accepted, discarded or corrected counts, as `…/decision`);
 - 6: `output` (a machine's, `kind` "machine", or a line's, "line", output against
-  target in a shift: `doc` is the JSON of `connectors.common.outputdoc.output_document`)
-  and `shift_report` (each line's report of a finished shift, JSON, kept once per shift).
+  target in a shift: `doc` is the JSON of `connectors.common.outputdoc.output_document`).
 """
 
 from __future__ import annotations
@@ -116,9 +115,6 @@ CREATE TABLE IF NOT EXISTS output (
     kind TEXT NOT NULL, id TEXT NOT NULL, ts INTEGER NOT NULL, shift TEXT NOT NULL,
     final INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS output_kind_id_ts ON output (kind, id, ts);
-CREATE TABLE IF NOT EXISTS shift_report (
-    line TEXT NOT NULL, shift TEXT NOT NULL, ts INTEGER NOT NULL, doc TEXT NOT NULL,
-    PRIMARY KEY (line, shift));
 """
 MIGRATIONS = (
     _V1,

@@ -46,6 +46,7 @@ class MachineLive:
     last_seen: datetime | None = None
     oee: dict[str, OeeUpdate] = field(default_factory=dict)
     output: OutputUpdate | None = None  # in the shift in progress, or the last one's final
+    product_names: dict[str, str] = field(default_factory=dict)  # configured, by code
     # Parts moved between good and reject since the start (good and reject above count
     # them, so they may step back; /metrics adds these back for counters that only grow).
     moved_to_reject: int = 0
@@ -120,7 +121,14 @@ class LiveView:
     @classmethod
     def from_config(cls, config: Config) -> LiveView:
         refs = machine_refs(config)
-        machines = {m.id: MachineLive(refs[m.id], m.name or m.id) for m in config.machines}
+        machines = {
+            m.id: MachineLive(
+                refs[m.id],
+                m.name or m.id,
+                product_names={k: p.name for k, p in m.products.items() if p.name},
+            )
+            for m in config.machines
+        }
         return cls(machines, list(config.oee.windows))
 
     def failing(self) -> list[str]:
