@@ -11,7 +11,9 @@ from core.types import (
     CountDelta,
     Event,
     LineOeeUpdate,
+    LineOutputUpdate,
     OeeUpdate,
+    OutputUpdate,
     ReasonAssigned,
     StateChange,
     SuspectCount,
@@ -60,6 +62,9 @@ class Encoder:
         if isinstance(ev, LineOeeUpdate):
             lt = self._lines.get((ev.area, ev.line))
             return None if lt is None else ("line_oee", p.line_oee_payload(lt, ev))
+        if isinstance(ev, LineOutputUpdate):
+            lt = self._lines.get((ev.area, ev.line))
+            return None if lt is None else ("line_output", p.output_payload(lt, ev))
         t = self._machines.get(ev.machine)
         if t is None:
             return None
@@ -69,6 +74,8 @@ class Encoder:
             return "count", p.count_payload(t, ev, self.stream)
         if isinstance(ev, OeeUpdate):
             return "oee", p.oee_payload(t, ev)
+        if isinstance(ev, OutputUpdate):
+            return "output", p.output_payload(t, ev)
         if isinstance(ev, ReasonAssigned):
             return "reason", p.reason_payload(t, ev, self.stream)
         if isinstance(ev, SuspectCount):

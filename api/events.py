@@ -3,9 +3,10 @@
 Each message is `event: KIND`, `id: N` (1, 2, 3 … per connection) and one `data:` line: the
 JSON of the MQTT payload of the same event (`connectors.mqtt.payloads`). Kinds: `hello`
 (first of every connection), `state` (the `…/event` payload), `count`, `oee`, `line_oee`,
-`reason`, and `overflow` (last, for a client too slow to keep up). Raw tag batches are not
-sent. Nothing is replayed: a client that (re)connects reads the current state from the
-REST routes after `hello`. A `: keep-alive` comment goes out every 15 s of silence.
+`output`, `line_output`, `reason`, and `overflow` (last, for a client too slow to keep
+up). Raw tag batches are not sent. Nothing is replayed: a client that (re)connects reads
+the current state from the REST routes after `hello`. A `: keep-alive` comment goes out
+every 15 s of silence.
 
 At most `api.limits.max_event_clients` streams are open at once (a 503 with `Retry-After`
 beyond): each costs every event a queue entry and a write, and 1,000 of them halved the
@@ -261,7 +262,8 @@ class EventResponse(StreamingResponse):
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "Server-sent events: hello, state, count, oee, line_oee, reason, "
+            "description": "Server-sent events: hello, state, count, oee, line_oee, output, "
+            "line_output, reason, "
             "overflow (see the README, 'Live events')",
             "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
         },

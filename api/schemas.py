@@ -174,6 +174,39 @@ class IssueOut(Out):
     count: int
 
 
+class ShiftOut(Out):
+    """One shift occurrence: `id` is `{date}/{name}`, `date` the plant-local start date."""
+
+    id: str = Field(examples=["2026-12-06/late"])
+    name: str
+    date: str
+    start: Timestamp
+    end: Timestamp
+    timezone: str = Field(description="the calendar's IANA time zone")
+
+
+class OutputOut(Out):
+    """Parts in a shift against its target (null figures: not computable)."""
+
+    ts: Timestamp
+    final: bool = Field(description="the shift has ended: its last figures")
+    shift: ShiftOut
+    good: int
+    reject: int
+    total: int
+    target: float | None = Field(description="parts for the whole shift")
+    target_source: Literal["per_shift", "per_hour", "ideal"] | None
+    due: float | None = Field(description="the target pro rata over planned time elapsed")
+    planned_s: float
+    elapsed_s: float
+    remaining_s: float
+    rate_per_h: float | None = Field(description="good parts/h over the last rate_window_s")
+    rate_window_s: float = Field(description="planned time the rate spans (up to 900 s)")
+    average_per_h: float | None
+    expected: float | None = Field(description="good parts at the shift's end at rate_per_h")
+    on_track: bool | None
+
+
 class MachineBase(Out):
     """Identity, place in the hierarchy and current state of one machine."""
 
@@ -188,6 +221,7 @@ class MachineBase(Out):
     reason: str | None = None
     reason_code: int | None = None
     product: str | None = None
+    product_name: str | None = Field(default=None, description="`products.{code}.name`")
     counts: Counts
     issues: list[IssueOut] = Field(
         default_factory=list, description="what is wrong with its input now (empty: nothing)"
@@ -201,6 +235,9 @@ class MachineSummary(MachineBase):
     """One entry of `GET /api/v1/machines`."""
 
     oee: dict[str, OeeBrief] = Field(description="every configured window, by name")
+    output: OutputOut | None = Field(
+        default=None, description="in the shift in progress (or the last one's final)"
+    )
 
 
 class MachineDetail(MachineBase):
@@ -214,6 +251,7 @@ class MachineDetail(MachineBase):
     ideal_cycle_s: float
     micro_stop_s: float
     oee: dict[str, OeeOut]
+    output: OutputOut | None = None
 
 
 class StateInterval(Out):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from api.oee_views import oee_brief, oee_out
+from api.output_views import output_out
 from api.schemas import (
     Counts,
     IssueOut,
@@ -35,6 +36,7 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
         "reason": sc.reason if sc else None,
         "reason_code": sc.reason_code if sc else None,
         "product": m.product,
+        "product_name": m.product_names.get(m.product) if m.product is not None else None,
         "counts": Counts(total=m.total, good=m.good, reject=m.reject),
         "issues": [
             IssueOut(kind=i.kind, detail=i.detail, since=i.since, last=i.last, count=i.count)
@@ -47,7 +49,7 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
 def machine_summary(m: MachineLive, windows: Sequence[str]) -> MachineSummary:
     """One entry of the machine list, with the latest ratios of every configured window."""
     oee = {w: oee_brief(m.oee.get(w)) for w in windows}
-    return MachineSummary(oee=oee, **_base_fields(m))  # type: ignore[arg-type]
+    return MachineSummary(oee=oee, output=output_out(m.output), **_base_fields(m))  # type: ignore[arg-type]
 
 
 def machine_detail(
@@ -65,6 +67,7 @@ def machine_detail(
         ideal_cycle_s=cfg.ideal_cycle_s,
         micro_stop_s=cfg.micro_stop_s,
         oee=oee,
+        output=output_out(m.output),
         **_base_fields(m),  # type: ignore[arg-type]
     )
 

@@ -25,8 +25,10 @@ from core.types import (
     CountDelta,
     Event,
     LineOeeUpdate,
+    LineOutputUpdate,
     MachineRef,
     OeeUpdate,
+    OutputUpdate,
     ReasonAssigned,
     SampleBatch,
     StateChange,
@@ -210,6 +212,40 @@ def _line_oee(e: LineOeeUpdate, site: str) -> list[str]:
     return [f"line_oee,{tags} {_fields(pairs)} {timestamp_ns(e.ts)}"]
 
 
+def _output_fields(e: OutputUpdate | LineOutputUpdate) -> str:
+    """The fields of an `output` or `line_output` point (docs/OEE.md "Targets and rate")."""
+    o = e.output
+    pairs = [
+        ("good", f"{o.good}i"), ("reject", f"{o.reject}i"), ("total", f"{o.total}i"),
+        ("target", _opt_float(o.target)), ("due", _opt_float(o.due)),
+        ("rate_per_h", _opt_float(o.rate_per_h)), ("average_per_h", _opt_float(o.average_per_h)),
+        ("expected", _opt_float(o.expected)), ("planned_s", _float(o.planned_s)),
+        ("elapsed_s", _float(o.elapsed_s)), ("remaining_s", _float(o.remaining_s)),
+        ("on_track", None if o.on_track is None else str(o.on_track).lower()),
+        ("final", str(e.final).lower()),
+    ]  # fmt: skip
+    if isinstance(e, OutputUpdate):
+        pairs.append(("product", _opt_string(e.product)))
+    return _fields(pairs)
+
+
+def _output(e: OutputUpdate | LineOutputUpdate, ref: MachineRef) -> list[str]:
+    """One `output` point (a machine's: `ref`'s tags) or `line_output` point, tagged with
+    the shift's id and name."""
+    shift = f"shift={escape_key(e.shift.id)},shift_name={escape_key(e.shift.name)}"
+    if isinstance(e, OutputUpdate):
+        tags = (
+            f"area={escape_key(ref.area)},line={escape_key(ref.line)},"
+            f"machine={escape_key(ref.machine)},{shift},site={escape_key(ref.site)}"
+        )
+        name = "output"
+    else:
+        place = f"area={escape_key(e.area)},line={escape_key(e.line)}"
+        tags = f"{place},{shift},site={escape_key(ref.site)}"
+        name = "line_output"
+    return [f"{name},{tags} {_output_fields(e)} {timestamp_ns(e.ts)}"]
+
+
 @lru_cache(maxsize=4096)
 def _loss_tagset(ref: MachineRef, window: str, loss: str) -> str:
     return (
@@ -266,6 +302,8 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
     """
     if isinstance(event, LineOeeUpdate):
         return _line_oee(event, ref.site)
+    if isinstance(event, OutputUpdate | LineOutputUpdate):
+        return _output(event, ref)
     tags = _tagset(ref)
     if isinstance(event, StateChange):
         return _state(event, tags)

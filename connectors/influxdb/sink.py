@@ -42,7 +42,15 @@ from connectors.influxdb.quarantine import Quarantine
 from connectors.influxdb.write import Api, InfluxWriter
 from core.interfaces import TransactionJournal
 from core.records import Priority, Record, Transaction
-from core.types import Event, LineOeeUpdate, MachineRef, OeeUpdate, SampleBatch
+from core.types import (
+    Event,
+    LineOeeUpdate,
+    LineOutputUpdate,
+    MachineRef,
+    OeeUpdate,
+    OutputUpdate,
+    SampleBatch,
+)
 
 __all__ = ["InfluxSink"]
 
@@ -56,7 +64,7 @@ def priority(event: Event) -> Priority:
     OEE points (the next ones supersede them), never state, count or reason events."""
     if isinstance(event, SampleBatch):
         return Priority.TAGS
-    if isinstance(event, OeeUpdate | LineOeeUpdate):
+    if isinstance(event, OeeUpdate | LineOeeUpdate | OutputUpdate | LineOutputUpdate):
         return Priority.OEE
     return Priority.EVENTS
 
@@ -165,7 +173,7 @@ class InfluxSink:
         """Encode `events` into lines of `tx` (the gateway commits them with the rest)."""
         records: list[Record] = []
         for event in events:
-            if isinstance(event, LineOeeUpdate):
+            if isinstance(event, LineOeeUpdate | LineOutputUpdate):
                 ref, what = self._line_refs.get(event.line), f"line '{event.line}'"
             else:
                 ref, what = self._machines.get(event.machine), f"machine '{event.machine}'"

@@ -16,6 +16,7 @@ from connectors.mqtt.payloads import (
     event_payload,
     line_oee_payload,
     oee_payload,
+    output_payload,
     reason_payload,
     state_payload,
     tags_payload,
@@ -28,8 +29,10 @@ from core.types import (
     CountDelta,
     Event,
     LineOeeUpdate,
+    LineOutputUpdate,
     MachineRef,
     OeeUpdate,
+    OutputUpdate,
     ReasonAssigned,
     SampleBatch,
     StateChange,
@@ -85,6 +88,13 @@ class Encoder:
                 else:
                     rec(Priority.OEE, t.oee(ev.window), line_oee_payload(t, ev), qos, True)
                 continue
+            if isinstance(ev, LineOutputUpdate):
+                t = self.lines.get((ev.area, ev.line))
+                if t is None:
+                    self.stats.unknown_line += 1
+                else:
+                    rec(Priority.OEE, t.output, output_payload(t, ev), qos, True)
+                continue
             mt = topics.get(ev.machine)
             if mt is None:
                 self.stats.unknown_machine += 1
@@ -101,6 +111,8 @@ class Encoder:
                 rec(Priority.EVENTS, mt.decision, decision_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, OeeUpdate):
                 rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
+            elif isinstance(ev, OutputUpdate):
+                rec(Priority.OEE, mt.output, output_payload(mt, ev), qos, True)
             elif isinstance(ev, ReasonAssigned):
                 # `…/reason`, then the retained `…/state` again if the stop is the current state.
                 rec(Priority.EVENTS, mt.reason, reason_payload(mt, ev, stream), qos, False)

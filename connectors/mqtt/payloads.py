@@ -21,12 +21,15 @@ import json
 from datetime import datetime
 
 from connectors.common.oeedetails import details_document, finite, line_details_document
+from connectors.common.outputdoc import output_document
 from connectors.common.timefmt import rfc3339
 from core.types import (
     CountDelta,
     LineOeeUpdate,
+    LineOutputUpdate,
     MachineRef,
     OeeUpdate,
+    OutputUpdate,
     ReasonAssigned,
     Sample,
     SampleBatch,
@@ -44,6 +47,7 @@ __all__ = [
     "gateway_status_topic",
     "line_oee_payload",
     "oee_payload",
+    "output_payload",
     "reason_payload",
     "rfc3339",
     "safe_segment",
@@ -92,10 +96,11 @@ class _Topics:
     and the payload head (the common JSON fields without the closing brace; each payload
     appends `,"field":…}`)."""
 
-    __slots__ = ("head", "root", "_oee")
+    __slots__ = ("head", "output", "root", "_oee")
 
     def __init__(self, root: str, head: dict[str, object]) -> None:
         self.root = root
+        self.output = f"{root}/output"  # retained output against target (issue 16)
         self.head = _ENCODE(head)[:-1]
         self._oee: dict[str, str] = {}
 
@@ -275,6 +280,13 @@ def line_oee_payload(t: LineTopics, ev: LineOeeUpdate) -> bytes:
     body["start"] = rfc3339(ev.start)
     body.update(line_details_document(ev))
     return t.payload(body)
+
+
+def output_payload(t: MachineTopics | LineTopics, ev: OutputUpdate | LineOutputUpdate) -> bytes:
+    """Retained `…/output` (a machine's) or `…/_line/output` (a line's): parts in the
+    shift against its target, the rate and `on_track` (`connectors.common.outputdoc`),
+    published with the OEE figures; `final` once when the shift has ended."""
+    return t.payload(output_document(ev))
 
 
 def _sample(s: Sample) -> dict[str, object]:

@@ -14,7 +14,9 @@ version has not had yet, one step at a time, in one transaction:
   values a second and grew with the table (its index); the `tag` table of older files is
   kept for the rows it holds (read with the batches, deleted by retention);
 - 5: `suspect_count` (counter movements held out of the figures, as `…/suspect`) and
-  `count_decision` (who accepted, discarded or corrected counts, as `…/decision`).
+  `count_decision` (who accepted, discarded or corrected counts, as `…/decision`);
+- 6: `output` (a machine's, `kind` "machine", or a line's, "line", output against
+  target in a shift: `doc` is the JSON of `connectors.common.outputdoc.output_document`).
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.common.oeedetails import details_document, line_details_document
+from connectors.common.outputdoc import output_document
 from core.types import (
     CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
+    LineOutputUpdate,
     OeeUpdate,
+    OutputUpdate,
     Quality,
     ReasonAssigned,
     Sample,
@@ -105,7 +110,20 @@ CREATE TABLE IF NOT EXISTS count_decision (
     suspect_seq INTEGER, count_seq INTEGER, note TEXT, seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS count_decision_machine_ts ON count_decision (machine, ts);
 """
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)  # MIGRATIONS[n] takes a file from version n to n + 1
+_V_OUTPUT = """
+CREATE TABLE IF NOT EXISTS output (
+    kind TEXT NOT NULL, id TEXT NOT NULL, ts INTEGER NOT NULL, shift TEXT NOT NULL,
+    final INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS output_kind_id_ts ON output (kind, id, ts);
+"""
+MIGRATIONS = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V_OUTPUT,
+)  # MIGRATIONS[n] takes a file from version n to n + 1
 SCHEMA_VERSION = len(MIGRATIONS)
 
 OEE_FIELDS = (
@@ -123,6 +141,7 @@ _COLUMNS = {
         "line", "window", "ts", *OEE_FIELDS, "mode", "bottleneck", "start", "details",
     ),
     "tag_batch": ("machine", "ts", "tags"),
+    "output": ("kind", "id", "ts", "shift", "final", "doc"),
     "suspect_count": (
         "machine", "ts", "total", "good", "reject", "product", "counter", "allowed",
         "elapsed_s", "seq",
@@ -177,6 +196,8 @@ class Writes:
                 w.rows["oee"].append(_oee_row(e))
             elif isinstance(e, LineOeeUpdate):
                 w.rows["line_oee"].append(_line_oee_row(e))
+            elif isinstance(e, OutputUpdate | LineOutputUpdate):
+                w.rows["output"].append(_output_row(e))
             elif isinstance(e, SampleBatch):
                 batch_ms = to_ms(e.ts)
                 w.rows["tag_batch"].append((e.machine, batch_ms, tags_json(e, batch_ms)))
@@ -230,6 +251,12 @@ def _line_oee_row(e: LineOeeUpdate) -> tuple[Any, ...]:
     figures = tuple(getattr(e, name) for name in OEE_FIELDS)
     details = json.dumps(line_details_document(e), ensure_ascii=False)
     return (e.line, e.window, to_ms(e.ts), *figures, e.mode, e.bottleneck, to_ms(e.start), details)
+
+
+def _output_row(e: OutputUpdate | LineOutputUpdate) -> tuple[Any, ...]:
+    kind, key = ("machine", e.machine) if isinstance(e, OutputUpdate) else ("line", e.line)
+    doc = json.dumps(output_document(e), ensure_ascii=False)
+    return (kind, key, to_ms(e.ts), e.shift.id, int(e.final), doc)
 
 
 def tags_json(batch: SampleBatch, batch_ms: int) -> str:

@@ -51,8 +51,11 @@ from edge.config.rules import (
     ProductConfig,
     StateRule,
 )
+from edge.config.targets import LineTargetsConfig, TargetsConfig
 
 __all__ = [
+    "LineTargetsConfig",
+    "TargetsConfig",
     "CALENDAR_WINDOWS",
     "DEFAULT_CALENDAR",
     "STOP_STATES",

@@ -20,6 +20,7 @@ from edge.config.rules import (
     ProductConfig,
     StateRule,
 )
+from edge.config.targets import TargetsConfig
 from oee.states import MachineState
 
 __all__ = ["ID_PATTERN", "Identifier", "MachineConfig", "TagConfig"]
@@ -85,6 +86,9 @@ class MachineConfig(Model):
         default_factory=dict, description="reason code -> entry; overrides the plant's"
     )
     publish_tags: bool = False
+    targets: TargetsConfig | None = Field(
+        default=None, description="per shift name or per product; default: the ideal rate"
+    )
 
     @model_validator(mode="before")
     @classmethod

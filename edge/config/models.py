@@ -31,6 +31,7 @@ from edge.config.oee import (
     window_problems,
     window_seconds,
 )
+from edge.config.targets import target_problems
 from oee.calendar import Calendar
 
 __all__ = ["Config", "GatewayConfig", "OutboxConfig"]
@@ -123,6 +124,20 @@ class Config(Model):
                 "days), whose figures would miss history after a restart: keep it longer"
             )
             raise_problems("Config", [(("sqlite", "retention_days"), msg)])
+        return self
+
+    @model_validator(mode="after")
+    def _targets_name_shifts_and_products(self) -> Config:
+        problems: list[Problem] = []
+        for i, m in enumerate(self.machines):
+            where = ("machines", i, "targets")
+            problems += target_problems(where, m.targets, self.calendar_for(m.id), m.products)
+        for name, line in self.lines.items():
+            machines = self.line_machines(name)
+            if line.targets is not None and machines:
+                cal = self.calendar_for(machines[0])
+                problems += target_problems(("lines", name, "targets"), line.targets, cal)
+        raise_problems("Config", problems)
         return self
 
     def _one_area_per_line(self) -> list[Problem]:

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from core.config import Model, within
+from edge.config.targets import LineTargetsConfig
 from oee.calendar import ALL_DAYS, Break, Calendar, PlannedPeriod, Shift
 from oee.states import MachineState
 
@@ -253,6 +254,9 @@ class LineConfig(Model):
     calendar: CalendarConfig | None = None
     rollup: Literal["sum", "bottleneck"] = "sum"
     bottleneck: str | None = None
+    targets: LineTargetsConfig | None = Field(
+        default=None, description="the line's target per shift; default: its machines' sum"
+    )
 
     @model_validator(mode="after")
     def _bottleneck_iff_rollup(self) -> LineConfig:

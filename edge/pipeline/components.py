@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from core.interfaces import Engine, HistoryReader, Sink, Source
 from edge.config import Config, MachineConfig
 from edge.engines.oee import OeeEngine
+from edge.engines.output import OutputEngine
 from edge.outbox import Journal, Outbox
 from edge.pipeline.live import machine_refs
 
@@ -69,6 +70,7 @@ SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
 # orders, energy) is one more entry; the gateway feeds and publishes each alike.
 ENGINES: dict[str, Callable[[Config], Engine]] = {
     "oee": OeeEngine,
+    "output": OutputEngine,
 }
 
 

@@ -11,8 +11,10 @@ from core.types import (
     CountDelta,
     Event,
     LineOeeUpdate,
+    LineOutputUpdate,
     MachineRef,
     OeeUpdate,
+    OutputUpdate,
     ReasonAssigned,
     SampleBatch,
     StateChange,
@@ -43,6 +45,8 @@ class MachineLive:
     product: str | None = None
     last_seen: datetime | None = None
     oee: dict[str, OeeUpdate] = field(default_factory=dict)
+    output: OutputUpdate | None = None  # in the shift in progress, or the last one's final
+    product_names: dict[str, str] = field(default_factory=dict)  # configured, by code
     # Parts moved between good and reject since the start (good and reject above count
     # them, so they may step back; /metrics adds these back for counters that only grow).
     moved_to_reject: int = 0
@@ -64,6 +68,7 @@ class LiveView:
         self.machines = machines
         self.windows = windows
         self.lines: dict[tuple[str, str], LineOeeUpdate] = {}
+        self.line_outputs: dict[str, LineOutputUpdate] = {}
         self.started = False
         self.sinks_connected: Callable[[], dict[str, bool]] = dict
         # Why a sink does not deliver although it may be connected (a stuck broker), by
@@ -81,6 +86,10 @@ class LiveView:
             self.lines[event.line, event.window] = event
             self._notify(event)
             return
+        if isinstance(event, LineOutputUpdate):
+            self.line_outputs[event.line] = event
+            self._notify(event)
+            return
         m = self.machines.get(event.machine)
         if m is None:
             return
@@ -95,6 +104,8 @@ class LiveView:
             m.product = event.product or m.product
         elif isinstance(event, OeeUpdate):
             m.oee[event.window] = event
+        elif isinstance(event, OutputUpdate):
+            m.output = event
         elif isinstance(event, SampleBatch):
             m.last_seen = event.ts if event.error is None else m.last_seen
         elif isinstance(event, ReasonAssigned) and m.state and m.state.ts == event.stop_ts:
@@ -110,7 +121,14 @@ class LiveView:
     @classmethod
     def from_config(cls, config: Config) -> LiveView:
         refs = machine_refs(config)
-        machines = {m.id: MachineLive(refs[m.id], m.name or m.id) for m in config.machines}
+        machines = {
+            m.id: MachineLive(
+                refs[m.id],
+                m.name or m.id,
+                product_names={k: p.name for k, p in m.products.items() if p.name},
+            )
+            for m in config.machines
+        }
         return cls(machines, list(config.oee.windows))
 
     def failing(self) -> list[str]:

@@ -99,10 +99,12 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "reason": None,
             "reason_code": None,
             "product": None,
+            "product_name": None,
             "counts": {"total": 0, "good": 0, "reject": 0},
             "issues": [],
             "suspects": 0,
             "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
+            "output": None,
         },
         {
             "id": "press2",
@@ -116,10 +118,12 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "reason": None,
             "reason_code": None,
             "product": None,
+            "product_name": None,
             "counts": {"total": 0, "good": 0, "reject": 0},
             "issues": [],
             "suspects": 0,
             "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
+            "output": None,
         },
     ]
 

@@ -268,6 +268,8 @@ async def test_metrics_of_a_running_gateway(
         "decision",
         "oee",
         "line_oee",
+        "output",
+        "line_output",
         "reason",
         "tags",
     }

@@ -106,6 +106,8 @@ def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
     extra = (
         f"mqtt: {{host: 127.0.0.1, port: {mqtt_port}}}\n"
         "reasons: {60: {text: Crane, category: Logistics, states: [fault]}}\n"
+        # One shift around the clock: `…/output` is published inside shifts only.
+        'calendar: {timezone: UTC, shifts: [{name: all, start: "00:00", end: "00:00"}]}\n'
     )
     env = config_env(tmp_path, modbus_port, LINE)
     return parse_config(head + "machines:" + machines + extra, "asyncapi.yaml", env)
