@@ -42,7 +42,7 @@ from connectors.influxdb.quarantine import Quarantine
 from connectors.influxdb.write import Api, InfluxWriter
 from core.interfaces import TransactionJournal
 from core.records import Priority, Record, Transaction
-from core.types import Event, LineOeeUpdate, MachineRef, OeeUpdate, SampleBatch
+from core.types import Event, LineOeeUpdate, MachineRef, OeeUpdate, SampleBatch, ShiftNote
 
 __all__ = ["InfluxSink"]
 
@@ -165,7 +165,7 @@ class InfluxSink:
         """Encode `events` into lines of `tx` (the gateway commits them with the rest)."""
         records: list[Record] = []
         for event in events:
-            if isinstance(event, LineOeeUpdate):
+            if isinstance(event, LineOeeUpdate | ShiftNote):
                 ref, what = self._line_refs.get(event.line), f"line '{event.line}'"
             else:
                 ref, what = self._machines.get(event.machine), f"machine '{event.machine}'"

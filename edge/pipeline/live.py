@@ -15,6 +15,7 @@ from core.types import (
     OeeUpdate,
     ReasonAssigned,
     SampleBatch,
+    ShiftNote,
     StateChange,
     SuspectCount,
 )
@@ -77,8 +78,9 @@ class LiveView:
         self.gauges: Callable[[], list[tuple[str, dict[str, str], float]]] = list
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, LineOeeUpdate):
-            self.lines[event.line, event.window] = event
+        if isinstance(event, LineOeeUpdate | ShiftNote):
+            if isinstance(event, LineOeeUpdate):
+                self.lines[event.line, event.window] = event
             self._notify(event)
             return
         m = self.machines.get(event.machine)

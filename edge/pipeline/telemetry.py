@@ -26,7 +26,10 @@ from core.types import (
     OeeUpdate,
     ReasonAssigned,
     SampleBatch,
+    ScrapBooked,
+    ShiftNote,
     StateChange,
+    StopPlanned,
     SuspectCount,
 )
 from edge.config import Config, MachineConfig
@@ -134,6 +137,9 @@ _KINDS: dict[type, str] = {
     SampleBatch: "tags",
     SuspectCount: "suspect",
     CountDecision: "decision",
+    ScrapBooked: "scrap",
+    StopPlanned: "planned",
+    ShiftNote: "notes",
 }
 
 

@@ -269,6 +269,9 @@ async def test_metrics_of_a_running_gateway(
         "oee",
         "line_oee",
         "reason",
+        "scrap",
+        "planned",
+        "notes",
         "tags",
     }
     assert events["state"] == tally.get(StateChange, 0) >= 4  # each machine's first state
