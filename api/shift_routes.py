@@ -84,12 +84,12 @@ async def put_notes(
 async def get_audit(
     ctx: Ctx,
     from_: Annotated[ApiTime | None, Query(alias="from", description="default: 24 h ago")] = None,
-    to: Annotated[ApiTime | None, Query(description="default: now")] = None,
+    to: Annotated[ApiTime | None, Query(description="default: now (inclusive)")] = None,
     machine: Annotated[str | None, Query(description="only this machine's changes")] = None,
 ) -> list[AuditOut]:
     """Every operator change (a stop's reason, scrap, planned time, shift notes) of
     [from, to), oldest first (at most `api.limits.max_rows`): who, when, old and new."""
-    end = to or ctx.clock()
+    end = to or ctx.clock() + timedelta(milliseconds=1)  # default: up to now, inclusive
     start = from_ or end - timedelta(days=1)
     if start >= end:
         raise ApiError(422, "`from` must be before `to`")
