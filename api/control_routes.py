@@ -5,30 +5,29 @@ operate or admin key (when keys are configured); the reason tree a read key."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from typing import Annotated
 
+from fastapi import Depends
+
+from api.auth import operator_name
 from api.context import (
     OPERATE,
     ApiContext,
     ApiError,
     Ctx,
     find_machine,
-    from_store,
     operate_docs,
     require_control,
     v1_router,
 )
 from api.oee_schemas import AssignmentOut, ProductIn, ProductOut, ReasonIn, ReasonOut
-from api.schemas import TIME_RANGE, in_time_range, rfc3339
+from api.schemas import rfc3339
+from api.stops import find_stop, parse_at
 from core.types import ReasonAssigned, StateRecord
 from edge.config import STOP_STATES, ReasonConfig
 from edge.engines.oee import ideal_cycle_s
-from edge.pipeline.live import MachineLive
 
 router = v1_router()
-
-_MS = timedelta(milliseconds=1)
-_START_HINT = "e.g. 2026-11-03T07:40:30.500Z"
 
 
 @router.get("/machines/{machine_id}/reasons", tags=["reasons"])
@@ -43,24 +42,28 @@ async def get_reasons(machine_id: str, ctx: Ctx) -> list[ReasonOut]:
 
 
 @router.put(
-    "/machines/{machine_id}/stops/{start}/reason",
+    "/machines/{machine_id}/stops/{at}/reason",
     tags=["reasons"],
     dependencies=OPERATE,
     responses=operate_docs(
-        e404="Unknown machine, or no stop begins at `start`",
+        e404="Unknown machine, or `at` is in no stop (the detail and `known` name the "
+        "nearest stops before and after)",
         e413="The body is larger than `api.limits.max_body_bytes` (it is not read)",
-        e422="Bad `start` or body, a code not in the reason tree, or a reason not for that state",
+        e422="Bad `at` or body, a code not in the reason tree, or a reason not for that state",
         e503="History store unavailable, or no running gateway (read-only API)",
     ),
 )
-async def put_reason(machine_id: str, start: str, body: ReasonIn, ctx: Ctx) -> AssignmentOut:
-    """Give the stop that began at `start` (RFC 3339, to the millisecond, as `since` and
-    the intervals' `start` show it) a reason of the machine's tree; `code: null` clears it.
-    The OEE engine, the live view, the store and MQTT all take the new reason."""
+async def put_reason(
+    machine_id: str, at: str, body: ReasonIn, ctx: Ctx, by: Annotated[str, Depends(operator_name)]
+) -> AssignmentOut:
+    """Give the stop in force at `at` (RFC 3339 with offset: its start as `since` and the
+    intervals' `start` show it, or any time inside it) a reason of the machine's tree;
+    `code: null` clears it. The OEE engine, the live view, the store and MQTT all take the
+    new reason; `source` is the API key's name ("loopback" without keys)."""
     m, _ = find_machine(ctx, machine_id)
-    stop_ts = _parse_start(start)
+    at_ts = parse_at(at)
     entry = _reason(ctx, machine_id, body.code)
-    record = _current(m, stop_ts) or await _stop(ctx, machine_id, stop_ts)
+    record = (await find_stop(ctx, m, at_ts)).record
     _check_state(machine_id, body.code, entry, record)
     control = require_control(ctx)
     event = ReasonAssigned(
@@ -70,7 +73,7 @@ async def put_reason(machine_id: str, start: str, body: ReasonIn, ctx: Ctx) -> A
         reason_code=body.code,
         reason=entry.text if entry else None,
         ts=ctx.clock(),
-        source="operator",
+        source=by,
         category=entry.category if entry else None,
         previous_code=record.reason_code,
         previous_reason=record.reason,
@@ -85,21 +88,8 @@ async def put_reason(machine_id: str, start: str, body: ReasonIn, ctx: Ctx) -> A
         category=event.category,
         previous_code=event.previous_code,
         previous_reason=event.previous_reason,
+        source=by,
     )
-
-
-def _parse_start(text: str) -> datetime:
-    """`start` of the path: an RFC 3339 time with its offset within the times the API
-    accepts, else a 422."""
-    try:
-        ts = datetime.fromisoformat(text)
-    except ValueError:
-        ts = None
-    if ts is None or ts.utcoffset() is None:
-        raise ApiError(422, f"`start` '{text}' is not an RFC 3339 time with offset, {_START_HINT}")
-    if not in_time_range(ts):
-        raise ApiError(422, f"`start` '{text}': {TIME_RANGE}")
-    return ts
 
 
 def _reason(ctx: ApiContext, machine_id: str, code: int | None) -> ReasonConfig | None:
@@ -116,27 +106,6 @@ def _reason(ctx: ApiContext, machine_id: str, code: int | None) -> ReasonConfig 
             known,
         )
     return tree[code]
-
-
-def _current(m: MachineLive, ts: datetime) -> StateRecord | None:
-    """The machine's current state if it began at `ts`: known before a store that writes
-    in batches (InfluxDB) can return it."""
-    cur = m.state
-    if cur is None or cur.ts != ts:
-        return None
-    return StateRecord(m.ref.machine, cur.state, cur.ts, cur.reason, cur.reason_code)
-
-
-async def _stop(ctx: ApiContext, machine_id: str, ts: datetime) -> StateRecord:
-    """The stored state change of `machine_id` at exactly `ts`, else a 404."""
-    records = await from_store(
-        f"state history of {machine_id}", ctx.history.state_history(machine_id, ts, ts + _MS)
-    )
-    # The first record may be the one in force before `ts`: only one at `ts` is the stop.
-    record = next((r for r in records if r.ts == ts), None)
-    if record is None:
-        raise ApiError(404, f"no stop of {machine_id} begins at {rfc3339(ts)}")
-    return record
 
 
 def _check_state(

@@ -5,6 +5,7 @@ Each event is encoded once, however many streams send it (`api.events`)."""
 from __future__ import annotations
 
 from connectors.mqtt import payloads as p
+from connectors.mqtt.operator import notes_payload, planned_payload, scrap_payload
 from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.types import (
     CountDecision,
@@ -15,7 +16,10 @@ from core.types import (
     OeeUpdate,
     OutputUpdate,
     ReasonAssigned,
+    ScrapBooked,
+    ShiftNote,
     StateChange,
+    StopPlanned,
     SuspectCount,
 )
 from edge.config import Config
@@ -65,6 +69,9 @@ class Encoder:
         if isinstance(ev, LineOutputUpdate):
             lt = self._lines.get((ev.area, ev.line))
             return None if lt is None else ("line_output", p.output_payload(lt, ev))
+        if isinstance(ev, ShiftNote):
+            lt = self._lines.get((ev.area, ev.line))
+            return None if lt is None else ("notes", notes_payload(lt, ev))
         t = self._machines.get(ev.machine)
         if t is None:
             return None
@@ -82,4 +89,8 @@ class Encoder:
             return "suspect", suspect_payload(t, ev, self.stream)
         if isinstance(ev, CountDecision):
             return "decision", decision_payload(t, ev, self.stream)
+        if isinstance(ev, ScrapBooked):
+            return "scrap", scrap_payload(t, ev, self.stream)
+        if isinstance(ev, StopPlanned):
+            return "planned", planned_payload(t, ev, self.stream)
         return None

@@ -241,7 +241,10 @@ async def machine_history(
 def transitions(records: Iterable[StateRecord]) -> list[Transition]:
     """Stored state changes as the library's transitions, oldest first."""
     ordered = sorted(records, key=lambda r: r.ts)
-    return [Transition(r.ts, r.state, r.reason_code, r.reason) for r in ordered]
+    return [
+        Transition(r.ts, r.state, r.reason_code, r.reason, r.planned_kind is not None)
+        for r in ordered
+    ]
 
 
 def productions(

@@ -108,13 +108,14 @@ class In(BaseModel):
 
 
 class ReasonIn(In):
-    """Body of `PUT …/stops/{start}/reason`: a code of the reason tree, or null to clear."""
+    """Body of `PUT …/stops/{at}/reason`: a code of the reason tree, or null to clear."""
 
     code: int | None
 
 
 class AssignmentOut(Out):
-    """The reason now given to the stop that began at `start` (and the one it replaced)."""
+    """The reason now given to the stop that began at `start` (and the one it replaced),
+    and who gave it."""
 
     machine: str
     start: Timestamp
@@ -124,6 +125,7 @@ class AssignmentOut(Out):
     category: str | None
     previous_code: int | None
     previous_reason: str | None
+    source: str = Field(description="who gave it: the API key's name, 'loopback' without keys")
 
 
 class ProductIn(In):

@@ -15,13 +15,17 @@ from typing import Protocol, Self, runtime_checkable
 
 from core.records import Entry, Record, SinkDepth, Transaction
 from core.types import (
+    AuditEntry,
     CountDelta,
     Event,
     ReasonAssigned,
     Sample,
     SampleBatch,
+    ScrapBooked,
+    ShiftNote,
     StateChange,
     StateRecord,
+    StopPlanned,
 )
 
 __all__ = [
@@ -29,6 +33,7 @@ __all__ = [
     "Engine",
     "HistoryReader",
     "MachineEvent",
+    "OperatorHistory",
     "RecordQueue",
     "Sink",
     "Source",
@@ -36,7 +41,7 @@ __all__ = [
 ]
 
 # What the normalisers (and the operator, through the API) make of a machine, in order.
-MachineEvent = StateChange | CountDelta | ReasonAssigned
+MachineEvent = StateChange | CountDelta | ReasonAssigned | StopPlanned
 
 
 class Source(Protocol):
@@ -117,6 +122,28 @@ class HistoryReader(Protocol):
     async def history_rows(self, machine: str, start: datetime, end: datetime) -> int:
         """How many state changes and counts of `machine` are stored with start <= ts <
         end: what reading its history for a range would cost, known before reading it."""
+        ...
+
+
+@runtime_checkable
+class OperatorHistory(Protocol):
+    """The operator's input a store keeps (the SQLite store; `GET /api/v1/audit`, shift
+    notes, the shift report's scrap by reason)."""
+
+    async def audit(
+        self, start: datetime, end: datetime, machine: str | None, limit: int
+    ) -> list[AuditEntry]:
+        """The operator's changes with start <= ts < end, oldest first, at most `limit`."""
+        ...
+
+    async def note(self, area: str, line: str, shift: str) -> ShiftNote | None:
+        """The current hand-over text of shift instance `shift` of `line`."""
+        ...
+
+    async def scrap(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[ScrapBooked]:
+        """The scrap booked by hand on `machine` with start <= ts < end, oldest first."""
         ...
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.types import CountDecision, Event
+from core.types import CountDecision, Event, ScrapBooked
 from edge.config import Config
 
 __all__ = ["ConfigReloader", "GatewayControl"]
@@ -30,6 +30,12 @@ class GatewayControl(Protocol):
         self, machine: str, counts: tuple[int, int, int], by: str, note: str | None = None
     ) -> CountDecision:
         """Count (total, good, reject) parts of `machine` by hand, now."""
+        ...
+
+    async def book_scrap(self, booking: ScrapBooked) -> ScrapBooked:
+        """Book `booking.quantity` parts of its machine as scrap now, moved from good to
+        reject by a count delta; returns the booking as emitted (time, `count_seq`, `seq`).
+        KeyError for an unknown machine."""
         ...
 
     def set_product(self, machine: str, product: str | None) -> None:

@@ -34,14 +34,16 @@ _ZERO = timedelta(0)
 class Segment:
     """A piece of the machine's timeline in one state, wholly planned or unplanned.
 
-    `kind` is final once the segment is closed; `failure` marks the start of a breakdown
-    (not its continuation under another reason). `change_at` is the instant of the state
-    change the segment belongs to (a calendar cut keeps it), which names the stop.
+    `kind` is final once the segment is closed (unless an operator turns the stop into
+    planned time: `excused`, its own kind and failure kept in `was`); `failure` marks the
+    start of a breakdown (not its continuation under another reason). `change_at` is the
+    instant of the state change the segment belongs to (a calendar cut keeps it), which
+    names the stop.
     """
 
     __slots__ = (
-        "change_at", "end", "failure", "kind", "planned", "reason", "reason_code", "start",
-        "state",
+        "change_at", "end", "excused", "failure", "kind", "planned", "reason", "reason_code",
+        "start", "state", "was",
     )  # fmt: skip
 
     def __init__(
@@ -58,11 +60,14 @@ class Segment:
         self.planned, self.change_at = planned, change_at
         self.kind = Kind.UNKNOWN
         self.failure = False
+        self.excused = False
+        self.was: tuple[Kind, bool] | None = None
 
     @property
     def effective(self) -> MachineState:
-        """What OEE sees: a planned stop overrides the machine's state."""
-        return MachineState.PLANNED_STOP if self.planned else self.state
+        """What OEE sees: a planned stop (the calendar's, or a stop an operator turned
+        into planned time) overrides the machine's state."""
+        return MachineState.PLANNED_STOP if self.planned or self.excused else self.state
 
     @property
     def key(self) -> ReasonKey:

@@ -27,12 +27,14 @@ _HORIZON = timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """The machine entered `state` at `at` (aware), with an optional stop reason."""
+    """The machine entered `state` at `at` (aware), with an optional stop reason;
+    `planned`: an operator turned this stop into planned stop time (a meeting)."""
 
     at: datetime
     state: MachineState
     reason_code: int | None = None
     reason: str | None = None
+    planned: bool = False
 
     def __post_init__(self) -> None:
         if self.at.utcoffset() is None:
@@ -123,7 +125,7 @@ def intervals(
 
 
 def _interval(t: Transition, start: datetime, end: datetime, planned: bool) -> StateInterval:
-    return StateInterval(start, end, t.state, t.reason_code, t.reason, planned)
+    return StateInterval(start, end, t.state, t.reason_code, t.reason, planned or t.planned)
 
 
 def _merge_repeats(ivs: list[StateInterval]) -> list[StateInterval]:

@@ -200,6 +200,25 @@ class MachineTracker:
             seg.reason_code, seg.reason = reason_code, reason
         return bool(found)
 
+    def set_planned(self, stop_at: datetime, planned: bool) -> bool:
+        """Count the stop that began at `stop_at` as planned stop time (an operator's
+        decision: a meeting, no order), or (`planned` False) as what it was again; in
+        every window that holds it. False if no window holds it."""
+        found = (
+            {id(self._open): self._open} if self._open and self._open.change_at == stop_at else {}
+        )
+        held = [
+            (w, seg) for w in self.windows for seg in w.acc.segments if seg.change_at == stop_at
+        ]
+        for w, seg in held:  # windows share segments: take each out of every sum first
+            w.acc.add_segment(seg, -1)
+            found[id(seg)] = seg
+        for seg in found.values():
+            _excuse(seg, planned, closed=seg is not self._open)
+        for w, seg in held:
+            w.acc.add_segment(seg)
+        return bool(found)
+
     # ---------------------------------------------------------------- reports
 
     def reports(self, now: datetime) -> list[WindowReport]:
@@ -248,6 +267,7 @@ class MachineTracker:
                 if flip_at > cur.start:
                     nxt = Segment(flip_at, cur.state, cur.reason_code, cur.reason, planned,
                                   cur.change_at)  # fmt: skip
+                    nxt.excused = cur.excused  # the same stop goes on past the cut
                     self._close(flip_at, nxt)
                 else:
                     cur.planned = planned
@@ -301,3 +321,21 @@ class MachineTracker:
         if cur is not None and cur.state is MachineState.SETUP and at > cur.start:
             return True
         return self._setup_end is not None and at <= self._setup_end + self.startup
+
+
+def _excuse(seg: Segment, planned: bool, *, closed: bool) -> None:
+    """Mark `seg` as planned stop time by an operator's decision (or no longer). A closed
+    segment's kind and failure change with it; its own are kept to be restored."""
+    if seg.excused == planned:
+        return
+    seg.excused = planned
+    if not closed:
+        return  # the open segment's kind is worked out at each report
+    if planned:
+        seg.was = (seg.kind, seg.failure)
+        seg.kind, seg.failure = KIND_OF[MachineState.PLANNED_STOP], False
+    elif seg.was is not None:
+        (seg.kind, seg.failure), seg.was = seg.was, None
+    else:  # excused while it was open: its own kind was never worked out (no micro-stop)
+        seg.kind = KIND_OF[seg.effective]
+        seg.failure = seg.kind is Kind.BREAKDOWN

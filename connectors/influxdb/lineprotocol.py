@@ -31,7 +31,10 @@ from core.types import (
     OutputUpdate,
     ReasonAssigned,
     SampleBatch,
+    ScrapBooked,
+    ShiftNote,
     StateChange,
+    StopPlanned,
     SuspectCount,
 )
 
@@ -157,6 +160,55 @@ def _decision(e: CountDecision, tags: str) -> list[str]:
         ]
     )  # fmt: skip
     return [f"count_decision,{tags} {fields} {timestamp_ns(e.ts)}"]
+
+
+def _scrap(e: ScrapBooked, tags: str) -> list[str]:
+    fields = _fields(
+        [
+            ("quantity", f"{e.quantity}i"), ("reason_code", f"{e.reason_code}i"),
+            ("reason", escape_string(e.reason)), ("category", _opt_string(e.category)),
+            ("product", _opt_string(e.product)), ("note", _opt_string(e.note)),
+            ("by", escape_string(e.by)), ("count_seq", _opt_int(e.count_seq)),
+            ("seq", f"{e.seq}i"),
+        ]
+    )  # fmt: skip
+    return [f"scrap,{tags} {fields} {timestamp_ns(e.ts)}"]
+
+
+def _planned(e: StopPlanned, tags: str) -> list[str]:
+    # The `stop_planned` record, and the stop's own point (as a reason does) with the
+    # kind it counts as now: "" when undone (an omitted field would keep the old one).
+    fields = _fields(
+        [
+            ("stop_ts", f"{timestamp_ns(e.stop_ts) // 1_000_000}i"),
+            ("state", escape_string(e.state.value)), ("kind", _opt_string(e.kind)),
+            ("reason", _opt_string(e.reason)), ("previous_kind", _opt_string(e.previous_kind)),
+            ("previous_reason", _opt_string(e.previous_reason)), ("by", escape_string(e.by)),
+            ("seq", f"{e.seq}i"),
+        ]
+    )  # fmt: skip
+    stop = _fields(
+        [
+            ("state", escape_string(e.state.value)), ("code", f"{e.state.code}i"),
+            ("planned_kind", escape_string(e.kind or "")),
+            ("planned_reason", escape_string(e.reason or "")),
+        ]
+    )  # fmt: skip
+    return [
+        f"stop_planned,{tags} {fields} {timestamp_ns(e.ts)}",
+        f"machine_state,{tags} {stop} {timestamp_ns(e.stop_ts)}",
+    ]
+
+
+def _note(e: ShiftNote, site: str) -> list[str]:
+    tags = f"area={escape_key(e.area)},line={escape_key(e.line)},site={escape_key(site)}"
+    fields = _fields(
+        [
+            ("shift", escape_string(e.shift)), ("text", escape_string(e.text)),
+            ("previous_text", _opt_string(e.previous_text)), ("by", escape_string(e.by)),
+        ]
+    )  # fmt: skip
+    return [f"shift_note,{tags} {fields} {timestamp_ns(e.ts)}"]
 
 
 # details() fields written as integers; performance_flagged is a boolean, the rest floats.
@@ -304,6 +356,8 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _line_oee(event, ref.site)
     if isinstance(event, OutputUpdate | LineOutputUpdate):
         return _output(event, ref)
+    if isinstance(event, ShiftNote):
+        return _note(event, ref.site)
     tags = _tagset(ref)
     if isinstance(event, StateChange):
         return _state(event, tags)
@@ -319,4 +373,8 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _tags(event, tags)
     if isinstance(event, ReasonAssigned):
         return _reason(event, tags)
+    if isinstance(event, ScrapBooked):
+        return _scrap(event, tags)
+    if isinstance(event, StopPlanned):
+        return _planned(event, tags)
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

@@ -50,6 +50,7 @@ from core.types import (
     OeeUpdate,
     OutputUpdate,
     SampleBatch,
+    ShiftNote,
 )
 
 __all__ = ["InfluxSink"]
@@ -173,7 +174,7 @@ class InfluxSink:
         """Encode `events` into lines of `tx` (the gateway commits them with the rest)."""
         records: list[Record] = []
         for event in events:
-            if isinstance(event, LineOeeUpdate | LineOutputUpdate):
+            if isinstance(event, LineOeeUpdate | LineOutputUpdate | ShiftNote):
                 ref, what = self._line_refs.get(event.line), f"line '{event.line}'"
             else:
                 ref, what = self._machines.get(event.machine), f"machine '{event.machine}'"

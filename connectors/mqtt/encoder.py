@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.message import Message, pack
+from connectors.mqtt.operator import notes_payload, planned_payload, scrap_payload
 from connectors.mqtt.payloads import (
     LineTopics,
     MachineTopics,
@@ -35,7 +36,10 @@ from core.types import (
     OutputUpdate,
     ReasonAssigned,
     SampleBatch,
+    ScrapBooked,
+    ShiftNote,
     StateChange,
+    StopPlanned,
     SuspectCount,
 )
 
@@ -81,10 +85,12 @@ class Encoder:
             out.append(Record(self.sink, priority, pack(Message(topic, payload, q, retain))))
 
         for ev in events:
-            if isinstance(ev, LineOeeUpdate):
+            if isinstance(ev, LineOeeUpdate | ShiftNote):
                 t = self.lines.get((ev.area, ev.line))
                 if t is None:
                     self.stats.unknown_line += 1
+                elif isinstance(ev, ShiftNote):
+                    rec(Priority.EVENTS, t.notes, notes_payload(t, ev), qos, True)
                 else:
                     rec(Priority.OEE, t.oee(ev.window), line_oee_payload(t, ev), qos, True)
                 continue
@@ -109,6 +115,10 @@ class Encoder:
                 rec(Priority.EVENTS, mt.suspect, suspect_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, CountDecision):
                 rec(Priority.EVENTS, mt.decision, decision_payload(mt, ev, stream), qos, False)
+            elif isinstance(ev, ScrapBooked):
+                rec(Priority.EVENTS, mt.scrap, scrap_payload(mt, ev, stream), qos, False)
+            elif isinstance(ev, StopPlanned):
+                rec(Priority.EVENTS, mt.planned, planned_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, OeeUpdate):
                 rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
             elif isinstance(ev, OutputUpdate):

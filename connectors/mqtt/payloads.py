@@ -120,12 +120,13 @@ class MachineTopics(_Topics):
     """Topic names and the JSON payload head of one machine, built once.
 
     `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
-    `suspect`, `decision`, `reason`, `tags` hang under it; `oee(window)` and `tag(name)`
-    build (and cache) the per-window and per-tag topics.
+    `suspect`, `decision`, `reason`, `scrap`, `planned`, `tags` hang under it;
+    `oee(window)` and `tag(name)` build (and cache) the per-window and per-tag topics.
     """
 
     __slots__ = (
-        "count", "decision", "event", "machine", "path", "reason", "state", "suspect", "tags"
+        "count", "decision", "event", "machine", "path", "planned", "reason", "scrap", "state",
+        "suspect", "tags",
     )  # fmt: skip
 
     def __init__(self, prefix: str, ref: MachineRef) -> None:
@@ -142,6 +143,8 @@ class MachineTopics(_Topics):
         self.suspect = f"{self.root}/suspect"
         self.decision = f"{self.root}/decision"
         self.reason = f"{self.root}/reason"
+        self.scrap = f"{self.root}/scrap"
+        self.planned = f"{self.root}/planned"
         self.tags = f"{self.root}/tags"
 
     def tag(self, name: str) -> str:
@@ -151,10 +154,10 @@ class MachineTopics(_Topics):
 
 class LineTopics(_Topics):
     """The topics and payload head of one line: `{prefix}/{site}/{area}/{line}/_line`, under
-    which `oee(window)` is `…/_line/oee/{window}`. Machine ids cannot begin with `_`, so
-    this never collides with a machine's topics."""
+    which `oee(window)` is `…/_line/oee/{window}` and `notes` the shift notes. Machine ids
+    cannot begin with `_`, so this never collides with a machine's topics."""
 
-    __slots__ = ("line", "path")
+    __slots__ = ("line", "notes", "path")
 
     def __init__(self, prefix: str, site: str, area: str, line: str) -> None:
         for level in (site, area, line):
@@ -165,6 +168,7 @@ class LineTopics(_Topics):
         )
         self.line = line
         self.path = path
+        self.notes = f"{self.root}/notes"
 
 
 def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
@@ -183,7 +187,8 @@ def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
 
 def event_id(stream: str, machine: str, kind: str, seq: int) -> str | None:
     """The stable id of a machine's event: `{stream}:{machine}:{kind}{seq}` (kind `s`
-    state change, `c` count, `r` reason, `x` suspect count, `d` decision). `stream` is
+    state change, `c` count, `r` reason, `x` suspect count, `d` decision, `k` scrap booked,
+    `p` stop turned into planned time). `stream` is
     random per outbox, so ids stay unique if the gateway's data directory is wiped and
     `seq` starts again. None for an event without a number."""
     return f"{stream}:{machine}:{kind}{seq}" if seq > 0 else None

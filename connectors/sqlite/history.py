@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from connectors.sqlite.file import CorruptFile, corruption_as_corrupt_file
+from connectors.sqlite.operator import read_audit, read_note, read_scrap
 from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
 from connectors.sqlite.schema import read_tag, to_ms
-from core.types import CountDelta, Sample, StateRecord
+from core.types import AuditEntry, CountDelta, Sample, ScrapBooked, ShiftNote, StateRecord
 
 __all__ = ["HistoryQueries", "SqliteHistory"]
 
@@ -59,6 +60,27 @@ class HistoryQueries:
         indexes, without reading the rows)."""
         s, e = to_ms(start), to_ms(end)
         return await self._read(lambda c: count_rows(c, machine, s, e))
+
+    async def audit(
+        self, start: datetime, end: datetime, machine: str | None, limit: int
+    ) -> list[AuditEntry]:
+        """The operator's changes with start <= ts < end (of `machine` only, if given),
+        oldest first, at most `limit`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_audit(c, s, e, machine, limit))
+
+    async def note(self, area: str, line: str, shift: str) -> ShiftNote | None:
+        """The current hand-over text of the shift instance `shift` (`2026-12-06/late`)
+        of `line` (None: none written)."""
+        return await self._read(lambda c: read_note(c, area, line, shift))
+
+    async def scrap(
+        self, machine: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[ScrapBooked]:
+        """The scrap booked by hand on `machine` with start <= ts < end, oldest first
+        (the shift report sums it by `reason_code`)."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_scrap(c, machine, s, e, limit))
 
 
 class SqliteHistory(HistoryQueries):

@@ -11,7 +11,10 @@ from core.types import CountDelta, MachineState, StateRecord
 
 __all__ = ["count_rows", "open_reader", "read_counts", "read_states"]
 
-_STATES = "SELECT ts, state, reason, reason_code FROM machine_state WHERE machine = ?"
+_STATES = (
+    "SELECT ts, state, reason, reason_code, planned_kind, planned_reason "
+    "FROM machine_state WHERE machine = ?"
+)
 _COUNTS = "SELECT ts, total, good, reject, product FROM production WHERE machine = ?"
 _RANGE = " AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?"
 _COUNT = "SELECT COUNT(*) FROM {} WHERE machine = ? AND ts >= ? AND ts < ?"
@@ -37,8 +40,8 @@ def read_states(
     rows = before.fetchall()
     rows += conn.execute(_STATES + _RANGE, (machine, start_ms, end_ms, _sql_limit(limit)))
     return [
-        StateRecord(machine, MachineState(st), from_ms(ts), reason or None, code)
-        for ts, st, reason, code in rows
+        StateRecord(machine, MachineState(st), from_ms(ts), reason or None, code, kind, why)
+        for ts, st, reason, code, kind, why in rows
     ]
 
 

@@ -17,6 +17,10 @@ version has not had yet, one step at a time, in one transaction:
   `count_decision` (who accepted, discarded or corrected counts, as `…/decision`);
 - 6: `output` (a machine's, `kind` "machine", or a line's, "line", output against
   target in a shift: `doc` is the JSON of `connectors.common.outputdoc.output_document`).
+- 7: the operator's input: `scrap` (booked by hand, as `…/scrap`), `stop_planned` (a stop
+  turned into planned time, as `…/planned`; `machine_state.planned_kind`/`planned_reason`
+  hold the stop's current one), `shift_note` (every version of a shift's hand-over text)
+  and `audit` (every operator change: who, when, old and new value as JSON).
 """
 
 from __future__ import annotations
@@ -30,19 +34,24 @@ from typing import Any
 
 from connectors.common.oeedetails import details_document, line_details_document
 from connectors.common.outputdoc import output_document
+from connectors.common.timefmt import rfc3339
 from core.types import (
     CountDecision,
     CountDelta,
     Event,
     LineOeeUpdate,
     LineOutputUpdate,
+    MachineState,
     OeeUpdate,
     OutputUpdate,
     Quality,
     ReasonAssigned,
     Sample,
     SampleBatch,
+    ScrapBooked,
+    ShiftNote,
     StateChange,
+    StopPlanned,
     SuspectCount,
 )
 
@@ -50,6 +59,7 @@ __all__ = [
     "OEE_FIELDS",
     "SCHEMA_VERSION",
     "Writes",
+    "audit_row",
     "from_ms",
     "MIGRATIONS",
     "read_tag",
@@ -116,14 +126,29 @@ CREATE TABLE IF NOT EXISTS output (
     final INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS output_kind_id_ts ON output (kind, id, ts);
 """
-MIGRATIONS = (
-    _V1,
-    _V2,
-    _V3,
-    _V4,
-    _V5,
-    _V_OUTPUT,
-)  # MIGRATIONS[n] takes a file from version n to n + 1
+_V_OPERATOR = """
+ALTER TABLE machine_state ADD COLUMN planned_kind TEXT;
+ALTER TABLE machine_state ADD COLUMN planned_reason TEXT;
+CREATE TABLE IF NOT EXISTS scrap (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, quantity INTEGER NOT NULL,
+    reason_code INTEGER NOT NULL, reason TEXT NOT NULL, category TEXT, product TEXT, note TEXT,
+    by TEXT NOT NULL, count_seq INTEGER, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS scrap_machine_ts ON scrap (machine, ts);
+CREATE TABLE IF NOT EXISTS stop_planned (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, stop_ts INTEGER NOT NULL, state TEXT NOT NULL,
+    kind TEXT, reason TEXT, previous_kind TEXT, previous_reason TEXT, by TEXT NOT NULL,
+    seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS stop_planned_machine_ts ON stop_planned (machine, ts);
+CREATE TABLE IF NOT EXISTS shift_note (
+    line TEXT NOT NULL, shift TEXT NOT NULL, ts INTEGER NOT NULL, text TEXT NOT NULL,
+    by TEXT NOT NULL, previous_text TEXT);
+CREATE INDEX IF NOT EXISTS shift_note_line_shift ON shift_note (line, shift, ts);
+CREATE TABLE IF NOT EXISTS audit (
+    ts INTEGER NOT NULL, machine TEXT, line TEXT, action TEXT NOT NULL, by TEXT NOT NULL,
+    target TEXT, old TEXT, new TEXT);
+CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts);
+"""
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR)  # MIGRATIONS[n]: version n to n + 1
 SCHEMA_VERSION = len(MIGRATIONS)
 
 OEE_FIELDS = (
@@ -150,12 +175,25 @@ _COLUMNS = {
         "machine", "ts", "action", "by", "total", "good", "reject", "suspect_seq",
         "count_seq", "note", "seq",
     ),
+    "scrap": (
+        "machine", "ts", "quantity", "reason_code", "reason", "category", "product", "note",
+        "by", "count_seq", "seq",
+    ),
+    "stop_planned": (
+        "machine", "ts", "stop_ts", "state", "kind", "reason", "previous_kind",
+        "previous_reason", "by", "seq",
+    ),
+    "shift_note": ("line", "shift", "ts", "text", "by", "previous_text"),
+    "audit": ("ts", "machine", "line", "action", "by", "target", "old", "new"),
 }  # fmt: skip
 _INSERTS = {
     table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"
     for table, cols in _COLUMNS.items()
 }
 _UPDATE_REASON = "UPDATE machine_state SET reason_code = ?, reason = ? WHERE machine = ? AND ts = ?"
+_UPDATE_PLANNED = (
+    "UPDATE machine_state SET planned_kind = ?, planned_reason = ? WHERE machine = ? AND ts = ?"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -180,6 +218,7 @@ class Writes:
         default_factory=lambda: {table: [] for table in _COLUMNS}
     )
     reasons: list[ReasonAssigned] = field(default_factory=list)
+    planned: list[StopPlanned] = field(default_factory=list)
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Writes:
@@ -203,8 +242,16 @@ class Writes:
                 w.rows["tag_batch"].append((e.machine, batch_ms, tags_json(e, batch_ms)))
             elif isinstance(e, ReasonAssigned):
                 w.reasons.append(e)
-            elif isinstance(e, SuspectCount | CountDecision):
+                if e.source != "plc":
+                    w.rows["audit"].append(audit_row(e))
+            elif isinstance(
+                e, SuspectCount | CountDecision | ScrapBooked | StopPlanned | ShiftNote
+            ):
                 w.rows[_TABLE_OF[type(e)]].append(_row(e))
+                if isinstance(e, ScrapBooked | StopPlanned | ShiftNote):
+                    w.rows["audit"].append(audit_row(e))
+                if isinstance(e, StopPlanned):
+                    w.planned.append(e)
         return w
 
     @classmethod
@@ -215,6 +262,7 @@ class Writes:
             for table, rows in part.rows.items():
                 w.rows[table] += rows
             w.reasons += part.reasons
+            w.planned += part.planned
         return w
 
     @property
@@ -223,13 +271,54 @@ class Writes:
         return sum(len(r) for r in self.rows.values())
 
 
-_TABLE_OF = {SuspectCount: "suspect_count", CountDecision: "count_decision"}
+_TABLE_OF: dict[type, str] = {
+    SuspectCount: "suspect_count",
+    CountDecision: "count_decision",
+    ScrapBooked: "scrap",
+    StopPlanned: "stop_planned",
+    ShiftNote: "shift_note",
+}
+_Row = SuspectCount | CountDecision | ScrapBooked | StopPlanned | ShiftNote
 
 
-def _row(e: SuspectCount | CountDecision) -> tuple[Any, ...]:
-    """The row of a held count or a decision: its columns' attributes, `ts` in ms."""
-    cols = _COLUMNS[_TABLE_OF[type(e)]]
-    return tuple(to_ms(e.ts) if c == "ts" else getattr(e, c) for c in cols)
+def _row(e: _Row) -> tuple[Any, ...]:
+    """The row of an event of `_TABLE_OF`: its columns' attributes, times in ms."""
+    return tuple(_cell(getattr(e, c)) for c in _COLUMNS[_TABLE_OF[type(e)]])
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_ms(value)
+    return value.value if isinstance(value, MachineState) else value
+
+
+def audit_row(e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote) -> tuple[Any, ...]:
+    """The `audit` row of an operator's change: (ts, machine, line, action, by, target,
+    old, new), `old` and `new` as JSON objects (null: nothing before)."""
+    old: dict[str, Any] | None
+    if isinstance(e, ReasonAssigned):
+        action, by, target = "reason", e.source, rfc3339(e.stop_ts)
+        old = {"reason_code": e.previous_code, "reason": e.previous_reason}
+        new: dict[str, Any] = {"reason_code": e.reason_code, "reason": e.reason}
+    elif isinstance(e, ScrapBooked):
+        action, by, target, old = "scrap", e.by, None, None
+        new = {"quantity": e.quantity, "reason_code": e.reason_code, "reason": e.reason,
+               "product": e.product, "note": e.note}  # fmt: skip
+    elif isinstance(e, StopPlanned):
+        action, by, target = "planned", e.by, rfc3339(e.stop_ts)
+        old = {"kind": e.previous_kind, "reason": e.previous_reason}
+        new = {"kind": e.kind, "reason": e.reason}
+    else:
+        action, by, target = "notes", e.by, e.shift
+        old = None if e.previous_text is None else {"text": e.previous_text}
+        new = {"text": e.text}
+    machine = None if isinstance(e, ShiftNote) else e.machine
+    line = e.line if isinstance(e, ShiftNote) else None
+    return (to_ms(e.ts), machine, line, action, by, target, _json(old), _json(new))
+
+
+def _json(doc: dict[str, Any] | None) -> str | None:
+    return None if doc is None else json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
 def _state_row(e: StateChange) -> tuple[Any, ...]:
@@ -311,19 +400,25 @@ def read_tag(
     return out
 
 
-def write(conn: sqlite3.Connection, writes: Writes) -> tuple[int, list[ReasonAssigned]]:
-    """Insert the rows, then set the reasons, in one transaction. Returns the rows
-    written (inserted and updated) and the reasons whose stop has no stored row."""
+def write(
+    conn: sqlite3.Connection, writes: Writes
+) -> tuple[int, list[ReasonAssigned | StopPlanned]]:
+    """Insert the rows, then set the reasons and planned stops, in one transaction.
+    Returns the rows written (inserted and updated) and the reasons and planned stops
+    whose stop has no stored row."""
     written, unmatched = writes.row_count, []
     with conn:
         conn.execute("BEGIN")
         for table, values in writes.rows.items():
             if values:
                 conn.executemany(_INSERTS[table], values)
-        for r in writes.reasons:
-            params = (r.reason_code, r.reason, r.machine, to_ms(r.stop_ts))
-            changed = conn.execute(_UPDATE_REASON, params).rowcount
+        updates: list[tuple[ReasonAssigned | StopPlanned, str, tuple[Any, ...]]] = [
+            (r, _UPDATE_REASON, (r.reason_code, r.reason)) for r in writes.reasons
+        ]
+        updates += [(p, _UPDATE_PLANNED, (p.kind, p.reason)) for p in writes.planned]
+        for e, sql, new in updates:
+            changed = conn.execute(sql, (*new, e.machine, to_ms(e.stop_ts))).rowcount
             written += changed
             if not changed:
-                unmatched.append(r)
+                unmatched.append(e)
     return written, unmatched

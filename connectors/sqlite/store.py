@@ -59,6 +59,7 @@ from connectors.sqlite.schema import (
 from core.types import (
     Event,
     OeeUpdate,
+    ReasonAssigned,
     utc_now,
 )
 
@@ -79,7 +80,7 @@ class SqliteStats:
     errors: int = 0  # handle() calls whose write failed (their events are lost)
     rows_lost: int = 0  # rows (and reasons) of the writes that failed
     commits: int = 0  # transactions written (each may hold many handle() calls)
-    reasons_unmatched: int = 0  # ReasonAssigned events with no stored stop to update
+    reasons_unmatched: int = 0  # reasons and planned stops with no stored stop to update
     rows_pruned: int = 0  # rows deleted past their retention
 
 
@@ -271,12 +272,16 @@ class SqliteStore(HistoryQueries):
         self.stats.rows_written += written
         self.stats.reasons_unmatched += len(unmatched)
         for r in unmatched:
+            what = (
+                f"reason {r.reason_code} {r.reason!r}"
+                if isinstance(r, ReasonAssigned)
+                else f"planned stop {r.kind!r}"
+            )
             log.warning(
-                "SQLite store: no stop of machine '%s' at %s to give reason %s %r",
+                "SQLite store: no stop of machine '%s' at %s to give %s",
                 r.machine,
                 r.stop_ts.isoformat(),
-                r.reason_code,
-                r.reason,
+                what,
             )
         return True
 

@@ -42,6 +42,7 @@ from edge.config.oee import (
     parse_duration,
     window_seconds,
 )
+from edge.config.operator import NOTE_MAX_CHARS, ScrapReasonConfig
 from edge.config.rules import (
     BoolRule,
     CodeMapRule,
@@ -59,6 +60,8 @@ __all__ = [
     "CALENDAR_WINDOWS",
     "DEFAULT_CALENDAR",
     "STOP_STATES",
+    "NOTE_MAX_CHARS",
+    "ScrapReasonConfig",
     "ApiConfig",
     "ApiKeyConfig",
     "ApiLimits",

@@ -12,6 +12,7 @@ from connectors.modbus.config import ModbusConnection, ModbusTag
 from connectors.opcua.config import OpcUaConnection, OpcUaTag
 from core.config import INT64, Model, within
 from edge.config.oee import CalendarConfig, Problem, ReasonConfig, raise_problems
+from edge.config.operator import ScrapReasonConfig
 from edge.config.rules import (
     BoolRule,
     CodeMapRule,
@@ -84,6 +85,9 @@ class MachineConfig(Model):
     )
     reasons: dict[INT64, ReasonConfig] = Field(
         default_factory=dict, description="reason code -> entry; overrides the plant's"
+    )
+    scrap_reasons: dict[INT64, ScrapReasonConfig] = Field(
+        default_factory=dict, description="reject reason code -> entry; overrides the plant's"
     )
     publish_tags: bool = False
     targets: TargetsConfig | None = Field(

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from connectors.influxdb.config import InfluxConfig
 from connectors.mqtt.config import MqttConfig
 from connectors.sqlite.config import SqliteConfig
-from core.config import Model, within
+from core.config import INT64, Model, within
 from edge.config.api import ApiConfig
 from edge.config.machine import Identifier, MachineConfig
 from edge.config.oee import (
@@ -31,6 +31,7 @@ from edge.config.oee import (
     window_problems,
     window_seconds,
 )
+from edge.config.operator import ScrapReasonConfig
 from edge.config.targets import target_problems
 from oee.calendar import Calendar
 
@@ -81,6 +82,9 @@ class Config(Model):
     lines: dict[str, LineConfig] = Field(default_factory=dict)
     reasons: dict[int, ReasonConfig] = Field(
         default_factory=dict, description="the plant-wide reason tree, shared by every machine"
+    )
+    scrap_reasons: dict[INT64, ScrapReasonConfig] = Field(
+        default_factory=dict, description="the plant-wide reject-reason tree (booked scrap)"
     )
     mqtt: MqttConfig | None = None
     influxdb: InfluxConfig | None = None
@@ -189,6 +193,10 @@ class Config(Model):
             if c is not None:
                 return c.to_calendar()
         return DEFAULT_CALENDAR
+
+    def scrap_reasons_for(self, machine_id: str) -> dict[int, ScrapReasonConfig]:
+        """The plant's reject-reason tree with the machine's own entries (they win)."""
+        return {**self.scrap_reasons, **self.machine(machine_id).scrap_reasons}
 
     def reasons_for(self, machine_id: str) -> dict[int, ReasonConfig]:
         """The plant's reason tree with the machine's own entries (they win on equal codes)."""

@@ -14,15 +14,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from connectors.common.aio import gather_limited
-from core.interfaces import HistoryReader
+from core.interfaces import HistoryReader, MachineEvent
 from core.types import (
     CountDelta,
     LineOeeUpdate,
     MachineState,
     OeeUpdate,
-    ReasonAssigned,
     StateChange,
     StateRecord,
+    StopPlanned,
 )
 from edge.config import Config, MachineConfig, window_seconds
 from edge.engines.lines import line_specs, tick_lines
@@ -79,7 +79,7 @@ class OeeEngine:
             for m in config.machines
         }
 
-    def apply(self, event: StateChange | CountDelta | ReasonAssigned) -> None:
+    def apply(self, event: MachineEvent) -> None:
         """Feed one event of a configured machine (in time order per machine)."""
         tracker = self._trackers.get(event.machine)
         if tracker is None:
@@ -89,6 +89,8 @@ class OeeEngine:
         elif isinstance(event, CountDelta):
             ideal = ideal_cycle_s(self._machines[event.machine], event.product)
             tracker.count(event.ts, event.total, event.good, ideal, event.reject)
+        elif isinstance(event, StopPlanned):
+            tracker.set_planned(event.stop_ts, event.kind is not None)
         else:
             tracker.set_reason(event.stop_ts, event.reason_code, event.reason)
 
@@ -163,10 +165,15 @@ class OeeEngine:
         counts: list[CountDelta],
         last_alive: datetime | None,
     ) -> int:
-        events: list[StateChange | CountDelta] = [
-            StateChange(machine, s.state, None, s.ts, None, None, 0, s.reason_code, s.reason)
-            for s in states
-        ]
+        events: list[MachineEvent] = []
+        for s in states:
+            events.append(
+                StateChange(machine, s.state, None, s.ts, None, None, 0, s.reason_code, s.reason)
+            )
+            if s.planned_kind:  # an operator turned the stop into planned time
+                events.append(
+                    StopPlanned(machine, s.ts, s.state, s.ts, "", s.planned_kind, s.planned_reason)
+                )
         events += counts
         events.sort(key=lambda e: e.ts)  # stable: a state before a count at one instant
         for e in events:

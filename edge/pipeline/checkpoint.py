@@ -51,6 +51,8 @@ def checkpoint(n: MachineNormaliser) -> str:
             "reason_seq": n.reason_seq,
             "suspect_seq": n.suspect_seq,
             "decision_seq": n.decision_seq,
+            "scrap_seq": n.scrap_seq,
+            "planned_seq": n.planned_seq,
             "pending": [_suspect_out(h) for h in n.pending.values()],
             "state": None if n.state is None else n.state.value,
             "since": _ms(n.since),
@@ -88,11 +90,13 @@ def _apply(n: MachineNormaliser, data: dict[str, Any]) -> None:
     since, at = _dt(data["since"]), _dt(data["at"])
     seqs = int(data["seq"]), int(data["count_seq"]), int(data["reason_seq"])
     suspect_seq, decision_seq = int(data.get("suspect_seq", 0)), int(data.get("decision_seq", 0))
+    scrap_seq, planned_seq = int(data.get("scrap_seq", 0)), int(data.get("planned_seq", 0))
     pending = [_suspect_in(n.config.id, h) for h in data.get("pending", [])]
     baselines = _baselines(n, data["counters"], at)
     advance = {kind: _dt(ms) for kind, ms in data["advance"].items() if kind in n.counters}
     n.seq, n.count_seq, n.reason_seq = seqs
     n.suspect_seq, n.decision_seq = suspect_seq, decision_seq
+    n.scrap_seq, n.planned_seq = scrap_seq, planned_seq
     n.pending.clear()  # in place: the live view shares it
     n.pending.update((h.seq, h) for h in pending)
     n.state, n.since, n.last_ts = state, since, at

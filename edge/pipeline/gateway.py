@@ -25,7 +25,9 @@ from core.types import (
     MachineState,
     ReasonAssigned,
     SampleBatch,
+    ScrapBooked,
     StateChange,
+    StopPlanned,
     SuspectCount,
     utc_now,
 )
@@ -326,7 +328,7 @@ class Gateway:
         events = [self._numbered(e) for e in events]
         self.events_out.count(events)
         for e in events:
-            if isinstance(e, ReasonAssigned):
+            if isinstance(e, ReasonAssigned | StopPlanned):
                 self._feed(e)
             if not isinstance(e, SampleBatch):
                 self.live.apply(e)
@@ -349,9 +351,12 @@ class Gateway:
         log.exception("sink %s failed to take %d event(s)", sink.name, len(events))
 
     def _numbered(self, e: Event) -> Event:
-        """An operator's reason gets the machine's next reason `seq`."""
-        if isinstance(e, ReasonAssigned) and e.seq == 0 and e.machine in self.normalisers:
-            return dataclasses.replace(e, seq=self.normalisers[e.machine].next_reason_seq())
+        """An operator's reason (or planned stop) gets the machine's next `seq` of its kind."""
+        if isinstance(e, ReasonAssigned | StopPlanned) and e.seq == 0:
+            n = self.normalisers.get(e.machine)
+            if n is not None:
+                seq = n.next_reason_seq() if isinstance(e, ReasonAssigned) else n.next_planned_seq()
+                return dataclasses.replace(e, seq=seq)
         return e
 
     def _checkpoints(self, events: Sequence[Event]) -> dict[str, str]:
@@ -359,7 +364,14 @@ class Gateway:
             e.machine
             for e in events
             if isinstance(
-                e, StateChange | CountDelta | ReasonAssigned | SuspectCount | CountDecision
+                e,
+                StateChange
+                | CountDelta
+                | ReasonAssigned
+                | SuspectCount
+                | CountDecision
+                | ScrapBooked
+                | StopPlanned,
             )
         }
         return {
@@ -379,6 +391,10 @@ class Gateway:
     ) -> CountDecision:
         """Count parts by hand (`edge.pipeline.handcounts`)."""
         return await self.hand.correct(machine, counts, by, note)
+
+    async def book_scrap(self, booking: ScrapBooked) -> ScrapBooked:
+        """Book scrap by hand (`edge.pipeline.handcounts`)."""
+        return await self.hand.scrap(booking)
 
     def set_product(self, machine: str, product: str | None) -> None:
         """The product `machine` makes from now on (None: its default), kept across restarts

@@ -1,15 +1,17 @@
 """Counts changed by hand (the API's admin routes): a held suspect count accepted or
 discarded, or parts counted that the PLC did not. Each change is a `CountDecision` (who,
 when, what) and, when it counts parts, the `CountDelta` that does: fed to the engines and
-emitted like the PLC's, so the figures, MQTT and the stores all take it."""
+emitted like the PLC's, so the figures, MQTT and the stores all take it. Scrap booked by
+hand (`ScrapBooked`) moves parts from good to reject the same way."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from core.interfaces import MachineEvent
-from core.types import CountDecision, CountDelta, Event
+from core.types import CountDecision, CountDelta, Event, ScrapBooked
 from edge.pipeline.normaliser import MachineNormaliser
 
 __all__ = ["HandCounts", "NotPending"]
@@ -66,6 +68,21 @@ class HandCounts:
         )
         await self._hand_on(delta, decision)
         return decision
+
+    async def scrap(self, booking: ScrapBooked) -> ScrapBooked:
+        """Book `booking.quantity` parts as scrap now: the `CountDelta` that moves them
+        from good to reject (total 0), then the booking that names it. KeyError for an
+        unknown machine."""
+        n, now = self._normalisers[booking.machine], self._clock()
+        q = booking.quantity
+        delta = n.corrected(now, 0, -q, q, booking.product)
+        booked = dataclasses.replace(
+            booking, ts=delta.ts, product=delta.product, count_seq=delta.seq,
+            seq=n.next_scrap_seq(),
+        )  # fmt: skip
+        self._feed(delta)
+        await self._emit([delta, booked])
+        return booked
 
     async def _hand_on(self, delta: CountDelta | None, decision: CountDecision) -> None:
         if delta is not None:

@@ -17,6 +17,7 @@ from core.types import (
     OutputUpdate,
     ReasonAssigned,
     SampleBatch,
+    ShiftNote,
     StateChange,
     SuspectCount,
 )
@@ -82,8 +83,9 @@ class LiveView:
         self.gauges: Callable[[], list[tuple[str, dict[str, str], float]]] = list
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, LineOeeUpdate):
-            self.lines[event.line, event.window] = event
+        if isinstance(event, LineOeeUpdate | ShiftNote):
+            if isinstance(event, LineOeeUpdate):
+                self.lines[event.line, event.window] = event
             self._notify(event)
             return
         if isinstance(event, LineOutputUpdate):

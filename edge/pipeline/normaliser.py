@@ -66,13 +66,14 @@ class _Decision:
 @dataclass
 class MachineNormaliser:
     """Keeps one machine's current state, counter baselines and event sequence numbers
-    (`seq` for state changes, `count_seq` for count deltas, `reason_seq` for reasons given
-    to its stops, `suspect_seq` for suspect counts), and the suspect counts not decided
-    yet (`pending`). `edge.pipeline.checkpoint` saves and restores all of it across
-    restarts.
+        (`seq` for state changes, `count_seq` for count deltas, `reason_seq` for reasons given
+        to its stops, `suspect_seq` for suspect counts, `decision_seq`, `scrap_seq` and
+    `planned_seq` for the operator's changes), and the suspect counts not decided
+        yet (`pending`). `edge.pipeline.checkpoint` saves and restores all of it across
+        restarts.
 
-    `reasons` gives the text of a PLC reason code: pass `Config.reasons_for(id)` (the
-    plant's tree merged with the machine's); default: the machine's own entries.
+        `reasons` gives the text of a PLC reason code: pass `Config.reasons_for(id)` (the
+        plant's tree merged with the machine's); default: the machine's own entries.
     """
 
     config: MachineConfig
@@ -84,6 +85,8 @@ class MachineNormaliser:
     reason_seq: int = 0
     suspect_seq: int = 0
     decision_seq: int = 0
+    scrap_seq: int = 0
+    planned_seq: int = 0
     last_ts: datetime | None = None  # the last batch that changed something
     product: str | None = None
     counters: dict[str, CounterTracker] = field(default_factory=dict)
@@ -229,6 +232,16 @@ class MachineNormaliser:
         """The number of the next hand decision on this machine's counts."""
         self.decision_seq += 1
         return self.decision_seq
+
+    def next_scrap_seq(self) -> int:
+        """The number of the next scrap booked by hand on this machine."""
+        self.scrap_seq += 1
+        return self.scrap_seq
+
+    def next_planned_seq(self) -> int:
+        """The number of the next stop of this machine turned into planned time (or back)."""
+        self.planned_seq += 1
+        return self.planned_seq
 
     # ------------------------------------------------------------------ state
 

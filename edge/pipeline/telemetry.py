@@ -28,7 +28,10 @@ from core.types import (
     OutputUpdate,
     ReasonAssigned,
     SampleBatch,
+    ScrapBooked,
+    ShiftNote,
     StateChange,
+    StopPlanned,
     SuspectCount,
 )
 from edge.config import Config, MachineConfig
@@ -138,6 +141,9 @@ _KINDS: dict[type, str] = {
     SampleBatch: "tags",
     SuspectCount: "suspect",
     CountDecision: "decision",
+    ScrapBooked: "scrap",
+    StopPlanned: "planned",
+    ShiftNote: "notes",
 }
 
 

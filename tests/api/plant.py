@@ -64,6 +64,7 @@ def make_plant_config(
                 20: {"text": "Jam", "category": "Mechanical/Feeder", "states": ["fault"]},
                 30: {"text": "Changeover", "category": "Planned/Product", "states": ["setup"]},
             },
+            "scrap_reasons": {101: "Scratch", 102: {"text": "Dent", "category": "Surface"}},
             "machines": [
                 {
                     "id": "press1",
@@ -77,6 +78,7 @@ def make_plant_config(
                     },
                     # Its own entries: a new code, and 10 replaced (short form: any stop).
                     "reasons": {21: {"text": "Die crack", "states": ["fault"]}, 10: "Coil empty"},
+                    "scrap_reasons": {103: {"text": "Burr", "category": "Edge/Burr"}},
                     "tags": _STATE_TAG,
                     **_MODBUS,
                 },

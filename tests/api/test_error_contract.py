@@ -23,7 +23,7 @@ from tests.fixtures.api_server import daemon_api
 
 DOC = document()
 M = "/api/v1/machines/{machine_id}"
-STOP = f"{M}/stops/{{start}}/reason"
+STOP = f"{M}/stops/{{at}}/reason"
 # (method, route template, path values, query, json body, key, status)
 CASES: list[tuple[str, str, dict[str, str], dict[str, str], Any, str | None, int]] = [
     ("get", "/api/v1/machines", {}, {}, None, None, 401),
@@ -45,8 +45,8 @@ CASES: list[tuple[str, str, dict[str, str], dict[str, str], Any, str | None, int
     ("put", f"{M}/product", {"machine_id": "press1"}, {}, {"product": 5}, ADMIN, 422),
     ("put", f"{M}/product", {"machine_id": "press1"}, {}, {"product": "x" * 70_000}, ADMIN, 413),
     ("put", f"{M}/product", {"machine_id": "press1"}, {}, {"product": None}, ADMIN, 503),
-    ("put", STOP, {"machine_id": "press1", "start": "then"}, {}, {"code": None}, ADMIN, 422),
-    ("put", STOP, {"machine_id": "press1", "start": "2026-11-03T07:00:00Z"}, {}, {"code": "x"},
+    ("put", STOP, {"machine_id": "press1", "at": "then"}, {}, {"code": None}, ADMIN, 422),
+    ("put", STOP, {"machine_id": "press1", "at": "2026-11-03T07:00:00Z"}, {}, {"code": "x"},
      ADMIN, 422),
     ("post", "/api/v1/config/reload", {}, {}, None, ADMIN, 503),
 ]  # fmt: skip

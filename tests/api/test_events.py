@@ -123,7 +123,7 @@ async def test_each_event_kind_with_its_mqtt_payload(plant_url: str, gateway: Ga
             "reason_code": 20,
             "reason": "Jam",
             "category": "Mechanical/Feeder",
-            "source": "operator",
+            "source": "loopback",
             "previous_code": None,
             "previous_reason": None,
             "seq": 1,

@@ -271,6 +271,9 @@ async def test_metrics_of_a_running_gateway(
         "output",
         "line_output",
         "reason",
+        "scrap",
+        "planned",
+        "notes",
         "tags",
     }
     assert events["state"] == tally.get(StateChange, 0) >= 4  # each machine's first state

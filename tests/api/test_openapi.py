@@ -27,18 +27,22 @@ DESIGN = {
     ("get", "/api/v1/lines/{line}/oee"),
     ("get", "/api/v1/losses"),
     ("get", "/api/v1/events"),
-    ("put", "/api/v1/machines/{machine_id}/stops/{start}/reason"),
+    ("put", "/api/v1/machines/{machine_id}/stops/{at}/reason"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
 }
 ADMIN = {
-    ("put", "/api/v1/machines/{machine_id}/stops/{start}/reason"),
+    ("put", "/api/v1/machines/{machine_id}/stops/{at}/reason"),
     ("put", "/api/v1/machines/{machine_id}/product"),
     ("post", "/api/v1/config/reload"),
     ("post", "/api/v1/machines/{machine_id}/suspects/{seq}/accept"),
     ("post", "/api/v1/machines/{machine_id}/suspects/{seq}/discard"),
     ("post", "/api/v1/machines/{machine_id}/counts"),
+    ("post", "/api/v1/machines/{machine_id}/scrap"),
+    ("put", "/api/v1/machines/{machine_id}/stops/{at}/planned"),
+    ("delete", "/api/v1/machines/{machine_id}/stops/{at}/planned"),
+    ("put", "/api/v1/shifts/{day}/{name}/notes"),
 }
 KEY_SCHEMES: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -75,7 +79,9 @@ def test_keyed_operations_declare_the_schemes_401_and_403() -> None:
 
 @pytest.mark.parametrize("method, path", sorted(ADMIN))
 async def test_a_read_key_gets_the_documented_403(method: str, path: str, tmp_path: Path) -> None:
-    url = path.format(machine_id="press1", start="2026-11-03T07:00:00Z", seq=1)
+    url = path.format(
+        machine_id="press1", at="2026-11-03T07:00:00Z", seq=1, day="2026-11-03", name="early"
+    )
     async with scoped_app(tmp_path) as c:
         body = {"code": None} if "reason" in path else {"product": None}
         body = {"good": 1, "reject": 0} if path.endswith("/counts") else body

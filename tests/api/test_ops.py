@@ -178,7 +178,7 @@ async def test_openapi_documents_the_oee_and_operator_routes(client: httpx.Async
         ("/api/v1/lines/{line}/oee", "get"): ["200", "401", "404", "422", "503"],
         ("/api/v1/losses", "get"): ["200", "401", "404", "422", "503"],
         ("/api/v1/machines/{machine_id}/reasons", "get"): ["200", "401", "404", "422"],
-        ("/api/v1/machines/{machine_id}/stops/{start}/reason", "put"): [
+        ("/api/v1/machines/{machine_id}/stops/{at}/reason", "put"): [
             "200", "401", "403", "404", "413", "422", "503",
         ],
         ("/api/v1/machines/{machine_id}/product", "put"): [

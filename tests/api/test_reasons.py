@@ -48,6 +48,7 @@ async def test_reason_reaches_losses_states_and_the_live_figures(
         "category": "Planned/Product",
         "previous_code": None,
         "previous_reason": None,
+        "source": "loopback",  # no keys configured: the loopback's name
     }
     # The store: history figures and the state intervals.
     losses = await plant_client.get("/api/v1/losses", params={"machine": "press1", **RANGE})
@@ -103,6 +104,7 @@ async def test_reason_of_the_current_stop_shows_on_the_machine(
         "category": None,
         "previous_code": 10,
         "previous_reason": "Coil empty",
+        "source": "loopback",
     }
     machine = (await plant_client.get("/api/v1/machines/press1")).json()
     assert (machine["reason_code"], machine["reason"]) == (None, None)
@@ -127,6 +129,33 @@ async def test_start_in_another_offset_is_the_same_stop(plant_client: httpx.Asyn
     assert (r.status_code, r.json()["start"]) == (200, z("07:40:00"))
 
 
+async def test_a_time_inside_the_stop_finds_it(plant_client: httpx.AsyncClient) -> None:
+    # 07:42:30 lies inside the setup of 07:40-07:45; a whole second, without milliseconds.
+    url = "/api/v1/machines/press1/stops/2026-11-03T07:42:30Z/reason"
+    r = await plant_client.put(url, json={"code": 30})
+    assert r.status_code == 200
+    assert (r.json()["start"], r.json()["state"], r.json()["reason"]) == (
+        z("07:40:00"),
+        "setup",
+        "Changeover",
+    )
+    # Its last millisecond is still the stop; its end (07:45) is the running that follows.
+    last = "/api/v1/machines/press1/stops/2026-11-03T07:44:59.999Z/reason"
+    assert (await plant_client.put(last, json={"code": 30})).json()["start"] == z("07:40:00")
+    end = "/api/v1/machines/press1/stops/2026-11-03T07:45:00.001Z/reason"
+    assert (await plant_client.put(end, json={"code": 30})).status_code == 404
+
+
+async def test_the_current_stop_by_a_time_inside_it(
+    plant_client: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    # Only the live view knows the stop of 07:59:30; 07:59:45 lies inside it.
+    gateway.live.apply(StateChange("press2", IDLE, RUN, t("07:59:30"), t("07:25:00"), 2070.0, 4))
+    url = "/api/v1/machines/press2/stops/2026-11-03T07:59:45Z/reason"
+    r = await plant_client.put(url, json={"code": 10})
+    assert (r.status_code, r.json()["start"]) == (200, "2026-11-03T07:59:30.000Z")
+
+
 async def test_replacing_a_reason_reports_the_previous_one(
     plant_client: httpx.AsyncClient,
 ) -> None:
@@ -145,8 +174,8 @@ async def test_each_refusal_says_why(plant_client: httpx.AsyncClient) -> None:
             {"code": 30},
             422,
             {
-                "detail": "`start` 'yesterday' is not an RFC 3339 time with offset, "
-                "e.g. 2026-11-03T07:40:30.500Z"
+                "detail": "`at` 'yesterday' is not an RFC 3339 time with offset, "
+                "e.g. 2026-11-03T07:40:30Z or 2026-11-03T07:40:30.500+01:00"
             },
         ),
         (
@@ -154,8 +183,8 @@ async def test_each_refusal_says_why(plant_client: httpx.AsyncClient) -> None:
             {"code": 30},
             422,
             {
-                "detail": "`start` '2026-11-03T07:40:00' is not an RFC 3339 time with offset, "
-                "e.g. 2026-11-03T07:40:30.500Z"
+                "detail": "`at` '2026-11-03T07:40:00' is not an RFC 3339 time with offset, "
+                "e.g. 2026-11-03T07:40:30Z or 2026-11-03T07:40:30.500+01:00"
             },
         ),
         (
@@ -178,10 +207,34 @@ async def test_each_refusal_says_why(plant_client: httpx.AsyncClient) -> None:
             },
         ),
         (
-            f"{base}/2026-11-03T07:41:00Z/reason",  # inside the setup, not its start
+            # 07:46 press1 runs (since 07:45): the nearest stops are the setup before
+            # (07:40-07:45) and none after (press1 runs on to NOW).
+            f"{base}/2026-11-03T07:46:00Z/reason",
             {"code": 30},
             404,
-            {"detail": "no stop of press1 begins at 2026-11-03T07:41:00.000Z"},
+            {
+                "detail": "no stop of press1 at 2026-11-03T07:46:00.000Z (running from "
+                "2026-11-03T07:45:00.000Z); before: setup from 2026-11-03T07:40:00.000Z to "
+                "2026-11-03T07:45:00.000Z; after: none",
+                "known": ["setup from 2026-11-03T07:40:00.000Z to 2026-11-03T07:45:00.000Z"],
+            },
+        ),
+        (
+            # 07:25 press1 runs (07:20-07:30); the micro-stop 07:30:00-07:30:20 is next,
+            # the idle 07:10-07:20 before it.
+            f"{base}/2026-11-03T07:25:00Z/reason",
+            {"code": 10},
+            404,
+            {
+                "detail": "no stop of press1 at 2026-11-03T07:25:00.000Z (running from "
+                "2026-11-03T07:20:00.000Z); before: idle from 2026-11-03T07:10:00.000Z to "
+                "2026-11-03T07:20:00.000Z; after: idle from 2026-11-03T07:30:00.000Z to "
+                "2026-11-03T07:30:20.000Z",
+                "known": [
+                    "idle from 2026-11-03T07:10:00.000Z to 2026-11-03T07:20:00.000Z",
+                    "idle from 2026-11-03T07:30:00.000Z to 2026-11-03T07:30:20.000Z",
+                ],
+            },
         ),
         (
             SETUP_STOP,

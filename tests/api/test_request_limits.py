@@ -222,7 +222,7 @@ async def test_a_stop_outside_the_store_s_times_is_a_422(port: int, start: str) 
         r = await http.put(url, json={"code": None}, headers=bearer(ADMIN))
     assert (r.status_code, r.json()) == (
         422,
-        {"detail": f"`start` '{start}': {TIMES}"},
+        {"detail": f"`at` '{start}': {TIMES}"},
     )
 
 

@@ -106,11 +106,30 @@ def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
     extra = (
         f"mqtt: {{host: 127.0.0.1, port: {mqtt_port}}}\n"
         "reasons: {60: {text: Crane, category: Logistics, states: [fault]}}\n"
-        # One shift around the clock: `…/output` is published inside shifts only.
-        'calendar: {timezone: UTC, shifts: [{name: all, start: "00:00", end: "00:00"}]}\n'
+        "scrap_reasons: {7: {text: Dent, category: Surface}}\n"
+        "calendar: {timezone: UTC, shifts: [{name: a, start: '00:00', end: '12:00'}, "
+        "{name: b, start: '12:00', end: '00:00'}]}\n"
     )
     env = config_env(tmp_path, modbus_port, LINE)
     return parse_config(head + "machines:" + machines + extra, "asyncapi.yaml", env)
+
+
+async def operator_input(http: httpx.AsyncClient, m3_stop: str) -> None:
+    """An operator's input on every channel it has: m3's fault turned into planned time
+    (`…/planned`), a part of m1 booked as scrap (`…/scrap`), the shift's notes
+    (`…/_line/notes`)."""
+    body = {"kind": "meeting", "reason": "Crane inspection"}
+    r = await http.put(f"/api/v1/machines/m3/stops/{m3_stop}/planned", json=body)
+    assert r.status_code == 200, r.text
+    for _ in range(100):  # m1 needs a good part in the shift first
+        r = await http.post("/api/v1/machines/m1/scrap", json={"quantity": 1, "reason_code": 7})
+        if r.status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert r.status_code == 200, r.text
+    shift = utc_now().strftime("%Y-%m-%d") + ("/a" if utc_now().hour < 12 else "/b")
+    r = await http.put(f"/api/v1/shifts/{shift}/notes", json={"text": "Crane checked"})
+    assert r.status_code == 200, r.text
 
 
 async def held_then_accepted(gw: Gateway, api_port: int, messages: list[Received]) -> None:
@@ -144,8 +163,9 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
     cfg = config(tmp_path, sim.port, broker.port)
     reason_channel = "{prefix}/{site}/{area}/{line}/{machine}/reason"
     by_hand = {
-        f"{{prefix}}/{{site}}/{{area}}/{{line}}/{{machine}}/{k}" for k in ("suspect", "decision")
-    }
+        f"{{prefix}}/{{site}}/{{area}}/{{line}}/{{machine}}/{k}"
+        for k in ("suspect", "decision", "scrap", "planned")
+    } | {"{prefix}/{site}/{area}/{line}/_line/notes"}
     others = set(CHANNELS) - UNPUBLISHED - {reason_channel} - by_hand
     with MqttCollector(broker.host, broker.port, ["#"]) as c:
         async with running(cfg) as gw:
@@ -155,7 +175,10 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
                 start = (await http.get("/api/v1/machines/m3")).json()["since"]
                 r = await http.put(f"/api/v1/machines/m3/stops/{start}/reason", json={"code": 60})
                 assert r.status_code == 200, r.text
+                await operator_input(http, start)
             await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m3/reason")
+            for topic in ("m3/planned", "m1/scrap", "_line/notes"):
+                await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/{topic}")
             await held_then_accepted(gw, cfg.api.port, list(c.messages))
             for kind in ("suspect", "decision"):
                 await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m1/{kind}")

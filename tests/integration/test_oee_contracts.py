@@ -287,7 +287,7 @@ async def test_an_operator_reason_reaches_mqtt_the_store_and_the_next_figures(
     assert {k: body[k] for k in ("stop_ts", "state", "reason_code", "reason", "category",
                                  "source", "previous_code", "previous_reason")} == {
         "stop_ts": stop, "state": "fault", "reason_code": 12, "reason": "Jam",
-        "category": "Mechanical", "source": "operator", "previous_code": None,
+        "category": "Mechanical", "source": "loopback", "previous_code": None,
         "previous_reason": None,
     }  # fmt: skip
     assert json.loads(oee.payload)["pareto"][0]["reason"] == "Jam"

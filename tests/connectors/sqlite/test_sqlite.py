@@ -149,7 +149,7 @@ async def test_one_handle_call_is_one_transaction(path: Path) -> None:
         assert store.stats.rows_written == 3
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT * FROM machine_state").fetchall() == [
-            ("m1", T0_MS, "fault", 4, "running", 60.0, 4, "x", 9)
+            ("m1", T0_MS, "fault", 4, "running", 60.0, 4, "x", 9, None, None)
         ]
         assert conn.execute("SELECT count(*) FROM production").fetchone() == (1,)
         assert conn.execute("SELECT * FROM oee").fetchall() == [

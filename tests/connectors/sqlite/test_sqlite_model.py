@@ -53,12 +53,13 @@ async def test_a_reason_assigned_updates_the_stored_stop(path: Path) -> None:
         assert (await store.state_history("m1", at(0), at(5)))[1] == StateRecord(
             "m1", MachineState.FAULT, at(1), None, None
         )
-        assert store.stats.rows_written == 4
+        # 2 state rows, 2 reasons set, and the 2 changes' audit rows (an operator's).
+        assert store.stats.rows_written == 6
         assert (store.stats.reasons_unmatched, store.stats.errors) == (0, 0)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT * FROM machine_state ORDER BY ts").fetchall() == [
-            ("m1", T0_MS, "running", 1, None, 1.5, None, None, 1),
-            ("m1", T0_MS + 60_000, "fault", 4, None, 1.5, None, None, 1),
+            ("m1", T0_MS, "running", 1, None, 1.5, None, None, 1, None, None),
+            ("m1", T0_MS + 60_000, "fault", 4, None, 1.5, None, None, 1, None, None),
         ]
 
 
@@ -78,7 +79,7 @@ async def test_a_reason_in_the_batch_of_its_stop_applies_after_the_insert(path: 
         assert await store.state_history("m2", at(2), at(3)) == [
             StateRecord("m2", MachineState.IDLE, at(2), None, None)
         ]
-        assert store.stats.rows_written == 4
+        assert store.stats.rows_written == 6  # 2 inserts, 2 updates, 2 audit rows
 
 
 async def test_a_reason_for_an_unknown_stop_is_logged_and_counted(
@@ -88,7 +89,8 @@ async def test_a_reason_for_an_unknown_stop_is_logged_and_counted(
     async with SqliteStore(SqliteConfig(path=path)) as store:
         await store.handle([change(0, MachineState.FAULT, "jam")])
         await store.handle([assign(at(0), 9, "x", machine="m2"), assign(at(0.5), 9, "x")])
-        assert (store.stats.reasons_unmatched, store.stats.rows_written) == (2, 1)
+        # The audit keeps both attempts (2 rows) though no stop took them.
+        assert (store.stats.reasons_unmatched, store.stats.rows_written) == (2, 3)
         assert await store.state_history("m1", at(0), at(1)) == [
             StateRecord("m1", MachineState.FAULT, at(0), "jam", 3)
         ]

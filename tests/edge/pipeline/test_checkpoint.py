@@ -26,7 +26,7 @@ def test_a_restored_normaliser_goes_on_where_the_saved_one_stopped() -> None:
     text = checkpoint.checkpoint(saved)
     assert json.loads(text) == {
         "v": 1, "seq": 2, "count_seq": 1, "reason_seq": 1, "suspect_seq": 0,
-        "decision_seq": 0, "pending": [], "state": "setup",
+        "decision_seq": 0, "scrap_seq": 0, "planned_seq": 0, "pending": [], "state": "setup",
         "since": 1795593602000, "at": 1795593602000,
         "counters": {
             "total": {"tag": "total", "bits": 32, "last": 104, "at": 1795593602000},
@@ -101,9 +101,11 @@ def test_held_suspect_counts_and_reading_times_survive_a_restart() -> None:
     (held,) = [e for e in n.update(batch(3, code=1, total=9104, reject=6)) if is_count(e)]
     assert isinstance(held, SuspectCount) and held.total == 9000
     n.next_decision_seq()
+    n.next_scrap_seq(), n.next_scrap_seq(), n.next_planned_seq()
     again = MachineNormaliser(machine())
     assert checkpoint.restore(again, checkpoint.checkpoint(n)) is True
     assert again.pending == {1: held} and (again.suspect_seq, again.decision_seq) == (1, 1)
+    assert (again.scrap_seq, again.planned_seq) == (2, 1)
     assert again.counters["total"].at == held.ts
     # Judged against the time since the restored reading: 10 parts in 10 s pass.
     (delta,) = [e for e in again.update(batch(13, code=1, total=9114, reject=6)) if is_count(e)]
@@ -113,7 +115,7 @@ def test_held_suspect_counts_and_reading_times_survive_a_restart() -> None:
 def test_a_checkpoint_without_reading_times_dates_them_at_its_last_change() -> None:
     """Checkpoints written before issue 15 have no `at` per counter nor suspects."""
     old = json.loads(checkpoint.checkpoint(run_a_while()))
-    for key in ("suspect_seq", "decision_seq", "pending"):
+    for key in ("suspect_seq", "decision_seq", "scrap_seq", "planned_seq", "pending"):
         del old[key]
     for c in old["counters"].values():
         del c["at"]

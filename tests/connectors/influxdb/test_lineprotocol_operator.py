@@ -1,0 +1,45 @@
+"""Exact line protocol of the operator's input: `scrap`, `stop_planned` (and the stop's
+`machine_state` point with its planned kind), `shift_note` (README "InfluxDB")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from connectors.influxdb.lineprotocol import encode
+from core.types import MachineRef, MachineState, ScrapBooked, ShiftNote, StopPlanned
+
+REF = MachineRef(site="s1", area="a1", line="l1", machine="m1")
+TAGS = "area=a1,line=l1,machine=m1,site=s1"
+T0 = datetime(2026, 11, 25, 10, 5, 0, tzinfo=UTC)  # 1795601100 s
+STOP = datetime(2026, 11, 25, 10, 0, 0, 123000, tzinfo=UTC)
+
+
+def test_scrap_line() -> None:
+    ev = ScrapBooked("m1", T0, 5, 102, "Dent", "ops", None, "101", None, 44, 1)
+    assert encode(ev, REF) == [
+        f'scrap,{TAGS} quantity=5i,reason_code=102i,reason="Dent",product="101",by="ops",'
+        "count_seq=44i,seq=1i 1795601100000000000"
+    ]
+
+
+def test_planned_lines_and_undo() -> None:
+    ev = StopPlanned("m1", STOP, MachineState.IDLE, T0, "ops", "meeting", "Shift meeting", seq=1)
+    assert encode(ev, REF) == [
+        f'stop_planned,{TAGS} stop_ts=1795600800123i,state="idle",kind="meeting",'
+        'reason="Shift meeting",by="ops",seq=1i 1795601100000000000',
+        f'machine_state,{TAGS} state="idle",code=2i,planned_kind="meeting",'
+        'planned_reason="Shift meeting" 1795600800123000000',
+    ]
+    undo = StopPlanned("m1", STOP, MachineState.IDLE, T0, "ops", None, None, "meeting", None, 2)
+    assert encode(undo, REF)[1] == (
+        f'machine_state,{TAGS} state="idle",code=2i,planned_kind="",planned_reason="" '
+        "1795600800123000000"
+    )
+
+
+def test_shift_note_line() -> None:
+    ev = ShiftNote("l1", "a1", "2026-11-25/late", 'Die "4" worn', T0, "ops")
+    assert encode(ev, REF) == [
+        'shift_note,area=a1,line=l1,site=s1 shift="2026-11-25/late",text="Die \\"4\\" worn",'
+        'by="ops" 1795601100000000000'
+    ]
