@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
+from core.operator import AuditEntry, ScrapBooked, ShiftNote, StopPlanned
+from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
 from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
 from oee.targets import Output
@@ -296,61 +298,6 @@ class ReasonAssigned:
     seq: int = 0  # numbers a machine's assignments from 1 (set by the gateway)
 
 
-@dataclass(frozen=True, slots=True)
-class ScrapBooked:
-    """Someone booked `quantity` parts of `machine` as scrap by hand at `ts`, against
-    `reason_code` of the machine's reject-reason tree (`reason`, `category`). The parts
-    move from good to reject by the `CountDelta` numbered `count_seq` (total 0, good
-    -quantity, reject +quantity) that comes with it. `by` is the API key's name; `seq`
-    numbers a machine's bookings from 1 (set by the gateway)."""
-
-    machine: str
-    ts: datetime
-    quantity: int
-    reason_code: int
-    reason: str
-    by: str
-    category: str | None = None
-    product: str | None = None
-    note: str | None = None
-    count_seq: int | None = None
-    seq: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StopPlanned:
-    """Someone turned the stop of `machine` that began at `stop_ts` (in `state`) into
-    planned stop time (`kind`, `reason`), or undid that (`kind` None): the time model
-    then counts the stop's time as a planned stop, out of planned production time. `by`
-    is the API key's name, `ts` when; `previous_*` what it replaced. `seq` numbers a
-    machine's such changes from 1 (set by the gateway)."""
-
-    machine: str
-    stop_ts: datetime
-    state: MachineState
-    ts: datetime
-    by: str
-    kind: str | None
-    reason: str | None = None
-    previous_kind: str | None = None
-    previous_reason: str | None = None
-    seq: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ShiftNote:
-    """The hand-over text of a shift instance (`shift`: its id, `2026-12-06/late`) of
-    `line`, written by `by` at `ts`; `previous_text` is what it replaced (None: none)."""
-
-    line: str
-    area: str
-    shift: str
-    text: str
-    ts: datetime
-    by: str
-    previous_text: str | None = None
-
-
 class MachineRatios(NamedTuple):
     """One machine's ratios inside a line update (None when not computable)."""
 
@@ -423,47 +370,6 @@ class LineOeeUpdate:
         return {**loss_details(self.report), "performance_flagged": self.performance_flagged}
 
 
-@dataclass(frozen=True, slots=True)
-class ShiftRef:
-    """One shift occurrence as every channel names it: `id` is `{date}/{name}`, `date`
-    the plant-local date it starts on; [start, end) in UTC; `timezone` the plant's."""
-
-    id: str
-    name: str
-    date: str
-    start: datetime
-    end: datetime
-    timezone: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutputUpdate:
-    """A machine's output in the shift `shift` at `ts` (`oee.targets.Output`), with the
-    product it makes and its configured name. `final`: the shift has ended."""
-
-    machine: str
-    ts: datetime
-    shift: ShiftRef
-    output: Output
-    product: str | None = None
-    product_name: str | None = None
-    final: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LineOutputUpdate:
-    """A line's output in `shift` at `ts`: its machines' sum ("sum" roll-up) or its
-    bottleneck's ("bottleneck"), against the line's configured target if any."""
-
-    line: str
-    area: str
-    ts: datetime
-    shift: ShiftRef
-    output: Output
-    machines: tuple[str, ...] = ()
-    final: bool = False
-
-
 Event = (
     StateChange
     | CountDelta
@@ -479,22 +385,6 @@ Event = (
     | StopPlanned
     | ShiftNote
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One operator change, as the store keeps it: `action` (reason, scrap, planned,
-    notes) by `by` at `ts` on `machine` (or `line`), `target` (a stop's start, a shift's
-    id), the old and the new value (JSON objects; None: nothing before)."""
-
-    ts: datetime
-    machine: str | None
-    line: str | None
-    action: str
-    by: str
-    target: str | None
-    old: dict[str, object] | None
-    new: dict[str, object] | None
 
 
 @dataclass(frozen=True, slots=True)
