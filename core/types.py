@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
+from core.alarms import AlarmChange
 from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
 
 __all__ = [
+    "AlarmChange",
     "CountDecision",
     "CountDelta",
     "Event",
@@ -368,6 +370,7 @@ Event = (
     | LineOeeUpdate
     | SampleBatch
     | ReasonAssigned
+    | AlarmChange
 )
 
 

@@ -25,6 +25,7 @@ from connectors.opcua.config import (
     SecurityPolicyName,
 )
 from connectors.sqlite.config import SqliteConfig
+from edge.config.alarms import AlarmRuleConfig, AlarmsConfig
 from edge.config.api import ApiConfig, ApiKeyConfig, ApiLimits
 from edge.config.machine import MachineConfig, TagConfig
 from edge.config.models import Config, GatewayConfig, OutboxConfig
@@ -53,6 +54,8 @@ from edge.config.rules import (
 )
 
 __all__ = [
+    "AlarmRuleConfig",
+    "AlarmsConfig",
     "CALENDAR_WINDOWS",
     "DEFAULT_CALENDAR",
     "STOP_STATES",

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from core.interfaces import Engine, HistoryReader, Sink, Source
 from edge.config import Config, MachineConfig
+from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
 from edge.outbox import Journal, Outbox
 from edge.pipeline.live import machine_refs
@@ -69,6 +70,7 @@ SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
 # orders, energy) is one more entry; the gateway feeds and publishes each alike.
 ENGINES: dict[str, Callable[[Config], Engine]] = {
     "oee": OeeEngine,
+    "alarms": AlarmEngine,  # after OEE: it judges the figures OEE publishes in the same tick
 }
 
 
