@@ -5,7 +5,9 @@ Each event is encoded once, however many streams send it (`api.events`)."""
 from __future__ import annotations
 
 from connectors.mqtt import payloads as p
+from connectors.mqtt.alarms import alarm_payload
 from connectors.mqtt.suspects import decision_payload, suspect_payload
+from core.alarms import AlarmChange
 from core.types import (
     CountDecision,
     CountDelta,
@@ -75,4 +77,6 @@ class Encoder:
             return "suspect", suspect_payload(t, ev, self.stream)
         if isinstance(ev, CountDecision):
             return "decision", decision_payload(t, ev, self.stream)
+        if isinstance(ev, AlarmChange):  # the MQTT `…/alarm` payload
+            return "alarm", alarm_payload(t, ev, self.stream)
         return None

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from core.alarms import Alarm
 from core.records import Entry, Record, SinkDepth, Transaction
 from core.types import (
     CountDelta,
@@ -25,6 +26,7 @@ from core.types import (
 )
 
 __all__ = [
+    "AlarmReader",
     "Checkpointed",
     "DurableSink",
     "Engine",
@@ -226,4 +228,16 @@ class Checkpointed(Protocol):
 
     def restore(self, meta: Mapping[str, str]) -> None:
         """Take back what `checkpoint` saved (at start, before any event)."""
+        ...
+
+
+@runtime_checkable
+class AlarmReader(Protocol):
+    """A store that keeps the alarms (the embedded SQLite store): the API's alarm
+    history and the shift report read them through this."""
+
+    async def alarms(
+        self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
+    ) -> list[Alarm]:
+        """The alarms active at some time of start <= t < end, as they stand now."""
         ...

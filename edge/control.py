@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from core.alarms import AlarmChange
 from core.types import CountDecision, Event
 from edge.config import Config
 
@@ -30,6 +31,11 @@ class GatewayControl(Protocol):
         self, machine: str, counts: tuple[int, int, int], by: str, note: str | None = None
     ) -> CountDecision:
         """Count (total, good, reject) parts of `machine` by hand, now."""
+        ...
+
+    async def acknowledge_alarm(self, ident: str, by: str) -> AlarmChange:
+        """`by` acknowledges the active alarm `ident`; its change is published.
+        `edge.engines.alarms.UnknownAlarm` / `AlreadyAcknowledged` otherwise."""
         ...
 
     def set_product(self, machine: str, product: str | None) -> None:

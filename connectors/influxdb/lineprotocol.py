@@ -20,6 +20,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from core.alarms import AlarmChange
 from core.types import (
     CountDecision,
     CountDelta,
@@ -157,6 +158,26 @@ def _decision(e: CountDecision, tags: str) -> list[str]:
     return [f"count_decision,{tags} {fields} {timestamp_ns(e.ts)}"]
 
 
+def _ms(ts: datetime | None) -> str | None:
+    return None if ts is None else f"{round(ts.timestamp() * 1000)}i"
+
+
+def _alarm(e: AlarmChange, tags: str) -> list[str]:
+    """`alarm`: one point per change at its time; tags `rule`, `severity`, `change`."""
+    a = e.alarm
+    head = f"alarm,{tags},rule={escape_key(a.rule)},severity={a.severity},change={e.change}"
+    fields = _fields(
+        [
+            ("id", escape_string(a.id)), ("kind", escape_string(a.kind)),
+            ("message", escape_string(a.message)), ("value", _opt_float(a.value)),
+            ("raised_ms", _ms(a.raised)), ("cleared_ms", _ms(a.cleared)),
+            ("acked_by", _opt_string(a.acked_by)), ("acked_ms", _ms(a.acked_at)),
+            ("active", "true" if a.active else "false"), ("seq", f"{e.seq}i"),
+        ]
+    )  # fmt: skip
+    return [f"{head} {fields} {timestamp_ns(e.ts)}"]
+
+
 # details() fields written as integers; performance_flagged is a boolean, the rest floats.
 # Fixed by name, not by the Python type of a value: a field must never change type.
 _DETAIL_INTS = frozenset({"startup_reject", "failures"})
@@ -281,4 +302,6 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _tags(event, tags)
     if isinstance(event, ReasonAssigned):
         return _reason(event, tags)
+    if isinstance(event, AlarmChange):
+        return _alarm(event, tags)
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

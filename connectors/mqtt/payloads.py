@@ -115,12 +115,13 @@ class MachineTopics(_Topics):
     """Topic names and the JSON payload head of one machine, built once.
 
     `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
-    `suspect`, `decision`, `reason`, `tags` hang under it; `oee(window)` and `tag(name)`
-    build (and cache) the per-window and per-tag topics.
+    `suspect`, `decision`, `reason`, `tags`, `alarm`, `alarms` hang under it;
+    `oee(window)` and `tag(name)` build (and cache) the per-window and per-tag topics.
     """
 
     __slots__ = (
-        "count", "decision", "event", "machine", "path", "reason", "state", "suspect", "tags"
+        "alarm", "alarms", "count", "decision", "event", "machine", "path", "reason", "state",
+        "suspect", "tags",
     )  # fmt: skip
 
     def __init__(self, prefix: str, ref: MachineRef) -> None:
@@ -138,6 +139,8 @@ class MachineTopics(_Topics):
         self.decision = f"{self.root}/decision"
         self.reason = f"{self.root}/reason"
         self.tags = f"{self.root}/tags"
+        self.alarm = f"{self.root}/alarm"
+        self.alarms = f"{self.root}/alarms"
 
     def tag(self, name: str) -> str:
         """`…/tag/{name}` (one raw value); raises ValueError for an unsafe tag name."""
@@ -178,9 +181,9 @@ def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
 
 def event_id(stream: str, machine: str, kind: str, seq: int) -> str | None:
     """The stable id of a machine's event: `{stream}:{machine}:{kind}{seq}` (kind `s`
-    state change, `c` count, `r` reason, `x` suspect count, `d` decision). `stream` is
-    random per outbox, so ids stay unique if the gateway's data directory is wiped and
-    `seq` starts again. None for an event without a number."""
+    state change, `c` count, `r` reason, `x` suspect count, `d` decision, `a` alarm
+    change). `stream` is random per outbox, so ids stay unique if the gateway's data
+    directory is wiped and `seq` starts again. None for an event without a number."""
     return f"{stream}:{machine}:{kind}{seq}" if seq > 0 else None
 
 

@@ -20,7 +20,8 @@ from connectors.sqlite.schema import to_ms
 __all__ = ["CHUNK", "EVENT_TABLES", "TAG_TABLES", "Retention", "prune_chunk"]
 
 EVENT_TABLES = (
-    "machine_state", "production", "oee", "line_oee", "suspect_count", "count_decision"
+    "machine_state", "production", "oee", "line_oee", "suspect_count", "count_decision",
+    "alarm",
 )  # fmt: skip
 TAG_TABLES = ("tag_batch", "tag")  # `tag`: rows of files written before schema 4
 CHUNK = 20_000

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.common.oeedetails import details_document, line_details_document
+from core.alarms import AlarmChange
 from core.types import (
     CountDecision,
     CountDelta,
@@ -105,7 +106,19 @@ CREATE TABLE IF NOT EXISTS count_decision (
     suspect_seq INTEGER, count_seq INTEGER, note TEXT, seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS count_decision_machine_ts ON count_decision (machine, ts);
 """
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)  # MIGRATIONS[n] takes a file from version n to n + 1
+# One row per alarm change (raised, acknowledged, cleared), each with the alarm as it
+# stands after it: the last row of an id is the alarm (connectors.sqlite.alarms).
+_V6 = """
+CREATE TABLE IF NOT EXISTS alarm (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, change TEXT NOT NULL, id TEXT NOT NULL,
+    rule TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,
+    value REAL, raised INTEGER NOT NULL, cleared INTEGER, acked_by TEXT, acked_at INTEGER,
+    seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS alarm_raised ON alarm (raised, machine);
+CREATE INDEX IF NOT EXISTS alarm_id ON alarm (id);
+CREATE INDEX IF NOT EXISTS alarm_ts ON alarm (ts);
+"""
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6)  # MIGRATIONS[n] takes a file from version n to n + 1
 SCHEMA_VERSION = len(MIGRATIONS)
 
 OEE_FIELDS = (
@@ -130,6 +143,10 @@ _COLUMNS = {
     "count_decision": (
         "machine", "ts", "action", "by", "total", "good", "reject", "suspect_seq",
         "count_seq", "note", "seq",
+    ),
+    "alarm": (
+        "machine", "ts", "change", "id", "rule", "kind", "severity", "message", "value",
+        "raised", "cleared", "acked_by", "acked_at", "seq",
     ),
 }  # fmt: skip
 _INSERTS = {
@@ -184,6 +201,8 @@ class Writes:
                 w.reasons.append(e)
             elif isinstance(e, SuspectCount | CountDecision):
                 w.rows[_TABLE_OF[type(e)]].append(_row(e))
+            elif isinstance(e, AlarmChange):
+                w.rows["alarm"].append(_alarm_row(e))
         return w
 
     @classmethod
@@ -209,6 +228,18 @@ def _row(e: SuspectCount | CountDecision) -> tuple[Any, ...]:
     """The row of a held count or a decision: its columns' attributes, `ts` in ms."""
     cols = _COLUMNS[_TABLE_OF[type(e)]]
     return tuple(to_ms(e.ts) if c == "ts" else getattr(e, c) for c in cols)
+
+
+def _opt_ms(ts: datetime | None) -> int | None:
+    return None if ts is None else to_ms(ts)
+
+
+def _alarm_row(e: AlarmChange) -> tuple[Any, ...]:
+    a = e.alarm
+    return (
+        e.machine, to_ms(e.ts), e.change, a.id, a.rule, a.kind, a.severity, a.message,
+        a.value, to_ms(a.raised), _opt_ms(a.cleared), a.acked_by, _opt_ms(a.acked_at), e.seq,
+    )  # fmt: skip
 
 
 def _state_row(e: StateChange) -> tuple[Any, ...]:

@@ -145,12 +145,30 @@ def _influx_sink(config: Config, journal: Journal) -> Sink:
     )
 
 
+def _webhook_sink(config: Config, journal: Journal) -> Sink:
+    from connectors.webhook.sink import WebhookSink
+
+    assert config.alarms.webhook is not None
+    stop_s = config.outbox.stop_flush_s
+    return WebhookSink(
+        config.alarms.webhook, machine_refs(config), journal=journal, shutdown_timeout_s=stop_s
+    )
+
+
 # Which config section selects which sink (a sink's `name` is its section's); each one
 # delivers through the durable outbox.
 SINKS: dict[str, Callable[[Config, Journal], Sink]] = {
     "mqtt": _mqtt_sink,
     "influxdb": _influx_sink,
+    "webhook": _webhook_sink,  # the section is `alarms.webhook`
 }
+
+
+def _section(config: Config, sink: str) -> object:
+    """The config section of a sink of `SINKS` (None: not configured)."""
+    return config.alarms.webhook if sink == "webhook" else getattr(config, sink)
+
+
 DURABLE = frozenset(SINKS)
 
 
@@ -161,7 +179,7 @@ def build_sinks(config: Config, journal: Journal) -> tuple[list[Sink], HistoryRe
     sinks = [
         build(config, journal)
         for section, build in SINKS.items()
-        if getattr(config, section) is not None
+        if _section(config, section) is not None
     ]
     if config.influxdb is not None:
         from connectors.influxdb.influxql import InfluxHistory

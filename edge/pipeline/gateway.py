@@ -182,6 +182,8 @@ class Gateway:
         for engine in self.engines.values():
             if isinstance(engine, Checkpointed):
                 engine.restore(meta)
+        for machine, live in self.live.machines.items():  # the restored active alarms
+            live.alarms = tuple(self.alarms.active(machine))
         resumed = []
         for machine, n in self.normalisers.items():
             saved = meta.get(checkpoint.key(machine))

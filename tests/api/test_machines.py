@@ -102,6 +102,7 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "counts": {"total": 0, "good": 0, "reject": 0},
             "issues": [],
             "suspects": 0,
+            "alarms": 0,
             "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
         },
         {
@@ -119,6 +120,7 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "counts": {"total": 0, "good": 0, "reject": 0},
             "issues": [],
             "suspects": 0,
+            "alarms": 0,
             "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
         },
     ]

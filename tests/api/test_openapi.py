@@ -27,6 +27,8 @@ DESIGN = {
     ("get", "/api/v1/lines/{line}/oee"),
     ("get", "/api/v1/losses"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/alarms"),
+    ("post", "/api/v1/alarms/{alarm_id}/ack"),
     ("put", "/api/v1/machines/{machine_id}/stops/{start}/reason"),
     ("get", "/health"),
     ("get", "/ready"),
@@ -39,6 +41,7 @@ ADMIN = {
     ("post", "/api/v1/machines/{machine_id}/suspects/{seq}/accept"),
     ("post", "/api/v1/machines/{machine_id}/suspects/{seq}/discard"),
     ("post", "/api/v1/machines/{machine_id}/counts"),
+    ("post", "/api/v1/alarms/{alarm_id}/ack"),
 }
 KEY_SCHEMES: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -75,7 +78,9 @@ def test_keyed_operations_declare_the_schemes_401_and_403() -> None:
 
 @pytest.mark.parametrize("method, path", sorted(ADMIN))
 async def test_a_read_key_gets_the_documented_403(method: str, path: str, tmp_path: Path) -> None:
-    url = path.format(machine_id="press1", start="2026-11-03T07:00:00Z", seq=1)
+    url = path.format(
+        machine_id="press1", start="2026-11-03T07:00:00Z", seq=1, alarm_id="press1.r.1"
+    )
     async with scoped_app(tmp_path) as c:
         body = {"code": None} if "reason" in path else {"product": None}
         body = {"good": 1, "reject": 0} if path.endswith("/counts") else body
