@@ -105,7 +105,7 @@ async def test_a_lasting_fault_raises_is_acknowledged_and_clears(
             assert not accepts(hook_port)
             cmd = [sys.executable, "-m", "tests.fixtures.webhook_receiver", str(hook_port),
                    str(received), "--fail-first", "2"]  # fmt: skip
-            receiver = subprocess.Popen(cmd, cwd=REPO)
+            receiver = await asyncio.to_thread(subprocess.Popen, cmd, cwd=REPO)
             try:
                 await wait_until(
                     lambda: received.exists() and len(received.read_bytes().splitlines()) >= 3,

@@ -96,7 +96,8 @@ def check(msg: Received) -> str:
 
 
 def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
-    """The e2e gateway with m1's raw tags on `…/tags` and a reason for m3's fault."""
+    """The e2e gateway with m1's raw tags on `…/tags`, a reason for m3's fault and an
+    alarm rule that m3's lasting fault raises (`…/alarm`, `…/alarms`)."""
     head = CONFIG.split("machines:")[0]
     machines = modbus_machines(
         '"${MODBUS_PORT}"',
@@ -106,6 +107,7 @@ def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
     extra = (
         f"mqtt: {{host: 127.0.0.1, port: {mqtt_port}}}\n"
         "reasons: {60: {text: Crane, category: Logistics, states: [fault]}}\n"
+        "alarms: {rules: [{name: fault-1s, kind: stop, longer_than: 1s}]}\n"
     )
     env = config_env(tmp_path, modbus_port, LINE)
     return parse_config(head + "machines:" + machines + extra, "asyncapi.yaml", env)
