@@ -95,7 +95,7 @@ async def test_a_registered_engine_is_fed_and_published_beside_oee(
         gw = Gateway(
             config(tmp_path), sinks=[store, collector], history=store, clock=lambda: at(3600)
         )
-        assert list(gw.engines) == ["oee", "tally"]
+        assert list(gw.engines) == ["oee", "alarms", "tally"]
         gw._engine_backlog = []  # as `run` does before it starts the polls
         live = StateChange("m1", S.FAULT, S.RUNNING, at(1800), at(0), 1800.0, 2)
         gw._feed(live)
@@ -134,6 +134,6 @@ async def test_an_engine_whose_history_fails_starts_without_it(
 
 
 def test_every_gateway_runs_the_oee_engine(tmp_path: Path) -> None:
-    assert list(components.ENGINES) == ["oee"]
+    assert list(components.ENGINES) == ["oee", "alarms"]
     gw = Gateway(config(tmp_path), sinks=[])
     assert isinstance(gw.engine, OeeEngine) and gw.engine is gw.engines["oee"]
