@@ -162,10 +162,14 @@ def _ms(ts: datetime | None) -> str | None:
     return None if ts is None else f"{round(ts.timestamp() * 1000)}i"
 
 
-def _alarm(e: AlarmChange, tags: str) -> list[str]:
+def _alarm(e: AlarmChange, ref: MachineRef) -> list[str]:
     """`alarm`: one point per change at its time; tags `rule`, `severity`, `change`."""
     a = e.alarm
-    head = f"alarm,{tags},rule={escape_key(a.rule)},severity={a.severity},change={e.change}"
+    k = escape_key  # tag keys in sorted order, as InfluxDB keeps them
+    head = (
+        f"alarm,area={k(ref.area)},change={e.change},line={k(ref.line)},"
+        f"machine={k(ref.machine)},rule={k(a.rule)},severity={a.severity},site={k(ref.site)}"
+    )
     fields = _fields(
         [
             ("id", escape_string(a.id)), ("kind", escape_string(a.kind)),
@@ -303,5 +307,5 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
     if isinstance(event, ReasonAssigned):
         return _reason(event, tags)
     if isinstance(event, AlarmChange):
-        return _alarm(event, tags)
+        return _alarm(event, ref)
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")
