@@ -5,8 +5,10 @@ Each event is encoded once, however many streams send it (`api.events`)."""
 from __future__ import annotations
 
 from connectors.mqtt import payloads as p
+from connectors.mqtt.alarms import alarm_payload
 from connectors.mqtt.operator import notes_payload, planned_payload, scrap_payload
 from connectors.mqtt.suspects import decision_payload, suspect_payload
+from core.alarms import AlarmChange
 from core.types import (
     CountDecision,
     CountDelta,
@@ -93,4 +95,6 @@ class Encoder:
             return "scrap", scrap_payload(t, ev, self.stream)
         if isinstance(ev, StopPlanned):
             return "planned", planned_payload(t, ev, self.stream)
+        if isinstance(ev, AlarmChange):  # the MQTT `…/alarm` payload
+            return "alarm", alarm_payload(t, ev, self.stream)
         return None

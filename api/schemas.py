@@ -229,6 +229,7 @@ class MachineBase(Out):
     suspects: int = Field(
         default=0, description="suspect counts held out of the figures, waiting for a decision"
     )
+    alarms: int = Field(default=0, description="active alarms (GET /api/v1/alarms?machine=)")
 
 
 class MachineSummary(MachineBase):

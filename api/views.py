@@ -43,6 +43,7 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
             for i in (m.issues.open() if m.issues is not None else [])
         ],
         "suspects": len(m.suspects),
+        "alarms": len(m.alarms),
     }
 
 

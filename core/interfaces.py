@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from core.alarms import Alarm
 from core.records import Entry, Record, SinkDepth, Transaction
 from core.types import (
     AuditEntry,
@@ -29,11 +30,14 @@ from core.types import (
 )
 
 __all__ = [
+    "AlarmReader",
+    "Checkpointed",
     "DurableSink",
     "Engine",
     "HistoryReader",
     "MachineEvent",
     "OperatorHistory",
+    "Observer",
     "RecordQueue",
     "Sink",
     "Source",
@@ -227,4 +231,40 @@ class Engine(Protocol):
     def publications(self, now: datetime) -> Iterator[Sequence[Event]]:
         """The figures at `now`, a batch at a time: the gateway emits each batch before it
         asks for the next, so the polls run in between."""
+        ...
+
+
+@runtime_checkable
+class Observer(Protocol):
+    """An engine that also sees every emitted event (OEE figures, held counts, decisions),
+    in emit order, after the live view: the alarm engine judges the OEE engine's figures."""
+
+    def observe(self, events: Sequence[Event]) -> None:
+        """Take the events of one emit; must not raise."""
+        ...
+
+
+@runtime_checkable
+class Checkpointed(Protocol):
+    """An engine whose own state survives a restart in the outbox's meta, committed in the
+    same transaction as the events it made (`edge.outbox.Journal`)."""
+
+    def checkpoint(self, events: Sequence[Event]) -> dict[str, str]:
+        """The meta values to commit with `events` (empty: nothing of this engine's)."""
+        ...
+
+    def restore(self, meta: Mapping[str, str]) -> None:
+        """Take back what `checkpoint` saved (at start, before any event)."""
+        ...
+
+
+@runtime_checkable
+class AlarmReader(Protocol):
+    """A store that keeps the alarms (the embedded SQLite store): the API's alarm
+    history and the shift report read them through this."""
+
+    async def alarms(
+        self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
+    ) -> list[Alarm]:
+        """The alarms active at some time of start <= t < end, as they stand now."""
         ...

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
+from core.alarms import AlarmChange
 from core.operator import AuditEntry, ScrapBooked, ShiftNote, StopPlanned
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
 from oee.losses import LossReport, ReasonLoss
@@ -20,6 +21,7 @@ from oee.targets import Output
 
 __all__ = [
     "AuditEntry",
+    "AlarmChange",
     "CountDecision",
     "CountDelta",
     "Event",
@@ -384,6 +386,7 @@ Event = (
     | ScrapBooked
     | StopPlanned
     | ShiftNote
+    | AlarmChange
 )
 
 

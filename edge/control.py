@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from core.alarms import AlarmChange
 from core.types import CountDecision, Event, ScrapBooked
 from edge.config import Config
 
@@ -36,6 +37,11 @@ class GatewayControl(Protocol):
         """Book `booking.quantity` parts of its machine as scrap now, moved from good to
         reject by a count delta; returns the booking as emitted (time, `count_seq`, `seq`).
         KeyError for an unknown machine."""
+        ...
+
+    async def acknowledge_alarm(self, ident: str, by: str) -> AlarmChange:
+        """`by` acknowledges the active alarm `ident`; its change is published.
+        `edge.engines.alarms.UnknownAlarm` / `AlreadyAcknowledged` otherwise."""
         ...
 
     def set_product(self, machine: str, product: str | None) -> None:

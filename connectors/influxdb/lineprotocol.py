@@ -20,6 +20,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from core.alarms import AlarmChange
 from core.types import (
     CountDecision,
     CountDelta,
@@ -211,6 +212,30 @@ def _note(e: ShiftNote, site: str) -> list[str]:
     return [f"shift_note,{tags} {fields} {timestamp_ns(e.ts)}"]
 
 
+def _ms(ts: datetime | None) -> str | None:
+    return None if ts is None else f"{round(ts.timestamp() * 1000)}i"
+
+
+def _alarm(e: AlarmChange, ref: MachineRef) -> list[str]:
+    """`alarm`: one point per change at its time; tags `rule`, `severity`, `change`."""
+    a = e.alarm
+    k = escape_key  # tag keys in sorted order, as InfluxDB keeps them
+    head = (
+        f"alarm,area={k(ref.area)},change={e.change},line={k(ref.line)},"
+        f"machine={k(ref.machine)},rule={k(a.rule)},severity={a.severity},site={k(ref.site)}"
+    )
+    fields = _fields(
+        [
+            ("id", escape_string(a.id)), ("kind", escape_string(a.kind)),
+            ("message", escape_string(a.message)), ("value", _opt_float(a.value)),
+            ("raised_ms", _ms(a.raised)), ("cleared_ms", _ms(a.cleared)),
+            ("acked_by", _opt_string(a.acked_by)), ("acked_ms", _ms(a.acked_at)),
+            ("active", "true" if a.active else "false"), ("seq", f"{e.seq}i"),
+        ]
+    )  # fmt: skip
+    return [f"{head} {fields} {timestamp_ns(e.ts)}"]
+
+
 # details() fields written as integers; performance_flagged is a boolean, the rest floats.
 # Fixed by name, not by the Python type of a value: a field must never change type.
 _DETAIL_INTS = frozenset({"startup_reject", "failures"})
@@ -377,4 +402,6 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _scrap(event, tags)
     if isinstance(event, StopPlanned):
         return _planned(event, tags)
+    if isinstance(event, AlarmChange):
+        return _alarm(event, ref)
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from connectors.mqtt.alarms import active_alarms_payload, alarm_payload
 from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.message import Message, pack
 from connectors.mqtt.operator import notes_payload, planned_payload, scrap_payload
@@ -24,6 +25,7 @@ from connectors.mqtt.payloads import (
 )
 from connectors.mqtt.stats import MqttStats
 from connectors.mqtt.suspects import decision_payload, suspect_payload
+from core.alarms import AlarmChange
 from core.records import Priority, Record
 from core.types import (
     CountDecision,
@@ -131,6 +133,9 @@ class Encoder:
                     now = dataclasses.replace(now, reason_code=ev.reason_code, reason=ev.reason)
                     current[ev.machine] = now
                     rec(Priority.EVENTS, mt.state, state_payload(mt, now), qos, True)
+            elif isinstance(ev, AlarmChange):  # QoS 1 whatever `mqtt.qos` says: never lost
+                rec(Priority.EVENTS, mt.alarm, alarm_payload(mt, ev, stream), 1, False)
+                rec(Priority.EVENTS, mt.alarms, active_alarms_payload(mt, ev), 1, True)
             elif isinstance(ev, SampleBatch) and ev.machine in self.publish_tags:
                 rec(Priority.TAGS, mt.tags, tags_payload(mt, ev), 0, False)
         return out

@@ -120,13 +120,14 @@ class MachineTopics(_Topics):
     """Topic names and the JSON payload head of one machine, built once.
 
     `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
-    `suspect`, `decision`, `reason`, `scrap`, `planned`, `tags` hang under it;
+    `suspect`, `decision`, `reason`, `scrap`, `planned`, `tags`, `alarm`, `alarms` hang
+    under it;
     `oee(window)` and `tag(name)` build (and cache) the per-window and per-tag topics.
     """
 
     __slots__ = (
-        "count", "decision", "event", "machine", "path", "planned", "reason", "scrap", "state",
-        "suspect", "tags",
+        "alarm", "alarms", "count", "decision", "event", "machine", "path", "planned", "reason",
+        "scrap", "state", "suspect", "tags",
     )  # fmt: skip
 
     def __init__(self, prefix: str, ref: MachineRef) -> None:
@@ -146,6 +147,8 @@ class MachineTopics(_Topics):
         self.scrap = f"{self.root}/scrap"
         self.planned = f"{self.root}/planned"
         self.tags = f"{self.root}/tags"
+        self.alarm = f"{self.root}/alarm"
+        self.alarms = f"{self.root}/alarms"
 
     def tag(self, name: str) -> str:
         """`…/tag/{name}` (one raw value); raises ValueError for an unsafe tag name."""
@@ -188,9 +191,9 @@ def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
 def event_id(stream: str, machine: str, kind: str, seq: int) -> str | None:
     """The stable id of a machine's event: `{stream}:{machine}:{kind}{seq}` (kind `s`
     state change, `c` count, `r` reason, `x` suspect count, `d` decision, `k` scrap booked,
-    `p` stop turned into planned time). `stream` is
-    random per outbox, so ids stay unique if the gateway's data directory is wiped and
-    `seq` starts again. None for an event without a number."""
+    `p` stop turned into planned time, `a` alarm change). `stream` is random per outbox, so
+    ids stay unique if the gateway's data directory is wiped and `seq` starts again. None
+    for an event without a number."""
     return f"{stream}:{machine}:{kind}{seq}" if seq > 0 else None
 
 

@@ -14,10 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from connectors.sqlite.alarms import read_alarms
 from connectors.sqlite.file import CorruptFile, corruption_as_corrupt_file
 from connectors.sqlite.operator import read_audit, read_note, read_scrap
 from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
 from connectors.sqlite.schema import read_tag, to_ms
+from core.alarms import Alarm
 from core.types import AuditEntry, CountDelta, Sample, ScrapBooked, ShiftNote, StateRecord
 
 __all__ = ["HistoryQueries", "SqliteHistory"]
@@ -81,6 +83,14 @@ class HistoryQueries:
         (the shift report sums it by `reason_code`)."""
         s, e = to_ms(start), to_ms(end)
         return await self._read(lambda c: read_scrap(c, machine, s, e, limit))
+
+    async def alarms(
+        self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
+    ) -> list[Alarm]:
+        """The alarms active at some time of start <= t < end (of one machine, or all),
+        each as it stands now (cleared, acknowledged), oldest first; at most `limit`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_alarms(c, s, e, machine, limit))
 
 
 class SqliteHistory(HistoryQueries):

@@ -22,6 +22,7 @@ __all__ = ["CHUNK", "EVENT_TABLES", "TAG_TABLES", "Retention", "prune_chunk"]
 EVENT_TABLES = (
     "machine_state", "production", "oee", "line_oee", "suspect_count", "count_decision",
     "output",
+    "alarm",
 )  # fmt: skip
 TAG_TABLES = ("tag_batch", "tag")  # `tag`: rows of files written before schema 4
 CHUNK = 20_000

@@ -16,11 +16,13 @@ version has not had yet, one step at a time, in one transaction:
 - 5: `suspect_count` (counter movements held out of the figures, as `…/suspect`) and
   `count_decision` (who accepted, discarded or corrected counts, as `…/decision`);
 - 6: `output` (a machine's, `kind` "machine", or a line's, "line", output against
-  target in a shift: `doc` is the JSON of `connectors.common.outputdoc.output_document`).
+  target in a shift: `doc` is the JSON of `connectors.common.outputdoc.output_document`);
 - 7: the operator's input: `scrap` (booked by hand, as `…/scrap`), `stop_planned` (a stop
   turned into planned time, as `…/planned`; `machine_state.planned_kind`/`planned_reason`
   hold the stop's current one), `shift_note` (every version of a shift's hand-over text)
-  and `audit` (every operator change: who, when, old and new value as JSON).
+  and `audit` (every operator change: who, when, old and new value as JSON);
+- 8: `alarm`: one row per alarm change (raised, acknowledged, cleared), each with the alarm
+  as it stands after it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 from connectors.common.oeedetails import details_document, line_details_document
 from connectors.common.outputdoc import output_document
 from connectors.common.timefmt import rfc3339
+from core.alarms import AlarmChange
 from core.types import (
     CountDecision,
     CountDelta,
@@ -148,7 +151,20 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT, old TEXT, new TEXT);
 CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts);
 """
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR)  # MIGRATIONS[n]: version n to n + 1
+# One row per alarm change (raised, acknowledged, cleared), each with the alarm as it
+# stands after it: the last row of an id is the alarm (connectors.sqlite.alarms).
+_V_ALARM = """
+CREATE TABLE IF NOT EXISTS alarm (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, change TEXT NOT NULL, id TEXT NOT NULL,
+    rule TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,
+    value REAL, raised INTEGER NOT NULL, cleared INTEGER, acked_by TEXT, acked_at INTEGER,
+    seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS alarm_raised ON alarm (raised, machine);
+CREATE INDEX IF NOT EXISTS alarm_id ON alarm (id);
+CREATE INDEX IF NOT EXISTS alarm_ts ON alarm (ts);
+"""
+# MIGRATIONS[n] takes a file from version n to n + 1
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR, _V_ALARM)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 OEE_FIELDS = (
@@ -185,6 +201,10 @@ _COLUMNS = {
     ),
     "shift_note": ("line", "shift", "ts", "text", "by", "previous_text"),
     "audit": ("ts", "machine", "line", "action", "by", "target", "old", "new"),
+    "alarm": (
+        "machine", "ts", "change", "id", "rule", "kind", "severity", "message", "value",
+        "raised", "cleared", "acked_by", "acked_at", "seq",
+    ),
 }  # fmt: skip
 _INSERTS = {
     table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"
@@ -252,6 +272,8 @@ class Writes:
                     w.rows["audit"].append(audit_row(e))
                 if isinstance(e, StopPlanned):
                     w.planned.append(e)
+            elif isinstance(e, AlarmChange):
+                w.rows["alarm"].append(_alarm_row(e))
         return w
 
     @classmethod
@@ -319,6 +341,18 @@ def audit_row(e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote) -> tupl
 
 def _json(doc: dict[str, Any] | None) -> str | None:
     return None if doc is None else json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _opt_ms(ts: datetime | None) -> int | None:
+    return None if ts is None else to_ms(ts)
+
+
+def _alarm_row(e: AlarmChange) -> tuple[Any, ...]:
+    a = e.alarm
+    return (
+        e.machine, to_ms(e.ts), e.change, a.id, a.rule, a.kind, a.severity, a.message,
+        a.value, to_ms(a.raised), _opt_ms(a.cleared), a.acked_by, _opt_ms(a.acked_at), e.seq,
+    )  # fmt: skip
 
 
 def _state_row(e: StateChange) -> tuple[Any, ...]:

@@ -25,6 +25,7 @@ from connectors.opcua.config import (
     SecurityPolicyName,
 )
 from connectors.sqlite.config import SqliteConfig
+from edge.config.alarms import AlarmRuleConfig, AlarmsConfig
 from edge.config.api import ApiConfig, ApiKeyConfig, ApiLimits
 from edge.config.machine import MachineConfig, TagConfig
 from edge.config.models import Config, GatewayConfig, OutboxConfig
@@ -57,6 +58,8 @@ from edge.config.targets import LineTargetsConfig, TargetsConfig
 __all__ = [
     "LineTargetsConfig",
     "TargetsConfig",
+    "AlarmRuleConfig",
+    "AlarmsConfig",
     "CALENDAR_WINDOWS",
     "DEFAULT_CALENDAR",
     "STOP_STATES",

@@ -31,10 +31,12 @@ from edge.config.reading import (
     read_limited,
     size_text,
 )
+from oee.alarms import RULE_KINDS
 
 _REF = re.compile(r"\$\{(file:)?([^}:]+?)(?::-([^}]*))?\}")
 _RULE_TAGS = {"map", "bool", "counter"}
 _TAG_KINDS = {"modbus", "opcua"}
+_ALARM_KINDS = set(RULE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,8 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
             out[-1] = int(out[-1]) if str(out[-1]).lstrip("-").isdigit() else out[-1]
             continue
         parent = loc[i - 2] if i >= 2 else None
-        rule_kind = parent == "state_rules" and isinstance(loc[i - 1], int) and part in _RULE_TAGS
+        kinds = {"state_rules": _RULE_TAGS, "rules": _ALARM_KINDS}.get(str(parent), set())
+        rule_kind = isinstance(loc[i - 1], int) and part in kinds
         tag_kind = parent == "tags" and part in _TAG_KINDS
         if not (rule_kind or tag_kind):
             out.append(part)

@@ -17,6 +17,7 @@ from connectors.influxdb.config import InfluxConfig
 from connectors.mqtt.config import MqttConfig
 from connectors.sqlite.config import SqliteConfig
 from core.config import INT64, Model, within
+from edge.config.alarms import AlarmsConfig
 from edge.config.api import ApiConfig
 from edge.config.machine import Identifier, MachineConfig
 from edge.config.oee import (
@@ -92,6 +93,7 @@ class Config(Model):
     outbox: OutboxConfig = OutboxConfig()
     api: ApiConfig = ApiConfig()
     oee: OeeConfig = OeeConfig()
+    alarms: AlarmsConfig = AlarmsConfig()
 
     @property
     def sqlite_path(self) -> Path:
@@ -114,6 +116,13 @@ class Config(Model):
         members = {line: self.line_machines(line) for line in self.lines_in_use()}
         problems = line_problems(self.lines, members) + self._one_area_per_line()
         raise_problems("Config", problems + window_problems(self.oee.windows, self._calendars()))
+        return self
+
+    @model_validator(mode="after")
+    def _alarm_rules_fit(self) -> Config:
+        machines = {m.id for m in self.machines}
+        found = self.alarms.problems(machines, set(self.lines_in_use()), list(self.oee.windows))
+        raise_problems("Config", found)
         return self
 
     @model_validator(mode="after")

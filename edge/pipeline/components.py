@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from core.interfaces import Engine, HistoryReader, Sink, Source
 from edge.config import Config, MachineConfig
+from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
 from edge.engines.output import OutputEngine
 from edge.outbox import Journal, Outbox
@@ -71,6 +72,7 @@ SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
 ENGINES: dict[str, Callable[[Config], Engine]] = {
     "oee": OeeEngine,
     "output": OutputEngine,
+    "alarms": AlarmEngine,  # after OEE: it judges the figures OEE publishes in the same tick
 }
 
 
@@ -145,12 +147,30 @@ def _influx_sink(config: Config, journal: Journal) -> Sink:
     )
 
 
+def _webhook_sink(config: Config, journal: Journal) -> Sink:
+    from connectors.webhook.sink import WebhookSink
+
+    assert config.alarms.webhook is not None
+    stop_s = config.outbox.stop_flush_s
+    return WebhookSink(
+        config.alarms.webhook, machine_refs(config), journal=journal, shutdown_timeout_s=stop_s
+    )
+
+
 # Which config section selects which sink (a sink's `name` is its section's); each one
 # delivers through the durable outbox.
 SINKS: dict[str, Callable[[Config, Journal], Sink]] = {
     "mqtt": _mqtt_sink,
     "influxdb": _influx_sink,
+    "webhook": _webhook_sink,  # the section is `alarms.webhook`
 }
+
+
+def _section(config: Config, sink: str) -> object:
+    """The config section of a sink of `SINKS` (None: not configured)."""
+    return config.alarms.webhook if sink == "webhook" else getattr(config, sink)
+
+
 DURABLE = frozenset(SINKS)
 
 
@@ -161,7 +181,7 @@ def build_sinks(config: Config, journal: Journal) -> tuple[list[Sink], HistoryRe
     sinks = [
         build(config, journal)
         for section, build in SINKS.items()
-        if getattr(config, section) is not None
+        if _section(config, section) is not None
     ]
     if config.influxdb is not None:
         from connectors.influxdb.influxql import InfluxHistory

@@ -17,7 +17,17 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from core.interfaces import DurableSink, Engine, HistoryReader, MachineEvent, Sink, Source
+from core.alarms import AlarmChange
+from core.interfaces import (
+    Checkpointed,
+    DurableSink,
+    Engine,
+    HistoryReader,
+    MachineEvent,
+    Observer,
+    Sink,
+    Source,
+)
 from core.types import (
     CountDecision,
     CountDelta,
@@ -32,6 +42,7 @@ from core.types import (
     utc_now,
 )
 from edge.config import Config
+from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
 from edge.logs.progress import FirstConnects
 from edge.outbox import Journal, Outbox
@@ -117,6 +128,20 @@ class Gateway:
         assert isinstance(engine, OeeEngine)
         return engine
 
+    @property
+    def alarms(self) -> AlarmEngine:
+        """The alarm engine (every gateway runs one; without rules it raises nothing)."""
+        engine = self.engines["alarms"]
+        assert isinstance(engine, AlarmEngine)
+        return engine
+
+    async def acknowledge_alarm(self, ident: str, by: str) -> AlarmChange:
+        """`by` acknowledges the active alarm `ident` (edge.engines.alarms: UnknownAlarm,
+        AlreadyAcknowledged); the change goes out at once, after any change before it."""
+        change = self.alarms.acknowledge(ident, by, self.clock())
+        await self.emit(self.alarms.drain())
+        return change
+
     async def run(self, *extra: Callable[[], Any]) -> None:
         """Run until cancelled. `extra` coroutine functions (e.g. the API server) run
         in the same task group."""
@@ -156,12 +181,19 @@ class Gateway:
         if self.journal is None:
             return []
         meta = await self.journal.load()
+        for engine in self.engines.values():
+            if isinstance(engine, Checkpointed):
+                engine.restore(meta)
+        for machine, live in self.live.machines.items():  # the restored active alarms
+            live.alarms = tuple(self.alarms.active(machine))
         resumed = []
         for machine, n in self.normalisers.items():
             saved = meta.get(checkpoint.key(machine))
             restored = saved is not None and checkpoint.restore(n, saved)
             if restored and n.state not in (None, MachineState.OFFLINE):
                 resumed.append(machine)
+        # The held counts restored with the normalisers are still held: say so to the engines.
+        self._observe([s for n in self.normalisers.values() for s in n.pending.values()])
         if resumed:
             log.warning("the gateway did not stop cleanly last time (killed?); resuming %s",
                         ", ".join(resumed))  # fmt: skip
@@ -332,6 +364,7 @@ class Gateway:
                 self._feed(e)
             if not isinstance(e, SampleBatch):
                 self.live.apply(e)
+        self._observe(events)
         if self.journal is not None:
             async with self.journal.transaction() as tx:
                 for durable in self._staged:
@@ -339,12 +372,30 @@ class Gateway:
                         durable.stage(events, tx)
                     except Exception:
                         self._sink_failed(durable, events)
-                tx.set_meta(self._checkpoints(events))
+                tx.set_meta({**self._checkpoints(events), **self._engine_checkpoints(events)})
         for sink in self._direct:
             try:
                 await sink.handle(events)
             except Exception:
                 self._sink_failed(sink, events)
+
+    def _observe(self, events: Sequence[Event]) -> None:
+        """Every emitted event to the engines that watch them (the alarm engine)."""
+        for name, engine in self.engines.items():
+            if isinstance(engine, Observer):
+                try:
+                    engine.observe(events)
+                except Exception:  # the events go out all the same
+                    if not self.engine_errors[name]:
+                        log.exception("%s failed on emitted events", engine.name)
+                    self.engine_errors[name] += 1
+
+    def _engine_checkpoints(self, events: Sequence[Event]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for engine in self.engines.values():
+            if isinstance(engine, Checkpointed):
+                out.update(engine.checkpoint(events))
+        return out
 
     def _sink_failed(self, sink: Sink, events: Sequence[Event]) -> None:
         self.sink_errors += 1

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.alarms import Alarm, AlarmChange
 from core.types import (
     CountDelta,
     Event,
@@ -56,6 +57,7 @@ class MachineLive:
     # by seq, and the open issues of its input.
     suspects: dict[int, SuspectCount] = field(default_factory=dict)
     issues: Issues | None = None
+    alarms: tuple[Alarm, ...] = ()  # the active alarms, after the last change
 
 
 class LiveView:
@@ -108,6 +110,8 @@ class LiveView:
             m.oee[event.window] = event
         elif isinstance(event, OutputUpdate):
             m.output = event
+        elif isinstance(event, AlarmChange):
+            m.alarms = event.active
         elif isinstance(event, SampleBatch):
             m.last_seen = event.ts if event.error is None else m.last_seen
         elif isinstance(event, ReasonAssigned) and m.state and m.state.ts == event.stop_ts:

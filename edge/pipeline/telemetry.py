@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from connectors.common.latency import LatencyHistogram
+from core.alarms import AlarmChange
 from core.interfaces import Sink, Source
 from core.types import (
     CountDecision,
@@ -37,6 +38,7 @@ from core.types import (
 from edge.config import Config, MachineConfig
 from edge.outbox import Journal, Outbox
 from edge.pipeline.components import DURABLE, SOURCES
+from edge.pipeline.live import LiveView
 from edge.pipeline.normaliser import MachineNormaliser
 
 __all__ = ["FAMILIES", "EventCounts", "Observed", "counters", "describe", "gauges"]
@@ -81,7 +83,11 @@ FAMILIES: dict[str, tuple[str, str]] = {
     _SINK + "acked_total": ("counter", "Outbox records the MQTT broker acknowledged."),
     _SINK + "republished_total": ("counter", "MQTT records sent again after a lost connection."),
     _SINK + "written_total": ("counter", "Lines InfluxDB took."),
-    _SINK + "retried_total": ("counter", "InfluxDB writes answered with a retryable error."),
+    _SINK + "retried_total": ("counter", "Writes answered with a retryable error (InfluxDB; "
+                              "webhook: 408, 429, 5xx)."),
+    _SINK + "delivered_total": ("counter", "Alarm changes the webhook's receiver took (2xx)."),
+    _SINK + "dropped_total": ("counter", "Alarm changes the webhook's receiver refused for "
+                              "good (a 4xx but 408/429), dropped."),
     _SINK + "quarantined_total": ("counter", "Lines InfluxDB refused for good (quarantined)."),
     _SINK + "restated_total": ("counter", "Retained MQTT states queued again after a reconnect."),
     _SINK + "connects_total": ("counter", "MQTT connections made (first and again)."),
@@ -121,6 +127,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "oee_edge_engine_errors_total": ("counter", "Publications of an engine that failed."),
     "oee_edge_suspect_counts": ("gauge", "Suspect counts waiting for a decision."),
     "oee_edge_machine_issues": ("gauge", "Open issues of a machine's input (see the API)."),
+    "oee_edge_alarms_active": ("gauge", "Alarms raised and not yet cleared (acknowledged "
+                               "or not), per machine."),
     _SINK + "ack_timeouts_total": ("counter", "MQTT connections dropped because the broker "
                                    "acknowledged nothing within mqtt.ack_timeout_s."),
     _SINK + "stuck": ("gauge", "1 while the sink's server takes messages but acknowledges "
@@ -144,6 +152,7 @@ _KINDS: dict[type, str] = {
     ScrapBooked: "scrap",
     StopPlanned: "planned",
     ShiftNote: "notes",
+    AlarmChange: "alarm",
 }
 
 
@@ -183,6 +192,7 @@ class Observed(Protocol):
     normalisers: dict[str, MachineNormaliser]
     machine_errors: dict[str, int]
     engine_errors: dict[str, int]
+    live: LiveView
 
 
 def counters(gw: Observed) -> list[IntSample]:
@@ -262,6 +272,8 @@ def gauges(gw: Observed) -> list[Sample]:
     for machine, n in gw.normalisers.items():
         out.append(("oee_edge_suspect_counts", {"machine": machine}, float(len(n.pending))))
         out.append(("oee_edge_machine_issues", {"machine": machine}, float(len(n.issues.open()))))
+    for machine, live in gw.live.machines.items():
+        out.append(("oee_edge_alarms_active", {"machine": machine}, float(len(live.alarms))))
     return out + _sink_gauges(gw) + _outbox_gauges(gw)
 
 

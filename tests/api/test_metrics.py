@@ -275,11 +275,14 @@ async def test_metrics_of_a_running_gateway(
         "planned",
         "notes",
         "tags",
+        "alarm",
     }
     assert events["state"] == tally.get(StateChange, 0) >= 4  # each machine's first state
     assert events["count"] == tally.get(CountDelta, 0)
     assert events["oee"] == tally[OeeUpdate] > 0
-    assert events["reason"] == 0
+    assert events["reason"] == events["alarm"] == 0
+    # No alarm rule: every machine has none active.
+    assert set(series_of(now, "oee_edge_alarms_active").values()) == {0}
     assert events["tags"] > 0  # m1 publishes its raw tags
 
     # OEE gauges carry machine, window and figure.

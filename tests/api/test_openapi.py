@@ -27,6 +27,8 @@ DESIGN = {
     ("get", "/api/v1/lines/{line}/oee"),
     ("get", "/api/v1/losses"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/alarms"),
+    ("post", "/api/v1/alarms/{alarm_id}/ack"),
     ("put", "/api/v1/machines/{machine_id}/stops/{at}/reason"),
     ("get", "/health"),
     ("get", "/ready"),
@@ -80,7 +82,12 @@ def test_keyed_operations_declare_the_schemes_401_and_403() -> None:
 @pytest.mark.parametrize("method, path", sorted(ADMIN))
 async def test_a_read_key_gets_the_documented_403(method: str, path: str, tmp_path: Path) -> None:
     url = path.format(
-        machine_id="press1", at="2026-11-03T07:00:00Z", seq=1, day="2026-11-03", name="early"
+        machine_id="press1",
+        at="2026-11-03T07:00:00Z",
+        seq=1,
+        day="2026-11-03",
+        name="early",
+        alarm_id="press1.r.1",
     )
     async with scoped_app(tmp_path) as c:
         body = {"code": None} if "reason" in path else {"product": None}

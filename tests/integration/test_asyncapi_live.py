@@ -96,7 +96,8 @@ def check(msg: Received) -> str:
 
 
 def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
-    """The e2e gateway with m1's raw tags on `…/tags` and a reason for m3's fault."""
+    """The e2e gateway with m1's raw tags on `…/tags`, a reason for m3's fault and an
+    alarm rule that m3's lasting fault raises (`…/alarm`, `…/alarms`)."""
     head = CONFIG.split("machines:")[0]
     machines = modbus_machines(
         '"${MODBUS_PORT}"',
@@ -109,6 +110,7 @@ def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
         "scrap_reasons: {7: {text: Dent, category: Surface}}\n"
         "calendar: {timezone: UTC, shifts: [{name: a, start: '00:00', end: '12:00'}, "
         "{name: b, start: '12:00', end: '00:00'}]}\n"
+        "alarms: {rules: [{name: fault-1s, kind: stop, longer_than: 1s}]}\n"
     )
     env = config_env(tmp_path, modbus_port, LINE)
     return parse_config(head + "machines:" + machines + extra, "asyncapi.yaml", env)

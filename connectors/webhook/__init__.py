@@ -1,0 +1,1 @@
+"""The HTTP webhook sink: each alarm change POSTed as JSON through the durable outbox."""

@@ -1,0 +1,238 @@
+"""Alarm rules, evaluated without I/O or a clock: time is an argument (issue 16, part 5).
+
+A rule looks at what is known of one machine (`MachineView`: its state and since when,
+the stop's reason, its latest OEE figures per window, its held suspect counts) and says
+whether its condition holds at `now` (`Rule.check`), and since when: the instant its
+threshold was crossed, so that an alarm's raised time is exact however late the check
+runs (a fault of 10 min that began at 10:00 is raised at 10:10:00.000).
+
+`RULE_KINDS` is the registry of the kinds of rule; a new kind (SPC, energy) is a class
+with `kind`, `name`, `severity` and `check`, and its entry there and in the config.
+
+Hysteresis: a figure rule raises when the figure drops below `below` and clears only
+when it is back at `below + clear_margin` or above (a figure flapping around its target
+raises once); a figure of a window with too little known time (`min_coverage`) or none
+at all is no verdict and leaves the alarm as it is. The time-based rules need none: a
+stop or an outage that ends clears its alarm at the state change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from oee.states import MachineState
+
+__all__ = [
+    "RULE_KINDS",
+    "Condition",
+    "Figure",
+    "FigureRule",
+    "MachineView",
+    "OfflineRule",
+    "Rule",
+    "StopRule",
+    "SuspectRule",
+    "Transition",
+    "format_duration",
+    "transitions",
+]
+
+Figure = Literal["oee", "availability", "performance", "quality"]
+FIGURE_NAMES: dict[str, str] = {
+    "oee": "OEE",
+    "availability": "availability",
+    "performance": "performance",
+    "quality": "quality",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFigures:
+    """One window's latest figures of a machine: the four ratios (None: undefined), how
+    much of the window is known time (`coverage`), and the figures' time."""
+
+    ts: datetime
+    ratios: Mapping[str, float | None]
+    coverage: float | None
+
+
+@dataclass(slots=True)
+class MachineView:
+    """What the rules see of one machine; the engine keeps it up to date."""
+
+    name: str  # shown in messages: the machine's configured name, else its id
+    state: MachineState | None = None
+    since: datetime | None = None
+    reason_code: int | None = None
+    reason: str | None = None
+    figures: dict[str, WindowFigures] = field(default_factory=dict)
+    suspects: dict[int, datetime] = field(default_factory=dict)  # seq -> held since
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A rule's condition holds: since `since` (the alarm's raised time), with the
+    message's text after the machine's name, and the figure that raised it."""
+
+    since: datetime
+    detail: str
+    value: float | None = None
+
+
+class Rule(Protocol):
+    """One configured alarm rule of some kind: `kind`, `name`, `severity` (read-only)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def severity(self) -> str: ...
+
+    def check(self, view: MachineView, now: datetime, active: bool) -> Condition | None:
+        """The condition at `now`, None if it does not hold; `active`: whether its alarm
+        is raised (for hysteresis)."""
+        ...
+
+
+def format_duration(seconds: float) -> str:
+    """`20 s`, `10 min`, `1 h 30 min`: how a threshold reads in a message."""
+    s = round(seconds)
+    if s < 120:
+        return f"{s} s"
+    parts = zip((s // 3600, s // 60 % 60, s % 60), ("h", "min", "s"), strict=True)
+    return " ".join(f"{n} {unit}" for n, unit in parts if n)
+
+
+def _percent(x: float) -> str:
+    return f"{x * 100:.1f} %"
+
+
+@dataclass(frozen=True, slots=True)
+class StopRule:
+    """A stop in one of `states` (fault, idle, setup) longer than `min_s`; with `reasons`,
+    only a stop with one of these reason codes. Cleared when the stop ends."""
+
+    name: str
+    severity: str
+    states: frozenset[MachineState]
+    min_s: float
+    reasons: frozenset[int] | None = None
+    kind: str = "stop"
+
+    def check(self, view: MachineView, now: datetime, active: bool) -> Condition | None:
+        if view.state is None or view.since is None:  # unknown yet (a start): no verdict
+            return Condition(now, "") if active else None
+        if view.state not in self.states:
+            return None
+        if self.reasons is not None and view.reason_code not in self.reasons:
+            return None
+        crossed = view.since + timedelta(seconds=self.min_s)
+        if now < crossed:
+            return None
+        why = f" ({view.reason})" if view.reason else ""
+        detail = f"{view.state}{why} for {format_duration(self.min_s)}"
+        return Condition(crossed, detail, self.min_s)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineRule:
+    """No valid data from the machine (`offline`) for longer than `min_s`."""
+
+    name: str
+    severity: str
+    min_s: float
+    kind: str = "offline"
+
+    def check(self, view: MachineView, now: datetime, active: bool) -> Condition | None:
+        if view.state is None or view.since is None:
+            return Condition(now, "") if active else None
+        if view.state is not MachineState.OFFLINE:
+            return None
+        crossed = view.since + timedelta(seconds=self.min_s)
+        if now < crossed:
+            return None
+        return Condition(crossed, f"offline for {format_duration(self.min_s)}", self.min_s)
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectRule:
+    """A count is held as suspect (a counter jump no machine could make) until someone
+    accepts or discards it: raised when the first is held, cleared when none is left."""
+
+    name: str
+    severity: str
+    kind: str = "suspect_count"
+
+    def check(self, view: MachineView, now: datetime, active: bool) -> Condition | None:
+        if not view.suspects:
+            return None
+        n = len(view.suspects)
+        text = "1 suspect count held" if n == 1 else f"{n} suspect counts held"
+        return Condition(min(view.suspects.values()), f"{text}: decide it", float(n))
+
+
+@dataclass(frozen=True, slots=True)
+class FigureRule:
+    """OEE or one factor of `window` below `below`; cleared at `below + clear_margin`."""
+
+    name: str
+    severity: str
+    figure: Figure
+    window: str
+    below: float
+    clear_margin: float = 0.05
+    min_coverage: float = 0.5
+    kind: str = "figure"
+
+    def check(self, view: MachineView, now: datetime, active: bool) -> Condition | None:
+        got = view.figures.get(self.window)
+        value = None if got is None else got.ratios.get(self.figure)
+        if got is None or value is None or (got.coverage or 0.0) < self.min_coverage:
+            # No verdict: an active alarm stays, none is raised.
+            return Condition(now, "", None) if active else None
+        limit = self.below + self.clear_margin if active else self.below
+        if value >= limit:
+            return None
+        what = FIGURE_NAMES[self.figure]
+        detail = f"{what} {_percent(value)} over {self.window} (target {_percent(self.below)})"
+        return Condition(got.ts, detail, value)
+
+
+RULE_KINDS: dict[str, type] = {
+    "stop": StopRule,
+    "offline": OfflineRule,
+    "suspect_count": SuspectRule,
+    "figure": FigureRule,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """Raise `rule`'s alarm (`condition` set) or clear it (`condition` None) at `at`."""
+
+    rule: Rule
+    at: datetime
+    condition: Condition | None
+
+
+def transitions(
+    rules: Iterable[Rule], view: MachineView, active: Mapping[str, object], now: datetime
+) -> list[Transition]:
+    """What changes at `now` for one machine: a raise for each rule whose condition holds
+    and has no active alarm (`active`: rule name -> its alarm), a clear for each active
+    one whose condition no longer holds."""
+    out = []
+    for rule in rules:
+        on = rule.name in active
+        cond = rule.check(view, now, on)
+        if cond is not None and not on:
+            out.append(Transition(rule, cond.since, cond))
+        elif cond is None and on:
+            out.append(Transition(rule, now, None))
+    return out
