@@ -11,7 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from api import admin_routes, control_routes, count_routes, docs_routes, events, oee_routes
+from api import (
+    admin_routes,
+    calendar_routes,
+    control_routes,
+    count_routes,
+    docs_routes,
+    events,
+    oee_routes,
+)
 from api.context import ApiContext, ApiError, HistoryGate, JobRunner
 from api.errors import internal_error, invalid_request
 from api.guard import RequestGuard, SecurityHeaders
@@ -59,7 +67,14 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, internal_error)
-    routers = (v1, oee_routes.router, tag_router, control_routes.router, count_routes.router)
+    routers = (
+        v1,
+        oee_routes.router,
+        tag_router,
+        control_routes.router,
+        count_routes.router,
+        calendar_routes.router,
+    )
     for router in (*routers, events.router, ops):
         app.include_router(router)
     app.include_router(admin_routes.router)

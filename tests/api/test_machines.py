@@ -79,6 +79,9 @@ NOT_COMPUTED = {
     "quality": None,
     "oee": None,
 }
+# A window in the machine list also says how far to trust it (null until computed).
+UNJUDGED = {"coverage": None, "performance_flagged": None}
+BRIEF_NOT_COMPUTED = {**NOT_COMPUTED, **UNJUDGED}
 
 
 async def test_list_before_any_event_shows_every_machine_without_state(
@@ -102,7 +105,7 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "counts": {"total": 0, "good": 0, "reject": 0},
             "issues": [],
             "suspects": 0,
-            "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
+            "oee": {"15m": BRIEF_NOT_COMPUTED, "1h": BRIEF_NOT_COMPUTED},
         },
         {
             "id": "press2",
@@ -119,7 +122,7 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "counts": {"total": 0, "good": 0, "reject": 0},
             "issues": [],
             "suspects": 0,
-            "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
+            "oee": {"15m": BRIEF_NOT_COMPUTED, "1h": BRIEF_NOT_COMPUTED},
         },
     ]
 
@@ -144,8 +147,9 @@ async def test_list_shows_state_counts_and_latest_oee(
             "performance": 0.9,
             "quality": 0.95,
             "oee": 0.684,
+            **UNJUDGED,  # an update without a loss report
         },
-        "1h": NOT_COMPUTED,
+        "1h": BRIEF_NOT_COMPUTED,
     }
 
 
