@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from api.app import create_app
 from connectors.sqlite.store import SqliteStore
-from edge.config import SqliteConfig
+from core.types import Quality, Sample, SampleBatch, utc_now
+from edge.config import Config, SqliteConfig
 from edge.pipeline.gateway import Gateway
 from tests.fixtures.api_thread import ApiThread
 from tests.fixtures.browser import chromium
@@ -418,5 +420,64 @@ def test_german_by_the_config_in_an_english_browser(tmp_path: Path) -> None:
             assert driver.execute_script("return navigator.language") == "en-US"
             assert [w for w in ENGLISH if w in s["main"]] == []
             assert s["cards"]["press1"]["dur"].startswith("seit ")
+    finally:
+        server.stop()
+
+
+READ_KEY = "r-9f2c1e77b4d3a0"
+
+
+def test_a_read_key_sees_the_stop_but_no_reason_picker(tmp_path: Path) -> None:
+    machine = {
+        "ideal_cycle_s": 2,
+        "modbus": {"host": "127.0.0.1"},
+        "tags": {"code": {"address": 0}, "total": {"address": 1}},
+        "state_rules": [{"tag": "code", "map": {1: "running", 2: "idle"}}],
+        "counters": {"total": {"tag": "total", "bits": 16}},
+    }
+    cfg = Config.model_validate(
+        {
+            "gateway": {"id": "gw", "data_dir": str(tmp_path / "data")},
+            **{"site": "s", "area": "a", "line": "l", "oee": {"windows": ["1h"]}},
+            "api": {"keys": [{"name": "viewer", "key": READ_KEY}]},
+            "machines": [{"id": "press1", **machine}],
+        }
+    )
+
+    @contextlib.asynccontextmanager
+    async def make_app() -> AsyncIterator[Any]:
+        async with SqliteStore(SqliteConfig(path=tmp_path / "oee.sqlite")) as store:
+            gw = made["gw"] = Gateway(cfg, sinks=[store], history=store)
+            gw.live.started = True
+            yield create_app(cfg, gw.live, store, control=gw)
+
+    made: dict[str, Gateway] = {}
+    server = ApiThread(make_app).start()
+    try:
+        gw = made["gw"]
+        for ago, code in ((60, 1), (40, 2), (20, 1)):  # an idle stop of 20 s
+            ts = utc_now() - timedelta(seconds=ago)
+            samples = (Sample("code", code, Quality.GOOD, ts), Sample("total", 5, Quality.GOOD, ts))
+            server.run(gw.take, gw.normalisers["press1"], SampleBatch("press1", ts, samples))
+        with chromium(1024, 768, lang="en-US") as driver:
+            driver.get(server.url + "/")
+            field = wait_for(lambda: driver.find_elements(By.ID, "key"), 10, "the key form")[0]
+            wait_for(field.is_displayed, 10, "the key form shown")
+            field.send_keys(READ_KEY)
+            field.submit()
+            seg = wait_for(
+                lambda: driver.find_elements(By.CSS_SELECTOR, 'button.seg[data-state="idle"]'),
+                15,
+                "the idle stop",
+            )[0]
+            # 20 s of a 24 h day is not a pixel wide: a tap a few pixels off still hits it.
+            ActionChains(driver).move_to_element_with_offset(seg, 6, 0).click().perform()
+            dialog = driver.find_element(By.ID, "panel")
+            wait_for(lambda: dialog.get_attribute("open") is not None, 5, "the panel")
+            assert dialog.find_elements(By.CSS_SELECTOR, ".choices") == []
+            line = dialog.find_element(By.CSS_SELECTOR, ".status-line").text
+            assert line == "a key of the operate scope is needed to give a reason"
+            assert [e.text for e in dialog.find_elements(By.CSS_SELECTOR, "dd")][2] == "20 s"
+            driver.execute_script("localStorage.clear()")
     finally:
         server.stop()
