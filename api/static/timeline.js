@@ -10,7 +10,7 @@ import { clockTime, duration, hourTicks, t } from "./i18n.js";
 
 export const STOP_STATES = ["idle", "setup", "fault", "planned_stop"];
 const FINGER_PX = 16;  // a tap this close to a stop picks it
-const TICK_PX = 56;    // the room an hour label ("22:00") needs
+const TICK_PX = 64;    // the room an hour label ("22:00") needs, with a gap
 
 /** The parts of a card's timeline; `onPick(stop)` is called with a tapped stop. */
 export function createTimeline(onPick) {
