@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from api import (
     admin_routes,
     alarm_routes,
+    calendar_routes,
     control_routes,
     count_routes,
     docs_routes,
@@ -71,7 +72,7 @@ def create_app(
     app.add_exception_handler(Exception, internal_error)
     routers = (
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
-        operator_routes.router, shift_routes.router, alarm_routes.router,
+        operator_routes.router, shift_routes.router, alarm_routes.router, calendar_routes.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)

@@ -14,7 +14,8 @@ from api.oee_schemas import (
     RatiosOut,
     ReliabilityOut,
 )
-from api.schemas import LossOut, OeeBrief, OeeOut, ParetoOut
+from api.schemas import LossOut, OeeBrief, OeeOut, ParetoOut, WindowBrief
+from connectors.common.oeedetails import finite
 from core.types import MachineRatios, OeeUpdate
 from edge.engines.lines import LineSpec
 from oee import LossReport, ReasonLoss, combine
@@ -32,6 +33,19 @@ def oee_brief(u: OeeUpdate | None) -> OeeBrief:
         performance=u.performance,
         quality=u.quality,
         oee=u.oee,
+    )
+
+
+def window_brief(u: OeeUpdate | None) -> WindowBrief:
+    """`oee_brief` with the window's coverage and performance flag (null until computed)."""
+    brief = oee_brief(u).model_dump()
+    if u is None or u.report is None:
+        return WindowBrief(**brief)
+    coverage = finite(u.report.coverage)
+    return WindowBrief(
+        **brief,
+        coverage=None if coverage is None else round(coverage, 4),
+        performance_flagged=u.report.performance_flagged,
     )
 
 

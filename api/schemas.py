@@ -97,6 +97,17 @@ class OeeBrief(Out):
     oee: float | None = None
 
 
+class WindowBrief(OeeBrief):
+    """A window's ratios in the machine list, with what says how far to trust them."""
+
+    coverage: float | None = Field(
+        default=None, description="known time / window (4 decimals); low: little data yet"
+    )
+    performance_flagged: bool | None = Field(
+        default=None, description="performance above 1: usually an ideal cycle time too long"
+    )
+
+
 class LossOut(Out):
     """One loss of the OEE loss tree (the six big losses, plus idle and unknown downtime)."""
 
@@ -235,7 +246,7 @@ class MachineBase(Out):
 class MachineSummary(MachineBase):
     """One entry of `GET /api/v1/machines`."""
 
-    oee: dict[str, OeeBrief] = Field(description="every configured window, by name")
+    oee: dict[str, WindowBrief] = Field(description="every configured window, by name")
     output: OutputOut | None = Field(
         default=None, description="in the shift in progress (or the last one's final)"
     )

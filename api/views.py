@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from api.oee_views import oee_brief, oee_out
+from api.oee_views import oee_out, window_brief
 from api.output_views import output_out
 from api.schemas import (
     Counts,
@@ -49,7 +49,7 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
 
 def machine_summary(m: MachineLive, windows: Sequence[str]) -> MachineSummary:
     """One entry of the machine list, with the latest ratios of every configured window."""
-    oee = {w: oee_brief(m.oee.get(w)) for w in windows}
+    oee = {w: window_brief(m.oee.get(w)) for w in windows}
     return MachineSummary(oee=oee, output=output_out(m.output), **_base_fields(m))  # type: ignore[arg-type]
 
 

@@ -1,21 +1,27 @@
 // The live page: reads the REST routes once (and again after each reconnect), then keeps
 // itself current from /api/v1/events. While the stream is down it re-reads the machine
 // list every `data-poll-ms` instead. With an API key configured, the key is asked for
-// once, kept in localStorage and sent as `Authorization: Bearer`.
+// once, kept in localStorage and sent as `Authorization: Bearer`. Every time is shown on
+// the plant's clock (the calendar's zone), in the configured or the browser's language.
 "use strict";
 
 import { EventStream } from "./sse.js";
 import * as view from "./render.js";
+import * as i18n from "./i18n.js";
+import { drawTimeline } from "./timeline.js";
+import { StopPanel } from "./stoppanel.js";
+import { shiftHeader, shiftText } from "./clock.js";
 
+const { t } = i18n;
 const cfg = document.body.dataset;
 const POLL_MS = Number(cfg.pollMs) || 2000;
 // Re-reading while live corrects what a missed or doubled count delta would leave; the
 // timelines and the Pareto (one read per machine or line) less often.
 const RESYNC_MS = { live: 60000, down: POLL_MS };
 const FULL_MS = { live: 600000, down: 60000 };
-const REDRAW_MS = 15000;      // the timelines' right edge is "now": move it along
+const REDRAW_MS = 15000;      // the timelines' "now" moves along
 const PARETO_MIN_MS = 10000;  // at most one Pareto read per this, however many oee events
-const SHIFT_FALLBACK_MS = 8 * 3600 * 1000;
+const LOOKBACK_MS = 12 * 3600 * 1000;  // to find where a stop begun before the shift began
 const KEY_ITEM = "oee-edge-api-key";
 const WINDOW_ITEM = "oee-edge-window";
 
@@ -23,11 +29,14 @@ const $ = (id) => document.getElementById(id);
 const app = {
   machines: new Map(),  // id -> the machine as /api/v1/machines answers, kept current
   cards: new Map(),     // id -> its card element
-  segments: new Map(),  // id -> the shift's state segments
+  segments: new Map(),  // id -> the timeline's state segments
+  calendars: new Map(), // id -> the machine's /api/v1/calendar answer
+  reasons: new Map(),   // id -> its reason tree (a promise)
+  plant: null,          // the plant's /api/v1/calendar answer: zone, language, scope
+  calendarUntil: Infinity,  // ms: a shift or day ends or begins, read the calendars again
   lines: new Map(),     // line -> {window -> figures}
   windows: [],
   selected: localStorage.getItem(WINDOW_ITEM),
-  shiftStart: null,     // ms; null: not known yet (the last 8 h then)
   offsetMs: 0,          // server clock - this clock, from the Date header
   live: false,
   lastLoad: 0,
@@ -47,26 +56,34 @@ function authHeaders() {
   return key ? { Authorization: "Bearer " + key } : {};
 }
 
-async function api(path) {
-  const res = await fetch(path, { headers: authHeaders(), cache: "no-store" });
+async function api(path, init = {}) {
+  const headers = { ...authHeaders(), ...(init.headers || {}) };
+  const res = await fetch(path, { ...init, headers, cache: "no-store" });
   const date = Date.parse(res.headers.get("Date") || "");
   // The Date header has whole seconds: only a clearly wrong tablet clock is corrected.
   if (!Number.isNaN(date) && Math.abs(date - Date.now()) > 2000) app.offsetMs = date - Date.now();
   if (res.status === 401) {
     askKey();
-    throw new KeyNeeded("API key needed");
+    throw new KeyNeeded(t("keyNeeded"));
   }
-  if (!res.ok) throw new Error(path.split("?")[0] + ": HTTP " + res.status);
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new Error(body.detail || path.split("?")[0] + ": HTTP " + res.status);
+  }
   return res.json();
 }
 
+const put = (path, body) => api(path, {
+  method: "PUT", body: JSON.stringify(body), headers: { "Content-Type": "application/json" },
+});
 const now = () => Date.now() + app.offsetMs;
 const enc = encodeURIComponent;
+const iso = (ms) => new Date(ms).toISOString();
 
 function askKey() {
   stream.stop();
   $("keyform").hidden = false;
-  setConn("key", "API key needed");
+  setConn("key", t("keyNeeded"));
   $("key").focus();
 }
 
@@ -78,12 +95,37 @@ $("keyform").addEventListener("submit", (ev) => {
   stream.start();
 });
 
+let connState = ["connecting", ""];
 function setConn(status, detail) {
+  connState = [status, detail];
   app.live = status === "live";
   const conn = $("conn");
   conn.dataset.conn = status;
-  conn.textContent = { live: "live", connecting: "connecting…", key: "API key needed" }[status] ||
-    "offline: " + detail;
+  conn.textContent = { live: t("live"), connecting: t("connecting"), key: t("keyNeeded") }[status] ||
+    t("offline", detail);
+}
+
+// ------------------------------------------------------------------ language
+function translateStatic() {
+  document.title = t("title");
+  for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t, e.dataset.arg);
+  for (const e of document.querySelectorAll("[data-t-label]")) {
+    e.setAttribute("aria-label", t(e.dataset.tLabel));
+  }
+  setConn(...connState);
+}
+
+function applyPlant(plant) {
+  const lang = i18n.pickLanguage(plant.language);
+  const changed = !app.plant || lang !== i18n.language() || plant.timezone !== i18n.zone();
+  app.plant = plant;
+  document.body.dataset.zone = plant.timezone;
+  if (!changed) return;
+  i18n.configure(lang, plant.timezone);
+  translateStatic();
+  app.cards.clear();  // made again in the new language
+  renderWindows();
+  renderCards();
 }
 
 // ------------------------------------------------------------------ loading
@@ -97,7 +139,8 @@ async function loadEverything() {
   app.lastFull = now();
   try {
     await loadMachines();
-    await Promise.all([loadShift().then(loadTimelines), loadLines(), loadPareto()]);
+    await loadCalendars();
+    await Promise.all([loadTimelines(), loadLines(), loadPareto()]);
   } catch (err) {
     if (!(err instanceof KeyNeeded)) setConn(app.live ? "live" : "down", err.message);
   }
@@ -115,25 +158,43 @@ async function loadMachines() {
   renderCards();
 }
 
-async function loadShift() {
-  const first = app.machines.keys().next().value;
-  if (!app.windows.includes("shift") || first === undefined) return;
-  const o = await api("api/v1/machines/" + enc(first) + "/oee?window=shift");
-  app.shiftStart = o.start ? Date.parse(o.start) : null;
+async function loadCalendars() {
+  applyPlant(await api(cfg.calendar));
+  const ids = [...app.machines.keys()];
+  const answers = await Promise.all(ids.map((id) => api(cfg.calendar + "?machine=" + enc(id))));
+  ids.forEach((id, i) => app.calendars.set(id, answers[i]));
+  // The next instant a shift or a plant day begins or ends: read again then.
+  const edges = [app.plant, ...answers].flatMap((c) => [c.day.end,
+    c.shift && c.shift.end, c.next_shift && c.next_shift.start].filter(Boolean).map(Date.parse));
+  app.calendarUntil = Math.min(...edges);
+  renderCards();
+  renderShift();
 }
 
-function timelineRange() {
-  const to = now();
-  return { from: app.shiftStart ?? to - SHIFT_FALLBACK_MS, to };
+/** The range a machine's timeline shows: its shift, else (no shift planned) the day. */
+function range(id) {
+  const c = app.calendars.get(id);
+  if (!c) return null;
+  const r = c.shift || c.day;
+  const label = c.shift ? c.shift.name : t("day");
+  return { from: Date.parse(r.start), to: Date.parse(r.end), fromText: r.start, label };
+}
+
+function segment(id, fields) {
+  const m = app.machines.get(id);
+  return { machine: id, machineName: m ? m.name : id, ...fields };
 }
 
 async function loadTimelines() {
-  const { from, to } = timelineRange();
-  const q = "?from=" + enc(new Date(from).toISOString()) + "&to=" + enc(new Date(to).toISOString());
   await Promise.all([...app.machines.keys()].map(async (id) => {
+    const r = range(id);
+    if (!r) return;
+    const to = Math.min(now(), r.to);
+    const q = "?from=" + enc(r.fromText) + "&to=" + enc(iso(to));
     const body = await api("api/v1/machines/" + enc(id) + "/states" + q);
-    const segs = body.intervals.map((i) => ({
-      state: i.state, start: Date.parse(i.start), end: Date.parse(i.end), reason: i.reason,
+    const segs = body.intervals.map((i) => segment(id, {
+      state: i.state, start: Date.parse(i.start), end: Date.parse(i.end), startText: i.start,
+      reason: i.reason, reason_code: i.reason_code, clipped: Date.parse(i.start) <= r.from,
     }));
     const last = segs[segs.length - 1];
     if (last && last.end >= to - 1000) last.end = null;  // still going on
@@ -161,8 +222,8 @@ async function loadPareto() {
   const answers = await Promise.all(names.map((line) =>
     api("api/v1/losses?line=" + enc(line) + "&window=" + enc(w))));
   const rows = answers.flatMap((a) => a.pareto).sort((a, b) => b.seconds - a.seconds);
-  $("pareto-span").textContent = "· " + w;
-  $("pareto").replaceChildren(...view.paretoRows(rows.slice(0, 10)));
+  $("pareto-span").textContent = "· " + t("window", w);
+  $("pareto").replaceChildren(...view.paretoRows(rows.slice(0, 10), i18n.lostTime, paretoStops));
 }
 
 function paretoSoon() {
@@ -172,6 +233,51 @@ function paretoSoon() {
     app.paretoTimer = null;
     loadPareto().catch(() => {});
   }, wait);
+}
+
+// ------------------------------------------------------------------ a stop's reason
+const panel = new StopPanel($("panel"), {
+  canOperate: () => Boolean(app.plant) && app.plant.scope !== "read",
+  reasons(id) {
+    if (!app.reasons.has(id)) {
+      const tree = api("api/v1/machines/" + enc(id) + "/reasons");
+      tree.catch(() => app.reasons.delete(id));  // asked again next time
+      app.reasons.set(id, tree);
+    }
+    return app.reasons.get(id);
+  },
+  exactStart,
+  put,
+  saved(stop, answer) {
+    stop.reason = answer.reason;
+    stop.reason_code = answer.code;
+    const m = app.machines.get(stop.machine);
+    if (m && m.since && Date.parse(m.since) === stop.start) {
+      Object.assign(m, { reason: answer.reason, reason_code: answer.code });
+      renderCard(stop.machine);
+    }
+    drawTimelines();
+    paretoSoon();
+  },
+  now,
+});
+
+/** The stop's start as the store has it: a stop that began before the timeline did is
+ * clipped there, so its real start is read from the history before. */
+async function exactStart(stop) {
+  if (!stop.clipped) return stop.startText;
+  const q = "?from=" + enc(iso(stop.start - LOOKBACK_MS)) + "&to=" + enc(iso(stop.start + 1));
+  const body = await api("api/v1/machines/" + enc(stop.machine) + "/states" + q);
+  const last = body.intervals[body.intervals.length - 1];
+  return last ? last.start : stop.startText;
+}
+
+function paretoStops(row) {
+  const code = row.reason_code ?? null;
+  const stops = (app.segments.get(row.machine) || [])
+    .filter((s) => s.state === row.state && (s.reason_code ?? null) === code).reverse();
+  const m = app.machines.get(row.machine);
+  panel.openList((m ? m.name : row.machine) + " · " + t("state", row.state), stops);
 }
 
 // ------------------------------------------------------------------ rendering
@@ -187,8 +293,9 @@ function selectWindow(w) {
 
 function renderWindows() {
   $("windows").replaceChildren(...app.windows.map((w) => {
-    const b = view.el("button", "", w);
+    const b = view.el("button", "", t("window", w));
     b.type = "button";
+    b.dataset.window = w;
     b.setAttribute("aria-pressed", String(w === app.selected));
     b.addEventListener("click", () => selectWindow(w));
     return b;
@@ -200,51 +307,72 @@ function renderCards() {
   const cards = [];
   for (const m of app.machines.values()) {
     let card = app.cards.get(m.id);
-    if (!card) app.cards.set(m.id, (card = view.createCard(m, selectWindow)));
-    view.updateCard(card, m, app.windows, app.selected);
+    if (!card) {
+      card = view.createCard(m, selectWindow, (stop) => panel.open(stop));
+      app.cards.set(m.id, card);
+    }
+    view.updateCard(card, m, app.windows, app.selected, app.calendars.get(m.id) || null);
     cards.push(card);
   }
-  if (!cards.length) cards.push(view.el("p", "muted", "no machines configured"));
+  if (!cards.length) cards.push(view.el("p", "muted", app.plant ? t("noMachines") : t("loading")));
   main.replaceChildren(...cards);
+  drawTimelines();
   tick();
 }
 
 function renderCard(id) {
   const m = app.machines.get(id);
   const card = app.cards.get(id);
-  if (m && card) view.updateCard(card, m, app.windows, app.selected);
+  if (m && card) view.updateCard(card, m, app.windows, app.selected, app.calendars.get(id) || null);
   tick();
 }
 
 function drawTimelines() {
-  const { from, to } = timelineRange();
-  const label = app.shiftStart === null ? "last 8 h" : "shift since " + view.clockTime(from);
-  for (const [id, card] of app.cards) view.drawTimeline(card, app.segments.get(id) || [], from, to, label);
-  app.lastDraw = to;
+  const at = now();
+  for (const [id, card] of app.cards) {
+    const r = range(id);
+    if (!r) continue;
+    const c = app.calendars.get(id);
+    const planned = c.planned_stops.map((p) => ({ ...p, start: Date.parse(p.start), end: Date.parse(p.end) }));
+    drawTimeline(card.refs.timeline, { from: r.from, to: r.to, now: at, label: r.label, planned,
+      segments: app.segments.get(id) || [], machine: card.querySelector("h2").textContent });
+    card.refs.shift.textContent = shiftText(c, at);
+  }
+  app.lastDraw = at;
+}
+
+function renderShift() {
+  if (app.plant) shiftHeader(app.plant, now());
 }
 
 function renderLines() {
   const w = app.selected;
-  $("lines").replaceChildren(...[...app.lines].map(([line, f]) => view.lineBox(line, f[w], w)));
+  // In the order of the machines (the answers come in any order).
+  const names = [...new Set([...app.machines.values()].map((m) => m.line))];
+  $("lines").replaceChildren(...names.filter((line) => app.lines.has(line))
+    .map((line) => view.lineBox(line, app.lines.get(line)[w], w)));
 }
 
-// Every second: the clock, each machine's time in state, and the fallback poll.
+// Every second: the clock, each machine's time in state, the shift, the fallback poll.
 function tick() {
-  const t = now();
-  $("clock").textContent = new Date(t).toLocaleTimeString();
+  const at = now();
+  $("clock").textContent = app.plant ? i18n.clockSeconds(at) : "";
   for (const card of app.cards.values()) {
     const since = card.refs.dur.dataset.since;
-    card.refs.dur.textContent = since ? "for " + view.duration(t - Date.parse(since)) : "";
+    card.refs.dur.textContent = since ? t("since", i18n.duration(at - Date.parse(since))) : "";
   }
-  if (t - app.lastDraw >= REDRAW_MS) drawTimelines();
+  renderShift();
+  if (at - app.lastDraw >= REDRAW_MS) drawTimelines();
 }
 
 function schedule() {
   tick();
   const mode = app.live ? "live" : "down";
   if (!$("keyform").hidden) return;
-  if (now() - app.lastFull >= FULL_MS[mode]) loadAll();
-  else if (now() - app.lastLoad >= RESYNC_MS[mode]) loadMachines().catch(() => {});
+  if (now() - app.lastFull >= FULL_MS[mode] || now() >= app.calendarUntil) {
+    app.calendarUntil = Infinity;
+    loadAll();
+  } else if (now() - app.lastLoad >= RESYNC_MS[mode]) loadMachines().catch(() => {});
 }
 
 // ------------------------------------------------------------------ live events
@@ -260,7 +388,8 @@ const onEvent = {
     const at = Date.parse(d.ts);
     const open = segs[segs.length - 1];
     if (open && open.end === null) open.end = at;
-    segs.push({ state: d.state, start: at, end: null, reason: d.reason });
+    segs.push(segment(d.machine, { state: d.state, start: at, end: null, startText: d.ts,
+      reason: d.reason, reason_code: d.code, clipped: false }));
     app.segments.set(d.machine, segs);
     renderCard(d.machine);
     drawTimelines();
@@ -277,12 +406,9 @@ const onEvent = {
     const m = app.machines.get(d.machine);
     if (!m) return;
     m.oee[d.window] = { computed: true, ts: d.ts, availability: d.availability,
-      performance: d.performance, quality: d.quality, oee: d.oee };
+      performance: d.performance, quality: d.quality, oee: d.oee, coverage: d.coverage,
+      performance_flagged: d.performance_flagged };
     renderCard(d.machine);
-    if (d.window === "shift" && d.start && Date.parse(d.start) !== app.shiftStart) {
-      app.shiftStart = Date.parse(d.start);  // a new shift began: its own timeline
-      loadTimelines().catch(() => {});
-    }
     if (d.window === app.selected) paretoSoon();
   },
   suspect(d) {
@@ -310,7 +436,8 @@ const onEvent = {
       renderCard(d.machine);
     }
     const seg = (app.segments.get(d.machine) || []).find((s) => s.start === Date.parse(d.stop_ts));
-    if (seg) seg.reason = d.reason;
+    if (seg) Object.assign(seg, { reason: d.reason, reason_code: d.reason_code });
+    drawTimelines();
     paretoSoon();
   },
 };
@@ -328,6 +455,10 @@ const stream = new EventStream(cfg.events, {
   },
 });
 
+// Until the gateway says otherwise: the browser's language (the clock waits for the
+// plant's zone).
+i18n.configure(i18n.pickLanguage("auto"), "UTC");
+translateStatic();
 // The first read happens on the stream's `hello` (or, if it does not come, on the first
 // tick of the fallback poll).
 stream.start();

@@ -87,6 +87,10 @@ class ApiConfig(Model):
     )
     cors_allow_credentials: bool = False
     limits: ApiLimits = Field(default_factory=ApiLimits)
+    language: Literal["auto", "en", "de"] = Field(
+        default="auto",
+        description="the live page's language; auto: the browser's (English if not offered)",
+    )
 
     @field_validator("api_key")
     @classmethod

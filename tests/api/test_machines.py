@@ -79,6 +79,9 @@ NOT_COMPUTED = {
     "quality": None,
     "oee": None,
 }
+# A window in the machine list also says how far to trust it (null until computed).
+UNJUDGED = {"coverage": None, "performance_flagged": None}
+BRIEF_NOT_COMPUTED = {**NOT_COMPUTED, **UNJUDGED}
 
 
 async def test_list_before_any_event_shows_every_machine_without_state(
@@ -104,7 +107,7 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "issues": [],
             "suspects": 0,
             "alarms": 0,
-            "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
+            "oee": {"15m": BRIEF_NOT_COMPUTED, "1h": BRIEF_NOT_COMPUTED},
             "output": None,
         },
         {
@@ -124,7 +127,7 @@ async def test_list_before_any_event_shows_every_machine_without_state(
             "issues": [],
             "suspects": 0,
             "alarms": 0,
-            "oee": {"15m": NOT_COMPUTED, "1h": NOT_COMPUTED},
+            "oee": {"15m": BRIEF_NOT_COMPUTED, "1h": BRIEF_NOT_COMPUTED},
             "output": None,
         },
     ]
@@ -150,8 +153,9 @@ async def test_list_shows_state_counts_and_latest_oee(
             "performance": 0.9,
             "quality": 0.95,
             "oee": 0.684,
+            **UNJUDGED,  # an update without a loss report
         },
-        "1h": NOT_COMPUTED,
+        "1h": BRIEF_NOT_COMPUTED,
     }
 
 

@@ -3,6 +3,7 @@ nothing else from the static folder, and nothing loaded from elsewhere."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,11 @@ ASSETS = {
     "live.js": "text/javascript; charset=utf-8",
     "sse.js": "text/javascript; charset=utf-8",
     "render.js": "text/javascript; charset=utf-8",
+    "i18n.js": "text/javascript; charset=utf-8",
+    "timeline.js": "text/javascript; charset=utf-8",
+    "stoppanel.js": "text/javascript; charset=utf-8",
+    "clock.js": "text/javascript; charset=utf-8",
+    "dom.js": "text/javascript; charset=utf-8",
     "live.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
@@ -60,3 +66,32 @@ async def test_only_the_page_files_are_served(keyed: httpx.AsyncClient, name: st
 async def test_no_way_out_of_the_folder(keyed: httpx.AsyncClient, path: str) -> None:
     r = await keyed.get(path)
     assert (r.status_code, r.json()) == (404, {"detail": "Not Found"})  # no route matches
+
+
+STATIC = Path(__file__).parents[2] / "api" / "static"
+
+
+def _keys(block: str) -> set[str]:
+    return set(re.findall(r"^  (\w+):", block, re.MULTILINE))
+
+
+def test_every_text_is_in_both_languages_and_nowhere_else() -> None:
+    """All texts live in i18n.js, one dictionary per language with the same keys; the
+    page's scripts name them (`t("key")`, `data-t="key"`) and every name exists."""
+    source = (STATIC / "i18n.js").read_text()
+    en = _keys(source.split("const en = {")[1].split("\n};")[0])
+    de = _keys(source.split("const de = {")[1].split("\n};")[0])
+    assert en == de and len(en) > 50
+    used: set[str] = set()
+    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js"):
+        used |= set(re.findall(r'\bt\("(\w+)"', (STATIC / name).read_text()))
+    used |= set(re.findall(r'data-t(?:-label)?="(\w+)"', (STATIC / "index.html").read_text()))
+    assert used - en == set()
+    # No text literal left in the scripts that draw the page: a string with a space or a
+    # word of three letters or more is a class list, a selector, a route or an event name.
+    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js"):
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", (STATIC / name).read_text(), flags=re.DOTALL)
+        for text in re.findall(r'"([^"\n]*)"', code):
+            words = re.findall(r"[A-Za-z]{3,}", text)
+            looks_like_prose = len(words) >= 3 and " " in text and not text.startswith(".")
+            assert not looks_like_prose, (name, text)

@@ -57,8 +57,8 @@ return {
     edge: style(c, "borderLeftColor"), since: q(c, ".dur").dataset.since,
     dur: q(c, ".dur").textContent, oee: q(c, ".ring .val").textContent,
     bars: [...c.querySelectorAll(".bar .val")].map((v) => v.textContent),
-    segs: [...c.querySelectorAll(".timeline .seg")].map((s) => s.dataset.state),
-    axis: q(c, ".axis").firstChild.textContent,
+    segs: [...c.querySelectorAll(".band .seg")].map((s) => s.dataset.state),
+    shiftline: q(c, ".shiftline").textContent,
   })),
   lines: [...document.querySelectorAll("#lines .line")].map(
     (l) => [l.dataset.line, q(l, ".val").textContent]),
@@ -158,11 +158,15 @@ def test_every_machine_live_with_gauges_timeline_and_pareto(
     line = demo.api("/api/v1/lines/line1/oee?window=15m")
     assert snapshot(browser)["lines"][0][0] == "line1" and line["computed"]
 
-    # The shift's timeline: the shift is known once the engine published its window.
+    # The shift's timeline, named after the demo's current shift (from the calendar).
+    shift = demo.api("/api/v1/calendar")["shift"]["name"]
+
     def timelines() -> dict[str, Any] | None:
         s = snapshot(browser)
         ok = all(c["segs"] and c["segs"][-1] == c["state"] for c in s["cards"])
-        return s if ok and all(c["axis"].startswith("shift since ") for c in s["cards"]) else None
+        return (
+            s if ok and all(c["shiftline"].startswith(shift + " · ") for c in s["cards"]) else None
+        )
 
     s = wait_for(timelines, 20, "timelines of the shift ending in the current state")
     for c in s["cards"]:

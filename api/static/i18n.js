@@ -1,0 +1,229 @@
+// Every text of the live page, one dictionary per language, and the formats of numbers,
+// times and durations in that language and in the plant's time zone (never the
+// browser's: a tablet set to another zone still shows the plant's clock).
+// A text is a string or a function of its arguments; `t(key, ...args)` returns it.
+"use strict";
+
+const STATES_EN = {
+  running: "running", idle: "idle", setup: "setup", fault: "fault",
+  planned_stop: "planned stop", offline: "offline", unknown: "unknown",
+};
+const STATES_DE = {
+  running: "läuft", idle: "wartet", setup: "rüsten", fault: "Störung",
+  planned_stop: "geplanter Stopp", offline: "keine Verbindung", unknown: "unbekannt",
+};
+
+const en = {
+  title: "oee-edge · live",
+  connecting: "connecting…",
+  live: "live",
+  offline: (detail) => "offline: " + detail,
+  keyNeeded: "API key needed",
+  keyLabel: "This gateway needs an API key",
+  keyButton: "Use key",
+  keyHint: "kept in this browser only",
+  loading: "loading…",
+  noMachines: "no machines configured",
+  windows: "OEE window",
+  lineOee: "Line OEE",
+  machines: "Machines",
+  pareto: "Downtime Pareto",
+  paretoNone: "no unplanned downtime in this window",
+  noReason: "no reason given",
+  apiDocs: "API docs",
+  nodata: "no data",
+  A: "A",
+  P: "P",
+  Q: "Q",
+  state: (s) => STATES_EN[s] || s,
+  window: (w) => ({ shift: "shift", day: "day" })[w] || w,
+  since: (d) => "for " + d,
+  reason: (r) => "reason: " + r,
+  parts: (n) => "parts " + n.total + " · good " + n.good + " · reject " + n.reject,
+  product: (p) => " · product " + p,
+  dataFlag: "what is wrong with this machine's data",
+  held: (n) => "⚠ " + (n === 1 ? "1 count" : n + " counts") + " held for review: not in the figures",
+  lowCoverage: (p) => p + " of the window has data",
+  lowShort: (p) => p + " data",
+  pFlagged: "⚠ performance above 100 %: probable wrong ideal cycle time",
+  offPlan: "⚠ production outside the plan: no shift is planned now",
+  noShift: "no shift planned",
+  shiftNow: (name, from, to) => name + " · " + from + "–" + to,
+  shiftLeft: (d) => d + " left",
+  nextShift: (name, at) => "next: " + name + " at " + at,
+  day: "plant day",
+  timelineOf: (what) => "states of " + what,
+  plannedStop: "planned",
+  stopTitle: (machine) => "Stop · " + machine,
+  stopState: "state",
+  stopStart: "start",
+  stopDuration: "duration",
+  stopReason: "reason",
+  stopOngoing: (d) => d + " (still going on)",
+  pickReason: "Give it a reason",
+  clearReason: "clear the reason",
+  close: "Close",
+  saved: (r) => "saved: " + r,
+  cleared: "reason cleared",
+  readOnly: "a key of the operate scope is needed to give a reason",
+  noReasons: "no reason of the tree fits this state",
+  stopsOf: (what) => "Stops · " + what,
+  noStops: "none of these stops is on the shift's timeline",
+  failed: (detail) => "not saved: " + detail,
+  du: { s: " s", min: " min ", h: " h " },
+};
+
+const de = {
+  title: "oee-edge · live",
+  connecting: "verbinde…",
+  live: "live",
+  offline: (detail) => "getrennt: " + detail,
+  keyNeeded: "API-Schlüssel nötig",
+  keyLabel: "Dieses Gateway braucht einen API-Schlüssel",
+  keyButton: "Schlüssel verwenden",
+  keyHint: "bleibt nur in diesem Browser",
+  loading: "lade…",
+  noMachines: "keine Maschinen konfiguriert",
+  windows: "OEE-Zeitraum",
+  lineOee: "Linien-OEE",
+  machines: "Maschinen",
+  pareto: "Stillstands-Pareto",
+  paretoNone: "kein ungeplanter Stillstand in diesem Zeitraum",
+  noReason: "ohne Grund",
+  apiDocs: "API-Doku",
+  nodata: "keine Daten",
+  // Verfügbarkeit, Leistung, Qualität (the German OEE factors)
+  A: "V",
+  P: "L",
+  Q: "Q",
+  state: (s) => STATES_DE[s] || s,
+  window: (w) => ({ shift: "Schicht", day: "Tag" })[w] || w,
+  since: (d) => "seit " + d,
+  reason: (r) => "Grund: " + r,
+  parts: (n) => "Teile " + n.total + " · gut " + n.good + " · Ausschuss " + n.reject,
+  product: (p) => " · Produkt " + p,
+  dataFlag: "was mit den Daten dieser Maschine nicht stimmt",
+  held: (n) => "⚠ " + (n === 1 ? "1 Zählung" : n + " Zählungen") +
+    " zur Prüfung zurückgehalten: nicht in den Kennzahlen",
+  lowCoverage: (p) => "nur " + p + " des Zeitraums mit Daten",
+  lowShort: (p) => p + " Daten",
+  pFlagged: "⚠ Leistung über 100 %: Soll-Taktzeit vermutlich falsch",
+  offPlan: "⚠ Produktion außerhalb des Plans: jetzt ist keine Schicht geplant",
+  noShift: "keine Schicht geplant",
+  shiftNow: (name, from, to) => name + " · " + from + "–" + to,
+  shiftLeft: (d) => "noch " + d,
+  nextShift: (name, at) => "nächste: " + name + " um " + at,
+  day: "Werkstag",
+  timelineOf: (what) => "Zustände: " + what,
+  plannedStop: "geplant",
+  stopTitle: (machine) => "Stillstand · " + machine,
+  stopState: "Zustand",
+  stopStart: "Beginn",
+  stopDuration: "Dauer",
+  stopReason: "Grund",
+  stopOngoing: (d) => d + " (dauert an)",
+  pickReason: "Grund zuweisen",
+  clearReason: "Grund entfernen",
+  close: "Schließen",
+  saved: (r) => "gespeichert: " + r,
+  cleared: "Grund entfernt",
+  readOnly: "Um einen Grund zu geben, braucht es einen Schlüssel mit operate-Recht",
+  noReasons: "kein Grund des Katalogs passt zu diesem Zustand",
+  stopsOf: (what) => "Stillstände · " + what,
+  noStops: "keiner dieser Stillstände liegt auf der Zeitleiste der Schicht",
+  failed: (detail) => "nicht gespeichert: " + detail,
+  du: { s: " s", min: " min ", h: " h " },
+};
+
+export const DICTIONARIES = { en, de };
+
+const current = { lang: "en", dict: en, zone: "UTC", time: null, clock: null, pct: null };
+
+/** `auto` (or nothing): the first of the browser's languages we have, else English. */
+export function pickLanguage(setting, browser = navigator.languages || [navigator.language]) {
+  if (setting && setting !== "auto" && DICTIONARIES[setting]) return setting;
+  for (const tag of browser) {
+    const base = String(tag || "").toLowerCase().split("-")[0];
+    if (DICTIONARIES[base]) return base;
+  }
+  return "en";
+}
+
+/** Set the language and the plant's time zone every format below uses. */
+export function configure(lang, zone) {
+  current.lang = DICTIONARIES[lang] ? lang : "en";
+  current.dict = DICTIONARIES[current.lang];
+  current.zone = zone || "UTC";
+  // 24 h in every language: a shift plan is read in 24 h on the shop floor.
+  const opts = { timeZone: current.zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  current.time = new Intl.DateTimeFormat(current.lang, opts);
+  current.clock = new Intl.DateTimeFormat(current.lang, { ...opts, second: "2-digit" });
+  current.date = new Intl.DateTimeFormat(current.lang, { ...opts, day: "2-digit", month: "2-digit" });
+  current.pct = new Intl.NumberFormat(current.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  current.one = new Intl.NumberFormat(current.lang, { maximumFractionDigits: 1 });
+  current.whole = new Intl.NumberFormat(current.lang, { maximumFractionDigits: 0 });
+  document.documentElement.lang = current.lang;
+}
+configure("en", "UTC");
+
+export const language = () => current.lang;
+export const zone = () => current.zone;
+
+export function t(key, ...args) {
+  const entry = current.dict[key] ?? en[key];
+  return typeof entry === "function" ? entry(...args) : entry;
+}
+
+// ------------------------------------------------------------------ formats
+export function pct(x) {
+  return x === null || x === undefined ? "–" : current.pct.format(100 * x) + " %";
+}
+
+/** A share as a whole percentage ("12 %"), for coverage. */
+export function wholePct(x) {
+  if (x > 0 && x < 0.01) return "< 1 %";  // some data, not none
+  return current.whole.format(Math.floor(100 * x)) + " %";
+}
+
+/** "14:05" in the plant's zone. */
+export const clockTime = (ms) => current.time.format(ms);
+/** "14:05:09" in the plant's zone. */
+export const clockSeconds = (ms) => current.clock.format(ms);
+/** "07.12., 14:05" / "12/07, 14:05": for what is not today. */
+export const dayTime = (ms) => current.date.format(ms);
+
+export function duration(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const pad = (n) => String(n).padStart(2, "0");
+  const u = current.dict.du;
+  if (s < 60) return s + u.s;
+  if (s < 3600) return Math.floor(s / 60) + u.min + pad(s % 60) + u.s;
+  return Math.floor(s / 3600) + u.h + pad(Math.floor((s % 3600) / 60)) + " min";
+}
+
+// Lost time in a Pareto row: "4.2 s", "48 s", "12.5 min", "1.6 h".
+export function lostTime(s) {
+  if (s < 10) return current.one.format(s) + " s";
+  if (s < 60) return Math.round(s) + " s";
+  if (s < 3600) return current.one.format(s / 60) + " min";
+  return current.one.format(s / 3600) + " h";
+}
+
+/** The plant-local full hours in [from, to] (ms), every `step` hours: [{at, label}]. */
+export function hourTicks(from, to, step) {
+  const parts = new Intl.DateTimeFormat("en", {
+    timeZone: current.zone, minute: "numeric", second: "numeric", hourCycle: "h23",
+  }).formatToParts(from);
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  // The next local full hour (zones are whole or half hours off UTC: the local minute
+  // says how far the next full hour is).
+  let at = from - (get("minute") * 60 + get("second")) * 1000 - (from % 1000);
+  if (at < from) at += 3600000;
+  const ticks = [];
+  for (; at <= to; at += 3600000) {
+    const hour = Number(new Intl.DateTimeFormat("en", {
+      timeZone: current.zone, hour: "numeric", hourCycle: "h23" }).format(at));
+    if (hour % step === 0) ticks.push({ at, label: clockTime(at) });
+  }
+  return ticks;
+}
