@@ -45,6 +45,7 @@ ADMIN = {
     ("put", "/api/v1/machines/{machine_id}/stops/{at}/planned"),
     ("delete", "/api/v1/machines/{machine_id}/stops/{at}/planned"),
     ("put", "/api/v1/shifts/{day}/{name}/notes"),
+    ("post", "/api/v1/alarms/{alarm_id}/ack"),
 }
 KEY_SCHEMES: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
