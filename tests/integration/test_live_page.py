@@ -39,7 +39,7 @@ STATE_COLOURS = {
     "planned_stop": "rgb(154, 167, 176)",
     "offline": "rgb(108, 116, 128)",
 }
-PERCENT = re.compile(r"^\d+\.\d %$")
+PERCENT = re.compile(r"^\d+\.\d %( ⚠)?$")  # ⚠: P above 100 % (flagged)
 
 # Everything the tests look at, in one script run (one consistent moment of the page).
 SNAPSHOT_JS = """
