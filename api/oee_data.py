@@ -192,13 +192,21 @@ async def line_figures(ctx: ApiContext, spec: LineSpec, period: Period) -> LineF
     return LineFigures(line_update(spec, window, fig.updates, fig.missing), fig.missing)
 
 
+def between_shifts(window: str | None, u: OeeUpdate | LineOeeUpdate | None) -> bool:
+    """Whether the live `shift` window's latest figures are those of a shift that has
+    ended (the engine reports nothing between shifts)."""
+    if window != "shift" or u is None:
+        return False
+    return u.shift is None or u.ts >= u.shift.end
+
+
 def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Figures:
     """The engine's latest update of the window per machine (with its loss report)."""
     assert period.window is not None
     out = Figures(period)
     for mid in machines:
         u = ctx.live.machines[mid].oee.get(period.window)
-        if u is not None and u.report is not None:
+        if u is not None and u.report is not None and not between_shifts(period.window, u):
             out.updates[mid] = u
         else:
             out.missing.append(mid)

@@ -4,7 +4,6 @@ or of a `from`/`to` range (computed from stored history)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -13,8 +12,10 @@ from api.context import ApiContext, ApiError, Ctx, error_docs, find_line, find_m
 from api.oee_data import Period, gather, line_figures, resolve_period
 from api.oee_schemas import LineOeeOut, LossesOut
 from api.oee_views import line_out, losses_out, oee_out
-from api.schemas import ApiTime, OeeOut
+from api.plant_time import calendar_of, query_range
+from api.schemas import OeeOut
 from edge.engines.lines import LineSpec
+from oee.calendar import Calendar
 
 router = v1_router()
 
@@ -31,11 +32,13 @@ class PeriodArgs:
     (so an unknown machine or line is a 404 before a bad range is a 422)."""
 
     window: str | None
-    start: datetime | None
-    end: datetime | None
+    start: str | None
+    end: str | None
 
-    def resolve(self, ctx: ApiContext) -> Period:
-        return resolve_period(ctx, self.window, self.start, self.end, ctx.clock())
+    def resolve(self, ctx: ApiContext, calendar: Calendar) -> Period:
+        """The period, a plant date in `from`/`to` read in `calendar`'s time zone."""
+        start, end = query_range(self.start, self.end, calendar)
+        return resolve_period(ctx, self.window, start, end, ctx.clock())
 
 
 def period_args(
@@ -44,17 +47,22 @@ def period_args(
         Query(description="a configured window, e.g. 15m (default: the first configured)"),
     ] = None,
     from_: Annotated[
-        ApiTime | None,
+        str | None,
         Query(
             alias="from",
-            description="RFC 3339 with offset: compute [from, to) from stored history "
-            "(at most `api.limits.max_range_days`, 92, days) instead of a window's live "
-            "figures",
+            description="RFC 3339 with offset, or a plant date (2026-12-06: the start of "
+            "that plant day): compute [from, to) from stored history (at most "
+            "`api.limits.max_range_days`, 92, days) instead of a window's live figures",
+            examples=["2026-12-06T06:00:00Z", "2026-12-06"],
         ),
     ] = None,
     to: Annotated[
-        ApiTime | None,
-        Query(description="RFC 3339 with offset; needs `from`; default: now"),
+        str | None,
+        Query(
+            description="RFC 3339 with offset, or a plant date (the end of that plant "
+            "day); needs `from`; default: now",
+            examples=["2026-12-06T14:00:00Z", "2026-12-06"],
+        ),
     ] = None,
 ) -> PeriodArgs:
     return PeriodArgs(window, from_, to)
@@ -73,7 +81,7 @@ async def get_oee(machine_id: str, ctx: Ctx, period: PeriodQuery) -> OeeOut:
     figures of [from, to) computed from stored history: `start` is `from`, `ts` is `to`.
     """
     m, _ = find_machine(ctx, machine_id)
-    p = period.resolve(ctx)
+    p = period.resolve(ctx, calendar_of(ctx, machine_id))
     if p.window is not None:
         return oee_out(machine_id, p.window, m.oee.get(p.window))
     fig = await gather(ctx, [machine_id], p)
@@ -94,7 +102,7 @@ async def get_line_oee(line: str, ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
     machines that have none yet and list them in `missing`."""
     find_line(ctx, line)
     spec = LineSpec.of(ctx.config, line)
-    p = period.resolve(ctx)
+    p = period.resolve(ctx, calendar_of(ctx, line=line))
     return line_out(line, p, spec, await line_figures(ctx, spec, p))
 
 
@@ -111,7 +119,7 @@ async def get_plant_oee(ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
     out the machines that have none yet and list them in `missing`; `from`/`to` computes
     every machine's figures from stored history."""
     spec = LineSpec.plant(ctx.config)
-    p = period.resolve(ctx)
+    p = period.resolve(ctx, calendar_of(ctx))
     return line_out(None, p, spec, await line_figures(ctx, spec, p))
 
 
@@ -136,5 +144,5 @@ async def get_losses(
     else:
         assert line is not None
         machines = find_line(ctx, line)
-    figures = await gather(ctx, machines, period.resolve(ctx))
+    figures = await gather(ctx, machines, period.resolve(ctx, calendar_of(ctx, machine, line)))
     return losses_out(machine, line, figures)

@@ -86,8 +86,32 @@ class Counts(Out):
     reject: int
 
 
+class ShiftOut(Out):
+    """One shift occurrence: `id` is `{date}/{name}`, `date` the plant-local date it
+    starts on."""
+
+    id: str = Field(examples=["2026-12-06/late"])
+    name: str
+    date: str = Field(examples=["2026-12-06"])
+    start: Timestamp
+    end: Timestamp
+
+
+class DayOut(Out):
+    """One plant day, from the calendar's `day_start` to the next (23 or 25 h across DST)."""
+
+    date: str = Field(examples=["2026-12-06"])
+    start: Timestamp
+    end: Timestamp
+
+
+NO_SHIFT = "no shift planned"
+
+
 class OeeBrief(Out):
-    """The latest figures of one window, as ratios 0..1 (null while not computable)."""
+    """The latest figures of one window, as ratios 0..1 (4 decimals; null while not
+    computable). The `shift` window's carry `shift` and `planned` (false between shifts:
+    `note` "no shift planned", the figures null); the `day` window's carry `day`."""
 
     computed: bool = Field(description="false until the engine has published this window")
     ts: Timestamp | None = None
@@ -95,6 +119,16 @@ class OeeBrief(Out):
     performance: float | None = None
     quality: float | None = None
     oee: float | None = None
+    shift: ShiftOut | None = Field(
+        default=None, description="the shift occurrence (`shift` window or `?shift=`)"
+    )
+    day: DayOut | None = Field(default=None, description="the plant day (`day` window or `?day=`)")
+    planned: bool | None = Field(
+        default=None,
+        description="`shift` window: whether a shift is in progress (false between shifts); "
+        "null for other windows",
+    )
+    note: str | None = Field(default=None, description='"no shift planned" between shifts')
 
 
 class LossOut(Out):

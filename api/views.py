@@ -46,7 +46,7 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
 
 def machine_summary(m: MachineLive, windows: Sequence[str]) -> MachineSummary:
     """One entry of the machine list, with the latest ratios of every configured window."""
-    oee = {w: oee_brief(m.oee.get(w)) for w in windows}
+    oee = {w: oee_brief(m.oee.get(w), w) for w in windows}
     return MachineSummary(oee=oee, **_base_fields(m))  # type: ignore[arg-type]
 
 

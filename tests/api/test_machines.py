@@ -69,8 +69,14 @@ NO_DETAILS = {
     "mttr_s": None,
     "losses": [],
     "pareto": [],
+    "shift": None,
+    "day": None,
+    "planned": None,
+    "note": None,
 }
 
+# Sliding windows carry no shift or day (`planned` is only the `shift` window's).
+NO_PERIOD = {"shift": None, "day": None, "planned": None, "note": None}
 NOT_COMPUTED = {
     "computed": False,
     "ts": None,
@@ -78,6 +84,7 @@ NOT_COMPUTED = {
     "performance": None,
     "quality": None,
     "oee": None,
+    **NO_PERIOD,
 }
 
 
@@ -144,6 +151,7 @@ async def test_list_shows_state_counts_and_latest_oee(
             "performance": 0.9,
             "quality": 0.95,
             "oee": 0.684,
+            **NO_PERIOD,
         },
         "1h": NOT_COMPUTED,
     }

@@ -105,3 +105,16 @@ LOSSES = {
     name: {"factor": factor, "seconds": s, "points": s / 7200}
     for name, (factor, s) in LOSS_SECONDS.items()
 }
+
+
+def wire(ratios: dict[str, float]) -> dict[str, float]:
+    """Ratios as MQTT, SSE and REST send them: 4 decimals."""
+    return {k: round(v, 4) for k, v in ratios.items()}
+
+
+#: The line's losses as MQTT, SSE and REST send them (v2): a list in the six big losses'
+#: order, points rounded to 4 decimals (600 / 7200 = 0.08333… -> 0.0833).
+LOSS_LIST = [
+    {"name": name, "factor": factor, "seconds": s, "points": round(s / 7200, 4)}
+    for name, (factor, s) in LOSS_SECONDS.items()
+]
