@@ -44,11 +44,18 @@ class Period:
 
 @dataclass(frozen=True)
 class Figures:
-    """The machines' figures of one period; `missing` have none yet (live only)."""
+    """The machines' figures of one period; `missing` have none yet (live only), `ended`
+    have none because their shift has ended (the live `shift` window between shifts)."""
 
     period: Period
     updates: dict[str, OeeUpdate] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+
+    @property
+    def no_shift(self) -> bool:
+        """No machine is in a shift: the `shift` window has nothing to show."""
+        return bool(self.ended) and not self.updates
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """The range of a history period; for a window, the span of the machines' windows."""
@@ -177,6 +184,7 @@ class LineFigures:
 
     update: LineOeeUpdate | None
     missing: list[str] = field(default_factory=list)
+    no_shift: bool = False  # the live `shift` window between shifts
 
 
 async def line_figures(ctx: ApiContext, spec: LineSpec, period: Period) -> LineFigures:
@@ -185,11 +193,14 @@ async def line_figures(ctx: ApiContext, spec: LineSpec, period: Period) -> LineF
     function the engine uses; a range's from the machines' computed from history."""
     if period.window is not None and spec.line:  # (the plant's are never published)
         published = ctx.live.lines.get((spec.line, period.window))
+        if published is not None and between_shifts(period.window, published):
+            return LineFigures(None, no_shift=True)
         if published is not None:
             return LineFigures(published)
     fig = await gather(ctx, spec.machines, period)
     window = period.window or "range"
-    return LineFigures(line_update(spec, window, fig.updates, fig.missing), fig.missing)
+    update = line_update(spec, window, fig.updates, fig.missing)
+    return LineFigures(update, fig.missing, fig.no_shift)
 
 
 def between_shifts(window: str | None, u: OeeUpdate | LineOeeUpdate | None) -> bool:
@@ -206,7 +217,9 @@ def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
     out = Figures(period)
     for mid in machines:
         u = ctx.live.machines[mid].oee.get(period.window)
-        if u is not None and u.report is not None and not between_shifts(period.window, u):
+        if between_shifts(period.window, u):
+            out.ended.append(mid)
+        elif u is not None and u.report is not None:
             out.updates[mid] = u
         else:
             out.missing.append(mid)

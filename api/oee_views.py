@@ -129,6 +129,7 @@ def _span(fig: Figures) -> dict[str, Any]:
     first = next(iter(fig.updates.values()), None)
     return {
         **period_fields(fig.period.window, first),
+        **(_no_shift() if fig.no_shift else {}),
         "window": fig.period.window,
         "from_": start,
         "to": end,
@@ -146,8 +147,6 @@ def line_out(line: str | None, period: Period, spec: LineSpec, lf: LineFigures) 
     """The answer of the line (or, `line` None, plant) route from the roll-up of its
     machines' figures, `lf.update` (None while no machine has figures of the window)."""
     lu = lf.update
-    if period.source == "live" and between_shifts(period.window, lu):
-        lu = None  # the last shift's figures: between shifts there are none
     if period.window is None:
         start, end = period.start, period.end
     else:
@@ -164,7 +163,7 @@ def line_out(line: str | None, period: Period, spec: LineSpec, lf: LineFigures) 
         "bottleneck": lu.bottleneck if lu is not None else spec.bottleneck,
         **period_fields(period.window, lu),
     }
-    if lu is None and lf.update is not None:
+    if lf.no_shift:
         fields |= _no_shift()
     if lu is None:
         return LineOeeOut.model_validate({**fields, "losses": [], "machines": {}})
