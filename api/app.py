@@ -16,6 +16,7 @@ from api.context import ApiContext, ApiError, HistoryGate, JobRunner
 from api.errors import internal_error, invalid_request
 from api.guard import RequestGuard, SecurityHeaders
 from api.routes import ops, v1
+from api.shift_routes import router as shift_router
 from api.tag_routes import router as tag_router
 from core.interfaces import HistoryReader
 from core.types import utc_now
@@ -59,8 +60,8 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, internal_error)
-    routers = (v1, oee_routes.router, tag_router, control_routes.router, count_routes.router)
-    for router in (*routers, events.router, ops):
+    routers = (v1, oee_routes.router, shift_router, tag_router, control_routes.router)
+    for router in (*routers, count_routes.router, events.router, ops):
         app.include_router(router)
     app.include_router(admin_routes.router)
     app.include_router(docs_routes.router)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from api.context import ApiContext, ApiError, from_store
@@ -21,7 +21,7 @@ from edge.config import Config, MachineConfig
 from edge.engines.lines import LineSpec, line_update
 from edge.engines.oee import HISTORY_QUERIES_AT_ONCE, ideal_cycle_s
 from oee import Production, Transition, compute
-from oee.calendar import Calendar
+from oee.calendar import Calendar, PlantDay, ShiftInstance
 from oee.losses import OfflineTreatment
 
 _MS = timedelta(milliseconds=1)
@@ -31,11 +31,14 @@ _SLACK_ROWS = 1_000
 
 @dataclass(frozen=True)
 class Period:
-    """A configured window (live figures) or a range [start, end) (figures from history)."""
+    """A configured window (live figures) or a range [start, end) (figures from history),
+    which may be a finished shift or plant day (`?shift=`, `?day=`)."""
 
     window: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    shift: ShiftInstance | None = None
+    day: PlantDay | None = None
 
     @property
     def source(self) -> str:
@@ -112,7 +115,10 @@ async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
         until=min(end, ctx.clock()),
         budget=limits(ctx).max_history_rows,
     )
-    return Figures(period, await run_job(ctx, range_job, query))
+    updates = await run_job(ctx, range_job, query)
+    if period.shift is not None or period.day is not None:  # the figures name it
+        updates = {m: replace(u, shift=period.shift, day=period.day) for m, u in updates.items()}
+    return Figures(period, updates)
 
 
 @dataclass(frozen=True)

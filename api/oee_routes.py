@@ -12,6 +12,7 @@ from api.context import ApiContext, ApiError, Ctx, error_docs, find_line, find_m
 from api.oee_data import Period, gather, line_figures, resolve_period
 from api.oee_schemas import LineOeeOut, LossesOut
 from api.oee_views import line_out, losses_out, oee_out
+from api.plant_periods import choose_day, choose_shift
 from api.plant_time import calendar_of, query_range
 from api.schemas import OeeOut
 from edge.engines.lines import LineSpec
@@ -20,8 +21,10 @@ from oee.calendar import Calendar
 router = v1_router()
 
 _PERIOD_ERRORS = error_docs(
-    e422="Bad window or range, or more stored rows than `api.limits.max_history_rows` "
-    "(the detail says which)",
+    e404="Unknown machine or line, or a `shift`/`day` that does not run or has not begun "
+    "(`known`: the nearest)",
+    e422="Bad window, range, shift or day, or more stored rows than "
+    "`api.limits.max_history_rows` (the detail says which)",
     e503="History store unavailable (a `from`/`to` range)",
 )
 
@@ -34,11 +37,30 @@ class PeriodArgs:
     window: str | None
     start: str | None
     end: str | None
+    shift: str | None = None
+    day: str | None = None
 
     def resolve(self, ctx: ApiContext, calendar: Calendar) -> Period:
-        """The period, a plant date in `from`/`to` read in `calendar`'s time zone."""
+        """The period, a plant date in `from`/`to` (or `shift`, `day`) read in `calendar`."""
+        if self.shift is not None or self.day is not None:
+            return self._chosen(ctx, calendar)
         start, end = query_range(self.start, self.end, calendar)
         return resolve_period(ctx, self.window, start, end, ctx.clock())
+
+    def _chosen(self, ctx: ApiContext, calendar: Calendar) -> Period:
+        if self.shift is not None and self.day is not None:
+            raise ApiError(422, "give either `shift` or `day`, not both")
+        if self.window is not None or self.start is not None or self.end is not None:
+            raise ApiError(422, "give `shift` or `day` alone, without `window` or `from`/`to`")
+        now, windows = ctx.clock(), ctx.live.windows
+        if self.shift is not None:
+            c = choose_shift(calendar, self.shift, now, "shift" in windows)
+        else:
+            assert self.day is not None
+            c = choose_day(calendar, self.day, now, "day" in windows)
+        if c.window is not None:
+            return Period(window=c.window)
+        return Period(start=c.start, end=c.end, shift=c.shift, day=c.day)
 
 
 def period_args(
@@ -64,8 +86,25 @@ def period_args(
             examples=["2026-12-06T14:00:00Z", "2026-12-06"],
         ),
     ] = None,
+    shift: Annotated[
+        str | None,
+        Query(
+            description="`current`, `previous` or `{date}/{name}` (the plant-local date it "
+            "starts on): that shift's figures (a finished one from the store; the current "
+            "one: the live `shift` window); alone",
+            examples=["2026-12-06/late", "previous"],
+        ),
+    ] = None,
+    day: Annotated[
+        str | None,
+        Query(
+            description="`current`, `previous` or a plant date: that plant day's figures "
+            "(`day_start` to `day_start` in the calendar's zone); alone",
+            examples=["2026-12-06", "previous"],
+        ),
+    ] = None,
 ) -> PeriodArgs:
-    return PeriodArgs(window, from_, to)
+    return PeriodArgs(window, from_, to, shift, day)
 
 
 PeriodQuery = Annotated[PeriodArgs, Depends(period_args)]
@@ -91,7 +130,7 @@ async def get_oee(machine_id: str, ctx: Ctx, period: PeriodQuery) -> OeeOut:
 @router.get(
     "/lines/{line}/oee",
     tags=["oee"],
-    responses={**_PERIOD_ERRORS, **error_docs(e404="Unknown line")},
+    responses=_PERIOD_ERRORS,
 )
 async def get_line_oee(line: str, ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
     """A line's OEE from its machines' figures: sums of times and ideal-time-weighted
@@ -126,7 +165,7 @@ async def get_plant_oee(ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
 @router.get(
     "/losses",
     tags=["oee"],
-    responses={**_PERIOD_ERRORS, **error_docs(e404="Unknown machine or line")},
+    responses=_PERIOD_ERRORS,
 )
 async def get_losses(
     ctx: Ctx,

@@ -86,3 +86,14 @@ async def test_between_shifts_there_is_no_shift_planned(
     assert machines[0]["oee"]["shift"]["note"] == "no shift planned"
     day = (await client.get(URL, params={"window": "day"})).json()
     assert (day["computed"], day["day"]) == (True, DAY)  # the day goes on
+
+
+async def test_the_current_shift_and_day_are_the_live_windows(
+    shifted: tuple[httpx.AsyncClient, Gateway],
+) -> None:
+    client, gateway = shifted
+    await publish_live(gateway)
+    for name, value in (("shift", "current"), ("shift", "2026-11-03/early"), ("day", "current")):
+        chosen = (await client.get(URL, params={name: value})).json()
+        window = (await client.get(URL, params={"window": name})).json()
+        assert chosen == window and chosen["source"] == "live", (name, value)
