@@ -170,6 +170,14 @@ class LossDetails(Out):
     failures: int | None = None
     mtbf_s: float | None = None
     mttr_s: float | None = None
+    off_plan_run_s: float | None = Field(
+        default=None,
+        description="seconds the machine ran while no shift was planned (planned stop time, "
+        "out of the figures; flag it)",
+    )
+    off_plan_total: int | None = Field(
+        default=None, description="parts counted while no shift was planned (in `total`)"
+    )
 
 
 class OeeOut(OeeBrief, LossDetails):

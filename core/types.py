@@ -259,6 +259,8 @@ def loss_details(r: LossReport) -> Details:
         "failures": rel.failures,
         "mtbf_s": rel.mtbf_s,
         "mttr_s": rel.mttr_s,
+        "off_plan_run_s": r.off_plan_run_s,
+        "off_plan_total": r.off_plan_total,
     }
 
 

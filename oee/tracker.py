@@ -148,20 +148,21 @@ class MachineTracker:
         at = self._advance(at)
         cur = self._open
         if cur is None or self._flips is None:
-            self._flips = PlanFlips(self.calendar, at)
+            flips = self._flips = PlanFlips(self.calendar, at)
             self._first = at
-            self._open = Segment(at, state, reason_code, reason, self._flips.planned, at)
+            self._open = Segment(at, state, reason_code, reason, flips.planned, at, flips.off_plan)
             return
         if cur.start == at:  # the open segment has no length yet: it never was
             last = self._last
-            if last is None or last.planned != cur.planned:
-                self._open = Segment(at, state, reason_code, reason, cur.planned, at)
+            if last is None or (last.planned, last.off_plan) != (cur.planned, cur.off_plan):
+                self._open = Segment(at, state, reason_code, reason, cur.planned, at, cur.off_plan)
                 return
             self._reopen(last)
             cur = last
         if (cur.state, cur.reason_code, cur.reason) == (state, reason_code, reason):
             return
-        self._close(at, Segment(at, state, reason_code, reason, self._flips.planned, at))
+        flips = self._flips
+        self._close(at, Segment(at, state, reason_code, reason, flips.planned, at, flips.off_plan))
 
     def count(
         self, at: datetime, total: int, good: int, ideal_cycle_s: float, reject: int | None = None
@@ -183,7 +184,8 @@ class MachineTracker:
             return
         at = self._advance(at)
         su = reject if self._in_startup(at) else 0
-        values = count_values(total, good, reject, su, ideal_cycle_s)
+        off_plan = self._flips is not None and self._flips.off_plan_before(at)
+        values = count_values(total, good, reject, su, ideal_cycle_s, off_plan)
         at_us = micros(at)
         for w in self.windows:
             w.acc.add_count(at_us, values, w.cell(at, at_us))
@@ -254,14 +256,14 @@ class MachineTracker:
             at = self._now
         self._now = at
         if self._flips is not None and self._open is not None:
-            for flip_at, planned in self._flips.until(at):
+            for flip_at, planned, off_plan in self._flips.until(at):
                 cur = self._open
                 if flip_at > cur.start:
                     nxt = Segment(flip_at, cur.state, cur.reason_code, cur.reason, planned,
-                                  cur.change_at)  # fmt: skip
+                                  cur.change_at, off_plan)  # fmt: skip
                     self._close(flip_at, nxt)
                 else:
-                    cur.planned = planned
+                    cur.planned, cur.off_plan = planned, off_plan
         return at
 
     def _close(self, at: datetime, nxt: Segment) -> None:

@@ -129,6 +129,8 @@ SUMS = wire(
         "failures": 2,
         "mtbf_s": 2700.0,  # 5400 / 2
         "mttr_s": 300.0,  # 600 / 2
+        "off_plan_run_s": 0.0,  # the range lies in the early shift
+        "off_plan_total": 0,
     }
 )
 # Rejects: start-up 6 x 3 s = 18; production 22.5 (press1) + 10 x 1 s (press2) = 32.5.

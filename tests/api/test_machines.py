@@ -67,6 +67,8 @@ NO_DETAILS = {
     "failures": None,
     "mtbf_s": None,
     "mttr_s": None,
+    "off_plan_run_s": None,
+    "off_plan_total": None,
     "losses": [],
     "pareto": [],
     "shift": None,

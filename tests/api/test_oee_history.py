@@ -59,6 +59,8 @@ async def test_range_crossing_a_break_with_micro_stops_and_several_products(
         "failures": 1,
         "mtbf_s": 2400.0,  # run / failures
         "mttr_s": 300.0,  # breakdown / failures
+        "off_plan_run_s": 0.0,  # inside the early shift (06:00-14:00)
+        "off_plan_total": 0,
         "losses": PRESS1_LOSSES,
         "pareto": PRESS1_PARETO,
         **NO_PERIOD,

@@ -90,6 +90,8 @@ DETAILS = {
     "failures": 1,
     "mtbf_s": 4800.0,
     "mttr_s": 600.0,
+    "off_plan_run_s": 0.0,
+    "off_plan_total": 0,
 }
 LOSS_SECONDS = {
     "breakdowns": ("availability", 600.0),
@@ -116,5 +118,10 @@ def wire(ratios: dict[str, float]) -> dict[str, float]:
 #: order, points rounded to 4 decimals (600 / 7200 = 0.08333… -> 0.0833).
 LOSS_LIST = [
     {"name": name, "factor": factor, "seconds": s, "points": round(s / 7200, 4)}
+    for name, (factor, s) in LOSS_SECONDS.items()
+]
+#: The same, unrounded: the SQLite store's `details` keeps every digit.
+LOSS_ROWS = [
+    {"name": name, "factor": factor, "seconds": s, "points": s / 7200}
     for name, (factor, s) in LOSS_SECONDS.items()
 ]

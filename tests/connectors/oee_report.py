@@ -82,6 +82,8 @@ DETAILS = {
     "failures": 1,
     "mtbf_s": 1800.0,
     "mttr_s": 600.0,
+    "off_plan_run_s": 0.0,  # no calendar: never off plan
+    "off_plan_total": 0,
 }
 LOSSES = [  # in the six big losses' order (the library's), each seconds / PPT 3600
     {"name": "breakdowns", "factor": "availability", "seconds": 600.0, "points": 600 / 3600},

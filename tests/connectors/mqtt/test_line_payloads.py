@@ -36,7 +36,8 @@ TAIL = (
     '"start":"2026-11-25T01:00:00.000Z","coverage":1.0,"planned_stop_s":0.0,'
     '"breakdown_s":600.0,"setup_s":600.0,"idle_s":1200.0,"small_stop_s":30.0,'
     '"speed_loss_s":870.0,"ideal_s":3900.0,"fully_productive_s":3705.0,"startup_reject":2,'
-    '"performance_flagged":false,"failures":1,"mtbf_s":4800.0,"mttr_s":600.0'
+    '"performance_flagged":false,"failures":1,"mtbf_s":4800.0,"mttr_s":600.0,'
+    '"off_plan_run_s":0.0,"off_plan_total":0'
 )
 
 

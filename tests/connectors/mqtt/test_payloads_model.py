@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import yaml
 
 from connectors.mqtt.payloads import MachineTopics, oee_payload, reason_payload
-from core.types import MachineRef, MachineState, ReasonAssigned
+from core.types import MachineRef, MachineState, OeeUpdate, ReasonAssigned
 from oee.calendar import PlantDay, ShiftInstance
 from tests.connectors.mqtt.support import ROOT
 from tests.connectors.oee_report import DETAILS, HEADLINE, LOSSES, PARETO, wire, worked_update
@@ -132,3 +132,15 @@ def test_the_shift_and_day_windows_name_their_occurrence() -> None:
 
 def at_utc(hour: int) -> datetime:
     return datetime(2026, 11, 25, tzinfo=UTC) + timedelta(hours=hour)
+
+
+def test_off_plan_production_is_on_the_payload() -> None:
+    # The day of tests/oee/test_off_plan.py: 6300 s run and 28 parts while no shift.
+    from oee import compute
+    from oee.losses import Production
+    from tests.oee.test_off_plan import CAL, COUNTS, NOW, STATES, t
+
+    prods = [Production(at, n, n, 0, 1.0) for at, n in COUNTS]
+    r = compute(STATES, prods, start=t(0), end=NOW, calendar=CAL)
+    doc = json.loads(oee_payload(T, OeeUpdate.of("p7", "day", t(0), NOW, r.report)))
+    assert (doc["off_plan_run_s"], doc["off_plan_total"], doc["total"]) == (6300.0, 28, 135)
