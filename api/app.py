@@ -19,14 +19,15 @@ from api import (
     count_routes,
     docs_routes,
     events,
+    notes_routes,
     oee_routes,
     operator_routes,
-    shift_routes,
 )
 from api.context import ApiContext, ApiError, HistoryGate, JobRunner
 from api.errors import internal_error, invalid_request
 from api.guard import RequestGuard, SecurityHeaders
 from api.routes import ops, v1
+from api.shift_routes import router as shift_router
 from api.tag_routes import router as tag_router
 from core.interfaces import HistoryReader
 from core.types import utc_now
@@ -72,7 +73,8 @@ def create_app(
     app.add_exception_handler(Exception, internal_error)
     routers = (
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
-        operator_routes.router, shift_routes.router, alarm_routes.router, calendar_routes.router,
+        operator_routes.router, notes_routes.router, shift_router, alarm_routes.router,
+        calendar_routes.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)

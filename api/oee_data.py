@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from api.context import ApiContext, ApiError, from_store
@@ -21,7 +21,7 @@ from edge.config import Config, MachineConfig
 from edge.engines.lines import LineSpec, line_update
 from edge.engines.oee import HISTORY_QUERIES_AT_ONCE, ideal_cycle_s
 from oee import Production, Transition, compute
-from oee.calendar import Calendar
+from oee.calendar import Calendar, PlantDay, ShiftInstance
 from oee.losses import OfflineTreatment
 
 _MS = timedelta(milliseconds=1)
@@ -31,11 +31,14 @@ _SLACK_ROWS = 1_000
 
 @dataclass(frozen=True)
 class Period:
-    """A configured window (live figures) or a range [start, end) (figures from history)."""
+    """A configured window (live figures) or a range [start, end) (figures from history),
+    which may be a finished shift or plant day (`?shift=`, `?day=`)."""
 
     window: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    shift: ShiftInstance | None = None
+    day: PlantDay | None = None
 
     @property
     def source(self) -> str:
@@ -44,11 +47,18 @@ class Period:
 
 @dataclass(frozen=True)
 class Figures:
-    """The machines' figures of one period; `missing` have none yet (live only)."""
+    """The machines' figures of one period; `missing` have none yet (live only), `ended`
+    have none because their shift has ended (the live `shift` window between shifts)."""
 
     period: Period
     updates: dict[str, OeeUpdate] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+
+    @property
+    def no_shift(self) -> bool:
+        """No machine is in a shift: the `shift` window has nothing to show."""
+        return bool(self.ended) and not self.updates
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """The range of a history period; for a window, the span of the machines' windows."""
@@ -105,7 +115,10 @@ async def gather(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
         until=min(end, ctx.clock()),
         budget=limits(ctx).max_history_rows,
     )
-    return Figures(period, await run_job(ctx, range_job, query))
+    updates = await run_job(ctx, range_job, query)
+    if period.shift is not None or period.day is not None:  # the figures name it
+        updates = {m: replace(u, shift=period.shift, day=period.day) for m, u in updates.items()}
+    return Figures(period, updates)
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,7 @@ class LineFigures:
 
     update: LineOeeUpdate | None
     missing: list[str] = field(default_factory=list)
+    no_shift: bool = False  # the live `shift` window between shifts
 
 
 async def line_figures(ctx: ApiContext, spec: LineSpec, period: Period) -> LineFigures:
@@ -185,11 +199,22 @@ async def line_figures(ctx: ApiContext, spec: LineSpec, period: Period) -> LineF
     function the engine uses; a range's from the machines' computed from history."""
     if period.window is not None and spec.line:  # (the plant's are never published)
         published = ctx.live.lines.get((spec.line, period.window))
+        if published is not None and between_shifts(period.window, published):
+            return LineFigures(None, no_shift=True)
         if published is not None:
             return LineFigures(published)
     fig = await gather(ctx, spec.machines, period)
     window = period.window or "range"
-    return LineFigures(line_update(spec, window, fig.updates, fig.missing), fig.missing)
+    update = line_update(spec, window, fig.updates, fig.missing)
+    return LineFigures(update, fig.missing, fig.no_shift)
+
+
+def between_shifts(window: str | None, u: OeeUpdate | LineOeeUpdate | None) -> bool:
+    """Whether the live `shift` window's latest figures are those of a shift that has
+    ended (the engine reports nothing between shifts)."""
+    if window != "shift" or u is None:
+        return False
+    return u.shift is None or u.ts >= u.shift.end
 
 
 def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Figures:
@@ -198,7 +223,9 @@ def live_figures(ctx: ApiContext, machines: Iterable[str], period: Period) -> Fi
     out = Figures(period)
     for mid in machines:
         u = ctx.live.machines[mid].oee.get(period.window)
-        if u is not None and u.report is not None:
+        if between_shifts(period.window, u):
+            out.ended.append(mid)
+        elif u is not None and u.report is not None:
             out.updates[mid] = u
         else:
             out.missing.append(mid)

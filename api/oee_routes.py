@@ -4,7 +4,6 @@ or of a `from`/`to` range (computed from stored history)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -13,14 +12,19 @@ from api.context import ApiContext, ApiError, Ctx, error_docs, find_line, find_m
 from api.oee_data import Period, gather, line_figures, resolve_period
 from api.oee_schemas import LineOeeOut, LossesOut
 from api.oee_views import line_out, losses_out, oee_out
-from api.schemas import ApiTime, OeeOut
+from api.plant_periods import choose_day, choose_shift
+from api.plant_time import calendar_of, query_range
+from api.schemas import OeeOut
 from edge.engines.lines import LineSpec
+from oee.calendar import Calendar
 
 router = v1_router()
 
 _PERIOD_ERRORS = error_docs(
-    e422="Bad window or range, or more stored rows than `api.limits.max_history_rows` "
-    "(the detail says which)",
+    e404="Unknown machine or line, or a `shift`/`day` that does not run or has not begun "
+    "(`known`: the nearest)",
+    e422="Bad window, range, shift or day, or more stored rows than "
+    "`api.limits.max_history_rows` (the detail says which)",
     e503="History store unavailable (a `from`/`to` range)",
 )
 
@@ -31,11 +35,32 @@ class PeriodArgs:
     (so an unknown machine or line is a 404 before a bad range is a 422)."""
 
     window: str | None
-    start: datetime | None
-    end: datetime | None
+    start: str | None
+    end: str | None
+    shift: str | None = None
+    day: str | None = None
 
-    def resolve(self, ctx: ApiContext) -> Period:
-        return resolve_period(ctx, self.window, self.start, self.end, ctx.clock())
+    def resolve(self, ctx: ApiContext, calendar: Calendar) -> Period:
+        """The period, a plant date in `from`/`to` (or `shift`, `day`) read in `calendar`."""
+        if self.shift is not None or self.day is not None:
+            return self._chosen(ctx, calendar)
+        start, end = query_range(self.start, self.end, calendar)
+        return resolve_period(ctx, self.window, start, end, ctx.clock())
+
+    def _chosen(self, ctx: ApiContext, calendar: Calendar) -> Period:
+        if self.shift is not None and self.day is not None:
+            raise ApiError(422, "give either `shift` or `day`, not both")
+        if self.window is not None or self.start is not None or self.end is not None:
+            raise ApiError(422, "give `shift` or `day` alone, without `window` or `from`/`to`")
+        now, windows = ctx.clock(), ctx.live.windows
+        if self.shift is not None:
+            c = choose_shift(calendar, self.shift, now, "shift" in windows)
+        else:
+            assert self.day is not None
+            c = choose_day(calendar, self.day, now, "day" in windows)
+        if c.window is not None:
+            return Period(window=c.window)
+        return Period(start=c.start, end=c.end, shift=c.shift, day=c.day)
 
 
 def period_args(
@@ -44,20 +69,42 @@ def period_args(
         Query(description="a configured window, e.g. 15m (default: the first configured)"),
     ] = None,
     from_: Annotated[
-        ApiTime | None,
+        str | None,
         Query(
             alias="from",
-            description="RFC 3339 with offset: compute [from, to) from stored history "
-            "(at most `api.limits.max_range_days`, 92, days) instead of a window's live "
-            "figures",
+            description="RFC 3339 with offset, or a plant date (2026-12-06: the start of "
+            "that plant day): compute [from, to) from stored history (at most "
+            "`api.limits.max_range_days`, 92, days) instead of a window's live figures",
+            examples=["2026-12-06T06:00:00Z", "2026-12-06"],
         ),
     ] = None,
     to: Annotated[
-        ApiTime | None,
-        Query(description="RFC 3339 with offset; needs `from`; default: now"),
+        str | None,
+        Query(
+            description="RFC 3339 with offset, or a plant date (the end of that plant "
+            "day); needs `from`; default: now",
+            examples=["2026-12-06T14:00:00Z", "2026-12-06"],
+        ),
+    ] = None,
+    shift: Annotated[
+        str | None,
+        Query(
+            description="`current`, `previous` or `{date}/{name}` (the plant-local date it "
+            "starts on): that shift's figures (a finished one from the store; the current "
+            "one: the live `shift` window); alone",
+            examples=["2026-12-06/late", "previous"],
+        ),
+    ] = None,
+    day: Annotated[
+        str | None,
+        Query(
+            description="`current`, `previous` or a plant date: that plant day's figures "
+            "(`day_start` to `day_start` in the calendar's zone); alone",
+            examples=["2026-12-06", "previous"],
+        ),
     ] = None,
 ) -> PeriodArgs:
-    return PeriodArgs(window, from_, to)
+    return PeriodArgs(window, from_, to, shift, day)
 
 
 PeriodQuery = Annotated[PeriodArgs, Depends(period_args)]
@@ -73,7 +120,7 @@ async def get_oee(machine_id: str, ctx: Ctx, period: PeriodQuery) -> OeeOut:
     figures of [from, to) computed from stored history: `start` is `from`, `ts` is `to`.
     """
     m, _ = find_machine(ctx, machine_id)
-    p = period.resolve(ctx)
+    p = period.resolve(ctx, calendar_of(ctx, machine_id))
     if p.window is not None:
         return oee_out(machine_id, p.window, m.oee.get(p.window))
     fig = await gather(ctx, [machine_id], p)
@@ -83,7 +130,7 @@ async def get_oee(machine_id: str, ctx: Ctx, period: PeriodQuery) -> OeeOut:
 @router.get(
     "/lines/{line}/oee",
     tags=["oee"],
-    responses={**_PERIOD_ERRORS, **error_docs(e404="Unknown line")},
+    responses=_PERIOD_ERRORS,
 )
 async def get_line_oee(line: str, ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
     """A line's OEE from its machines' figures: sums of times and ideal-time-weighted
@@ -94,7 +141,7 @@ async def get_line_oee(line: str, ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
     machines that have none yet and list them in `missing`."""
     find_line(ctx, line)
     spec = LineSpec.of(ctx.config, line)
-    p = period.resolve(ctx)
+    p = period.resolve(ctx, calendar_of(ctx, line=line))
     return line_out(line, p, spec, await line_figures(ctx, spec, p))
 
 
@@ -111,14 +158,14 @@ async def get_plant_oee(ctx: Ctx, period: PeriodQuery) -> LineOeeOut:
     out the machines that have none yet and list them in `missing`; `from`/`to` computes
     every machine's figures from stored history."""
     spec = LineSpec.plant(ctx.config)
-    p = period.resolve(ctx)
+    p = period.resolve(ctx, calendar_of(ctx))
     return line_out(None, p, spec, await line_figures(ctx, spec, p))
 
 
 @router.get(
     "/losses",
     tags=["oee"],
-    responses={**_PERIOD_ERRORS, **error_docs(e404="Unknown machine or line")},
+    responses=_PERIOD_ERRORS,
 )
 async def get_losses(
     ctx: Ctx,
@@ -136,5 +183,5 @@ async def get_losses(
     else:
         assert line is not None
         machines = find_line(ctx, line)
-    figures = await gather(ctx, machines, period.resolve(ctx))
+    figures = await gather(ctx, machines, period.resolve(ctx, calendar_of(ctx, machine, line)))
     return losses_out(machine, line, figures)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import LossDetails, LossOut, Out, ParetoOut, Timestamp
+from api.schemas import DayOut, LossDetails, LossOut, Out, ParetoOut, ShiftOut, Timestamp
 from oee.states import MachineState
 
 Source = Literal["live", "history"]
@@ -24,6 +24,16 @@ class Span(Out):
     missing: list[str] = Field(
         description="machines without figures of the window yet (left out of the sums)"
     )
+    shift: ShiftOut | None = Field(
+        default=None, description="the shift occurrence (`shift` window or `?shift=`)"
+    )
+    day: DayOut | None = Field(default=None, description="the plant day (`day` window or `?day=`)")
+    planned: bool | None = Field(
+        default=None,
+        description="`shift` window: whether a shift is in progress (false between shifts); "
+        "null for other windows",
+    )
+    note: str | None = Field(default=None, description='"no shift planned" between shifts')
 
 
 class RatiosOut(Out):

@@ -6,7 +6,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from api.oee_data import Figures, LineFigures, Period
+from pydantic import BaseModel
+
+from api.oee_data import Figures, LineFigures, Period, between_shifts
 from api.oee_schemas import (
     LineOeeOut,
     LossesOut,
@@ -14,31 +16,65 @@ from api.oee_schemas import (
     RatiosOut,
     ReliabilityOut,
 )
-from api.schemas import LossOut, OeeBrief, OeeOut, ParetoOut, WindowBrief
-from connectors.common.oeedetails import finite
-from core.types import MachineRatios, OeeUpdate
+from api.schemas import NO_SHIFT, LossOut, OeeBrief, OeeOut, ParetoOut, WindowBrief
+from connectors.common.oeedetails import day_document, finite, rounded, shift_document
+from core.types import LineOeeUpdate, MachineRatios, OeeUpdate
 from edge.engines.lines import LineSpec
 from oee import LossReport, ReasonLoss, combine
 from oee.losses import pareto_order
 
 
-def oee_brief(u: OeeUpdate | None) -> OeeBrief:
-    """The ratios of one window; all null with `computed: false` before the first update."""
+def plain(doc: Any) -> Any:
+    """`doc` with its models as dicts, its floats `rounded` to what they mean (seconds
+    3 decimals, ratios 4), ready for a response model."""
+    if isinstance(doc, BaseModel):
+        return plain(doc.model_dump())
+    if isinstance(doc, dict):
+        return rounded({k: plain(v) for k, v in doc.items()})
+    if isinstance(doc, list):
+        return [plain(v) for v in doc]
+    return doc
+
+
+def period_fields(window: str | None, u: OeeUpdate | LineOeeUpdate | None) -> dict[str, Any]:
+    """`shift` (and `planned`) of the `shift` window's or a shift's figures, `day` of the
+    `day` window's or a day's."""
+    out: dict[str, Any] = {}
+    if u is not None and u.shift is not None:
+        out["shift"] = shift_document(u.shift)
+    if u is not None and u.day is not None:
+        out["day"] = day_document(u.day)
+    if window == "shift":
+        out["planned"] = None if u is None else True
+    return out
+
+
+def _no_shift() -> dict[str, Any]:
+    return {"computed": False, "planned": False, "note": NO_SHIFT}
+
+
+def oee_brief(u: OeeUpdate | None, window: str | None = None) -> OeeBrief:
+    """The ratios of one window; all null with `computed: false` before the first update
+    (and between shifts, with `planned: false`)."""
+    if between_shifts(window, u):
+        return OeeBrief.model_validate(_no_shift())
     if u is None:
-        return OeeBrief(computed=False)
-    return OeeBrief(
-        computed=True,
-        ts=u.ts,
-        availability=u.availability,
-        performance=u.performance,
-        quality=u.quality,
-        oee=u.oee,
-    )
+        return OeeBrief.model_validate({"computed": False, **period_fields(window, u)})
+    fields = {
+        "computed": True,
+        "ts": u.ts,
+        "availability": u.availability,
+        "performance": u.performance,
+        "quality": u.quality,
+        "oee": u.oee,
+        **period_fields(window, u),
+    }
+    return OeeBrief.model_validate(plain(fields))
 
 
-def window_brief(u: OeeUpdate | None) -> WindowBrief:
+def window_brief(u: OeeUpdate | None, window: str | None = None) -> WindowBrief:
     """`oee_brief` with the window's coverage and performance flag (null until computed)."""
-    brief = oee_brief(u).model_dump()
+    brief = oee_brief(u, window).model_dump()
     if u is None or u.report is None:
         return WindowBrief(**brief)
     coverage = finite(u.report.coverage)
@@ -53,7 +89,9 @@ def oee_out(machine: str, window: str | None, u: OeeUpdate | None, source: str =
     """Every figure of one update (nulls while not computed, so a dashboard can draw '–');
     `window` None: the update is of a `from`/`to` range computed from history."""
     fields: dict[str, Any] = {"machine": machine, "window": window, "source": source}
-    fields |= oee_brief(u).model_dump()
+    if source == "live" and between_shifts(window, u):
+        return OeeOut.model_validate({**fields, **_no_shift()})
+    fields |= oee_brief(u, window).model_dump(exclude_unset=True)
     if u is not None:
         fields |= {
             "start": u.start,
@@ -69,7 +107,7 @@ def oee_out(machine: str, window: str | None, u: OeeUpdate | None, source: str =
             "pareto": [pareto_row(p) for p in u.pareto],
             **u.details(),
         }
-    return OeeOut.model_validate(fields)
+    return OeeOut.model_validate(plain(fields))
 
 
 def loss_rows(report: LossReport | None) -> list[LossOut]:
@@ -101,7 +139,10 @@ def ratios(u: OeeUpdate | MachineRatios) -> RatiosOut:
 
 def _span(fig: Figures) -> dict[str, Any]:
     start, end = fig.bounds()
+    first = next(iter(fig.updates.values()), None)
     return {
+        **period_fields(fig.period.window, first),
+        **(_no_shift() if fig.no_shift else {}),
         "window": fig.period.window,
         "from_": start,
         "to": end,
@@ -133,7 +174,10 @@ def line_out(line: str | None, period: Period, spec: LineSpec, lf: LineFigures) 
         "missing": list(lu.missing) if lu is not None else list(lf.missing),
         "mode": lu.mode if lu is not None else spec.mode,
         "bottleneck": lu.bottleneck if lu is not None else spec.bottleneck,
+        **period_fields(period.window, lu),
     }
+    if lf.no_shift:
+        fields |= _no_shift()
     if lu is None:
         return LineOeeOut.model_validate({**fields, "losses": [], "machines": {}})
     fields |= lu.details()
@@ -152,7 +196,7 @@ def line_out(line: str | None, period: Period, spec: LineSpec, lf: LineFigures) 
         "losses": loss_rows(lu.report),
         "machines": {r.machine: ratios(r) for r in lu.machines},
     }
-    return LineOeeOut.model_validate(fields)
+    return LineOeeOut.model_validate(plain(fields))
 
 
 def merged_pareto(updates: Mapping[str, OeeUpdate]) -> list[MachineParetoOut]:
@@ -177,7 +221,7 @@ def losses_out(machine: str | None, line: str | None, fig: Figures) -> LossesOut
     reports = _reports(fig)
     total = combine(reports.values()) if reports else None
     rel = total.reliability if total is not None else None
-    return LossesOut(
+    out = LossesOut(
         machine=machine,
         line=line,
         planned_s=total.planned_s if total is not None else None,
@@ -189,3 +233,4 @@ def losses_out(machine: str | None, line: str | None, fig: Figures) -> LossesOut
         else None,
         **_span(fig),
     )
+    return LossesOut.model_validate(plain(out.model_dump(exclude_unset=True)))

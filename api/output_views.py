@@ -3,16 +3,16 @@ rate"): the same fields, names and rounding as MQTT `…/output`."""
 
 from __future__ import annotations
 
-from api.schemas import OutputOut, ShiftOut
+from api.schemas import OutputOut, ZonedShiftOut
 from connectors.common.outputdoc import output_figures
 from core.types import LineOutputUpdate, OutputUpdate, ShiftRef
 
 __all__ = ["output_out", "shift_out"]
 
 
-def shift_out(s: ShiftRef) -> ShiftOut:
+def shift_out(s: ShiftRef) -> ZonedShiftOut:
     """The API face of a shift occurrence."""
-    return ShiftOut(
+    return ZonedShiftOut(
         id=s.id, name=s.name, date=s.date, start=s.start, end=s.end, timezone=s.timezone
     )
 

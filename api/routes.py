@@ -16,8 +16,8 @@ from api.auth import require_api_key
 from api.context import ApiError, Ctx, error_docs, find_machine, from_store, v1_router
 from api.history import history_range, json_bytes, page_size
 from api.offload import Cpu, run_job
+from api.plant_time import calendar_of, query_range
 from api.schemas import (
-    ApiTime,
     HealthOut,
     MachineDetail,
     MachineSummary,
@@ -58,14 +58,20 @@ async def get_states(
     machine_id: str,
     ctx: Ctx,
     from_: Annotated[
-        ApiTime | None,
-        Query(alias="from", description="RFC 3339 with offset; default: `to` minus 1 h"),
+        str | None,
+        Query(
+            alias="from",
+            description="RFC 3339 with offset, or a plant date (2026-12-06: the start of "
+            "that plant day); default: `to` minus 1 h",
+            examples=["2026-12-06T06:00:00Z", "2026-12-06"],
+        ),
     ] = None,
     to: Annotated[
-        ApiTime | None,
+        str | None,
         Query(
-            description="RFC 3339 with offset; default: now; at most "
-            "`api.limits.max_range_days` (92) after `from`"
+            description="RFC 3339 with offset, or a plant date (the end of that plant "
+            "day); default: now; at most `api.limits.max_range_days` (92) after `from`",
+            examples=["2026-12-06T14:00:00Z", "2026-12-06"],
         ),
     ] = None,
     limit: Annotated[
@@ -82,7 +88,7 @@ async def get_states(
     of the next one (ask again with it as `from`), else null."""
     find_machine(ctx, machine_id)
     now = ctx.clock()
-    start, end = history_range(ctx, from_, to, now)
+    start, end = history_range(ctx, *query_range(from_, to, calendar_of(ctx, machine_id)), now)
     page = page_size(ctx, limit)
     body = await run_job(ctx, states_job, machine_id, start, end, now, page)
     return Response(body, media_type="application/json")

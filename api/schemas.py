@@ -86,8 +86,32 @@ class Counts(Out):
     reject: int
 
 
+class ShiftOut(Out):
+    """One shift occurrence: `id` is `{date}/{name}`, `date` the plant-local date it
+    starts on."""
+
+    id: str = Field(examples=["2026-12-06/late"])
+    name: str
+    date: str = Field(examples=["2026-12-06"])
+    start: Timestamp
+    end: Timestamp
+
+
+class DayOut(Out):
+    """One plant day, from the calendar's `day_start` to the next (23 or 25 h across DST)."""
+
+    date: str = Field(examples=["2026-12-06"])
+    start: Timestamp
+    end: Timestamp
+
+
+NO_SHIFT = "no shift planned"
+
+
 class OeeBrief(Out):
-    """The latest figures of one window, as ratios 0..1 (null while not computable)."""
+    """The latest figures of one window, as ratios 0..1 (4 decimals; null while not
+    computable). The `shift` window's carry `shift` and `planned` (false between shifts:
+    `note` "no shift planned", the figures null); the `day` window's carry `day`."""
 
     computed: bool = Field(description="false until the engine has published this window")
     ts: Timestamp | None = None
@@ -95,6 +119,16 @@ class OeeBrief(Out):
     performance: float | None = None
     quality: float | None = None
     oee: float | None = None
+    shift: ShiftOut | None = Field(
+        default=None, description="the shift occurrence (`shift` window or `?shift=`)"
+    )
+    day: DayOut | None = Field(default=None, description="the plant day (`day` window or `?day=`)")
+    planned: bool | None = Field(
+        default=None,
+        description="`shift` window: whether a shift is in progress (false between shifts); "
+        "null for other windows",
+    )
+    note: str | None = Field(default=None, description='"no shift planned" between shifts')
 
 
 class WindowBrief(OeeBrief):
@@ -147,6 +181,14 @@ class LossDetails(Out):
     failures: int | None = None
     mtbf_s: float | None = None
     mttr_s: float | None = None
+    off_plan_run_s: float | None = Field(
+        default=None,
+        description="seconds the machine ran while no shift was planned (planned stop time, "
+        "out of the figures; flag it)",
+    )
+    off_plan_total: int | None = Field(
+        default=None, description="parts counted while no shift was planned (in `total`)"
+    )
 
 
 class OeeOut(OeeBrief, LossDetails):
@@ -185,14 +227,9 @@ class IssueOut(Out):
     count: int
 
 
-class ShiftOut(Out):
-    """One shift occurrence: `id` is `{date}/{name}`, `date` the plant-local start date."""
+class ZonedShiftOut(ShiftOut):
+    """A shift occurrence with its calendar's time zone (as `…/output` carries it)."""
 
-    id: str = Field(examples=["2026-12-06/late"])
-    name: str
-    date: str
-    start: Timestamp
-    end: Timestamp
     timezone: str = Field(description="the calendar's IANA time zone")
 
 
@@ -201,7 +238,7 @@ class OutputOut(Out):
 
     ts: Timestamp
     final: bool = Field(description="the shift has ended: its last figures")
-    shift: ShiftOut
+    shift: ZonedShiftOut
     good: int
     reject: int
     total: int

@@ -1,148 +1,136 @@
-"""A shift's hand-over notes and the audit of the operator's changes. Notes belong to a
-shift instance (`{date}/{name}`) of a line's calendar (the plant's by default); the PUT
-goes to the running gateway as a `ShiftNote` (store, InfluxDB, retained
-`…/{line}/_line/notes`, SSE `notes`). Both read what the store keeps of the operator's
-input (`core.interfaces.OperatorHistory`: the SQLite store)."""
+"""`GET /api/v1/shifts` and `GET /api/v1/days`: the shift occurrences and plant days of a
+range in the plant's calendar, newest first, each with whether it has finished and
+whether it is the current one; open one with `?shift=` / `?day=` on the figure routes."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Query
+from pydantic import Field
 
-from api.auth import operator_name
-from api.context import (
-    OPERATE,
-    ApiContext,
-    ApiError,
-    Ctx,
-    error_docs,
-    find_line,
-    from_store,
-    operate_docs,
-    require_control,
-    v1_router,
-)
-from api.history import limits
-from api.operator_schemas import AuditOut, NoteIn, NoteOut, ShiftOut
-from api.schemas import ApiTime
-from core.interfaces import OperatorHistory
-from core.types import ShiftNote
-from edge.config import DEFAULT_CALENDAR
-from oee.calendar import Calendar, ShiftInstance
+from api.context import ApiContext, ApiError, Ctx, error_docs, find_line, find_machine, v1_router
+from api.history import check_span
+from api.plant_time import FromQuery, ToQuery, calendar_of, query_range
+from api.schemas import DayOut, Out, ShiftOut, Timestamp
+from oee.calendar import Calendar
 
-router = v1_router(machine_routes=False)
-LineQuery = Annotated[
-    str | None, Query(description="a line of the plant (default: the plant's `line`)")
+router = v1_router()
+
+#: Without `from`: the last 7 plant days (today and the 6 before).
+DEFAULT_DAYS = 7
+
+
+class ShiftRow(ShiftOut):
+    """A shift occurrence; `finished`: it has ended; `current`: it runs now."""
+
+    finished: bool
+    current: bool
+
+
+class DayRow(DayOut):
+    """A plant day; `finished`: it has ended; `current`: it is today."""
+
+    finished: bool
+    current: bool
+
+
+class Listing(Out):
+    """The range listed (`from`, `to`) and the calendar's time zone (IANA)."""
+
+    timezone: str = Field(examples=["Europe/Berlin"])
+    from_: Timestamp = Field(serialization_alias="from")
+    to: Timestamp
+
+
+class ShiftsOut(Listing):
+    """`GET /api/v1/shifts`: the shift occurrences overlapping [from, to), newest first."""
+
+    shifts: list[ShiftRow]
+
+
+class DaysOut(Listing):
+    """`GET /api/v1/days`: the plant days overlapping [from, to), newest first."""
+
+    days: list[DayRow]
+
+
+MachineQuery = Annotated[
+    str | None, Query(description="whose calendar (a machine's own, its line's or the plant's)")
 ]
-_SHIFT_DOCS = error_docs(
-    e404="Unknown line, or no such shift in the line's calendar",
-    e422="A malformed date",
-    e503="History store unavailable, or the store keeps no notes (InfluxDB only)",
-)
+LineQuery = Annotated[str | None, Query(description="whose calendar: a line's (or `machine`)")]
+_ERRORS = error_docs(e404="Unknown machine or line", e422="Bad range (the detail says which)")
 
 
-@router.get("/shifts/{day}/{name}/notes", tags=["shifts"], responses=_SHIFT_DOCS)
-async def get_notes(day: str, name: str, ctx: Ctx, line: LineQuery = None) -> NoteOut:
-    """The hand-over text of the shift `{day}/{name}` (e.g. `2026-12-06/late`) of a line
-    ("" when none was written)."""
-    line_id, area, calendar, shift = _shift(ctx, line, day, name)
-    note = await from_store("shift notes", _store(ctx).note(area, line_id, shift.id))
-    return _note_out(line_id, calendar, shift, note)
+def _listing(
+    ctx: ApiContext, machine: str | None, line: str | None, start: str | None, end: str | None
+) -> tuple[Calendar, datetime, datetime, datetime]:
+    """The calendar, [from, to) (default: the last 7 plant days up to now) and now."""
+    if machine is not None and line is not None:
+        raise ApiError(422, "give at most one of `machine` and `line`")
+    if machine is not None:
+        find_machine(ctx, machine)
+    if line is not None:
+        find_line(ctx, line)
+    cal = calendar_of(ctx, machine, line)
+    now = ctx.clock()
+    begin, stop = query_range(start, end, cal)
+    stop = stop if stop is not None else now
+    if begin is None:
+        begin = cal.day_of(cal.plant_day(stop).date - timedelta(days=DEFAULT_DAYS - 1)).start
+    if begin >= stop:
+        raise ApiError(422, "`from` must be earlier than `to`")
+    check_span(ctx, begin, stop)
+    return cal, begin, stop, now
 
 
-@router.put(
-    "/shifts/{day}/{name}/notes",
-    tags=["shifts"],
-    dependencies=OPERATE,
-    responses={
-        **_SHIFT_DOCS,
-        **operate_docs(e413="The body is larger than `api.limits.max_body_bytes`"),
-    },
-)
-async def put_notes(
-    day: str,
-    name: str,
-    body: NoteIn,
+@router.get("/shifts", tags=["shifts"], responses=_ERRORS)
+async def get_shifts(
     ctx: Ctx,
-    by: Annotated[str, Depends(operator_name)],
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    machine: MachineQuery = None,
     line: LineQuery = None,
-) -> NoteOut:
-    """Write the hand-over text of the shift `{day}/{name}` of a line (it replaces the
-    one before, which the audit keeps)."""
-    line_id, area, calendar, shift = _shift(ctx, line, day, name)
-    before = await from_store("shift notes", _store(ctx).note(area, line_id, shift.id))
-    control = require_control(ctx)
-    previous = before.text if before else None
-    note = ShiftNote(line_id, area, shift.id, body.text, ctx.clock(), by, previous)
-    await control.emit([note])
-    return _note_out(line_id, calendar, shift, note)
+) -> ShiftsOut:
+    """The shift occurrences overlapping [from, to) (default: the last 7 plant days),
+    newest first, each `{id, name, date, start, end, finished, current}`; open one with
+    `GET …/oee?shift={id}`. Without shifts in the calendar (24/7) the list is empty."""
+    cal, begin, stop, now = _listing(ctx, machine, line, from_, to)
+    rows = [
+        ShiftRow(
+            id=s.id,
+            name=s.name,
+            date=s.id.partition("/")[0],
+            start=s.start,
+            end=s.end,
+            finished=s.end <= now,
+            current=s.start <= now < s.end,
+        )  # fmt: skip
+        for s in reversed(cal.shifts_between(begin, stop))
+    ]
+    return ShiftsOut(timezone=cal.tz, from_=begin, to=stop, shifts=rows)
 
 
-@router.get("/audit", tags=["shifts"], responses=error_docs(e422="A bad range or machine"))
-async def get_audit(
+@router.get("/days", tags=["shifts"], responses=_ERRORS)
+async def get_days(
     ctx: Ctx,
-    from_: Annotated[ApiTime | None, Query(alias="from", description="default: 24 h ago")] = None,
-    to: Annotated[ApiTime | None, Query(description="default: now (inclusive)")] = None,
-    machine: Annotated[str | None, Query(description="only this machine's changes")] = None,
-) -> list[AuditOut]:
-    """Every operator change (a stop's reason, scrap, planned time, shift notes) of
-    [from, to), oldest first (at most `api.limits.max_rows`): who, when, old and new."""
-    end = to or ctx.clock() + timedelta(milliseconds=1)  # default: up to now, inclusive
-    start = from_ or end - timedelta(days=1)
-    if start >= end:
-        raise ApiError(422, "`from` must be before `to`")
-    if machine is not None and machine not in ctx.live.machines:
-        known = sorted(ctx.live.machines)
-        raise ApiError(422, f"unknown machine '{machine}'; known: {', '.join(known)}", known)
-    rows = await from_store("audit", _store(ctx).audit(start, end, machine, limits(ctx).max_rows))
-    return [AuditOut.model_validate(r, from_attributes=True) for r in rows]
-
-
-def _store(ctx: ApiContext) -> OperatorHistory:
-    if not isinstance(ctx.history, OperatorHistory):
-        raise ApiError(
-            503, "the operator's input is kept in the SQLite store; this history has none"
-        )
-    return ctx.history
-
-
-def _shift(
-    ctx: ApiContext, line: str | None, day: str, name: str
-) -> tuple[str, str, Calendar, ShiftInstance]:
-    """The line, its area, its calendar and the shift `{day}/{name}` of it, or a 404."""
-    line_id = line or ctx.config.line
-    machines = find_line(ctx, line_id)
-    area = ctx.live.machines[machines[0]].ref.area
-    cfg = ctx.config.lines.get(line_id)
-    plan = (cfg.calendar if cfg is not None else None) or ctx.config.calendar
-    calendar = plan.to_calendar() if plan is not None else DEFAULT_CALENDAR
-    try:
-        shift = calendar.shift_by_id(f"{day}/{name}")
-    except ValueError as exc:
-        raise ApiError(422, str(exc)) from exc
-    if shift is None:
-        known = sorted({s.name for s in calendar.shifts})
-        raise ApiError(
-            404,
-            f"no shift '{name}' starts on {day} in the calendar of line {line_id}; "
-            f"shifts: {', '.join(known) or 'none (24/7)'}",
-            known,
-        )
-    return line_id, area, calendar, shift
-
-
-def _note_out(
-    line: str, calendar: Calendar, shift: ShiftInstance, note: ShiftNote | None
-) -> NoteOut:
-    return NoteOut(
-        line=line,
-        shift=ShiftOut(id=shift.id, name=shift.name, date=str(shift.day), start=shift.start,
-                       end=shift.end),
-        timezone=calendar.tz,
-        text=note.text if note else "",
-        by=note.by if note else None,
-        ts=note.ts if note else None,
-        previous_text=note.previous_text if note else None,
-    )  # fmt: skip
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    machine: MachineQuery = None,
+    line: LineQuery = None,
+) -> DaysOut:
+    """The plant days (`day_start` to the next, 23 or 25 h across DST) overlapping
+    [from, to) (default: the last 7), newest first; open one with `GET …/oee?day={date}`."""
+    cal, begin, stop, now = _listing(ctx, machine, line, from_, to)
+    rows = [
+        DayRow(
+            date=d.id,
+            start=d.start,
+            end=d.end,
+            finished=d.end <= now,
+            current=d.start <= now < d.end,
+        )  # fmt: skip
+        for d in reversed(cal.days_between(begin, stop))
+    ]
+    return DaysOut(timezone=cal.tz, from_=begin, to=stop, days=rows)

@@ -22,7 +22,8 @@ from fastapi.responses import Response
 from api.context import ApiContext, ApiError, Ctx, error_docs, find_machine, from_store, v1_router
 from api.history import history_range, json_bytes, limits
 from api.offload import Cpu, run_job
-from api.schemas import ApiTime, TagBucketOut, TagHistoryOut, TagPointOut
+from api.plant_time import calendar_of, query_range
+from api.schemas import TagBucketOut, TagHistoryOut, TagPointOut
 from core.interfaces import HistoryReader
 from core.types import Quality, Sample, TagValue
 from edge.config import Config, DataType, MachineConfig, ModbusTag, TagConfig
@@ -53,14 +54,20 @@ async def get_tag_history(
     tag: str,
     ctx: Ctx,
     from_: Annotated[
-        ApiTime | None,
-        Query(alias="from", description="RFC 3339 with offset; default: `to` minus 1 h"),
+        str | None,
+        Query(
+            alias="from",
+            description="RFC 3339 with offset, or a plant date (2026-12-06: the start of "
+            "that plant day); default: `to` minus 1 h",
+            examples=["2026-12-06T06:00:00Z", "2026-12-06"],
+        ),
     ] = None,
     to: Annotated[
-        ApiTime | None,
+        str | None,
         Query(
-            description="RFC 3339 with offset; default: now; at most "
-            "`api.limits.max_range_days` (92) after `from`"
+            description="RFC 3339 with offset, or a plant date (the end of that plant "
+            "day); default: now; at most `api.limits.max_range_days` (92) after `from`",
+            examples=["2026-12-06T14:00:00Z", "2026-12-06"],
         ),
     ] = None,
     every: Annotated[
@@ -85,7 +92,9 @@ async def get_tag_history(
     _, machine = find_machine(ctx, machine_id)
     tag_config = _find_tag(machine, tag)
     step = _step(ctx, every)
-    start, end = history_range(ctx, from_, to, ctx.clock())
+    start, end = history_range(
+        ctx, *query_range(from_, to, calendar_of(ctx, machine_id)), ctx.clock()
+    )
     most = limits(ctx).max_rows if step is None else limits(ctx).max_history_rows
     if step is not None:
         _check_intervals(start, end, step, every, limits(ctx).max_rows)

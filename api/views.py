@@ -49,7 +49,7 @@ def _base_fields(m: MachineLive) -> dict[str, object]:
 
 def machine_summary(m: MachineLive, windows: Sequence[str]) -> MachineSummary:
     """One entry of the machine list, with the latest ratios of every configured window."""
-    oee = {w: window_brief(m.oee.get(w)) for w in windows}
+    oee = {w: window_brief(m.oee.get(w), w) for w in windows}
     return MachineSummary(oee=oee, output=output_out(m.output), **_base_fields(m))  # type: ignore[arg-type]
 
 

@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 from core.alarms import AlarmChange
 from core.operator import AuditEntry, ScrapBooked, ShiftNote, StopPlanned
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
+from oee.calendar import PlantDay, ShiftInstance
 from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
 from oee.targets import Output
@@ -34,6 +35,7 @@ __all__ = [
     "Output",
     "OutputUpdate",
     "ShiftRef",
+    "PlantDay",
     "Quality",
     "ReasonAssigned",
     "Sample",
@@ -41,6 +43,7 @@ __all__ = [
     "ScrapBooked",
     "ShiftNote",
     "StopPlanned",
+    "ShiftInstance",
     "StateChange",
     "StateRecord",
     "SuspectCount",
@@ -216,6 +219,8 @@ class OeeUpdate:
     start: datetime | None = None  # where the window begins (ts - window_s when sliding)
     report: LossReport | None = None  # the whole time model, losses and reliability
     pareto: tuple[ReasonLoss, ...] = ()  # unplanned downtime by reason, biggest first
+    shift: ShiftInstance | None = None  # the shift occurrence (a `shift` window or range)
+    day: PlantDay | None = None  # the plant day (a `day` window or range)
 
     @classmethod
     def of(
@@ -226,15 +231,18 @@ class OeeUpdate:
         end: datetime,
         report: LossReport,
         pareto: tuple[ReasonLoss, ...] = (),
+        shift: ShiftInstance | None = None,
+        day: PlantDay | None = None,
     ) -> OeeUpdate:
-        """The update of `report`, the figures of [start, end)."""
+        """The update of `report`, the figures of [start, end) (of `shift` or `day`)."""
         r = report
         return cls(
             machine=machine, window=window, ts=end, availability=r.availability,
             performance=r.performance, quality=r.quality, oee=r.oee, run_s=r.run_s,
             planned_s=r.planned_s, unknown_s=r.unknown_s, window_s=r.window_s,
             total=r.counts.total, good=r.counts.good, reject=r.counts.reject,
-            state_s=_state_seconds(r), start=start, report=r, pareto=pareto,
+            state_s=_state_seconds(r), start=start, report=r, pareto=pareto, shift=shift,
+            day=day,
         )  # fmt: skip
 
     def details(self) -> dict[str, float | int | bool | None]:
@@ -264,6 +272,8 @@ def loss_details(r: LossReport) -> Details:
         "failures": rel.failures,
         "mtbf_s": rel.mtbf_s,
         "mttr_s": rel.mttr_s,
+        "off_plan_run_s": r.off_plan_run_s,
+        "off_plan_total": r.off_plan_total,
     }
 
 
@@ -336,6 +346,8 @@ class LineOeeUpdate:
     report: LossReport
     machines: tuple[MachineRatios, ...] = ()
     missing: tuple[str, ...] = ()
+    shift: ShiftInstance | None = None  # the shift occurrence its machines' figures are of
+    day: PlantDay | None = None  # the plant day its machines' figures are of
 
     # The summed times and counts, under the names of an OeeUpdate's fields.
     @property

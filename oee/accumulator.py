@@ -38,12 +38,13 @@ class Segment:
     planned time: `excused`, its own kind and failure kept in `was`); `failure` marks the
     start of a breakdown (not its continuation under another reason). `change_at` is the
     instant of the state change the segment belongs to (a calendar cut keeps it), which
-    names the stop.
+    names the stop. `off_plan`: it lies outside every shift (`no_shift`), where running is
+    off-plan production.
     """
 
     __slots__ = (
-        "change_at", "end", "excused", "failure", "kind", "planned", "reason", "reason_code",
-        "start", "state", "was",
+        "change_at", "end", "excused", "failure", "kind", "off_plan", "planned", "reason",
+        "reason_code", "start", "state", "was",
     )  # fmt: skip
 
     def __init__(
@@ -54,10 +55,11 @@ class Segment:
         reason: str | None,
         planned: bool,
         change_at: datetime,
+        off_plan: bool = False,
     ) -> None:
         self.start, self.end = start, start
         self.state, self.reason_code, self.reason = state, reason_code, reason
-        self.planned, self.change_at = planned, change_at
+        self.planned, self.change_at, self.off_plan = planned, change_at, off_plan
         self.kind = Kind.UNKNOWN
         self.failure = False
         self.excused = False
@@ -73,6 +75,11 @@ class Segment:
     def key(self) -> ReasonKey:
         return (self.state, self.reason_code, self.reason)
 
+    @property
+    def off_plan_run(self) -> bool:
+        """Running while no shift was planned: its time is off-plan run time."""
+        return self.off_plan and self.state is MachineState.RUNNING
+
 
 class Accumulator:
     """The sums of one window; the tracker adds, the window's start evicts."""
@@ -81,6 +88,7 @@ class Accumulator:
         self.segments: deque[Segment] = deque()
         self.counts = CountLog()
         self._time = dict.fromkeys(Kind, _ZERO)
+        self._off_plan_run = _ZERO
         self._failures = 0
         self._stops: dict[ReasonKey, int] = {}  # Pareto: stops and time per reason
         self._stop_time: dict[ReasonKey, timedelta] = {}
@@ -89,6 +97,8 @@ class Accumulator:
         """Add a closed segment (sign -1: take it back out)."""
         span = (seg.end - seg.start) * sign
         self._time[seg.kind] += span
+        if seg.off_plan_run:
+            self._off_plan_run += span
         self._failures += sign * seg.failure
         if seg.kind in DOWNTIME:
             self._pareto_add(seg.key, sign, span)
@@ -142,10 +152,12 @@ class Accumulator:
         the current time; `first_start` is where the timeline begins (before it: unknown).
         """
         time = dict(self._time)
+        off_plan_run = self._off_plan_run
         failures = self._failures
         stops, stop_time = dict(self._stops), dict(self._stop_time)
         for seg, span, drop_stop, drop_failure in self._outside(start, end):
             time[seg.kind] -= span
+            off_plan_run -= span if seg.off_plan_run else _ZERO
             failures -= seg.failure and drop_failure
             if seg.kind in DOWNTIME:
                 stops[seg.key] -= drop_stop
@@ -155,13 +167,14 @@ class Accumulator:
             span = min(now, end) - max(seg.start, start)
             if span > _ZERO:
                 time[kind] += span
+                off_plan_run += span if seg.off_plan_run else _ZERO
                 failures += failure and start <= seg.start
                 if kind in DOWNTIME:
                     stops[seg.key] = stops.get(seg.key, 0) + 1
                     stop_time[seg.key] = stop_time.get(seg.key, _ZERO) + span
         known_from = min(first_start, end) if first_start is not None else end
         time[Kind.UNKNOWN] += max(_ZERO, known_from - start)
-        report = self._loss_report(start, end, time, failures, offline_counts_as)
+        report = self._loss_report(start, end, time, off_plan_run, failures, offline_counts_as)
         return report, _pareto(stops, stop_time)
 
     def _outside(
@@ -185,12 +198,13 @@ class Accumulator:
         start: datetime,
         end: datetime,
         time: dict[Kind, timedelta],
+        off_plan_run: timedelta,
         failures: int,
         offline_counts_as: OfflineTreatment,
     ) -> LossReport:
         late = self.counts.after(micros(end))  # counts after the end of a finished period
         c = [a - b for a, b in zip(self.counts.sums, late, strict=True)]
-        split = TimeSplit.of(end - start, time)
+        split = TimeSplit.of(end - start, time, off_plan_run)
         counts = Counts(*c)
         return LossReport(split, counts, failures, offline_counts_as)
 

@@ -133,6 +133,21 @@ class ShiftInstance:
         return f"{self.day.isoformat()}/{self.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class PlantDay:
+    """One plant day: `date` (local) from its `day_start` to the next, [start, end) in UTC
+    (23 or 25 h across a DST change)."""
+
+    date: date
+    start: datetime
+    end: datetime
+
+    @property
+    def id(self) -> str:
+        """The date, `2026-12-06`: how the API and the page name the day."""
+        return self.date.isoformat()
+
+
 class _Label(NamedTuple):
     # Sorted: the smallest active label wins (rank = precedence, order = listing order).
     rank: int
@@ -248,6 +263,30 @@ class Calendar:
             day -= _DAY
             start = _wall_to_utc(zone, day, self.day_start)
         return start, _wall_to_utc(zone, day + _DAY, self.day_start)
+
+    def day_of(self, day: date) -> PlantDay:
+        """The plant day of the local date `day` (from its `day_start` to the next)."""
+        zone = self.zone
+        return PlantDay(
+            day,
+            _wall_to_utc(zone, day, self.day_start),
+            _wall_to_utc(zone, day + _DAY, self.day_start),
+        )
+
+    def plant_day(self, t: datetime) -> PlantDay:
+        """The plant day containing `t` (its date is that of its start, local)."""
+        start, end = self.day_window(t)
+        return PlantDay(start.astimezone(self.zone).date(), start, end)
+
+    def days_between(self, start: datetime, end: datetime) -> list[PlantDay]:
+        """The plant days overlapping [start, end), oldest first."""
+        start, end = _range(start, end)
+        days: list[PlantDay] = []
+        day = self.plant_day(start)
+        while day.start < end or not days:
+            days.append(day)
+            day = self.day_of(day.date + _DAY)
+        return days
 
     def _dates(self, start: datetime, end: datetime) -> tuple[date, date]:
         # Two days of margin before: an occurrence starting the day before can reach into

@@ -1,10 +1,10 @@
-"""The counts a window holds, packed: a bounded log of (instant, eight sums).
+"""The counts a window holds, packed: a bounded log of (instant, nine sums).
 
 An exact sliding window must remember when every count happened until it leaves the
 window, so its memory grows with the window's length times the count rate (an hour of
 one count a second is 3,600 entries per machine and window). `CountLog` merges counts
-that share a *cell* into one entry, stored in two flat integer arrays (72 bytes an entry
-instead of ~130 for an object), so a window holds at most one entry per cell:
+that share a *cell* into one entry, stored in two flat integer arrays (80 bytes an entry
+instead of ~140 for an object), so a window holds at most one entry per cell:
 
 - a sliding window's cells are `step`-long slices of time, so it holds at most
   `length / step + 1` entries. Its count is resolved to one cell at its trailing edge
@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = ["WIDTH", "CountLog", "micros"]
 
-WIDTH = 8  # the `Counts` fields (oee.timemodel.count_values)
+WIDTH = 9  # the `Counts` fields (oee.timemodel.count_values)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 # Shift the arrays down once this many entries are dropped at the head and they are an

@@ -24,6 +24,7 @@ from datetime import datetime
 from oee.calendar import Calendar
 from oee.losses import OfflineTreatment, Production, analyse, mark_startup, pareto
 from oee.timeline import Transition, intervals
+from oee.timemodel import mark_off_plan
 from oee.tracker import WindowReport
 
 __all__ = ["compute"]
@@ -53,7 +54,7 @@ def compute(
     """
     stop = min(end, until) if until is not None else end
     ivs = intervals(transitions, stop, calendar)
-    prods = mark_startup(productions, ivs, startup_s)
+    prods = mark_off_plan(mark_startup(productions, ivs, startup_s), ivs)
     kw = {"window_start": start, "window_end": end, "micro_stop_s": micro_stop_s}
     report = analyse(ivs, prods, offline_counts_as=offline_counts_as, **kw)  # type: ignore[arg-type]
     return WindowReport(name, start, end, report, tuple(pareto(ivs, **kw)))  # type: ignore[arg-type]

@@ -118,6 +118,9 @@ class LossReport:
     startup_reject_s: float = field(init=False)  # ideal time of start-up rejects
     production_reject_s: float = field(init=False)  # ideal time of the other rejects
     fully_productive_s: float = field(init=False)  # ideal x good
+    # Production outside the plan (no shift planned): not in the figures, flagged apart.
+    off_plan_run_s: float = field(init=False)  # ran while no shift was planned
+    off_plan_total: int = field(init=False)  # parts counted while no shift was planned
     coverage: float | None = field(init=False)  # known time / window
     availability: float | None = field(init=False)  # run / PPT
     performance: float | None = field(init=False)  # ideal / run, not clamped at 1
@@ -154,6 +157,8 @@ class LossReport:
         put(self, "startup_reject_s", c.startup_reject_s)
         put(self, "production_reject_s", c.production_reject_s)
         put(self, "fully_productive_s", c.fully_productive_s)
+        put(self, "off_plan_run_s", t.off_plan_run.total_seconds())
+        put(self, "off_plan_total", c.off_plan_total)
         # Integer nanoseconds on both sides: each ratio is the correctly rounded quotient,
         # so a window running throughout has A exactly 1 and 40 good of 50 has Q exactly 0.8.
         planned_ns, run_ns = _ns(planned), _ns(t.run)

@@ -6,6 +6,10 @@ Definitions (the incremental `oee.tracker` gives the same figures):
 - an interval flagged `planned` (a calendar planned stop covers it) is planned stop time
   whatever the machine did;
 - `offline`, and any time no interval covers, is unknown time;
+- off-plan production: time the machine ran, and parts it counted, while the calendar
+  said `no_shift` (planned stop time outside every shift) are counted apart
+  (`off_plan_run`, `off_plan_total`) so a page can flag them; they stay planned stop
+  time and out of the figures;
 - a stop (idle, setup, fault) shorter than micro_stop_s between two runs is a small stop:
   it stays in run time and is a performance loss. A stop still going at the window end
   (no successor, reaches the end) is a small stop until it outlasts the threshold.
@@ -36,7 +40,8 @@ class StateInterval:
     """The machine was in `state` over [start, end), with an optional stop reason.
 
     `planned` is True when a calendar planned stop covers the interval: it then counts as
-    planned stop time whatever the machine state.
+    planned stop time whatever the machine state; `off_plan` when that stop is `no_shift`
+    (outside every shift).
     """
 
     start: datetime
@@ -45,6 +50,7 @@ class StateInterval:
     reason_code: int | None = None
     reason: str | None = None
     planned: bool = False
+    off_plan: bool = False
 
     def __post_init__(self) -> None:
         _aware(self.start, self.end)
@@ -63,7 +69,8 @@ class Production:
     `ideal_cycle_s`. `startup`: counted while production was stabilising after a setup
     (see `mark_startup`), so its rejects are start-up rejects, not production rejects.
     One of `good` and `reject` may be negative: parts counted earlier that move between
-    them (a part found reject after it was counted good is 0, -1, 1)."""
+    them (a part found reject after it was counted good is 0, -1, 1). `off_plan`: counted
+    while the calendar said `no_shift` (see `mark_off_plan`)."""
 
     at: datetime
     total: int
@@ -72,6 +79,7 @@ class Production:
     ideal_cycle_s: float
     product: str | None = None
     startup: bool = False
+    off_plan: bool = False
 
     def __post_init__(self) -> None:
         _aware(self.at)
@@ -143,7 +151,8 @@ def _is_small_stop(
 class TimeSplit:
     """Where a window's time went. planned_stop + unknown + run + breakdown + setup + idle
     equals window exactly (checked on construction); small_stop is the part of run spent in
-    stops shorter than the micro-stop threshold."""
+    stops shorter than the micro-stop threshold; off_plan_run the part of planned_stop the
+    machine ran while no shift was planned."""
 
     window: timedelta
     planned_stop: timedelta = _ZERO
@@ -153,16 +162,21 @@ class TimeSplit:
     setup: timedelta = _ZERO
     idle: timedelta = _ZERO
     small_stop: timedelta = _ZERO
+    off_plan_run: timedelta = _ZERO
 
     def __post_init__(self) -> None:
         parts = (self.planned_stop, self.unknown, self.run, self.breakdown, self.setup, self.idle)
-        if min(*parts, self.small_stop) < _ZERO or self.small_stop > self.run:
+        if min(*parts, self.small_stop, self.off_plan_run) < _ZERO or self.small_stop > self.run:
             raise ArithmeticError(f"negative or inconsistent times: {self}")
+        if self.off_plan_run > self.planned_stop:
+            raise ArithmeticError(f"off-plan run time beyond planned stop time: {self}")
         if sum(parts, _ZERO) != self.window:
             raise ArithmeticError(f"state times do not add up to the window: {self}")
 
     @classmethod
-    def of(cls, window: timedelta, spans: dict[Kind, timedelta]) -> TimeSplit:
+    def of(
+        cls, window: timedelta, spans: dict[Kind, timedelta], off_plan_run: timedelta = _ZERO
+    ) -> TimeSplit:
         """The split of a window from the time spent in each kind (small stops apart)."""
         return cls(
             window=window,
@@ -173,6 +187,7 @@ class TimeSplit:
             setup=spans[Kind.SETUP],
             idle=spans[Kind.IDLE],
             small_stop=spans[Kind.SMALL_STOP],
+            off_plan_run=off_plan_run,
         )
 
     def __add__(self, other: TimeSplit) -> TimeSplit:
@@ -185,6 +200,7 @@ def split_time(
     """Clip classified intervals (in time order) to the window and add up their kinds; time
     no interval covers is unknown."""
     spans = dict.fromkeys(Kind, _ZERO)
+    off_plan_run = _ZERO
     cursor = window_start
     for iv, kind in classified:
         lo, hi = max(iv.start, window_start), min(iv.end, window_end)
@@ -192,9 +208,11 @@ def split_time(
             continue
         spans[Kind.UNKNOWN] += lo - cursor  # a gap in the data before this interval
         spans[kind] += hi - lo
+        if iv.off_plan and iv.state is MachineState.RUNNING:
+            off_plan_run += hi - lo
         cursor = hi
     spans[Kind.UNKNOWN] += window_end - cursor
-    return TimeSplit.of(window_end - window_start, spans)
+    return TimeSplit.of(window_end - window_start, spans, off_plan_run)
 
 
 _NS = 1_000_000_000
@@ -221,14 +239,15 @@ class Counts:
     fully_productive_ns: int = 0  # ideal x good
     startup_reject_ns: int = 0
     production_reject_ns: int = 0
+    off_plan_total: int = 0  # parts counted while no shift was planned
 
     @classmethod
     def of(cls, productions: Iterable[Production]) -> Counts:
         """The sums over `productions`, whatever their products."""
-        sums = [0] * 8
+        sums = [0] * 9
         for p in productions:
             row = count_values(p.total, p.good, p.reject, p.reject if p.startup else 0,
-                               p.ideal_cycle_s)  # fmt: skip
+                               p.ideal_cycle_s, p.off_plan)  # fmt: skip
             sums = [a + b for a, b in zip(sums, row, strict=True)]
         return cls(*sums)
 
@@ -244,7 +263,7 @@ class Counts:
         su_ns = min(max(self.startup_reject_ns, 0), self.ideal_ns - fp_ns)
         return Counts(
             self.total, good, self.total - good, startup,
-            self.ideal_ns, fp_ns, su_ns, self.ideal_ns - fp_ns - su_ns,
+            self.ideal_ns, fp_ns, su_ns, self.ideal_ns - fp_ns - su_ns, self.off_plan_total,
         )  # fmt: skip
 
     @property
@@ -268,13 +287,20 @@ class Counts:
 
 
 def count_values(
-    total: int, good: int, reject: int, startup_reject: int, ideal_cycle_s: float
-) -> tuple[int, int, int, int, int, int, int, int]:
+    total: int,
+    good: int,
+    reject: int,
+    startup_reject: int,
+    ideal_cycle_s: float,
+    off_plan: bool = False,
+) -> tuple[int, int, int, int, int, int, int, int, int]:
     """The `Counts` fields, in order, of parts counted at one instant with one ideal cycle
-    time; `startup_reject` of the `reject` are start-up rejects."""
+    time; `startup_reject` of the `reject` are start-up rejects; `off_plan`: counted while
+    no shift was planned."""
     ideal = nanoseconds(ideal_cycle_s)
     return (total, good, reject, startup_reject, ideal * total, ideal * good,
-            ideal * startup_reject, ideal * (reject - startup_reject))  # fmt: skip
+            ideal * startup_reject, ideal * (reject - startup_reject),
+            total if off_plan else 0)  # fmt: skip
 
 
 def _fieldwise_sum(a: TimeSplit | Counts, b: TimeSplit | Counts) -> Iterator[Any]:
@@ -307,6 +333,21 @@ def mark_startup(
         return i >= 0 and at <= spans[i][1]
 
     return [replace(p, startup=True) if in_startup(p.at) else p for p in productions]
+
+
+def mark_off_plan(
+    productions: Iterable[Production], intervals: Sequence[StateInterval]
+) -> list[Production]:
+    """`productions` with `off_plan` set on those counted at the end of, or inside, an
+    `off_plan` interval, (start, end] as a window holds counts: parts counted at the
+    instant a shift begins were made before it. `intervals` in time order, disjoint."""
+    starts = [iv.start for iv in intervals]
+
+    def off(at: datetime) -> bool:
+        i = bisect_left(starts, at) - 1  # the last interval that begins before `at`
+        return i >= 0 and intervals[i].off_plan and at <= intervals[i].end
+
+    return [replace(p, off_plan=True) if off(p.at) else p for p in productions]
 
 
 def _merge(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

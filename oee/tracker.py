@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from oee.accumulator import Accumulator, Segment
-from oee.calendar import Calendar
+from oee.calendar import Calendar, PlantDay, ShiftInstance
 from oee.countlog import micros
 from oee.losses import LossReport, OfflineTreatment, ReasonLoss
 from oee.states import MachineState
@@ -72,6 +72,8 @@ class WindowReport:
     report: LossReport
     pareto: tuple[ReasonLoss, ...]
     final: bool = False  # a shift or day that has ended: these figures will not change
+    shift: ShiftInstance | None = None  # the shift occurrence of a `shift` window
+    day: PlantDay | None = None  # the plant day of a `day` window
 
 
 class _Window:
@@ -79,7 +81,7 @@ class _Window:
         self.spec = spec
         self.calendar = calendar
         self.acc = Accumulator()
-        self.period: tuple[datetime, datetime] | None = None  # the one being reported
+        self.period: ShiftInstance | PlantDay | None = None  # the one being reported
         self._step_us = round(spec.count_step_s * 1e6)
         self._cell_span = (0, 0)  # the period counts merge in: (start, end] in µs
 
@@ -93,14 +95,15 @@ class _Window:
             period = self.period_at(at)
             if period is None:
                 return None
-            start, end = self._cell_span = micros(period[0]), micros(period[1])
+            start, end = self._cell_span = micros(period.start), micros(period.end)
         return start if start < at_us <= end else None
 
-    def period_at(self, now: datetime) -> tuple[datetime, datetime] | None:
+    def period_at(self, now: datetime) -> ShiftInstance | PlantDay | None:
+        """The shift occurrence (or plant day) in progress at `now`, None between shifts."""
         assert self.calendar is not None
         if self.spec.kind == "day":
-            return self.calendar.day_window(now)
-        return self.calendar.shift_window(now)
+            return self.calendar.plant_day(now)
+        return self.calendar.shift_at(now)
 
 
 class MachineTracker:
@@ -145,20 +148,21 @@ class MachineTracker:
         at = self._advance(at)
         cur = self._open
         if cur is None or self._flips is None:
-            self._flips = PlanFlips(self.calendar, at)
+            flips = self._flips = PlanFlips(self.calendar, at)
             self._first = at
-            self._open = Segment(at, state, reason_code, reason, self._flips.planned, at)
+            self._open = Segment(at, state, reason_code, reason, flips.planned, at, flips.off_plan)
             return
         if cur.start == at:  # the open segment has no length yet: it never was
             last = self._last
-            if last is None or last.planned != cur.planned:
-                self._open = Segment(at, state, reason_code, reason, cur.planned, at)
+            if last is None or (last.planned, last.off_plan) != (cur.planned, cur.off_plan):
+                self._open = Segment(at, state, reason_code, reason, cur.planned, at, cur.off_plan)
                 return
             self._reopen(last)
             cur = last
         if (cur.state, cur.reason_code, cur.reason) == (state, reason_code, reason):
             return
-        self._close(at, Segment(at, state, reason_code, reason, self._flips.planned, at))
+        flips = self._flips
+        self._close(at, Segment(at, state, reason_code, reason, flips.planned, at, flips.off_plan))
 
     def count(
         self, at: datetime, total: int, good: int, ideal_cycle_s: float, reject: int | None = None
@@ -180,7 +184,8 @@ class MachineTracker:
             return
         at = self._advance(at)
         su = reject if self._in_startup(at) else 0
-        values = count_values(total, good, reject, su, ideal_cycle_s)
+        off_plan = self._flips is not None and self._flips.off_plan_before(at)
+        values = count_values(total, good, reject, su, ideal_cycle_s, off_plan)
         at_us = micros(at)
         for w in self.windows:
             w.acc.add_count(at_us, values, w.cell(at, at_us))
@@ -233,18 +238,24 @@ class MachineTracker:
         if w.spec.kind == "sliding":
             return [self._report(w, now - timedelta(seconds=w.spec.length_s), now, now)]
         out = []
-        if w.period is not None and now >= w.period[1]:
-            start, end = w.period
-            out.append(self._report(w, start, end, now, final=True))
+        period = w.period
+        if period is not None and now >= period.end:
+            out.append(self._report(w, period.start, period.end, now, final=True, period=period))
             w.period = None
         if w.period is None:
             w.period = w.period_at(now)
         if w.period is not None:
-            out.append(self._report(w, w.period[0], now, now))
+            out.append(self._report(w, w.period.start, now, now, period=w.period))
         return out
 
     def _report(
-        self, w: _Window, start: datetime, end: datetime, now: datetime, final: bool = False
+        self,
+        w: _Window,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        final: bool = False,
+        period: ShiftInstance | PlantDay | None = None,
     ) -> WindowReport:
         w.acc.evict(start)
         open_seg = None
@@ -252,7 +263,9 @@ class MachineTracker:
             kind = self._kind(self._open, now, closed=False)
             open_seg = (self._open, kind, self._is_failure(kind, self._open), now)
         report, pareto = w.acc.report(start, end, open_seg, self._first, self.offline_counts_as)
-        return WindowReport(w.spec.name, start, end, report, pareto, final)
+        shift = period if isinstance(period, ShiftInstance) else None
+        day = period if isinstance(period, PlantDay) else None
+        return WindowReport(w.spec.name, start, end, report, pareto, final, shift, day)
 
     # ---------------------------------------------------------------- timeline
 
@@ -262,15 +275,15 @@ class MachineTracker:
             at = self._now
         self._now = at
         if self._flips is not None and self._open is not None:
-            for flip_at, planned in self._flips.until(at):
+            for flip_at, planned, off_plan in self._flips.until(at):
                 cur = self._open
                 if flip_at > cur.start:
                     nxt = Segment(flip_at, cur.state, cur.reason_code, cur.reason, planned,
-                                  cur.change_at)  # fmt: skip
+                                  cur.change_at, off_plan)  # fmt: skip
                     nxt.excused = cur.excused  # the same stop goes on past the cut
                     self._close(flip_at, nxt)
                 else:
-                    cur.planned = planned
+                    cur.planned, cur.off_plan = planned, off_plan
         return at
 
     def _close(self, at: datetime, nxt: Segment) -> None:

@@ -383,7 +383,7 @@ const onEvent = {
   state(d) {
     const m = app.machines.get(d.machine);
     if (!m) return;
-    Object.assign(m, { state: d.state, since: d.ts, reason: d.reason, reason_code: d.code });
+    Object.assign(m, { state: d.state, since: d.ts, reason: d.reason, reason_code: d.reason_code });
     const segs = app.segments.get(d.machine) || [];
     const at = Date.parse(d.ts);
     const open = segs[segs.length - 1];

@@ -238,7 +238,7 @@ def _alarm(e: AlarmChange, ref: MachineRef) -> list[str]:
 
 # details() fields written as integers; performance_flagged is a boolean, the rest floats.
 # Fixed by name, not by the Python type of a value: a field must never change type.
-_DETAIL_INTS = frozenset({"startup_reject", "failures"})
+_DETAIL_INTS = frozenset({"startup_reject", "failures", "off_plan_total"})
 
 
 def _detail(name: str, value: float | int | bool | None) -> str | None:

@@ -2,16 +2,20 @@
 
 Pure functions, no I/O. This is the hot path (every event of every machine goes through
 it), so the per-machine parts are built once in `MachineTopics`: the topic strings and
-the JSON head `{"v":1,"machine":…,"path":…,` that every payload starts with. A payload is
+the JSON head `{"v":2,"machine":…,"path":…,` that every payload starts with. A payload is
 that head followed by the compact encoding of the event's own fields.
 
 Conventions:
-- every JSON payload carries `"v": 1`, `"machine"` and `"path"` (`site/area/line/machine`);
+- every JSON payload carries `"v": 2` (README "what changed in v2"), `"machine"` and
+  `"path"` (`site/area/line/machine`);
   a line's (`LineTopics`: `…/{line}/_line/oee/{window}`) `"line"` and `"path"` `site/area/line`;
 - times are RFC 3339 UTC with milliseconds and `Z`: `2026-11-25T10:00:00.123Z`;
 - missing values (no reason, no previous state, an undefined ratio) are JSON `null`,
   and so are non-finite floats (JSON has no NaN/Infinity);
-- `code` is the integer reason code when the PLC supplied one, else `null`;
+- `reason_code` is the integer reason code when there is one, else `null` (on every
+  topic, as in REST);
+- OEE figures are rounded to what they mean: seconds to 3 decimals, ratios to 4
+  (`connectors.common.oeedetails.rounded`); `losses` is a list in the six big losses' order;
 - the gateway status payload is not JSON: the plain UTF-8 strings `online` / `offline`.
 """
 
@@ -20,7 +24,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from connectors.common.oeedetails import details_document, finite, line_details_document
+from connectors.common.oeedetails import (
+    details_document,
+    finite,
+    line_details_document,
+    period_documents,
+    rounded,
+)
 from connectors.common.outputdoc import output_document
 from connectors.common.timefmt import rfc3339
 from core.types import (
@@ -58,7 +68,7 @@ __all__ = [
 
 ONLINE = b"online"
 OFFLINE = b"offline"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # One shared encoder: json.dumps() would build a new encoder for non-default separators
 # on every call. ensure_ascii=False keeps reason texts (umlauts, …) readable and short.
@@ -182,7 +192,7 @@ def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
             "state": ev.state.value,
             "since": ts,
             "reason": ev.reason,
-            "code": ev.reason_code,
+            "reason_code": ev.reason_code,
             "ts": ts,
         }
     )
@@ -206,7 +216,7 @@ def event_payload(t: MachineTopics, ev: StateChange, stream: str = "") -> bytes:
             "ts": rfc3339(ev.ts),
             "duration_s": finite(ev.duration_s),
             "reason": ev.reason,
-            "code": ev.reason_code,
+            "reason_code": ev.reason_code,
             "seq": ev.seq,
             "id": event_id(stream, ev.machine, "s", ev.seq),
         }
@@ -271,12 +281,14 @@ def oee_payload(t: MachineTopics, ev: OeeUpdate) -> bytes:
 
     With a loss report the payload goes on with `start` (null when unknown), every
     `details()` figure, `losses` and the top of the `pareto` (`connectors.common.oeedetails`).
+    The `shift` window's carries `shift` (the occurrence), the `day` window's `day`.
     """
     body = _figures(ev)
+    body.update(period_documents(ev.window, ev.shift, ev.day))
     if ev.report is not None:
         body["start"] = _ts(ev.start)
         body.update(details_document(ev))
-    return t.payload(body)
+    return t.payload(rounded(body))
 
 
 def line_oee_payload(t: LineTopics, ev: LineOeeUpdate) -> bytes:
@@ -285,9 +297,10 @@ def line_oee_payload(t: LineTopics, ev: LineOeeUpdate) -> bytes:
     `losses`, then `machines` (each one's ratios) and `missing` (no figures yet)."""
     body: dict[str, object] = {"mode": ev.mode, "bottleneck": ev.bottleneck}
     body.update(_figures(ev))
+    body.update(period_documents(ev.window, ev.shift, ev.day))
     body["start"] = rfc3339(ev.start)
     body.update(line_details_document(ev))
-    return t.payload(body)
+    return t.payload(rounded(body))
 
 
 def output_payload(t: MachineTopics | LineTopics, ev: OutputUpdate | LineOutputUpdate) -> bytes:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from core.types import LineOeeUpdate, MachineRatios, OeeUpdate
 from edge.config import Config
+from oee.calendar import PlantDay, ShiftInstance
 from oee.losses import LossReport
 from oee.rollup import LineOee, RollupMode, combine, rollup
 
@@ -67,6 +69,9 @@ def line_rollup(
     return rollup(reports, mode=mode, bottleneck=bottleneck)
 
 
+_P = TypeVar("_P", ShiftInstance, PlantDay)
+
+
 def line_update(
     spec: LineSpec,
     window: str,
@@ -104,7 +109,16 @@ def line_update(
             for m, u in reported.items()
         ),
         missing=tuple(m for m in spec.machines if m in absent),
+        shift=_shared(u.shift for u in reported.values()),
+        day=_shared(u.day for u in reported.values()),
     )
+
+
+def _shared(values: Iterable[_P | None]) -> _P | None:
+    """The one shift (or day) all the machines' figures are of; None if they differ (a
+    machine with a calendar of its own) or have none."""
+    found = set(values)
+    return found.pop() if len(found) == 1 else None
 
 
 def tick_lines(

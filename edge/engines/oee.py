@@ -100,7 +100,11 @@ class OeeEngine:
         out = []
         for machine in machines if machines is not None else self._trackers:
             for r in self._trackers[machine].reports(now):
-                out.append(OeeUpdate.of(machine, r.name, r.start, r.end, r.report, r.pareto))
+                out.append(
+                    OeeUpdate.of(
+                        machine, r.name, r.start, r.end, r.report, r.pareto, r.shift, r.day
+                    )
+                )
         return out
 
     def line_figures(self, updates: Sequence[OeeUpdate]) -> list[LineOeeUpdate]:

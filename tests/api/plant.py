@@ -44,10 +44,13 @@ _STATE_TAG = {"state": {"address": 0}}
 
 
 def make_plant_config(
-    data_dir: Path, lines: dict[str, Any] | None = None, api: dict[str, Any] | None = None
+    data_dir: Path,
+    lines: dict[str, Any] | None = None,
+    api: dict[str, Any] | None = None,
+    windows: tuple[str, ...] = ("15m", "1h"),
 ) -> Config:
     """The plant; `lines` is the `lines:` section (default: none, i.e. sum roll-up),
-    `api` the `api:` section (default: none)."""
+    `api` the `api:` section (default: none), `windows` `oee.windows`."""
     return Config.model_validate(
         {
             "gateway": {"id": "gw1", "data_dir": str(data_dir)},
@@ -95,7 +98,7 @@ def make_plant_config(
             ],
             "lines": lines or {},
             "api": api or {},
-            "oee": {"windows": ["15m", "1h"]},
+            "oee": {"windows": list(windows)},
         }
     )
 

@@ -78,7 +78,7 @@ async def test_each_event_kind_with_its_mqtt_payload(plant_url: str, gateway: Ga
         state = await sse.next()
         assert (state.event, state.id) == ("state", "2")
         assert state.json() == {
-            "v": 1,
+            "v": 2,
             "machine": "press1",
             "path": PATH,
             "state": "fault",
@@ -86,14 +86,14 @@ async def test_each_event_kind_with_its_mqtt_payload(plant_url: str, gateway: Ga
             "ts": "2026-11-03T07:58:00.000Z",
             "duration_s": 780.0,
             "reason": None,
-            "code": None,
+            "reason_code": None,
             "seq": 10,
             "id": ":press1:s10",  # no outbox here, so no stream id before the colon
         }
         count = await sse.next()
         assert (count.event, count.id) == ("count", "3")
         assert count.json() == {
-            "v": 1,
+            "v": 2,
             "machine": "press1",
             "path": PATH,
             "total": 12,
@@ -115,7 +115,7 @@ async def test_each_event_kind_with_its_mqtt_payload(plant_url: str, gateway: Ga
         data = reason.json()
         assert data.pop("ts")  # when the operator gave it (the wall clock)
         assert data == {
-            "v": 1,
+            "v": 2,
             "machine": "press1",
             "path": PATH,
             "stop_ts": "2026-11-03T07:58:00.000Z",
@@ -142,7 +142,7 @@ async def test_each_event_kind_with_its_mqtt_payload(plant_url: str, gateway: Ga
         press1_1h = gateway.live.machines["press1"].oee["1h"]
         topics = MachineTopics("oee", gateway.live.machines["press1"].ref)
         assert oee[1].json() == json.loads(oee_payload(topics, press1_1h))  # as on MQTT
-        assert oee[1].json()["availability"] == press1_1h.availability
+        assert oee[1].json()["availability"] == round(press1_1h.availability or 0, 4)
         # The operator's reason is in the figures' Pareto: fault 07:58-08:00, "Jam".
         assert oee[1].json()["pareto"][2] == {
             "state": "fault",
@@ -150,7 +150,7 @@ async def test_each_event_kind_with_its_mqtt_payload(plant_url: str, gateway: Ga
             "reason": "Jam",
             "count": 1,
             "seconds": 120.0,
-            "share": 120 / 720,
+            "share": 0.1667,  # 120 / 720, to 4 decimals
         }
         lines = [await sse.next() for _ in range(4)]
         assert [(m.event, m.json()["line"], m.json()["window"]) for m in lines] == [

@@ -19,11 +19,13 @@ from tests.api.conftest import NOW, publish_live
 from tests.api.expected import (
     LINE_LOSSES,
     LINE_RATIOS,
+    NO_PERIOD,
     PRESS1_RATIOS,
     PRESS2_RATIOS,
     RANGE,
     RANGE_HEAD,
     SUMS,
+    r4,
 )
 from tests.api.plant import z
 
@@ -44,6 +46,7 @@ async def test_sum_rollup_over_a_range(plant_client: httpx.AsyncClient) -> None:
         **SUMS,
         "losses": LINE_LOSSES,
         "machines": {"press1": PRESS1_RATIOS, "press2": PRESS2_RATIOS},
+        **NO_PERIOD,
     }
 
 
@@ -56,8 +59,8 @@ async def test_bottleneck_rollup_over_a_range(
     a, p = 3000 / 3300, 2600 / 3000
     q = 2144.5 / 2185 * (2590 / 2600)
     assert (body["mode"], body["bottleneck"]) == ("bottleneck", "press2")
-    assert (body["availability"], body["performance"], body["quality"]) == (a, p, q)
-    assert body["oee"] == a * p * q
+    assert (body["availability"], body["performance"], body["quality"]) == r4(a, p, q)
+    assert body["oee"] == round(a * p * q, 4)
     assert body["performance_flagged"] is False
     # The times, counts and losses are still the sums.
     assert {k: body[k] for k in SUMS} == SUMS
@@ -83,14 +86,14 @@ async def test_live_window_sums_the_machines_latest_figures(
         "computed": True,
         "missing": [],
     }
-    assert (body["availability"], body["performance"]) == (4500 / 5400, 3705 / 4500)
-    assert (body["quality"], body["oee"]) == (3679.5 / 3705, 3679.5 / 5400)
+    assert (body["availability"], body["performance"]) == r4(4500 / 5400, 3705 / 4500)
+    assert (body["quality"], body["oee"]) == r4(3679.5 / 3705, 3679.5 / 5400)
     assert (body["total"], body["good"], body["reject"]) == (2960, 2949, 11)
     assert body["machines"]["press2"] == {
-        "availability": 2400 / 2700,
-        "performance": 2040 / 2400,
+        "availability": 0.8889,  # 2400 / 2700
+        "performance": 0.85,  # 2040 / 2400
         "quality": 1.0,
-        "oee": 2040 / 2700,
+        "oee": 0.7556,  # 2040 / 2700
     }
 
 
@@ -101,7 +104,11 @@ async def test_machines_without_figures_are_missing_and_left_out(
     body = (await plant_client.get(URL, params={"window": "1h"})).json()
     assert body["missing"] == ["press2"]
     assert list(body["machines"]) == ["press1"]
-    assert (body["run_s"], body["planned_s"], body["oee"]) == (2100.0, 2700.0, 1639.5 / 2700)
+    assert (body["run_s"], body["planned_s"], body["oee"]) == (
+        2100.0,
+        2700.0,
+        0.6072,
+    )  # 1639.5 / 2700
 
 
 async def test_bottleneck_without_figures_leaves_the_ratios_null(
@@ -138,6 +145,7 @@ async def test_before_any_figures_the_line_is_not_computed(
         **dict.fromkeys(SUMS),
         "losses": [],
         "machines": {},
+        **NO_PERIOD,
     }
 
 

@@ -6,7 +6,14 @@ import httpx
 
 from edge.pipeline.gateway import Gateway
 from tests.api.conftest import publish_live
-from tests.api.expected import LINE_LOSSES, PRESS1_LOSSES, PRESS1_PARETO, RANGE, RANGE_HEAD
+from tests.api.expected import (
+    LINE_LOSSES,
+    NO_PERIOD,
+    PRESS1_LOSSES,
+    PRESS1_PARETO,
+    RANGE,
+    RANGE_HEAD,
+)
 
 URL = "/api/v1/losses"
 
@@ -23,6 +30,7 @@ async def test_losses_of_a_machine_over_a_range(plant_client: httpx.AsyncClient)
         "losses": PRESS1_LOSSES,
         "pareto": [{"machine": "press1", **row} for row in PRESS1_PARETO],
         "reliability": {"failures": 1, "mtbf_s": 2400.0, "mttr_s": 300.0},
+        **NO_PERIOD,
     }
 
 
@@ -75,6 +83,7 @@ async def test_before_any_figures_nothing_is_computed(plant_client: httpx.AsyncC
         "losses": [],
         "pareto": [],
         "reliability": None,
+        **NO_PERIOD,
     }
 
 

@@ -67,10 +67,18 @@ NO_DETAILS = {
     "failures": None,
     "mtbf_s": None,
     "mttr_s": None,
+    "off_plan_run_s": None,
+    "off_plan_total": None,
     "losses": [],
     "pareto": [],
+    "shift": None,
+    "day": None,
+    "planned": None,
+    "note": None,
 }
 
+# Sliding windows carry no shift or day (`planned` is only the `shift` window's).
+NO_PERIOD = {"shift": None, "day": None, "planned": None, "note": None}
 NOT_COMPUTED = {
     "computed": False,
     "ts": None,
@@ -78,6 +86,7 @@ NOT_COMPUTED = {
     "performance": None,
     "quality": None,
     "oee": None,
+    **NO_PERIOD,
 }
 # A window in the machine list also says how far to trust it (null until computed).
 UNJUDGED = {"coverage": None, "performance_flagged": None}
@@ -154,6 +163,7 @@ async def test_list_shows_state_counts_and_latest_oee(
             "quality": 0.95,
             "oee": 0.684,
             **UNJUDGED,  # an update without a loss report
+            **NO_PERIOD,
         },
         "1h": BRIEF_NOT_COMPUTED,
     }

@@ -7,7 +7,7 @@ import httpx
 
 from edge.pipeline.gateway import Gateway
 from tests.api.conftest import publish_live
-from tests.api.expected import PRESS1_LOSSES, PRESS1_PARETO, RANGE
+from tests.api.expected import NO_PERIOD, PRESS1_LOSSES, PRESS1_PARETO, RANGE, r4
 from tests.api.plant import z
 
 URL = "/api/v1/machines/press1/oee"
@@ -26,10 +26,10 @@ async def test_range_crossing_a_break_with_micro_stops_and_several_products(
         "computed": True,
         "start": z("06:40:00"),
         "ts": z("07:50:00"),
-        "availability": 2400 / 3300,
-        "performance": 2185 / 2400,
-        "quality": 2144.5 / 2185,
-        "oee": 2144.5 / 3300,
+        "availability": 0.7273,  # 2400 / 3300, to 4 decimals
+        "performance": 0.9104,  # 2185 / 2400
+        "quality": 0.9815,  # 2144.5 / 2185
+        "oee": 0.6498,  # 2144.5 / 3300
         "window_s": 4200.0,
         "run_s": 2400.0,
         "planned_s": 3300.0,
@@ -59,8 +59,11 @@ async def test_range_crossing_a_break_with_micro_stops_and_several_products(
         "failures": 1,
         "mtbf_s": 2400.0,  # run / failures
         "mttr_s": 300.0,  # breakdown / failures
+        "off_plan_run_s": 0.0,  # inside the early shift (06:00-14:00)
+        "off_plan_total": 0,
         "losses": PRESS1_LOSSES,
         "pareto": PRESS1_PARETO,
+        **NO_PERIOD,
     }
 
 
@@ -81,12 +84,12 @@ async def test_from_alone_runs_to_now_and_knows_the_setup_before_it(
         "reject": 6,
         "startup_reject": 6,
     }
-    assert (body["availability"], body["performance"], body["quality"]) == (
+    assert (body["availability"], body["performance"], body["quality"]) == r4(
         1.0,
         570 / 900,
         552 / 570,
     )
-    assert body["oee"] == 552 / 900
+    assert body["oee"] == round(552 / 900, 4)
     assert body["pareto"] == []
     assert body["failures"] == 0
     assert (body["mtbf_s"], body["mttr_s"]) == (None, None)
@@ -141,8 +144,8 @@ async def test_live_window_equals_the_same_range_from_history(
     assert (history.pop("window"), history.pop("source")) == (None, "history")
     assert live == history
     assert (live["start"], live["ts"]) == (z("07:00:00"), z("08:00:00"))
-    assert (live["availability"], live["performance"]) == (2100 / 2700, 1665 / 2100)
-    assert (live["quality"], live["oee"]) == (1639.5 / 1665, 1639.5 / 2700)
+    assert (live["availability"], live["performance"]) == r4(2100 / 2700, 1665 / 2100)
+    assert (live["quality"], live["oee"]) == r4(1639.5 / 1665, 1639.5 / 2700)
 
 
 async def test_bad_periods_are_422_naming_the_parameter(plant_client: httpx.AsyncClient) -> None:

@@ -186,6 +186,6 @@ async def test_openapi_documents_the_oee_and_operator_routes(client: httpx.Async
         ],
     }.items() <= codes.items()  # fmt: skip
     line = spec["paths"]["/api/v1/lines/{line}/oee"]["get"]["responses"]["404"]
-    assert line["description"] == "Unknown line"
+    assert line["description"].startswith("Unknown machine or line, or a `shift`/`day`")
     oee = spec["components"]["schemas"]["OeeOut"]["properties"]
     assert {"start", "source", "losses", "pareto", "mtbf_s", "coverage"} <= set(oee)

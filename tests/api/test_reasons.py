@@ -59,7 +59,7 @@ async def test_reason_reaches_losses_states_and_the_live_figures(
         "reason": "Changeover",
         "count": 1,
         "seconds": 300.0,
-        "share": 1 / 3,
+        "share": 0.3333,  # 1 / 3, to 4 decimals
     }
     states = await plant_client.get(
         "/api/v1/machines/press1/states", params={"from": "2026-11-03T07:40:00Z"}

@@ -236,8 +236,9 @@ async def test_a_query_that_is_not_a_time_is_a_422_in_the_documented_form(port: 
     assert (r.status_code, r.json()) == (
         422,
         {
-            "detail": "invalid request: query.from: Input should be a valid datetime or date, "
-            "input is too short; query.to: Input should have timezone info"
+            "detail": "invalid request: query.from: write an RFC 3339 time with an offset "
+            "(2026-12-06T06:00:00Z) or a plant date (2026-12-06); query.to: write an RFC 3339 "
+            "time with an offset (2026-12-06T06:00:00Z) or a plant date (2026-12-06)"
         },
     )
 

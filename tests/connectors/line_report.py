@@ -90,6 +90,8 @@ DETAILS = {
     "failures": 1,
     "mtbf_s": 4800.0,
     "mttr_s": 600.0,
+    "off_plan_run_s": 0.0,
+    "off_plan_total": 0,
 }
 LOSS_SECONDS = {
     "breakdowns": ("availability", 600.0),
@@ -105,3 +107,21 @@ LOSSES = {
     name: {"factor": factor, "seconds": s, "points": s / 7200}
     for name, (factor, s) in LOSS_SECONDS.items()
 }
+
+
+def wire(ratios: dict[str, float]) -> dict[str, float]:
+    """Ratios as MQTT, SSE and REST send them: 4 decimals."""
+    return {k: round(v, 4) for k, v in ratios.items()}
+
+
+#: The line's losses as MQTT, SSE and REST send them (v2): a list in the six big losses'
+#: order, points rounded to 4 decimals (600 / 7200 = 0.08333… -> 0.0833).
+LOSS_LIST = [
+    {"name": name, "factor": factor, "seconds": s, "points": round(s / 7200, 4)}
+    for name, (factor, s) in LOSS_SECONDS.items()
+]
+#: The same, unrounded: the SQLite store's `details` keeps every digit.
+LOSS_ROWS = [
+    {"name": name, "factor": factor, "seconds": s, "points": s / 7200}
+    for name, (factor, s) in LOSS_SECONDS.items()
+]

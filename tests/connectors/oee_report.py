@@ -82,17 +82,19 @@ DETAILS = {
     "failures": 1,
     "mtbf_s": 1800.0,
     "mttr_s": 600.0,
+    "off_plan_run_s": 0.0,  # no calendar: never off plan
+    "off_plan_total": 0,
 }
-LOSSES = {
-    "breakdowns": {"factor": "availability", "seconds": 600.0, "points": 600 / 3600},
-    "setup": {"factor": "availability", "seconds": 0.0, "points": 0.0},
-    "idle": {"factor": "availability", "seconds": 1200.0, "points": 1200 / 3600},
-    "unknown": {"factor": "availability", "seconds": 0.0, "points": 0.0},
-    "small_stops": {"factor": "performance", "seconds": 30.0, "points": 30 / 3600},
-    "speed": {"factor": "performance", "seconds": 270.0, "points": 270 / 3600},
-    "startup_rejects": {"factor": "quality", "seconds": 30.0, "points": 30 / 3600},
-    "production_rejects": {"factor": "quality", "seconds": 45.0, "points": 45 / 3600},
-}
+LOSSES = [  # in the six big losses' order (the library's), each seconds / PPT 3600
+    {"name": "breakdowns", "factor": "availability", "seconds": 600.0, "points": 600 / 3600},
+    {"name": "setup", "factor": "availability", "seconds": 0.0, "points": 0.0},
+    {"name": "idle", "factor": "availability", "seconds": 1200.0, "points": 1200 / 3600},
+    {"name": "unknown", "factor": "availability", "seconds": 0.0, "points": 0.0},
+    {"name": "small_stops", "factor": "performance", "seconds": 30.0, "points": 30 / 3600},
+    {"name": "speed", "factor": "performance", "seconds": 270.0, "points": 270 / 3600},
+    {"name": "startup_rejects", "factor": "quality", "seconds": 30.0, "points": 30 / 3600},
+    {"name": "production_rejects", "factor": "quality", "seconds": 45.0, "points": 45 / 3600},
+]
 PARETO = [
     {
         "state": "idle",
@@ -112,3 +114,10 @@ PARETO = [
     },
 ]
 DOCUMENT = {**DETAILS, "losses": LOSSES, "pareto": PARETO}
+
+
+def wire(doc: object) -> object:
+    """`doc` as MQTT, SSE and REST send it (v2): ratios 4 decimals, seconds 3."""
+    from connectors.common.oeedetails import rounded
+
+    return rounded(doc)

@@ -22,7 +22,7 @@ from tests.integration.test_gateway_e2e import COUNTS, EVENTS, PRODUCT, finished
 
 def events_of(msgs, root: str, machine: str) -> list[tuple]:  # type: ignore[no-untyped-def]
     payloads = [json.loads(x.payload) for x in msgs if x.topic == f"{root}/{machine}/event"]
-    return [(e["state"], e["previous"], e["seq"], e["code"], e["reason"]) for e in payloads]
+    return [(e["state"], e["previous"], e["seq"], e["reason_code"], e["reason"]) for e in payloads]
 
 
 def count_sums(msgs, root: str, machine: str) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]

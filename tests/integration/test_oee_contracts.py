@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from connectors.common.oeedetails import rounded
 from connectors.influxdb.lineprotocol import timestamp_ns
 from core.types import CountDelta, Event, StateChange
 from edge.config import Config
@@ -128,8 +129,14 @@ LOSSES = {
 
 
 def close(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """InfluxDB keeps the figures to the last bit."""
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=1e-12), key
+
+
+def wire(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """MQTT, the event stream and the API round them: ratios 4 decimals, seconds 3."""
+    assert {k: got[k] for k in want} == rounded(want)
 
 
 @asynccontextmanager
@@ -194,12 +201,13 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
     losses = influxd.query(f"SELECT * FROM oee_loss WHERE {press1}", db)
 
     # MQTT: every figure, the window's bounds, the losses and the Pareto.
-    close(payload, EXPECTED)
+    wire(payload, EXPECTED)
     assert (payload["window"], payload["start"], payload["ts"]) == (
         "1h", "2026-11-24T09:00:00.000Z", "2026-11-24T10:00:00.000Z",
     )  # fmt: skip
-    assert {k: v["seconds"] for k, v in payload["losses"].items()} == pytest.approx(LOSSES)
-    assert payload["losses"]["breakdowns"]["points"] == pytest.approx(600 / 3300)
+    assert {x["name"]: x["seconds"] for x in payload["losses"]} == pytest.approx(LOSSES)
+    assert list({x["name"]: 0 for x in payload["losses"]}) == list(LOSSES)  # one order
+    assert payload["losses"][0]["points"] == round(600 / 3300, 4)  # breakdowns
     assert payload["pareto"] == [
         {"state": "fault", "reason_code": 12, "reason": "Jam", "count": 1, "seconds": 600.0,
          "share": 1.0}
@@ -214,7 +222,7 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
 
     # The API: live figures equal the published ones; the range from the store equals both.
     for answer, source in ((live, "live"), (history, "history")):
-        close(answer, EXPECTED)
+        wire(answer, EXPECTED)
         assert answer["source"] == source
         assert {x["name"]: x["seconds"] for x in answer["losses"]} == pytest.approx(LOSSES)
         assert [(p["reason"], p["count"], p["seconds"]) for p in answer["pareto"]] == [
@@ -223,16 +231,16 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
 
     # The line: MQTT, InfluxDB and the API agree with the hand-computed sum.
     line = json.loads(line_msg.payload)
-    assert (line["v"], line["line"], line["path"]) == (1, "contracts", "plant/hall/contracts")
+    assert (line["v"], line["line"], line["path"]) == (2, "contracts", "plant/hall/contracts")
     assert (line["mode"], line["bottleneck"], line["missing"]) == ("sum", None, [])
-    close(line, LINE_EXPECTED)
+    wire(line, LINE_EXPECTED)
     assert (line["window"], line["start"], line["ts"]) == (
         "1h", "2026-11-24T09:00:00.000Z", "2026-11-24T10:00:00.000Z",
     )  # fmt: skip
-    assert {k: v["seconds"] for k, v in line["losses"].items()} == pytest.approx(LINE_LOSSES)
+    assert {x["name"]: x["seconds"] for x in line["losses"]} == pytest.approx(LINE_LOSSES)
     assert list(line["machines"]) == ["press1", "press2"]
-    close(line["machines"]["press2"], PRESS2_RATIOS)
-    close(line["machines"]["press1"], {k: EXPECTED[k] for k in PRESS2_RATIOS})
+    wire(line["machines"]["press2"], PRESS2_RATIOS)
+    wire(line["machines"]["press1"], {k: EXPECTED[k] for k in PRESS2_RATIOS})
     (line_point,) = influxd.query("SELECT * FROM line_oee WHERE \"window\" = '1h'", db)
     assert line_point["time"] == timestamp_ns(NOW)
     assert {k: line_point[k] for k in ("site", "area", "line", "mode")} == {
@@ -241,10 +249,10 @@ async def test_mqtt_influxdb_and_api_agree_with_the_hand_computed_case(
     close(line_point, {k: v for k, v in LINE_EXPECTED.items() if k != "performance_flagged"})
     assert line_point["performance_flagged"] is False and "bottleneck" not in line_point
     for answer, source in ((line_live, "live"), (line_history, "history")):
-        close(answer, LINE_EXPECTED)
+        wire(answer, LINE_EXPECTED)
         assert (answer["source"], answer["line"], answer["missing"]) == (source, "contracts", [])
         assert {x["name"]: x["seconds"] for x in answer["losses"]} == pytest.approx(LINE_LOSSES)
-        close(answer["machines"]["press2"], PRESS2_RATIOS)
+        wire(answer["machines"]["press2"], PRESS2_RATIOS)
     # The live answer is the published one, to the bit.
     assert {k: line_live[k] for k in LINE_EXPECTED} == {k: line[k] for k in LINE_EXPECTED}
 

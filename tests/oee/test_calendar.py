@@ -188,6 +188,30 @@ def test_overlapping_shifts_the_latest_started_is_current() -> None:
 # --- DST: Europe/Berlin 2026-03-29 (02:00 CET -> 03:00 CEST) and 2026-10-25 (03:00 -> 02:00)
 
 
+def test_plant_days_on_dst_days() -> None:
+    # day_start 06:00 Berlin. The 28th's 06:00 is CET (UTC+1): 05:00 UTC; the 29th's
+    # 06:00 is after the change (CEST, UTC+2): 04:00 UTC. So the plant day of the 28th
+    # runs 05:00 UTC to 04:00 UTC the next day: 23 h.
+    cal = Calendar("Europe/Berlin", day_start=time(6))
+    spring = cal.day_of(date(2026, 3, 28))
+    assert (spring.start, spring.end, spring.id) == (
+        u(2026, 3, 28, 5),
+        u(2026, 3, 29, 4),
+        "2026-03-28",
+    )
+    assert spring.end - spring.start == 23 * H
+    # 2026-10-24 06:00 CEST = 04:00 UTC; 2026-10-25 06:00 CET = 05:00 UTC: 25 h.
+    fall = cal.day_of(date(2026, 10, 24))
+    assert (fall.start, fall.end) == (u(2026, 10, 24, 4), u(2026, 10, 25, 5))
+    assert fall.end - fall.start == 25 * H
+    # 03:00 UTC on the 29th is 05:00 CEST, before that day's 06:00: still the 28th's day.
+    assert cal.plant_day(u(2026, 3, 29, 3)) == spring
+    assert cal.plant_day(u(2026, 3, 29, 4)).id == "2026-03-29"
+    days = cal.days_between(u(2026, 3, 28, 12), u(2026, 3, 30, 4))
+    assert [d.id for d in days] == ["2026-03-28", "2026-03-29"]
+    assert [d.id for d in cal.days_between(u(2026, 3, 29, 4), u(2026, 3, 29, 4))] == ["2026-03-29"]
+
+
 def test_day_window_on_dst_days() -> None:
     cal = Calendar("Europe/Berlin")
     assert cal.day_window(u(2026, 1, 13, 12)) == (u(2026, 1, 12, 23), u(2026, 1, 13, 23))

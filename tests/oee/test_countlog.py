@@ -18,33 +18,33 @@ def test_micros_is_exact_to_the_microsecond() -> None:
 
 def test_entries_of_one_cell_merge_and_leave_together() -> None:
     log = CountLog()
-    log.add(10, (1, 1, 0, 0, 5, 5, 0, 0), cell=1)
-    log.add(20, (2, 1, 1, 0, 10, 5, 0, 5), cell=1)
-    log.add(30, (4, 4, 0, 0, 20, 20, 0, 0), cell=2)
-    log.add(40, (1, 0, 1, 1, 5, 0, 5, 0), cell=None)
+    log.add(10, (1, 1, 0, 0, 5, 5, 0, 0, 0), cell=1)
+    log.add(20, (2, 1, 1, 0, 10, 5, 0, 5, 2), cell=1)
+    log.add(30, (4, 4, 0, 0, 20, 20, 0, 0, 0), cell=2)
+    log.add(40, (1, 0, 1, 1, 5, 0, 5, 0, 0), cell=None)
     assert len(log) == 3
-    assert log.sums == [8, 6, 2, 1, 40, 30, 5, 5]
-    assert log.after(30) == [1, 0, 1, 1, 5, 0, 5, 0]
-    assert log.after(20) == [5, 4, 1, 1, 25, 20, 5, 0]
+    assert log.sums == [8, 6, 2, 1, 40, 30, 5, 5, 2]
+    assert log.after(30) == [1, 0, 1, 1, 5, 0, 5, 0, 0]
+    assert log.after(20) == [5, 4, 1, 1, 25, 20, 5, 0, 0]
     log.evict(19)  # the merged entry is dated at its last count (20): it stays whole
     assert (len(log), log.sums[0]) == (3, 8)
     log.evict(20)
-    assert (len(log), log.sums) == (2, [5, 4, 1, 1, 25, 20, 5, 0])
+    assert (len(log), log.sums) == (2, [5, 4, 1, 1, 25, 20, 5, 0, 0])
     log.evict(40)
-    assert (len(log), log.sums) == (0, [0] * 8)
-    log.add(50, (1, 1, 0, 0, 0, 0, 0, 0), cell=2)  # an emptied log merges into nothing
+    assert (len(log), log.sums) == (0, [0] * 9)
+    log.add(50, (1, 1, 0, 0, 0, 0, 0, 0, 0), cell=2)  # an emptied log merges into nothing
     assert len(log) == 1
 
 
 def test_compaction_keeps_order_and_sums() -> None:
     log, slots = CountLog(), 0
     for i in range(1, 10_001):
-        log.add(i, (1, 0, 0, 0, i, 0, 0, 0), cell=None)
+        log.add(i, (1, 0, 0, 0, i, 0, 0, 0, 0), cell=None)
         log.evict(i - 100)  # keep the last 100
         slots = max(slots, len(log._at))
     assert len(log) == 100
     assert log.sums[:1] == [100] and log.sums[4] == sum(range(9_901, 10_001))
-    assert log.after(9_990) == [10, 0, 0, 0, sum(range(9_991, 10_001)), 0, 0, 0]
+    assert log.after(9_990) == [10, 0, 0, 0, sum(range(9_991, 10_001)), 0, 0, 0, 0]
     # The arrays are shifted down as the head advances: 100 held in at most 131 slots.
     assert slots == 131
 

@@ -177,6 +177,24 @@ def test_the_shift_window_reports_the_finished_shift_once() -> None:
     assert [x.final for x in again] == [False]
 
 
+def test_the_shift_and_day_windows_name_their_occurrence() -> None:
+    t = MachineTracker(WINDOWS, calendar=BERLIN)
+    t.state(at(0), S.RUNNING)
+    # 06:00 UTC = 07:00 Berlin on Monday 2026-03-02: the early shift (06:00-14:00 local =
+    # 05:00-13:00 UTC) of that date; the plant day from 00:00 local = 23:00 UTC the day before.
+    r = by_name(t.reports(at(2 * 3600)))
+    shift = r["shift"].shift
+    assert shift is not None and shift.id == "2026-03-02/early"
+    assert (shift.start, shift.end) == (at(3600), at(9 * 3600))
+    day = r["day"].day
+    assert day is not None and day.id == "2026-03-02"
+    assert (day.start, day.end) == (at(-5 * 3600), at(19 * 3600))
+    assert r["15m"].shift is None and r["15m"].day is None and r["shift"].day is None
+    # 13:01 UTC: the final early shift keeps its own occurrence, the late one begins.
+    shifts = [x.shift for x in t.reports(at(9 * 3600 + 60)) if x.name == "shift"]
+    assert [s.id for s in shifts if s is not None] == ["2026-03-02/early", "2026-03-02/late"]
+
+
 def test_an_operator_reason_moves_the_stop_in_the_pareto() -> None:
     t = MachineTracker([WindowSpec("1h", "sliding", 3600)])
     t.state(at(0), S.RUNNING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connectors.common.oeedetails import PARETO_LIMIT, details_document, finite
+from connectors.common.oeedetails import PARETO_LIMIT, details_document, finite, rounded
 from core.types import MachineState, OeeUpdate
 from oee.losses import ReasonLoss
 from tests.connectors.oee_report import DETAILS, DOCUMENT, W1, worked_update
@@ -14,10 +14,31 @@ def test_the_worked_example() -> None:
     doc = details_document(worked_update())
     assert doc == DOCUMENT
     assert list(doc) == [*DETAILS, "losses", "pareto"]
-    assert list(doc["losses"]) == [  # type: ignore[call-overload]
+    assert [x["name"] for x in doc["losses"]] == [  # type: ignore[attr-defined]
         "breakdowns", "setup", "idle", "unknown", "small_stops", "speed", "startup_rejects",
         "production_rejects",
     ]  # fmt: skip
+
+
+def test_rounded_to_what_each_number_means() -> None:
+    doc = {
+        "oee": 1425 / 3600,  # 0.395833… -> 4 decimals
+        "run_s": 1800.00049,  # seconds -> 3 decimals
+        "state_s": {"running": 12.3456},  # inside a `_s` map: seconds
+        "losses": [{"seconds": 1 / 3, "points": 1 / 3}],
+        "total": 7,
+        "flag": True,
+        "start": None,
+    }
+    assert rounded(doc) == {
+        "oee": 0.3958,
+        "run_s": 1800.0,
+        "state_s": {"running": 12.346},
+        "losses": [{"seconds": 0.333, "points": 0.3333}],
+        "total": 7,
+        "flag": True,
+        "start": None,
+    }
 
 
 def test_no_report_no_document() -> None:

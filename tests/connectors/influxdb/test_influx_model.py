@@ -147,7 +147,7 @@ async def test_oee_details_and_loss_points(influxd: InfluxServer, outbox: Outbox
         "coverage": 1, "planned_stop_s": 0, "breakdown_s": 600, "setup_s": 0, "idle_s": 1200,
         "small_stop_s": 30, "speed_loss_s": 270, "ideal_s": 1500, "fully_productive_s": 1425,
         "startup_reject": 2, "performance_flagged": False, "failures": 1, "mtbf_s": 1800,
-        "mttr_s": 600,
+        "mttr_s": 600, "off_plan_run_s": 0, "off_plan_total": 0,
     }  # fmt: skip
     rows = influxd.query('SELECT * FROM oee_loss GROUP BY "loss"', db)
     got = {

@@ -189,7 +189,7 @@ def test_oee_with_a_report_has_the_details_and_one_point_per_loss() -> None:
         "total=100i,good=95i,reject=5i,coverage=1.0,planned_stop_s=0.0,breakdown_s=600.0,"
         "setup_s=0.0,idle_s=1200.0,small_stop_s=30.0,speed_loss_s=270.0,ideal_s=1500.0,"
         "fully_productive_s=1425.0,startup_reject=2i,performance_flagged=false,failures=1i,"
-        f"mtbf_s=1800.0,mttr_s=600.0 {ns}"
+        f"mtbf_s=1800.0,mttr_s=600.0,off_plan_run_s=0.0,off_plan_total=0i {ns}"
     )
     loss = "oee_loss,area=a1,line=l1,loss={},machine=m1,site=s1,window=1h {} " + ns
     assert lines[1:] == [
@@ -212,7 +212,8 @@ def test_oee_details_omit_none_and_write_a_flag_as_boolean() -> None:
         f"oee,{TAGS},window=1h run_s=0.0,planned_s=0.0,unknown_s=0.0,window_s=0.0,total=0i,"
         "good=0i,reject=0i,planned_stop_s=0.0,breakdown_s=0.0,setup_s=0.0,idle_s=0.0,"
         "small_stop_s=0.0,speed_loss_s=0.0,ideal_s=0.0,fully_productive_s=0.0,"
-        "startup_reject=0i,performance_flagged=false,failures=0i 1795572000000000000"
+        "startup_reject=0i,performance_flagged=false,failures=0i,off_plan_run_s=0.0,"
+        "off_plan_total=0i 1795572000000000000"
     )
     assert losses[0] == (
         "oee_loss,area=a1,line=l1,loss=breakdowns,machine=m1,site=s1,window=1h "
@@ -229,7 +230,8 @@ def test_oee_details_omit_none_and_write_a_flag_as_boolean() -> None:
         "oee=1.6666666666666667,run_s=60.0,planned_s=60.0,unknown_s=0.0,window_s=60.0,"
         "total=10i,good=10i,reject=0i,coverage=1.0,planned_stop_s=0.0,breakdown_s=0.0,"
         "setup_s=0.0,idle_s=0.0,small_stop_s=0.0,speed_loss_s=-40.0,ideal_s=100.0,"
-        "fully_productive_s=100.0,startup_reject=0i,performance_flagged=true,failures=0i "
+        "fully_productive_s=100.0,startup_reject=0i,performance_flagged=true,failures=0i,"
+        "off_plan_run_s=0.0,off_plan_total=0i "
         "1795572000000000000"
     )
 

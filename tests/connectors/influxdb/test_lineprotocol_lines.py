@@ -23,7 +23,7 @@ SUMMED = (
     "reject=15i,coverage=1.0,planned_stop_s=0.0,breakdown_s=600.0,setup_s=600.0,"
     "idle_s=1200.0,small_stop_s=30.0,speed_loss_s=870.0,ideal_s=3900.0,"
     "fully_productive_s=3705.0,startup_reject=2i,performance_flagged=false,failures=1i,"
-    "mtbf_s=4800.0,mttr_s=600.0"
+    "mtbf_s=4800.0,mttr_s=600.0,off_plan_run_s=0.0,off_plan_total=0i"
 )
 
 
@@ -62,6 +62,6 @@ def test_undefined_ratios_are_omitted_and_names_escaped() -> None:
         "unknown_s=0.0,window_s=3600.0,total=100i,good=95i,reject=5i,coverage=1.0,"
         "planned_stop_s=0.0,breakdown_s=600.0,setup_s=0.0,idle_s=1200.0,small_stop_s=30.0,"
         "speed_loss_s=270.0,ideal_s=1500.0,fully_productive_s=1425.0,startup_reject=2i,"
-        'performance_flagged=false,failures=1i,mtbf_s=1800.0,mttr_s=600.0,mode="bottleneck",'
-        f'bottleneck="m2" {NS}'
+        "performance_flagged=false,failures=1i,mtbf_s=1800.0,mttr_s=600.0,off_plan_run_s=0.0,"
+        f'off_plan_total=0i,mode="bottleneck",bottleneck="m2" {NS}'
     )

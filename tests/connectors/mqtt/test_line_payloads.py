@@ -16,18 +16,19 @@ from tests.connectors.line_report import (
     BOTTLENECK,
     BOTTLENECK_RATIOS,
     DETAILS,
-    LOSSES,
+    LOSS_LIST,
     M1_RATIOS,
     M2_RATIOS,
     SUM_RATIOS,
     SUMS,
     line,
+    wire,
 )
 from tests.connectors.mqtt.support import ROOT
 from tests.connectors.oee_report import worked_update
 
 T = LineTopics("oee", "plant1", "press", "line2")
-HEAD = '{"v":1,"line":"line2","path":"plant1/press/line2",'
+HEAD = '{"v":2,"line":"line2","path":"plant1/press/line2",'
 # Everything after the ratios and before `losses`, as the bytes go out.
 TAIL = (
     '"run_s":4800.0,"planned_s":7200.0,"unknown_s":0.0,"window_s":7200.0,'
@@ -35,12 +36,13 @@ TAIL = (
     '"start":"2026-11-25T01:00:00.000Z","coverage":1.0,"planned_stop_s":0.0,'
     '"breakdown_s":600.0,"setup_s":600.0,"idle_s":1200.0,"small_stop_s":30.0,'
     '"speed_loss_s":870.0,"ideal_s":3900.0,"fully_productive_s":3705.0,"startup_reject":2,'
-    '"performance_flagged":false,"failures":1,"mtbf_s":4800.0,"mttr_s":600.0'
+    '"performance_flagged":false,"failures":1,"mtbf_s":4800.0,"mttr_s":600.0,'
+    '"off_plan_run_s":0.0,"off_plan_total":0'
 )
 
 
 def ratios_json(r: dict[str, float]) -> str:
-    return ",".join(f'"{k}":{v!r}' for k, v in r.items())
+    return ",".join(f'"{k}":{v!r}' for k, v in wire(r).items())
 
 
 def test_line_topics() -> None:
@@ -67,9 +69,8 @@ def test_line_payload(spec_line: LineOeeUpdate, mode: str, ratios: dict[str, flo
     head, losses = payload.decode().split(',"losses":', 1)
     assert head == HEAD + mode + ratios_json(ratios) + "," + TAIL
     doc = json.loads(payload)
-    assert doc["losses"] == LOSSES
-    assert list(doc["losses"]) == list(LOSSES)
-    assert doc["machines"] == {"m1": M1_RATIOS, "m2": M2_RATIOS}
+    assert doc["losses"] == LOSS_LIST  # in the six big losses' order
+    assert doc["machines"] == {"m1": wire(M1_RATIOS), "m2": wire(M2_RATIOS)}
     assert doc["missing"] == []
     assert list(doc)[-3:] == ["losses", "machines", "missing"]
     assert {k: doc[k] for k in SUMS} == SUMS and {k: doc[k] for k in DETAILS} == DETAILS
@@ -83,7 +84,7 @@ def test_missing_machines_and_undefined_ratios() -> None:
     doc = json.loads(line_oee_payload(T, u))
     assert [doc[k] for k in ("availability", "performance", "quality", "oee")] == [None] * 4
     assert (doc["run_s"], doc["planned_s"], doc["performance_flagged"]) == (1800.0, 3600.0, False)
-    assert (doc["machines"], doc["missing"]) == ({"m1": M1_RATIOS}, ["m2"])
+    assert (doc["machines"], doc["missing"]) == ({"m1": wire(M1_RATIOS)}, ["m2"])
     nan = replace(u, availability=float("nan"))
     assert json.loads(line_oee_payload(T, nan))["availability"] is None
 

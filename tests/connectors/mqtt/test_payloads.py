@@ -39,7 +39,7 @@ from core.types import (
 T0 = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
 T1 = datetime(2026, 11, 25, 9, 58, 30, tzinfo=UTC)
 REF = MachineRef("plant1", "press", "line2", "p7")
-HEAD = '{"v":1,"machine":"p7","path":"plant1/press/line2/p7",'
+HEAD = '{"v":2,"machine":"p7","path":"plant1/press/line2/p7",'
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_state_payload(t: MachineTopics) -> None:
         state_payload(t, change())
         == (
             HEAD + '"state":"fault","since":"2026-11-25T10:00:00.123Z",'
-            '"reason":"Motorschutz ausgelöst","code":17,"ts":"2026-11-25T10:00:00.123Z"}'
+            '"reason":"Motorschutz ausgelöst","reason_code":17,"ts":"2026-11-25T10:00:00.123Z"}'
         ).encode()
     )
 
@@ -116,7 +116,7 @@ def test_state_payload_without_reason(t: MachineTopics) -> None:
         state_payload(t, ev)
         == (
             HEAD + '"state":"running","since":"2026-11-25T10:00:00.123Z",'
-            '"reason":null,"code":null,"ts":"2026-11-25T10:00:00.123Z"}'
+            '"reason":null,"reason_code":null,"ts":"2026-11-25T10:00:00.123Z"}'
         ).encode()
     )
 
@@ -126,7 +126,7 @@ def test_event_payload(t: MachineTopics) -> None:
         event_payload(t, change(), "5e1f09a2")
         == (
             HEAD + '"state":"fault","previous":"running","ts":"2026-11-25T10:00:00.123Z",'
-            '"duration_s":90.123,"reason":"Motorschutz ausgelöst","code":17,"seq":42,'
+            '"duration_s":90.123,"reason":"Motorschutz ausgelöst","reason_code":17,"seq":42,'
             '"id":"5e1f09a2:p7:s42"}'
         ).encode()
     )
@@ -138,7 +138,7 @@ def test_first_event_has_no_previous(t: MachineTopics) -> None:
         event_payload(t, ev, "5e1f09a2")
         == (
             HEAD + '"state":"idle","previous":null,"ts":"2026-11-25T10:00:00.123Z",'
-            '"duration_s":null,"reason":"Motorschutz ausgelöst","code":17,"seq":1,'
+            '"duration_s":null,"reason":"Motorschutz ausgelöst","reason_code":17,"seq":1,'
             '"id":"5e1f09a2:p7:s1"}'
         ).encode()
     )
@@ -272,7 +272,7 @@ def test_every_payload_is_valid_json_with_common_fields(t: MachineTopics) -> Non
     ]
     for p in payloads:
         doc = json.loads(p)
-        assert (doc["v"], doc["machine"], doc["path"]) == (1, "p7", "plant1/press/line2/p7")
+        assert (doc["v"], doc["machine"], doc["path"]) == (2, "p7", "plant1/press/line2/p7")
 
 
 def test_asyncapi_document_matches_the_payloads(t: MachineTopics) -> None:

@@ -44,4 +44,4 @@ async def test_publishes_the_retained_line_topic(
         assert late.wait_count(1) == [Received(topic, payload, True, qos)]
     # The machines' wildcard `…/{machine}/oee/#` matches `_line` too, by design of the
     # namespace: a consumer tells them apart by the `_` no machine id starts with.
-    assert payload.startswith(b'{"v":1,"line":"line1","path":"' + site.encode() + b"/area1/line1")
+    assert payload.startswith(b'{"v":2,"line":"line1","path":"' + site.encode() + b"/area1/line1")

@@ -59,7 +59,7 @@ async def test_a_reason_for_the_current_stop_updates_the_retained_state(
     ]
     assert state_payload(t, now).endswith(
         b'"state":"fault","since":"2026-11-25T10:01:00.250Z","reason":"Motor overload",'
-        b'"code":20,"ts":"2026-11-25T10:01:00.250Z"}'
+        b'"reason_code":20,"ts":"2026-11-25T10:01:00.250Z"}'
     )
     with mosquitto.collector(f"oee/{site}/area1/#") as late:  # the reason is not retained
         assert late.wait_count(1) == [Received(t.state, state_payload(t, now), True, 1)]
@@ -88,7 +88,7 @@ async def test_a_reason_for_an_earlier_stop_leaves_the_state_alone(
         Received(t.reason, reason_payload(t, cleared, outbox.stream), False, 1),
         Received(t.state, state_payload(t, bare), False, 1),
     ]
-    assert b'"reason":null,"code":null' in state_payload(t, bare)
+    assert b'"reason":null,"reason_code":null' in state_payload(t, bare)
 
 
 async def test_reasons_of_unknown_machines_are_counted(

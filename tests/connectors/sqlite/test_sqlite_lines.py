@@ -16,7 +16,7 @@ from tests.connectors.line_report import (
     BOTTLENECK,
     BOTTLENECK_RATIOS,
     DETAILS,
-    LOSSES,
+    LOSS_ROWS,
     M1_RATIOS,
     M2_RATIOS,
     SUM_RATIOS,
@@ -74,7 +74,7 @@ def row(mode: str, bottleneck: str | None, ratios: dict[str, float]) -> tuple[ob
     )  # fmt: skip
 
 
-DOCUMENT = {**DETAILS, "losses": LOSSES, "machines": {"m1": M1_RATIOS, "m2": M2_RATIOS},
+DOCUMENT = {**DETAILS, "losses": LOSS_ROWS, "machines": {"m1": M1_RATIOS, "m2": M2_RATIOS},
             "missing": []}  # fmt: skip
 
 
