@@ -58,24 +58,24 @@ async def put_reason(
 ) -> AssignmentOut:
     """Give the stop in force at `at` (RFC 3339 with offset: its start as `since` and the
     intervals' `start` show it, or any time inside it) a reason of the machine's tree;
-    `code: null` clears it. The OEE engine, the live view, the store and MQTT all take the
+    `reason_code: null` clears it. The OEE engine, the live view, the store and MQTT all take the
     new reason; `source` is the API key's name ("loopback" without keys)."""
     m, _ = find_machine(ctx, machine_id)
     at_ts = parse_at(at)
-    entry = _reason(ctx, machine_id, body.code)
+    entry = _reason(ctx, machine_id, body.reason_code)
     record = (await find_stop(ctx, m, at_ts)).record
-    _check_state(machine_id, body.code, entry, record)
+    _check_state(machine_id, body.reason_code, entry, record)
     control = require_control(ctx)
     event = ReasonAssigned(
         machine=machine_id,
         stop_ts=record.ts,
         state=record.state,
-        reason_code=body.code,
+        reason_code=body.reason_code,
         reason=entry.text if entry else None,
         ts=ctx.clock(),
         source=by,
         category=entry.category if entry else None,
-        previous_code=record.reason_code,
+        previous_reason_code=record.reason_code,
         previous_reason=record.reason,
     )
     await control.emit([event])
@@ -83,10 +83,10 @@ async def put_reason(
         machine=machine_id,
         start=record.ts,
         state=record.state,
-        code=event.reason_code,
+        reason_code=event.reason_code,
         reason=event.reason,
         category=event.category,
-        previous_code=event.previous_code,
+        previous_reason_code=event.previous_reason_code,
         previous_reason=event.previous_reason,
         source=by,
     )

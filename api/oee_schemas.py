@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from api.schemas import DayOut, LossDetails, LossOut, Out, ParetoOut, ShiftOut, Timestamp
 from oee.states import MachineState
@@ -118,9 +118,10 @@ class In(BaseModel):
 
 
 class ReasonIn(In):
-    """Body of `PUT …/stops/{at}/reason`: a code of the reason tree, or null to clear."""
+    """Body of `PUT …/stops/{at}/reason`: a code of the reason tree, or null to clear.
+    `code` is still accepted for `reason_code` (its name before MQTT v2)."""
 
-    code: int | None
+    reason_code: int | None = Field(validation_alias=AliasChoices("reason_code", "code"))
 
 
 class AssignmentOut(Out):
@@ -130,10 +131,10 @@ class AssignmentOut(Out):
     machine: str
     start: Timestamp
     state: MachineState
-    code: int | None
+    reason_code: int | None
     reason: str | None
     category: str | None
-    previous_code: int | None
+    previous_reason_code: int | None
     previous_reason: str | None
     source: str = Field(description="who gave it: the API key's name, 'loopback' without keys")
 

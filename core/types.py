@@ -305,7 +305,7 @@ class ReasonAssigned:
     ts: datetime
     source: str = "operator"
     category: str | None = None
-    previous_code: int | None = None
+    previous_reason_code: int | None = None
     previous_reason: str | None = None
     seq: int = 0  # numbers a machine's assignments from 1 (set by the gateway)
 

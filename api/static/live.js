@@ -250,10 +250,10 @@ const panel = new StopPanel($("panel"), {
   put,
   saved(stop, answer) {
     stop.reason = answer.reason;
-    stop.reason_code = answer.code;
+    stop.reason_code = answer.reason_code;
     const m = app.machines.get(stop.machine);
     if (m && m.since && Date.parse(m.since) === stop.start) {
-      Object.assign(m, { reason: answer.reason, reason_code: answer.code });
+      Object.assign(m, { reason: answer.reason, reason_code: answer.reason_code });
       renderCard(stop.machine);
     }
     drawTimelines();
@@ -389,7 +389,7 @@ const onEvent = {
     const open = segs[segs.length - 1];
     if (open && open.end === null) open.end = at;
     segs.push(segment(d.machine, { state: d.state, start: at, end: null, startText: d.ts,
-      reason: d.reason, reason_code: d.code, clipped: false }));
+      reason: d.reason, reason_code: d.reason_code, clipped: false }));
     app.segments.set(d.machine, segs);
     renderCard(d.machine);
     drawTimelines();

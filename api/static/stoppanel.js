@@ -93,7 +93,7 @@ export class StopPanel {
       const start = await this.hooks.exactStart(stop);
       const path = "api/v1/machines/" + encodeURIComponent(stop.machine) + "/stops/" +
         encodeURIComponent(start) + "/reason";
-      const answer = await this.hooks.put(path, { code });
+      const answer = await this.hooks.put(path, { reason_code: code });
       this.hooks.saved(stop, answer);
       status.textContent = code === null ? t("cleared") : t("saved", text);
       setTimeout(() => this.dialog.open && this.dialog.close(), 900);

@@ -248,7 +248,7 @@ def reason_payload(t: MachineTopics, ev: ReasonAssigned, stream: str = "") -> by
             "reason": ev.reason,
             "category": ev.category,
             "source": ev.source,
-            "previous_code": ev.previous_code,
+            "previous_reason_code": ev.previous_reason_code,
             "previous_reason": ev.previous_reason,
             "ts": rfc3339(ev.ts),
             "seq": ev.seq,

@@ -320,7 +320,7 @@ def audit_row(e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote) -> tupl
     old: dict[str, Any] | None
     if isinstance(e, ReasonAssigned):
         action, by, target = "reason", e.source, rfc3339(e.stop_ts)
-        old = {"reason_code": e.previous_code, "reason": e.previous_reason}
+        old = {"reason_code": e.previous_reason_code, "reason": e.previous_reason}
         new: dict[str, Any] = {"reason_code": e.reason_code, "reason": e.reason}
     elif isinstance(e, ScrapBooked):
         action, by, target, old = "scrap", e.by, None, None

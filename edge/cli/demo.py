@@ -18,6 +18,7 @@ from edge.cli.demo_calendar import DemoShifts, shift_times
 from edge.cli.serve import run_gateway, until_signalled
 from edge.cli.startup import EXIT_CANNOT_START, StartupError
 from edge.config import (
+    AlarmsConfig,
     BoolRule,
     CodeMapRule,
     Config,
@@ -103,7 +104,19 @@ def demo_config(
         ]
     if time_scale != 1.0:
         machines = [_scaled(m, time_scale) for m in machines]
+        alarms = _scaled_alarms(config.alarms, time_scale)
+        config = config.model_copy(update={"alarms": alarms})
     return config.model_copy(update={"machines": machines})
+
+
+def _scaled_alarms(alarms: AlarmsConfig, k: float) -> AlarmsConfig:
+    # A stop the simulator plays for 35 s lasts 35 / k s of the gateway's wall clock, so
+    # the duration rules shrink alike (below their 1 s floor: the config is not re-checked).
+    rules = [
+        r.model_copy(update={"longer_than": r.longer_than / k}) if hasattr(r, "longer_than") else r
+        for r in alarms.rules
+    ]
+    return alarms.model_copy(update={"rules": rules})
 
 
 def _demo_yaml() -> str:

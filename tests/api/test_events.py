@@ -124,7 +124,7 @@ async def test_each_event_kind_with_its_mqtt_payload(plant_url: str, gateway: Ga
             "reason": "Jam",
             "category": "Mechanical/Feeder",
             "source": "loopback",
-            "previous_code": None,
+            "previous_reason_code": None,
             "previous_reason": None,
             "seq": 1,
             "id": ":press1:r1",

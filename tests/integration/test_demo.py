@@ -47,6 +47,16 @@ def figures_within(d: DemoProcess, path: str, deadline: float) -> dict[str, Any]
         time.sleep(0.5)
 
 
+def alarms_within(d: DemoProcess, since: str, deadline: float) -> list[dict[str, Any]]:
+    """The alarms raised since `since` once press2 has one, before the monotonic `deadline`."""
+    while True:
+        alarms: list[dict[str, Any]] = d.api(f"/api/v1/alarms?from={since}")["alarms"]
+        if any(a["machine"] == "press2" for a in alarms):
+            return alarms
+        assert time.monotonic() < deadline, "no alarm in time"
+        time.sleep(0.5)
+
+
 def test_the_demo_shows_its_shift_and_raw_tags_at_once_and_leaves_nothing_behind(
     tmp_path: Path,
 ) -> None:
@@ -83,6 +93,13 @@ def test_the_demo_shows_its_shift_and_raw_tags_at_once_and_leaves_nothing_behind
             # Speed is 60 / cycle_s = 30 parts a minute while press1 runs, else 0.
             speed = d.api("/api/v1/machines/press1/tags/speed")["points"]
             assert len(speed) >= 3 and {p["value"] for p in speed} <= {0.0, 30.0}
+            # press2's scripted 35 s fault (15 s to 50 s of simulated time) raised the
+            # `long-fault` alarm (a fault longer than 20 s: scaled with the clock here;
+            # at 30x the other machines' random faults may raise it too).
+            alarms = alarms_within(d, rfc3339(start), deadline)
+            press2 = [a for a in alarms if a["machine"] == "press2"]
+            assert [(a["rule"], a["severity"]) for a in press2][:1] == [("long-fault", "critical")]
+            assert press2[0]["message"].startswith("Press 2: fault"), press2[0]
         finally:
             code = d.interrupt()
         out = d.log

@@ -293,9 +293,9 @@ async def test_an_operator_reason_reaches_mqtt_the_store_and_the_next_figures(
 
     body = json.loads(reason.payload)
     assert {k: body[k] for k in ("stop_ts", "state", "reason_code", "reason", "category",
-                                 "source", "previous_code", "previous_reason")} == {
+                                 "source", "previous_reason_code", "previous_reason")} == {
         "stop_ts": stop, "state": "fault", "reason_code": 12, "reason": "Jam",
-        "category": "Mechanical", "source": "loopback", "previous_code": None,
+        "category": "Mechanical", "source": "loopback", "previous_reason_code": None,
         "previous_reason": None,
     }  # fmt: skip
     assert json.loads(oee.payload)["pareto"][0]["reason"] == "Jam"

@@ -35,7 +35,7 @@ def stop(machine: str = "m1") -> StateChange:
 
 def assign(code: int | None, reason: str | None, machine: str = "m1") -> ReasonAssigned:
     return ReasonAssigned(
-        machine, T1, S.FAULT, code, reason, T1 + timedelta(minutes=5), previous_code=None
+        machine, T1, S.FAULT, code, reason, T1 + timedelta(minutes=5), previous_reason_code=None
     )
 
 

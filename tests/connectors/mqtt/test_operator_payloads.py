@@ -20,7 +20,7 @@ def test_scrap_topic_and_payload() -> None:
     ev = ScrapBooked("p7", T0, 5, 102, "Dent", "line3-tablet", "Surface", "101", "coil", 44, 1)
     assert MT.scrap == "oee/plant1/press/line2/p7/scrap"
     assert scrap_payload(MT, ev, "5e1f09a2") == (
-        b'{"v":1,"machine":"p7","path":"plant1/press/line2/p7","quantity":5,'
+        b'{"v":2,"machine":"p7","path":"plant1/press/line2/p7","quantity":5,'
         b'"reason_code":102,"reason":"Dent","category":"Surface","product":"101",'
         b'"note":"coil","by":"line3-tablet","count_seq":44,'
         b'"ts":"2026-11-25T10:05:00.000Z","seq":1,"id":"5e1f09a2:p7:k1"}'
@@ -32,7 +32,7 @@ def test_planned_topic_and_payload_and_its_undoing() -> None:
                      seq=2)  # fmt: skip
     assert MT.planned == "oee/plant1/press/line2/p7/planned"
     assert json.loads(planned_payload(MT, ev, "5e1f09a2")) == {
-        "v": 1, "machine": "p7", "path": "plant1/press/line2/p7",
+        "v": 2, "machine": "p7", "path": "plant1/press/line2/p7",
         "stop_ts": "2026-11-25T10:00:00.123Z", "state": "idle", "kind": "meeting",
         "reason": "Shift meeting", "previous_kind": None, "previous_reason": None,
         "by": "ops", "ts": "2026-11-25T10:05:00.000Z", "seq": 2, "id": "5e1f09a2:p7:p2",
@@ -47,6 +47,6 @@ def test_notes_topic_and_payload() -> None:
     ev = ShiftNote("line2", "press", "2026-11-25/late", "Die 4 worn", T0, "ops", "old")
     assert LT.notes == "oee/plant1/press/line2/_line/notes"
     assert notes_payload(LT, ev) == (
-        b'{"v":1,"line":"line2","path":"plant1/press/line2","shift":"2026-11-25/late",'
+        b'{"v":2,"line":"line2","path":"plant1/press/line2","shift":"2026-11-25/late",'
         b'"text":"Die 4 worn","previous_text":"old","by":"ops","ts":"2026-11-25T10:05:00.000Z"}'
     )

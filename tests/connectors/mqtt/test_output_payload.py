@@ -36,7 +36,7 @@ def test_machine_output_payload() -> None:
     ev = OutputUpdate("m1", T, SHIFT, OUT, "P1", "Bracket")
     assert t.output == "oee/s/a/l/m1/output"
     assert json.loads(output_payload(t, ev)) == {
-        "v": 1, "machine": "m1", "path": "s/a/l/m1", "ts": "2026-12-07T08:00:00.000Z",
+        "v": 2, "machine": "m1", "path": "s/a/l/m1", "ts": "2026-12-07T08:00:00.000Z",
         "final": False, "shift": SHIFT_DOC, "product": "P1", "product_name": "Bracket",
         **FIGURES,
     }  # fmt: skip
@@ -47,6 +47,6 @@ def test_line_output_payload() -> None:
     ev = LineOutputUpdate("l", "a", T, SHIFT, OUT, ("m1", "m2"), final=True)
     assert t.output == "oee/s/a/l/_line/output"
     assert json.loads(output_payload(t, ev)) == {
-        "v": 1, "line": "l", "path": "s/a/l", "ts": "2026-12-07T08:00:00.000Z",
+        "v": 2, "line": "l", "path": "s/a/l", "ts": "2026-12-07T08:00:00.000Z",
         "final": True, "shift": SHIFT_DOC, "machines": ["m1", "m2"], **FIGURES,
     }  # fmt: skip

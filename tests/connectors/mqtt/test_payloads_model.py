@@ -29,7 +29,7 @@ def reason(**kw: object) -> ReasonAssigned:
         reason="Motorschutz ausgelöst",
         ts=datetime(2026, 11, 25, 10, 5, tzinfo=UTC),
         category="mechanical",
-        previous_code=17,
+        previous_reason_code=17,
     )
     return ReasonAssigned(**(base | kw))  # type: ignore[arg-type]
 
@@ -40,7 +40,7 @@ def test_reason_payload() -> None:
         == (
             HEAD + '"stop_ts":"2026-11-25T10:00:00.123Z","state":"fault","reason_code":20,'
             '"reason":"Motorschutz ausgelöst","category":"mechanical","source":"operator",'
-            '"previous_code":17,"previous_reason":null,"ts":"2026-11-25T10:05:00.000Z",'
+            '"previous_reason_code":17,"previous_reason":null,"ts":"2026-11-25T10:05:00.000Z",'
             '"seq":3,"id":"5e1f09a2:p7:r3"}'
         ).encode()
     )
@@ -54,7 +54,7 @@ def test_reason_payload_of_a_cleared_reason_from_the_plc() -> None:
         reason_payload(T, cleared)
         == (
             HEAD + '"stop_ts":"2026-11-25T10:00:00.123Z","state":"fault","reason_code":null,'
-            '"reason":null,"category":null,"source":"plc","previous_code":17,'
+            '"reason":null,"category":null,"source":"plc","previous_reason_code":17,'
             '"previous_reason":"Jam","ts":"2026-11-25T10:05:00.000Z","seq":0,"id":null}'
         ).encode()
     )

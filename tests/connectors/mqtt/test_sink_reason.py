@@ -33,7 +33,7 @@ def assign(
 ) -> ReasonAssigned:
     return ReasonAssigned(
         "m1", stop_ts, MachineState.FAULT, code, text, T1 + timedelta(minutes=5),
-        previous_code=17, previous_reason="Jam",
+        previous_reason_code=17, previous_reason="Jam",
     )  # fmt: skip
 
 

@@ -36,7 +36,7 @@ def assign(
 ) -> ReasonAssigned:
     return ReasonAssigned(
         machine, stop, MachineState.FAULT, code, reason, stop + timedelta(minutes=10),
-        previous_code=3, previous_reason="jam",
+        previous_reason_code=3, previous_reason="jam",
     )  # fmt: skip
 
 
