@@ -23,7 +23,7 @@ from api.context import (
 from api.oee_schemas import AssignmentOut, ProductIn, ProductOut, ReasonIn, ReasonOut
 from api.schemas import rfc3339
 from api.stops import find_stop, parse_at
-from core.types import ReasonAssigned, StateRecord
+from core.types import ProductChanged, ReasonAssigned, StateRecord
 from edge.config import STOP_STATES, ReasonConfig
 from edge.engines.oee import ideal_cycle_s
 
@@ -140,9 +140,12 @@ def _check_state(
         e503="No running gateway (read-only API)",
     ),
 )
-async def put_product(machine_id: str, body: ProductIn, ctx: Ctx) -> ProductOut:
+async def put_product(
+    machine_id: str, body: ProductIn, ctx: Ctx, by: Annotated[str, Depends(operator_name)]
+) -> ProductOut:
     """The product the machine makes from now on (null: its default); its ideal cycle time
-    applies to the counts from now on. Kept across restarts."""
+    applies to the counts from now on. Kept across restarts; recorded with who set it
+    (`GET /api/v1/audit`) and published on the retained `…/product`."""
     _, cfg = find_machine(ctx, machine_id)
     if body.product is not None and body.product not in cfg.products:
         known = list(cfg.products)
@@ -154,9 +157,12 @@ async def put_product(machine_id: str, body: ProductIn, ctx: Ctx) -> ProductOut:
         )
     control = require_control(ctx)
     try:
-        control.set_product(machine_id, body.product)
+        previous = control.set_product(machine_id, body.product)
     except ValueError as exc:
         raise ApiError(409, str(exc)) from exc
+    name = cfg.products[body.product].name if body.product is not None else None
+    change = ProductChanged(machine_id, ctx.clock(), body.product, previous, by, name)
+    await control.emit([change])
     return ProductOut(
         machine=machine_id, product=body.product, ideal_cycle_s=ideal_cycle_s(cfg, body.product)
     )

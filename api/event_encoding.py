@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from connectors.mqtt import payloads as p
 from connectors.mqtt.alarms import alarm_payload
-from connectors.mqtt.operator import notes_payload, planned_payload, scrap_payload
+from connectors.mqtt.operator import (
+    notes_payload,
+    planned_payload,
+    product_payload,
+    scrap_payload,
+)
 from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.alarms import AlarmChange
 from core.types import (
@@ -17,6 +22,7 @@ from core.types import (
     LineOutputUpdate,
     OeeUpdate,
     OutputUpdate,
+    ProductChanged,
     ReasonAssigned,
     ScrapBooked,
     ShiftNote,
@@ -95,6 +101,8 @@ class Encoder:
             return "scrap", scrap_payload(t, ev, self.stream)
         if isinstance(ev, StopPlanned):
             return "planned", planned_payload(t, ev, self.stream)
+        if isinstance(ev, ProductChanged):
+            return "product", product_payload(t, ev)
         if isinstance(ev, AlarmChange):  # the MQTT `…/alarm` payload
             return "alarm", alarm_payload(t, ev, self.stream)
         return None

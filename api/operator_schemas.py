@@ -104,7 +104,7 @@ class AuditOut(Out):
     ts: Timestamp
     machine: str | None
     line: str | None
-    action: Literal["reason", "scrap", "planned", "notes"]
+    action: Literal["reason", "scrap", "planned", "notes", "product"]
     by: str
     target: str | None = Field(description="a stop's start, or a shift's id")
     old: dict[str, Any] | None

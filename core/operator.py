@@ -1,4 +1,5 @@
-"""Events of an operator's input at the line (scrap, a stop made planned, shift notes)
+"""Events of an operator's input at the line (scrap, a stop made planned, shift notes,
+the product set by hand)
 and the audit entry each change leaves; part of `core.types.Event`."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from datetime import datetime
 
 from oee.states import MachineState
 
-__all__ = ["AuditEntry", "ScrapBooked", "ShiftNote", "StopPlanned"]
+__all__ = ["AuditEntry", "ProductChanged", "ScrapBooked", "ShiftNote", "StopPlanned"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +81,16 @@ class AuditEntry:
     target: str | None
     old: dict[str, object] | None
     new: dict[str, object] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductChanged:
+    """Someone (`by`, the API key's name) set the product `machine` makes from `ts` on
+    (None: the machine's default), replacing `previous`; `name` is its configured name."""
+
+    machine: str
+    ts: datetime
+    product: str | None
+    previous: str | None
+    by: str
+    name: str | None = None

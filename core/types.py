@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Literal, NamedTuple
 
 from core.alarms import AlarmChange
-from core.operator import AuditEntry, ScrapBooked, ShiftNote, StopPlanned
+from core.operator import AuditEntry, ProductChanged, ScrapBooked, ShiftNote, StopPlanned
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
 from oee.calendar import PlantDay, ShiftInstance
 from oee.losses import LossReport, ReasonLoss
@@ -34,6 +34,7 @@ __all__ = [
     "OeeUpdate",
     "Output",
     "OutputUpdate",
+    "ProductChanged",
     "ShiftRef",
     "PlantDay",
     "Quality",
@@ -398,6 +399,7 @@ Event = (
     | ScrapBooked
     | StopPlanned
     | ShiftNote
+    | ProductChanged
     | AlarmChange
 )
 

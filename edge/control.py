@@ -44,9 +44,9 @@ class GatewayControl(Protocol):
         `edge.engines.alarms.UnknownAlarm` / `AlreadyAcknowledged` otherwise."""
         ...
 
-    def set_product(self, machine: str, product: str | None) -> None:
-        """The product `machine` makes from now on (None: the machine's default).
-        ValueError if the machine reads its product from a tag."""
+    def set_product(self, machine: str, product: str | None) -> str | None:
+        """The product `machine` makes from now on (None: the machine's default); returns
+        the one before. ValueError if the machine reads its product from a tag."""
         ...
 
 

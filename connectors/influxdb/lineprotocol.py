@@ -30,6 +30,7 @@ from core.types import (
     MachineRef,
     OeeUpdate,
     OutputUpdate,
+    ProductChanged,
     ReasonAssigned,
     SampleBatch,
     ScrapBooked,
@@ -199,6 +200,16 @@ def _planned(e: StopPlanned, tags: str) -> list[str]:
         f"stop_planned,{tags} {fields} {timestamp_ns(e.ts)}",
         f"machine_state,{tags} {stop} {timestamp_ns(e.stop_ts)}",
     ]
+
+
+def _product(e: ProductChanged, tags: str) -> list[str]:
+    fields = _fields(
+        [
+            ("product", _opt_string(e.product)), ("name", _opt_string(e.name)),
+            ("previous", _opt_string(e.previous)), ("by", escape_string(e.by)),
+        ]
+    )  # fmt: skip
+    return [f"product_change,{tags} {fields} {timestamp_ns(e.ts)}"]
 
 
 def _note(e: ShiftNote, site: str) -> list[str]:
@@ -402,6 +413,8 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _scrap(event, tags)
     if isinstance(event, StopPlanned):
         return _planned(event, tags)
+    if isinstance(event, ProductChanged):
+        return _product(event, tags)
     if isinstance(event, AlarmChange):
         return _alarm(event, ref)
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

@@ -10,7 +10,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from connectors.mqtt.alarms import active_alarms_payload, alarm_payload
 from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.message import Message, pack
-from connectors.mqtt.operator import notes_payload, planned_payload, scrap_payload
+from connectors.mqtt.operator import (
+    notes_payload,
+    planned_payload,
+    product_payload,
+    scrap_payload,
+)
 from connectors.mqtt.payloads import (
     LineTopics,
     MachineTopics,
@@ -36,6 +41,7 @@ from core.types import (
     MachineRef,
     OeeUpdate,
     OutputUpdate,
+    ProductChanged,
     ReasonAssigned,
     SampleBatch,
     ScrapBooked,
@@ -121,6 +127,8 @@ class Encoder:
                 rec(Priority.EVENTS, mt.scrap, scrap_payload(mt, ev, stream), qos, False)
             elif isinstance(ev, StopPlanned):
                 rec(Priority.EVENTS, mt.planned, planned_payload(mt, ev, stream), qos, False)
+            elif isinstance(ev, ProductChanged):
+                rec(Priority.EVENTS, mt.product, product_payload(mt, ev), qos, True)
             elif isinstance(ev, OeeUpdate):
                 rec(Priority.OEE, mt.oee(ev.window), oee_payload(mt, ev), qos, True)
             elif isinstance(ev, OutputUpdate):

@@ -1,15 +1,16 @@
 """The payloads of the operator's input (README "MQTT", docs/asyncapi.yaml): `…/scrap`
 for parts booked as scrap by hand, `…/planned` for a stop turned into planned time (or
-back), and the retained `…/_line/notes` for a shift's hand-over text. Each names who
+back), the retained `…/product` for the product set by hand, and the retained
+`…/_line/notes` for a shift's hand-over text. Each names who
 (`by`, the API key's name) and what it replaced (`previous_*`)."""
 
 from __future__ import annotations
 
 from connectors.common.timefmt import rfc3339
 from connectors.mqtt.payloads import LineTopics, MachineTopics, event_id
-from core.types import ScrapBooked, ShiftNote, StopPlanned
+from core.types import ProductChanged, ScrapBooked, ShiftNote, StopPlanned
 
-__all__ = ["notes_payload", "planned_payload", "scrap_payload"]
+__all__ = ["notes_payload", "planned_payload", "product_payload", "scrap_payload"]
 
 
 def scrap_payload(t: MachineTopics, ev: ScrapBooked, stream: str = "") -> bytes:
@@ -58,6 +59,20 @@ def notes_payload(t: LineTopics, ev: ShiftNote) -> bytes:
             "shift": ev.shift,
             "text": ev.text,
             "previous_text": ev.previous_text,
+            "by": ev.by,
+            "ts": rfc3339(ev.ts),
+        }
+    )
+
+
+def product_payload(t: MachineTopics, ev: ProductChanged) -> bytes:
+    """Retained `…/product`: the product set by hand (null: the machine's default) with
+    its configured `name`, what it replaced, who and when."""
+    return t.payload(
+        {
+            "product": ev.product,
+            "name": ev.name,
+            "previous": ev.previous,
             "by": ev.by,
             "ts": rfc3339(ev.ts),
         }

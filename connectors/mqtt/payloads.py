@@ -130,14 +130,14 @@ class MachineTopics(_Topics):
     """Topic names and the JSON payload head of one machine, built once.
 
     `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
-    `suspect`, `decision`, `reason`, `scrap`, `planned`, `tags`, `alarm`, `alarms` hang
+    `suspect`, `decision`, `reason`, `scrap`, `planned`, `product`, `tags`, `alarm`, `alarms` hang
     under it;
     `oee(window)` and `tag(name)` build (and cache) the per-window and per-tag topics.
     """
 
     __slots__ = (
         "alarm", "alarms", "count", "decision", "event", "machine", "path", "planned", "reason",
-        "scrap", "state", "suspect", "tags",
+        "product", "scrap", "state", "suspect", "tags",
     )  # fmt: skip
 
     def __init__(self, prefix: str, ref: MachineRef) -> None:
@@ -156,6 +156,7 @@ class MachineTopics(_Topics):
         self.reason = f"{self.root}/reason"
         self.scrap = f"{self.root}/scrap"
         self.planned = f"{self.root}/planned"
+        self.product = f"{self.root}/product"
         self.tags = f"{self.root}/tags"
         self.alarm = f"{self.root}/alarm"
         self.alarms = f"{self.root}/alarms"

@@ -47,6 +47,7 @@ from core.types import (
     MachineState,
     OeeUpdate,
     OutputUpdate,
+    ProductChanged,
     Quality,
     ReasonAssigned,
     Sample,
@@ -272,6 +273,8 @@ class Writes:
                     w.rows["audit"].append(audit_row(e))
                 if isinstance(e, StopPlanned):
                     w.planned.append(e)
+            elif isinstance(e, ProductChanged):
+                w.rows["audit"].append(audit_row(e))
             elif isinstance(e, AlarmChange):
                 w.rows["alarm"].append(_alarm_row(e))
         return w
@@ -314,7 +317,9 @@ def _cell(value: Any) -> Any:
     return value.value if isinstance(value, MachineState) else value
 
 
-def audit_row(e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote) -> tuple[Any, ...]:
+def audit_row(
+    e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote | ProductChanged,
+) -> tuple[Any, ...]:
     """The `audit` row of an operator's change: (ts, machine, line, action, by, target,
     old, new), `old` and `new` as JSON objects (null: nothing before)."""
     old: dict[str, Any] | None
@@ -326,6 +331,9 @@ def audit_row(e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote) -> tupl
         action, by, target, old = "scrap", e.by, None, None
         new = {"quantity": e.quantity, "reason_code": e.reason_code, "reason": e.reason,
                "product": e.product, "note": e.note}  # fmt: skip
+    elif isinstance(e, ProductChanged):
+        action, by, target = "product", e.by, None
+        old, new = {"product": e.previous}, {"product": e.product}
     elif isinstance(e, StopPlanned):
         action, by, target = "planned", e.by, rfc3339(e.stop_ts)
         old = {"kind": e.previous_kind, "reason": e.previous_reason}

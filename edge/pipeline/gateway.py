@@ -447,15 +447,16 @@ class Gateway:
         """Book scrap by hand (`edge.pipeline.handcounts`)."""
         return await self.hand.scrap(booking)
 
-    def set_product(self, machine: str, product: str | None) -> None:
+    def set_product(self, machine: str, product: str | None) -> str | None:
         """The product `machine` makes from now on (None: its default), kept across restarts
-        in `{data_dir}/products.json`. ValueError if a PLC tag names the product."""
+        in `{data_dir}/products.json`; returns the one before. ValueError if a PLC tag
+        names the product."""
         normaliser = self.normalisers[machine]
         if normaliser.config.product_tag is not None:
             raise ValueError(
                 f"machine {machine} reads its product from tag '{normaliser.config.product_tag}'"
             )
-        normaliser.product = product
+        previous, normaliser.product = normaliser.product, product
         self.live.machines[machine].product = product
         chosen = {m: n.product for m, n in self.normalisers.items() if n.product is not None}
         try:
@@ -465,6 +466,7 @@ class Gateway:
             tmp.replace(self._products_file)
         except OSError as exc:
             log.error("cannot save the chosen products to %s: %s", self._products_file, exc)
+        return previous
 
     def _load_products(self) -> None:
         try:

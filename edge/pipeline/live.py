@@ -16,6 +16,7 @@ from core.types import (
     MachineRef,
     OeeUpdate,
     OutputUpdate,
+    ProductChanged,
     ReasonAssigned,
     SampleBatch,
     ShiftNote,
@@ -112,6 +113,8 @@ class LiveView:
             m.output = event
         elif isinstance(event, AlarmChange):
             m.alarms = event.active
+        elif isinstance(event, ProductChanged):
+            m.product = event.product
         elif isinstance(event, SampleBatch):
             m.last_seen = event.ts if event.error is None else m.last_seen
         elif isinstance(event, ReasonAssigned) and m.state and m.state.ts == event.stop_ts:

@@ -27,6 +27,7 @@ from core.types import (
     LineOutputUpdate,
     OeeUpdate,
     OutputUpdate,
+    ProductChanged,
     ReasonAssigned,
     SampleBatch,
     ScrapBooked,
@@ -152,6 +153,7 @@ _KINDS: dict[type, str] = {
     ScrapBooked: "scrap",
     StopPlanned: "planned",
     ShiftNote: "notes",
+    ProductChanged: "product",
     AlarmChange: "alarm",
 }
 

@@ -16,6 +16,7 @@ import pytest
 from api.app import create_app
 from api.auth import UNAUTHORIZED, find_key, required_scope
 from connectors.sqlite.store import SqliteStore
+from core.types import ProductChanged
 from edge.config import SqliteConfig
 from edge.config.loading import ConfigError, parse_config
 from edge.pipeline.live import LiveView
@@ -141,16 +142,35 @@ def test_the_scope_a_request_needs(method: str, path: str, scope: str) -> None:
     assert required_scope(method, path) == scope
 
 
-async def test_an_admin_key_changes_the_product(plant_config, plant_store, gateway) -> None:  # type: ignore[no-untyped-def]
+async def test_an_operate_key_changes_the_product_and_it_is_audited(  # type: ignore[no-untyped-def]
+    plant_config, plant_store, gateway
+) -> None:
     config = plant_config.model_copy(update={"api": make_config(keys=KEYS).api})
+    seen: list[ProductChanged] = []
+    gateway.live.listeners.append(
+        lambda e: seen.append(e) if isinstance(e, ProductChanged) else None
+    )
     async with plant_api(config, plant_store, gateway) as c:
         url = "/api/v1/machines/press1/product"
         r = await c.put(url, json={"product": "102"}, headers=bearer(READ))
         assert r.status_code == 403
         assert gateway.normalisers["press1"].product is None
-        r = await c.put(url, json={"product": "102"}, headers=bearer(ADMIN))
+        r = await c.put(url, json={"product": "102"}, headers=bearer(OPERATE))
         assert r.status_code == 200, r.text
         assert gateway.normalisers["press1"].product == "102"
+        r = await c.put(url, json={"product": None}, headers=bearer(ADMIN))
+        assert r.status_code == 200, r.text
+        audit = (await c.get("/api/v1/audit", headers=bearer(READ))).json()
+    # Who set which product when, and what it replaced: in the store's audit and as
+    # events (the retained `…/product` on MQTT, SSE `product`, InfluxDB `product_change`).
+    assert [(a["action"], a["by"], a["old"], a["new"]) for a in audit] == [
+        ("product", "line3-tablet", {"product": None}, {"product": "102"}),
+        ("product", "ops", {"product": "102"}, {"product": None}),
+    ]
+    assert [(e.product, e.previous, e.by, e.name) for e in seen] == [
+        ("102", None, "line3-tablet", "Bracket"),  # its name in tests/api/plant.py
+        (None, "102", "ops", None),
+    ]
 
 
 async def test_keys_appear_nowhere(scoped: httpx.AsyncClient, caplog) -> None:  # type: ignore[no-untyped-def]

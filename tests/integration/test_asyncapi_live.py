@@ -20,7 +20,15 @@ import httpx
 import jsonschema
 import yaml
 
-from core.types import MachineState, Quality, Sample, SampleBatch, StateChange, utc_now
+from core.types import (
+    MachineState,
+    ProductChanged,
+    Quality,
+    Sample,
+    SampleBatch,
+    StateChange,
+    utc_now,
+)
 from edge.config import Config
 from edge.config.loading import parse_config
 from edge.pipeline.gateway import Gateway
@@ -166,7 +174,7 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
     reason_channel = "{prefix}/{site}/{area}/{line}/{machine}/reason"
     by_hand = {
         f"{{prefix}}/{{site}}/{{area}}/{{line}}/{{machine}}/{k}"
-        for k in ("suspect", "decision", "scrap", "planned")
+        for k in ("suspect", "decision", "scrap", "planned", "product")
     } | {"{prefix}/{site}/{area}/{line}/_line/notes"}
     others = set(CHANNELS) - UNPUBLISHED - {reason_channel} - by_hand
     with MqttCollector(broker.host, broker.port, ["#"]) as c:
@@ -182,6 +190,10 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
             for topic in ("m3/planned", "m1/scrap", "_line/notes"):
                 await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/{topic}")
             await held_then_accepted(gw, cfg.api.port, list(c.messages))
+            # The machines read their product from a tag, so `PUT …/product` (409) cannot
+            # make the `…/product` it would publish: the event itself goes in.
+            await gw.emit([ProductChanged("m2", utc_now(), None, "7", "loopback")])
+            await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m2/product")
             for kind in ("suspect", "decision"):
                 await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m1/{kind}")
         # The clean stop's retained `offline` is part of the contract too.

@@ -1,12 +1,19 @@
 """Exact line protocol of the operator's input: `scrap`, `stop_planned` (and the stop's
-`machine_state` point with its planned kind), `shift_note` (README "InfluxDB")."""
+`machine_state` point with its planned kind), `shift_note`, `product_change` (README "InfluxDB")."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from connectors.influxdb.lineprotocol import encode
-from core.types import MachineRef, MachineState, ScrapBooked, ShiftNote, StopPlanned
+from core.types import (
+    MachineRef,
+    MachineState,
+    ProductChanged,
+    ScrapBooked,
+    ShiftNote,
+    StopPlanned,
+)
 
 REF = MachineRef(site="s1", area="a1", line="l1", machine="m1")
 TAGS = "area=a1,line=l1,machine=m1,site=s1"
@@ -42,4 +49,17 @@ def test_shift_note_line() -> None:
     assert encode(ev, REF) == [
         'shift_note,area=a1,line=l1,site=s1 shift="2026-11-25/late",text="Die \\"4\\" worn",'
         'by="ops" 1795601100000000000'
+    ]
+
+
+def test_product_change_line() -> None:
+    # Unset strings are left out (InfluxDB has no null): back to the default product.
+    ev = ProductChanged("m1", T0, "102", "101", "line3-tablet", "Bracket B")
+    assert encode(ev, REF) == [
+        f'product_change,{TAGS} product="102",name="Bracket B",previous="101",'
+        'by="line3-tablet" 1795601100000000000'
+    ]
+    back = ProductChanged("m1", T0, None, "102", "ops")
+    assert encode(back, REF) == [
+        f'product_change,{TAGS} previous="102",by="ops" 1795601100000000000'
     ]

@@ -1,14 +1,26 @@
 """Exact topics and payload bytes of the operator's input on MQTT: `…/scrap`,
-`…/planned` and the retained `…/_line/notes` (README "MQTT", docs/asyncapi.yaml)."""
+`…/planned`, the retained `…/product` and `…/_line/notes` (README "MQTT", docs/asyncapi.yaml)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from connectors.mqtt.operator import notes_payload, planned_payload, scrap_payload
+from connectors.mqtt.operator import (
+    notes_payload,
+    planned_payload,
+    product_payload,
+    scrap_payload,
+)
 from connectors.mqtt.payloads import LineTopics, MachineTopics
-from core.types import MachineRef, MachineState, ScrapBooked, ShiftNote, StopPlanned
+from core.types import (
+    MachineRef,
+    MachineState,
+    ProductChanged,
+    ScrapBooked,
+    ShiftNote,
+    StopPlanned,
+)
 
 T0 = datetime(2026, 11, 25, 10, 5, 0, tzinfo=UTC)
 STOP = datetime(2026, 11, 25, 10, 0, 0, 123000, tzinfo=UTC)
@@ -49,4 +61,14 @@ def test_notes_topic_and_payload() -> None:
     assert notes_payload(LT, ev) == (
         b'{"v":2,"line":"line2","path":"plant1/press/line2","shift":"2026-11-25/late",'
         b'"text":"Die 4 worn","previous_text":"old","by":"ops","ts":"2026-11-25T10:05:00.000Z"}'
+    )
+
+
+def test_product_topic_and_payload() -> None:
+    ev = ProductChanged("p7", T0, "102", None, "line3-tablet", "Bracket B")
+    assert MT.product == "oee/plant1/press/line2/p7/product"
+    assert product_payload(MT, ev) == (
+        b'{"v":2,"machine":"p7","path":"plant1/press/line2/p7","product":"102",'
+        b'"name":"Bracket B","previous":null,"by":"line3-tablet",'
+        b'"ts":"2026-11-25T10:05:00.000Z"}'
     )
