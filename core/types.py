@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 from core.alarms import AlarmChange
 from core.operator import AuditEntry, ScrapBooked, ShiftNote, StopPlanned
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
+from core.report import ShiftReportDone
 from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
 from oee.targets import Output
@@ -40,6 +41,7 @@ __all__ = [
     "SampleBatch",
     "ScrapBooked",
     "ShiftNote",
+    "ShiftReportDone",
     "StopPlanned",
     "StateChange",
     "StateRecord",
@@ -387,6 +389,7 @@ Event = (
     | StopPlanned
     | ShiftNote
     | AlarmChange
+    | ShiftReportDone
 )
 
 

@@ -31,6 +31,7 @@ from core.types import (
     SampleBatch,
     ScrapBooked,
     ShiftNote,
+    ShiftReportDone,
     StateChange,
     StopPlanned,
     SuspectCount,
@@ -153,6 +154,7 @@ _KINDS: dict[type, str] = {
     StopPlanned: "planned",
     ShiftNote: "notes",
     AlarmChange: "alarm",
+    ShiftReportDone: "report",
 }
 
 
