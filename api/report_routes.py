@@ -60,7 +60,10 @@ async def get_report(
 @router.get(
     "/shifts/{day}/{name}/report.csv",
     tags=["shifts"],
-    responses={**_DOCS, 200: {"content": {"text/csv": {}}, "description": "the table"}},
+    responses={
+        **_DOCS,
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "the table"},
+    },
     response_class=Response,
 )
 async def get_report_csv(
