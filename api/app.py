@@ -22,10 +22,12 @@ from api import (
     notes_routes,
     oee_routes,
     operator_routes,
+    report_routes,
 )
 from api.context import ApiContext, ApiError, HistoryGate, JobRunner
 from api.errors import internal_error, invalid_request
 from api.guard import RequestGuard, SecurityHeaders
+from api.report_keeper import ReportKeeper
 from api.routes import ops, v1
 from api.shift_routes import router as shift_router
 from api.tag_routes import router as tag_router
@@ -73,13 +75,17 @@ def create_app(
     app.add_exception_handler(Exception, internal_error)
     routers = (
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
-        operator_routes.router, notes_routes.router, shift_router, alarm_routes.router,
+        operator_routes.router, notes_routes.router, shift_router, report_routes.router,
+        alarm_routes.router,
         calendar_routes.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)
     app.include_router(admin_routes.router)
     app.include_router(docs_routes.router)
+    if control is not None:  # a running gateway: keep each shift's report at its end
+        app.state.reports = ReportKeeper(app)
+        app.state.reports.watch(live)
     _add_middleware(app, config)
     return app
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas import Out, Timestamp
+from api.schemas import Out, ShiftOut, Timestamp
 
 
 class ShiftDefOut(Out):
@@ -17,17 +17,6 @@ class ShiftDefOut(Out):
     start: str = Field(description="local start, HH:MM or HH:MM:SS", examples=["14:00"])
     end: str = Field(description="local end; at or before `start`: the next day")
     days: list[str] = Field(description="weekdays it starts on: mon … sun")
-
-
-class ShiftOut(Out):
-    """One occurrence of a shift: `id` is `{date}/{name}`, `date` the plant-local date on
-    which it starts."""
-
-    id: str = Field(examples=["2026-12-06/late"])
-    name: str
-    date: str = Field(description="YYYY-MM-DD, plant-local")
-    start: Timestamp
-    end: Timestamp
 
 
 class CurrentShiftOut(ShiftOut):

@@ -12,6 +12,7 @@ from connectors.mqtt.operator import (
     product_payload,
     scrap_payload,
 )
+from connectors.mqtt.report import report_payload
 from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.alarms import AlarmChange
 from core.types import (
@@ -26,6 +27,7 @@ from core.types import (
     ReasonAssigned,
     ScrapBooked,
     ShiftNote,
+    ShiftReportDone,
     StateChange,
     StopPlanned,
     SuspectCount,
@@ -77,9 +79,13 @@ class Encoder:
         if isinstance(ev, LineOutputUpdate):
             lt = self._lines.get((ev.area, ev.line))
             return None if lt is None else ("line_output", p.output_payload(lt, ev))
-        if isinstance(ev, ShiftNote):
+        if isinstance(ev, ShiftNote | ShiftReportDone):
             lt = self._lines.get((ev.area, ev.line))
-            return None if lt is None else ("notes", notes_payload(lt, ev))
+            if lt is None:
+                return None
+            if isinstance(ev, ShiftReportDone):
+                return "report", report_payload(lt, ev)
+            return "notes", notes_payload(lt, ev)
         t = self._machines.get(ev.machine)
         if t is None:
             return None

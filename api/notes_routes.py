@@ -25,7 +25,7 @@ from api.context import (
     v1_router,
 )
 from api.history import limits
-from api.operator_schemas import AuditOut, NoteIn, NoteOut, ShiftOut
+from api.operator_schemas import AuditOut, NoteIn, NoteOut
 from api.schemas import ApiTime
 from core.interfaces import OperatorHistory
 from core.types import ShiftNote
@@ -47,7 +47,7 @@ _SHIFT_DOCS = error_docs(
 async def get_notes(day: str, name: str, ctx: Ctx, line: LineQuery = None) -> NoteOut:
     """The hand-over text of the shift `{day}/{name}` (e.g. `2026-12-06/late`) of a line
     ("" when none was written)."""
-    line_id, area, calendar, shift = _shift(ctx, line, day, name)
+    line_id, area, calendar, shift = shift_of(ctx, line, day, name)
     note = await from_store("shift notes", _store(ctx).note(area, line_id, shift.id))
     return _note_out(line_id, calendar, shift, note)
 
@@ -71,7 +71,7 @@ async def put_notes(
 ) -> NoteOut:
     """Write the hand-over text of the shift `{day}/{name}` of a line (it replaces the
     one before, which the audit keeps)."""
-    line_id, area, calendar, shift = _shift(ctx, line, day, name)
+    line_id, area, calendar, shift = shift_of(ctx, line, day, name)
     before = await from_store("shift notes", _store(ctx).note(area, line_id, shift.id))
     control = require_control(ctx)
     previous = before.text if before else None
@@ -108,7 +108,7 @@ def _store(ctx: ApiContext) -> OperatorHistory:
     return ctx.history
 
 
-def _shift(
+def shift_of(
     ctx: ApiContext, line: str | None, day: str, name: str
 ) -> tuple[str, str, Calendar, ShiftInstance]:
     """The line, its area, its calendar and the shift `{day}/{name}` of it, or a 404."""
@@ -138,8 +138,7 @@ def _note_out(
 ) -> NoteOut:
     return NoteOut(
         line=line,
-        shift=ShiftOut(id=shift.id, name=shift.name, date=str(shift.day), start=shift.start,
-                       end=shift.end),
+        shift=shift_out(shift),
         timezone=calendar.tz,
         text=note.text if note else "",
         by=note.by if note else None,

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from api.oee_schemas import In
-from api.schemas import Out, Timestamp
+from api.schemas import Out, ShiftOut, Timestamp
 from edge.config import NOTE_MAX_CHARS
 from oee.states import MachineState
 
@@ -68,16 +68,6 @@ class PlannedOut(Out):
     previous_kind: str | None
     previous_reason: str | None
     by: str
-
-
-class ShiftOut(Out):
-    """A shift instance of the plant's calendar."""
-
-    id: str = Field(description="`{date}/{name}`, e.g. 2026-12-06/late")
-    name: str
-    date: str = Field(description="the plant-local date on which it starts")
-    start: Timestamp
-    end: Timestamp
 
 
 class NoteIn(In):

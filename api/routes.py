@@ -156,6 +156,18 @@ async def dashboard() -> HTMLResponse:
     return HTMLResponse(_index_html(), headers={"Cache-Control": "no-cache"})
 
 
+@cache
+def _report_html() -> str:
+    return (_INDEX.parent / "report.html").read_text(encoding="utf-8")
+
+
+@ops.get("/report.html", include_in_schema=False)
+async def report_page() -> HTMLResponse:
+    """The printable shift report (`?shift=2026-12-06/late&line=`): no data of its own; it
+    reads `GET /api/v1/shifts/{date}/{name}/report` with the live page's key."""
+    return HTMLResponse(_report_html(), headers={"Cache-Control": "no-cache"})
+
+
 _ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "OperatorHistory",
     "Observer",
     "RecordQueue",
+    "ReportStore",
     "Sink",
     "Source",
     "TransactionJournal",
@@ -148,6 +149,20 @@ class OperatorHistory(Protocol):
         self, machine: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[ScrapBooked]:
         """The scrap booked by hand on `machine` with start <= ts < end, oldest first."""
+        ...
+
+
+@runtime_checkable
+class ReportStore(Protocol):
+    """A store that keeps the shift reports and the held suspect counts (the SQLite store):
+    the shift report reads them through this."""
+
+    async def kept_report(self, line: str, shift: str) -> tuple[datetime, str] | None:
+        """(when it was built, its JSON) of the latest report kept of `shift` of `line`."""
+        ...
+
+    async def suspects(self, machine: str, start: datetime, end: datetime) -> int:
+        """How many counter movements of `machine` were held as suspect in [start, end)."""
         ...
 
 

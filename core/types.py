@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 from core.alarms import AlarmChange
 from core.operator import AuditEntry, ProductChanged, ScrapBooked, ShiftNote, StopPlanned
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
+from core.report import ShiftReportDone
 from oee.calendar import PlantDay, ShiftInstance
 from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
@@ -43,6 +44,7 @@ __all__ = [
     "SampleBatch",
     "ScrapBooked",
     "ShiftNote",
+    "ShiftReportDone",
     "StopPlanned",
     "ShiftInstance",
     "StateChange",
@@ -401,6 +403,7 @@ Event = (
     | ShiftNote
     | ProductChanged
     | AlarmChange
+    | ShiftReportDone
 )
 
 

@@ -70,6 +70,33 @@ const en = {
   stopsOf: (what) => "Stops · " + what,
   noStops: "none of these stops is on the shift's timeline",
   failed: (detail) => "not saved: " + detail,
+  // The printable shift report (report.html).
+  rep: {
+    title: "Shift report", line: "Line", shift: "Shift", final: "finished",
+    soFar: (at) => "so far, until " + at, built: (at) => "built " + at,
+    figures: "Figures", oee: "OEE", a: "Availability", p: "Performance", q: "Quality",
+    coverage: "Coverage", output: "Output", good: "good", reject: "reject", total: "total",
+    target: "target", attainment: "attainment", machine: "Machine", machines: "Machines",
+    losses: "Losses", loss: "Loss", seconds: "time", points: "OEE points",
+    stops: "Stops", start: "start", end: "end", duration: "duration", state: "state",
+    reason: "reason", by: "by", planned: "planned", scrap: "Scrap and rejects",
+    quantity: "parts", byMachine: "counted by the machine", alarms: "Alarms",
+    rule: "alarm", severity: "severity", raised: "raised", cleared: "cleared",
+    acked: "acknowledged by", notes: "Shift notes", flags: "Flags", none: "none",
+    noNotes: "no notes written", keyNeeded: "API key needed: open the live page and enter it there",
+    missing: "give the shift as ?shift=2026-12-06/late", print: "Print",
+    flag: {
+      suspect_counts: (v) => v + " suspect count(s) held out of the figures",
+      performance_above_100: () => "performance above 100 %: probably a wrong ideal cycle time",
+      low_coverage: (v) => "low coverage: data for " + Math.round(100 * v) + " % of the shift",
+      production_outside_plan: (v) => v + " parts made in planned stop time",
+    },
+    lossName: {
+      breakdowns: "breakdowns", setup: "setup", idle: "idle", unknown: "unknown",
+      small_stops: "small stops", speed: "reduced speed", startup_rejects: "start-up rejects",
+      production_rejects: "production rejects",
+    },
+  },
   du: { s: " s", min: " min ", h: " h " },
 };
 
@@ -132,6 +159,33 @@ const de = {
   stopsOf: (what) => "Stillstände · " + what,
   noStops: "keiner dieser Stillstände liegt auf der Zeitleiste der Schicht",
   failed: (detail) => "nicht gespeichert: " + detail,
+  rep: {
+    title: "Schichtbericht", line: "Linie", shift: "Schicht", final: "abgeschlossen",
+    soFar: (at) => "bisher, bis " + at, built: (at) => "erstellt " + at,
+    figures: "Kennzahlen", oee: "OEE", a: "Verfügbarkeit", p: "Leistung", q: "Qualität",
+    coverage: "Datenabdeckung", output: "Ausbringung", good: "gut", reject: "Ausschuss",
+    total: "gesamt", target: "Soll", attainment: "Erfüllung", machine: "Maschine",
+    machines: "Maschinen", losses: "Verluste", loss: "Verlust", seconds: "Zeit",
+    points: "OEE-Punkte", stops: "Stillstände", start: "Beginn", end: "Ende",
+    duration: "Dauer", state: "Zustand", reason: "Grund", by: "von", planned: "geplant",
+    scrap: "Ausschuss nach Grund", quantity: "Teile", byMachine: "von der Maschine gezählt",
+    alarms: "Alarme", rule: "Alarm", severity: "Schwere", raised: "ausgelöst",
+    cleared: "beendet", acked: "quittiert von", notes: "Schichtnotizen", flags: "Hinweise",
+    none: "keine", noNotes: "keine Notizen geschrieben",
+    keyNeeded: "API-Schlüssel nötig: auf der Live-Seite eingeben",
+    missing: "Schicht als ?shift=2026-12-06/late angeben", print: "Drucken",
+    flag: {
+      suspect_counts: (v) => v + " verdächtige Zählung(en) aus den Kennzahlen herausgehalten",
+      performance_above_100: () => "Leistung über 100 %: Soll-Taktzeit vermutlich falsch",
+      low_coverage: (v) => "geringe Datenabdeckung: " + Math.round(100 * v) + " % der Schicht",
+      production_outside_plan: (v) => v + " Teile in geplanter Stillstandszeit gefertigt",
+    },
+    lossName: {
+      breakdowns: "Störungen", setup: "Rüsten", idle: "Warten", unknown: "unbekannt",
+      small_stops: "Kurzstopps", speed: "verringerte Geschwindigkeit",
+      startup_rejects: "Anlaufausschuss", production_rejects: "Produktionsausschuss",
+    },
+  },
   du: { s: " s", min: " min ", h: " h " },
 };
 

@@ -35,6 +35,7 @@ from core.types import (
     SampleBatch,
     ScrapBooked,
     ShiftNote,
+    ShiftReportDone,
     StateChange,
     StopPlanned,
     SuspectCount,
@@ -223,6 +224,23 @@ def _note(e: ShiftNote, site: str) -> list[str]:
     return [f"shift_note,{tags} {fields} {timestamp_ns(e.ts)}"]
 
 
+def _report(e: ShiftReportDone, site: str) -> list[str]:
+    """`shift_report`: the headline of a line's report of a finished shift, at its end."""
+    tags = f"area={escape_key(e.area)},line={escape_key(e.line)},site={escape_key(site)}"
+    fields = _fields(
+        [
+            ("shift", escape_string(e.shift.id)), ("oee", _opt_float(e.oee)),
+            ("availability", _opt_float(e.availability)),
+            ("performance", _opt_float(e.performance)), ("quality", _opt_float(e.quality)),
+            ("good", f"{e.good}i"), ("reject", f"{e.reject}i"), ("total", f"{e.total}i"),
+            ("target", _opt_float(e.target)), ("attainment", _opt_float(e.attainment)),
+            ("stops", f"{e.stops}i"), ("stop_s", _float(e.stop_s)),
+            ("scrap", f"{e.scrap}i"), ("alarms", f"{e.alarms}i"),
+        ]
+    )  # fmt: skip
+    return [f"shift_report,{tags} {fields} {timestamp_ns(e.shift.end)}"]
+
+
 def _ms(ts: datetime | None) -> str | None:
     return None if ts is None else f"{round(ts.timestamp() * 1000)}i"
 
@@ -394,6 +412,8 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _output(event, ref)
     if isinstance(event, ShiftNote):
         return _note(event, ref.site)
+    if isinstance(event, ShiftReportDone):
+        return _report(event, ref.site)
     tags = _tagset(ref)
     if isinstance(event, StateChange):
         return _state(event, tags)

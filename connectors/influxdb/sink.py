@@ -51,6 +51,7 @@ from core.types import (
     OutputUpdate,
     SampleBatch,
     ShiftNote,
+    ShiftReportDone,
 )
 
 __all__ = ["InfluxSink"]
@@ -174,7 +175,7 @@ class InfluxSink:
         """Encode `events` into lines of `tx` (the gateway commits them with the rest)."""
         records: list[Record] = []
         for event in events:
-            if isinstance(event, LineOeeUpdate | LineOutputUpdate | ShiftNote):
+            if isinstance(event, LineOeeUpdate | LineOutputUpdate | ShiftNote | ShiftReportDone):
                 ref, what = self._line_refs.get(event.line), f"line '{event.line}'"
             else:
                 ref, what = self._machines.get(event.machine), f"machine '{event.machine}'"

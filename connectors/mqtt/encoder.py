@@ -28,6 +28,7 @@ from connectors.mqtt.payloads import (
     state_payload,
     tags_payload,
 )
+from connectors.mqtt.report import report_payload, report_topic
 from connectors.mqtt.stats import MqttStats
 from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.alarms import AlarmChange
@@ -46,6 +47,7 @@ from core.types import (
     SampleBatch,
     ScrapBooked,
     ShiftNote,
+    ShiftReportDone,
     StateChange,
     StopPlanned,
     SuspectCount,
@@ -102,10 +104,12 @@ class Encoder:
                 else:
                     rec(Priority.OEE, t.oee(ev.window), line_oee_payload(t, ev), qos, True)
                 continue
-            if isinstance(ev, LineOutputUpdate):
+            if isinstance(ev, LineOutputUpdate | ShiftReportDone):
                 t = self.lines.get((ev.area, ev.line))
                 if t is None:
                     self.stats.unknown_line += 1
+                elif isinstance(ev, ShiftReportDone):
+                    rec(Priority.EVENTS, report_topic(t), report_payload(t, ev), qos, True)
                 else:
                     rec(Priority.OEE, t.output, output_payload(t, ev), qos, True)
                 continue

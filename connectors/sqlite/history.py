@@ -16,9 +16,15 @@ from typing import TypeVar
 
 from connectors.sqlite.alarms import read_alarms
 from connectors.sqlite.file import CorruptFile, corruption_as_corrupt_file
-from connectors.sqlite.operator import read_audit, read_note, read_scrap
+from connectors.sqlite.operator import (
+    count_suspects,
+    read_audit,
+    read_note,
+    read_report,
+    read_scrap,
+)
 from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
-from connectors.sqlite.schema import read_tag, to_ms
+from connectors.sqlite.schema import from_ms, read_tag, to_ms
 from core.alarms import Alarm
 from core.types import AuditEntry, CountDelta, Sample, ScrapBooked, ShiftNote, StateRecord
 
@@ -91,6 +97,16 @@ class HistoryQueries:
         each as it stands now (cleared, acknowledged), oldest first; at most `limit`."""
         s, e = to_ms(start), to_ms(end)
         return await self._read(lambda c: read_alarms(c, s, e, machine, limit))
+
+    async def kept_report(self, line: str, shift: str) -> tuple[datetime, str] | None:
+        """(when it was built, its JSON) of the report kept of shift `shift` of `line`."""
+        row = await self._read(lambda c: read_report(c, line, shift))
+        return None if row is None else (from_ms(row[0]), row[1])
+
+    async def suspects(self, machine: str, start: datetime, end: datetime) -> int:
+        """How many counter movements of `machine` were held as suspect in [start, end)."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: count_suspects(c, machine, s, e))
 
 
 class SqliteHistory(HistoryQueries):

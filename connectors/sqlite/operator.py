@@ -11,7 +11,7 @@ from typing import Any
 from connectors.sqlite.schema import from_ms
 from core.types import AuditEntry, ScrapBooked, ShiftNote
 
-__all__ = ["read_audit", "read_note", "read_scrap"]
+__all__ = ["count_suspects", "read_audit", "read_note", "read_report", "read_scrap"]
 
 
 _AUDIT = (
@@ -63,3 +63,21 @@ def read_scrap(
 
 def _doc(text: str | None) -> dict[str, Any] | None:
     return None if text is None else dict(json.loads(text))
+
+
+_REPORT = (
+    "SELECT ts, doc FROM shift_report WHERE line = ? AND shift = ? "
+    "ORDER BY ts DESC, rowid DESC LIMIT 1"
+)
+_SUSPECTS = "SELECT COUNT(*) FROM suspect_count WHERE machine = ? AND ts >= ? AND ts < ?"
+
+
+def read_report(conn: sqlite3.Connection, line: str, shift: str) -> tuple[int, str] | None:
+    """(built at, ms; the report's JSON) of the latest report kept of `shift` of `line`."""
+    row = conn.execute(_REPORT, (line, shift)).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def count_suspects(conn: sqlite3.Connection, machine: str, start_ms: int, end_ms: int) -> int:
+    """How many counter movements of `machine` were held as suspect in [start, end)."""
+    return int(conn.execute(_SUSPECTS, (machine, start_ms, end_ms)).fetchone()[0])

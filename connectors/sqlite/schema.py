@@ -22,7 +22,9 @@ version has not had yet, one step at a time, in one transaction:
   hold the stop's current one), `shift_note` (every version of a shift's hand-over text)
   and `audit` (every operator change: who, when, old and new value as JSON);
 - 8: `alarm`: one row per alarm change (raised, acknowledged, cleared), each with the alarm
-  as it stands after it.
+  as it stands after it;
+- 9: `shift_report`: a line's report of a finished shift (`doc`: the JSON of
+  `GET /api/v1/shifts/{date}/{name}/report`), one row per build, the latest kept.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from core.types import (
     SampleBatch,
     ScrapBooked,
     ShiftNote,
+    ShiftReportDone,
     StateChange,
     StopPlanned,
     SuspectCount,
@@ -164,8 +167,15 @@ CREATE INDEX IF NOT EXISTS alarm_raised ON alarm (raised, machine);
 CREATE INDEX IF NOT EXISTS alarm_id ON alarm (id);
 CREATE INDEX IF NOT EXISTS alarm_ts ON alarm (ts);
 """
+# One row per report built (a rebuilt one adds a row): the last of (line, shift) is kept.
+_V_REPORT = """
+CREATE TABLE IF NOT EXISTS shift_report (
+    area TEXT NOT NULL, line TEXT NOT NULL, shift TEXT NOT NULL, ts INTEGER NOT NULL,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS shift_report_line_shift ON shift_report (line, shift, ts);
+"""
 # MIGRATIONS[n] takes a file from version n to n + 1
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR, _V_ALARM)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR, _V_ALARM, _V_REPORT)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 OEE_FIELDS = (
@@ -183,6 +193,7 @@ _COLUMNS = {
         "line", "window", "ts", *OEE_FIELDS, "mode", "bottleneck", "start", "details",
     ),
     "tag_batch": ("machine", "ts", "tags"),
+    "shift_report": ("area", "line", "shift", "ts", "doc"),
     "output": ("kind", "id", "ts", "shift", "final", "doc"),
     "suspect_count": (
         "machine", "ts", "total", "good", "reject", "product", "counter", "allowed",
@@ -277,6 +288,8 @@ class Writes:
                 w.rows["audit"].append(audit_row(e))
             elif isinstance(e, AlarmChange):
                 w.rows["alarm"].append(_alarm_row(e))
+            elif isinstance(e, ShiftReportDone):
+                w.rows["shift_report"].append((e.area, e.line, e.shift.id, to_ms(e.ts), e.document))
         return w
 
     @classmethod

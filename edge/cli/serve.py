@@ -185,6 +185,9 @@ class Daemon:
             ctx, config=gw.config, live=gw.live, history=gw.history or ctx.history,
             control=gw if control else None,
         )  # fmt: skip
+        keeper = getattr(self.app.state, "reports", None)
+        if control and keeper is not None:
+            keeper.watch(gw.live)  # the new gateway's shifts' reports
 
 
 async def run_gateway(

@@ -20,6 +20,7 @@ from core.types import (
     ReasonAssigned,
     SampleBatch,
     ShiftNote,
+    ShiftReportDone,
     StateChange,
     SuspectCount,
 )
@@ -86,7 +87,7 @@ class LiveView:
         self.gauges: Callable[[], list[tuple[str, dict[str, str], float]]] = list
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, LineOeeUpdate | ShiftNote):
+        if isinstance(event, LineOeeUpdate | ShiftNote | ShiftReportDone):
             if isinstance(event, LineOeeUpdate):
                 self.lines[event.line, event.window] = event
             self._notify(event)

@@ -32,6 +32,7 @@ from core.types import (
     SampleBatch,
     ScrapBooked,
     ShiftNote,
+    ShiftReportDone,
     StateChange,
     StopPlanned,
     SuspectCount,
@@ -155,6 +156,7 @@ _KINDS: dict[type, str] = {
     ShiftNote: "notes",
     ProductChanged: "product",
     AlarmChange: "alarm",
+    ShiftReportDone: "report",
 }
 
 

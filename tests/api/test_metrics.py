@@ -276,11 +276,12 @@ async def test_metrics_of_a_running_gateway(
         "notes",
         "tags",
         "alarm",
+        "report",
     }
     assert events["state"] == tally.get(StateChange, 0) >= 4  # each machine's first state
     assert events["count"] == tally.get(CountDelta, 0)
     assert events["oee"] == tally[OeeUpdate] > 0
-    assert events["reason"] == events["alarm"] == 0
+    assert events["reason"] == events["alarm"] == events["report"] == 0
     # No alarm rule: every machine has none active.
     assert set(series_of(now, "oee_edge_alarms_active").values()) == {0}
     assert events["tags"] > 0  # m1 publishes its raw tags

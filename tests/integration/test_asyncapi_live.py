@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,7 @@ def config(tmp_path: Path, modbus_port: int, mqtt_port: int) -> Config:
 async def operator_input(http: httpx.AsyncClient, m3_stop: str) -> None:
     """An operator's input on every channel it has: m3's fault turned into planned time
     (`…/planned`), a part of m1 booked as scrap (`…/scrap`), the shift's notes
-    (`…/_line/notes`)."""
+    (`…/_line/notes`), and the report of the shift before (`…/_line/report`)."""
     body = {"kind": "meeting", "reason": "Crane inspection"}
     r = await http.put(f"/api/v1/machines/m3/stops/{m3_stop}/planned", json=body)
     assert r.status_code == 200, r.text
@@ -139,6 +140,15 @@ async def operator_input(http: httpx.AsyncClient, m3_stop: str) -> None:
     assert r.status_code == 200, r.text
     shift = utc_now().strftime("%Y-%m-%d") + ("/a" if utc_now().hour < 12 else "/b")
     r = await http.put(f"/api/v1/shifts/{shift}/notes", json={"text": "Crane checked"})
+    assert r.status_code == 200, r.text
+    # The report of the shift before (finished: built, kept and retained on `…/report`).
+    now = utc_now()
+    before = (
+        (now - timedelta(days=1)).strftime("%Y-%m-%d") + "/b"
+        if now.hour < 12
+        else (now.strftime("%Y-%m-%d") + "/a")
+    )
+    r = await http.get(f"/api/v1/shifts/{before}/report")
     assert r.status_code == 200, r.text
 
 
@@ -175,7 +185,10 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
     by_hand = {
         f"{{prefix}}/{{site}}/{{area}}/{{line}}/{{machine}}/{k}"
         for k in ("suspect", "decision", "scrap", "planned", "product")
-    } | {"{prefix}/{site}/{area}/{line}/_line/notes"}
+    } | {
+        "{prefix}/{site}/{area}/{line}/_line/notes",
+        "{prefix}/{site}/{area}/{line}/_line/report",
+    }
     others = set(CHANNELS) - UNPUBLISHED - {reason_channel} - by_hand
     with MqttCollector(broker.host, broker.port, ["#"]) as c:
         async with running(cfg) as gw:
@@ -187,7 +200,7 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
                 assert r.status_code == 200, r.text
                 await operator_input(http, start)
             await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m3/reason")
-            for topic in ("m3/planned", "m1/scrap", "_line/notes"):
+            for topic in ("m3/planned", "m1/scrap", "_line/notes", "_line/report"):
                 await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/{topic}")
             await held_then_accepted(gw, cfg.api.port, list(c.messages))
             # The machines read their product from a tag, so `PUT …/product` (409) cannot

@@ -1,0 +1,66 @@
+"""The shift report as one flat CSV table (`GET …/report.csv`, docs/API.md "Shift report"):
+one row per figure, loss, stop, scrap reason, alarm, note and flag, each with its
+`section`, so that a spreadsheet filters it by section and machine (`_line`: the line)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["HEADER", "report_csv"]
+
+HEADER = (
+    "shift", "line", "section", "machine", "item", "value", "points", "start", "end",
+    "duration_s", "state", "reason_code", "reason", "by",
+)  # fmt: skip
+_FIGURES = ("oee", "availability", "performance", "quality", "coverage")
+_OUTPUT = ("good", "reject", "total", "target", "attainment")
+Row = dict[str, Any]
+
+
+def report_csv(doc: dict[str, Any]) -> str:
+    """The CSV text (RFC 4180, CRLF line ends) of a report document."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, HEADER, extrasaction="raise")
+    w.writeheader()
+    for row in _rows(doc):
+        w.writerow({"shift": doc["shift"]["id"], "line": doc["line"], **row})
+    return buf.getvalue()
+
+
+def _figures(machine: str, part: dict[str, Any]) -> Iterator[Row]:
+    for k in _FIGURES:
+        yield {"section": "figure", "machine": machine, "item": k, "value": part[k]}
+    for k in _OUTPUT:
+        value = (part["output"] or {}).get(k)
+        yield {"section": "output", "machine": machine, "item": k, "value": value}
+    for x in part["losses"]:
+        yield {"section": "loss", "machine": machine, "item": x["name"],
+               "value": x["seconds"], "points": x["points"]}  # fmt: skip
+
+
+def _rows(doc: dict[str, Any]) -> Iterator[Row]:
+    yield from _figures("_line", doc)
+    for m in doc["machines"]:
+        yield from _figures(m["machine"], m)
+    for s in doc["stops"]:
+        yield {"section": "stop", "machine": s["machine"],
+               "item": "planned" if s["planned"] else "unplanned", "start": s["start"],
+               "end": s["end"], "duration_s": s["duration_s"], "state": s["state"],
+               "reason_code": s["reason_code"], "reason": s["reason"], "by": s["by"]}  # fmt: skip
+    for s in doc["scrap"]:
+        yield {"section": "scrap", "machine": s["machine"],
+               "item": "booked" if s["booked"] else "machine", "value": s["quantity"],
+               "reason_code": s["reason_code"], "reason": s["reason"]}  # fmt: skip
+    for a in doc["alarms"]:
+        yield {"section": "alarm", "machine": a["machine"], "item": a["rule"],
+               "start": a["raised"], "end": a["cleared"], "state": a["severity"],
+               "reason": a["message"], "by": a["acked_by"]}  # fmt: skip
+    if doc["notes"] is not None:
+        n = doc["notes"]
+        yield {"section": "note", "machine": "_line", "start": n["ts"], "reason": n["text"],
+               "by": n["by"]}  # fmt: skip
+    for f in doc["flags"]:
+        yield {"section": "flag", "machine": f["machine"], "item": f["flag"], "value": f["value"]}

@@ -1,0 +1,165 @@
+"""The shift report of a line (issue 16, part 6): built as a history job (`api.offload`:
+in a worker process) from the stored states, counts, the operator's input and alarms of
+one shift occurrence; its sections come from `api.report_build`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from api.context import from_store
+from api.oee_data import MachineInputs, RangeQuery, range_job
+from api.offload import Cpu
+from api.report_build import (
+    Doc,
+    alarm_rows,
+    figures,
+    flags,
+    loss_rows,
+    output_doc,
+    outside_plan,
+    r3,
+    scrap_rows,
+    stop_rows,
+)
+from connectors.common.outputdoc import shift_document
+from connectors.common.timefmt import rfc3339
+from core.interfaces import AlarmReader, HistoryReader, OperatorHistory, ReportStore
+from core.report import ReportLoss, ShiftReportDone
+from core.types import CountDelta, OeeUpdate, ShiftRef
+from edge.engines.lines import LineSpec, line_update
+from edge.engines.oee import ideal_cycle_s
+from oee.calendar import ShiftInstance
+from oee.targets import Made, Output, combine_outputs, output, planned_spans
+
+__all__ = ["ReportQuery", "report_event", "report_job"]
+
+_MS = timedelta(milliseconds=1)
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """A history job's arguments: the report of `spec`'s line for `shift` (a
+    `ShiftInstance` of the line's calendar, named `ref`), as known at `now`."""
+
+    spec: LineSpec
+    shift: ShiftInstance
+    ref: ShiftRef
+    machines: dict[str, MachineInputs]
+    line_target: float | None
+    now: datetime
+    budget: int
+
+
+async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
+    """The report's JSON document (a history job)."""
+    until = min(q.now, q.shift.end)
+    rq = RangeQuery(q.machines, q.shift.start, until, until, q.budget)  # (so far)
+    updates = await range_job(reader, cpu, rq)
+    machines = [await _machine(reader, q, m, updates[m], until) for m in q.spec.machines]
+    line = line_update(q.spec, "shift", updates)
+    outputs = [o for _, o in machines if o is not None]
+    line_out = combine_outputs(outputs, q.line_target)
+    docs = [d for d, _ in machines]
+    note = None
+    if isinstance(reader, OperatorHistory):
+        note = await from_store("shift notes", reader.note(q.spec.area, q.spec.line, q.ref.id))
+    return {
+        "v": REPORT_VERSION,
+        "line": q.spec.line,
+        "area": q.spec.area,
+        "shift": shift_document(q.ref),
+        "timezone": q.ref.timezone,
+        "final": q.now >= q.shift.end,
+        "until": rfc3339(until),
+        "built_at": rfc3339(q.now),
+        **figures(line, None if line is None else line.report.coverage),
+        "output": output_doc(line_out),
+        "losses": loss_rows(None if line is None else line.report),
+        "machines": [{k: v for k, v in d.items() if k not in _LISTS} for d in docs],
+        **{k: [row for d in docs for row in d[k]] for k in _LISTS},
+        "notes": None if note is None
+        else {"text": note.text, "by": note.by, "ts": rfc3339(note.ts)},
+    }  # fmt: skip
+
+
+_LISTS = ("stops", "scrap", "alarms", "flags")
+
+
+async def _machine(
+    reader: HistoryReader, q: ReportQuery, machine: str, u: OeeUpdate, until: datetime
+) -> tuple[Doc, Output | None]:
+    """One machine's part of the report, and its output (for the line's)."""
+    what = f"shift report of {machine}"
+    start, end = q.shift.start, q.shift.end
+    states = await from_store(what, reader.state_history(machine, start, end))
+    counts = await from_store(what, reader.count_history(machine, start, end + _MS))
+    counts = [c for c in counts if start < c.ts <= until]
+    booked, audit, alarms, suspects = [], [], [], 0
+    if isinstance(reader, OperatorHistory):
+        booked = await from_store(what, reader.scrap(machine, start, until + _MS))
+        audit = await from_store(what, reader.audit(start, q.now + _MS, machine, 100_000))
+    if isinstance(reader, AlarmReader):
+        alarms = await from_store(what, reader.alarms(start, until + _MS, machine))
+    if isinstance(reader, ReportStore):
+        suspects = await from_store(what, reader.suspects(machine, start, until + _MS))
+    made = _output(q, machine, counts, until)
+    report = u.report
+    coverage = None if report is None else report.coverage
+    spans = planned_spans(q.machines[machine].calendar, start, end)
+    doc: Doc = {
+        "machine": machine,
+        **figures(u, coverage),
+        "output": output_doc(made),
+        "losses": loss_rows(report),
+        "stops": stop_rows(machine, states, start, until, audit),
+        "scrap": scrap_rows(machine, booked, u.reject),
+        "alarms": alarm_rows(alarms),
+        "flags": flags(
+            machine, coverage, bool(report and report.performance_flagged), suspects,
+            outside_plan(counts, spans),
+        ),
+    }  # fmt: skip
+    return doc, made
+
+
+def _output(q: ReportQuery, machine: str, counts: list[CountDelta], until: datetime) -> Output:
+    """The machine's output in the shift at `until` (`oee.targets.output`)."""
+    m = q.machines[machine].config
+    made: dict[str | None, list[int]] = {}
+    for c in counts:
+        tally = made.setdefault(c.product, [0, 0])
+        tally[0] += c.good
+        tally[1] += c.reject
+    current = counts[-1].product if counts else None
+    products = {*made, current}
+    return output(
+        q.shift, q.machines[machine].calendar, until,
+        [Made(p, g, r) for p, (g, r) in made.items()],
+        [(c.ts, c.good) for c in counts if c.good],
+        ideal_s={p: ideal_cycle_s(m, p) for p in products}, current=current,
+        per_hour=m.targets.per_hour if m.targets else None,
+        per_shift=m.targets.per_shift if m.targets else None,
+    )  # fmt: skip
+
+
+def report_event(doc: Doc, ref: ShiftRef, built: datetime) -> ShiftReportDone:
+    """The event that keeps `doc` in the store and publishes its summary."""
+    out: dict[str, Any] = doc["output"] or {}
+    losses = sorted((x for x in doc["losses"] if x["seconds"]), key=lambda x: -x["seconds"])
+    stops = [s for s in doc["stops"] if not s["planned"]]
+    return ShiftReportDone(
+        line=doc["line"], area=doc["area"], shift=ref, ts=built,
+        oee=doc["oee"], availability=doc["availability"],
+        performance=doc["performance"], quality=doc["quality"],
+        good=out.get("good", 0), reject=out.get("reject", 0), total=out.get("total", 0),
+        target=out.get("target"), attainment=out.get("attainment"),
+        top_losses=tuple(ReportLoss(x["name"], x["seconds"], x["points"]) for x in losses[:3]),
+        stops=len(stops), stop_s=r3(sum(s["duration_s"] for s in stops)) or 0.0,
+        scrap=sum(s["quantity"] for s in doc["scrap"] if s["booked"]),
+        alarms=len(doc["alarms"]),
+        document=json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+    )  # fmt: skip

@@ -1,0 +1,127 @@
+"""The shift report's answer (`GET /api/v1/shifts/{date}/{name}/report`; docs/API.md
+"Shift report"). Times are RFC 3339 UTC strings; ratios 0..1 (4 decimals); seconds 3."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from api.schemas import Out
+
+__all__ = ["ReportOut"]
+
+
+class ShiftDoc(Out):
+    id: str = Field(examples=["2026-12-06/late"])
+    name: str
+    date: str
+    start: str
+    end: str
+    timezone: str
+
+
+class ReportOutput(Out):
+    """Parts against target; `attainment` = good / target (null without a target)."""
+
+    good: int
+    reject: int
+    total: int
+    target: float | None
+    attainment: float | None
+
+
+class ReportLossOut(Out):
+    name: str = Field(description="breakdowns, setup, idle, unknown, small_stops, speed, ...")
+    factor: str
+    seconds: float | None
+    points: float | None = Field(description="the OEE it cost (0..1)")
+
+
+class ReportMachine(Out):
+    machine: str
+    oee: float | None
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    coverage: float | None = Field(description="the share of the shift with known states")
+    output: ReportOutput | None
+    losses: list[ReportLossOut]
+
+
+class ReportStop(Out):
+    """A stop (any state but running), clipped to the shift (so far)."""
+
+    machine: str
+    start: str
+    end: str
+    duration_s: float | None
+    state: str
+    reason_code: int | None
+    reason: str | None
+    by: str | None = Field(description="who gave the reason (the API key's name)")
+    planned: bool = Field(description="a planned stop, or a stop turned into planned time")
+    planned_kind: str | None
+    planned_reason: str | None
+
+
+class ReportScrap(Out):
+    """Scrap booked by hand per reason (`booked`), or the rejects nobody booked
+    (`reason_code` null, reason "counted by the machine")."""
+
+    machine: str
+    reason_code: int | None
+    reason: str
+    quantity: int
+    booked: bool
+
+
+class ReportAlarm(Out):
+    machine: str
+    rule: str
+    severity: str
+    message: str
+    raised: str
+    cleared: str | None
+    acked_by: str | None
+    acked_at: str | None
+
+
+class ReportFlag(Out):
+    """`suspect_counts` (held, value: how many), `performance_above_100`, `low_coverage`
+    (value: the coverage), `production_outside_plan` (value: parts in planned stops)."""
+
+    machine: str
+    flag: str
+    value: int | float | None
+
+
+class ReportNote(Out):
+    text: str
+    by: str
+    ts: str
+
+
+class ReportOut(Out):
+    """A line's report of one shift: the line's roll-up, each machine, every stop, scrap
+    by reason, the alarms, the notes and the flags."""
+
+    v: int = Field(description="1")
+    line: str
+    area: str
+    shift: ShiftDoc
+    timezone: str
+    final: bool = Field(description="the shift has ended (false: the current one so far)")
+    until: str = Field(description="the figures cover [shift.start, until)")
+    built_at: str
+    oee: float | None
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    coverage: float | None
+    output: ReportOutput | None
+    losses: list[ReportLossOut]
+    machines: list[ReportMachine]
+    stops: list[ReportStop]
+    scrap: list[ReportScrap]
+    alarms: list[ReportAlarm]
+    flags: list[ReportFlag]
+    notes: ReportNote | None

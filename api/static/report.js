@@ -1,0 +1,136 @@
+// The printable shift report (docs/API.md "Shift report"): GET api/v1/shifts/{id}/report
+// with the key the live page keeps, shown in the plant's time zone and language
+// (`?lang=` overrides the gateway's `api.language`). Every text comes from i18n.js.
+"use strict";
+
+import * as i18n from "./i18n.js";
+import { el } from "./dom.js";
+
+const KEY_ITEM = "oee-edge-api-key";  // the live page's
+const params = new URLSearchParams(location.search);
+const R = () => i18n.t("rep");
+
+function headers() {
+  const key = localStorage.getItem(KEY_ITEM);
+  return key ? { Authorization: "Bearer " + key } : {};
+}
+
+async function get(path) {
+  const r = await fetch(path, { headers: headers() });
+  if (r.status === 401) throw new Error(R().keyNeeded);
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.detail || r.statusText);
+  return body;
+}
+
+const ms = (iso) => Date.parse(iso);
+const at = (iso) => (iso ? i18n.dayTime(ms(iso)) : "–");
+const num = (x) => (x === null || x === undefined ? "–" : String(x));
+const mins = (s) => (s === null ? "–" : i18n.lostTime(s));
+
+function table(head, rows, cls) {
+  const t = el("table", cls);
+  const tr = el("tr");
+  for (const h of head) tr.append(el("th", null, h));
+  t.append(el("thead"));
+  t.firstChild.append(tr);
+  const body = el("tbody");
+  for (const row of rows) {
+    const r = el("tr");
+    for (const cell of row) r.append(el("td", null, cell));
+    body.append(r);
+  }
+  t.append(body);
+  return t;
+}
+
+function section(title, content) {
+  const s = el("section");
+  s.append(el("h2", null, title));
+  if (Array.isArray(content) && content.length === 0) s.append(el("p", "muted", R().none));
+  else s.append(content);
+  return s;
+}
+
+function figureRows(rows) {
+  const r = R();
+  // A, P, Q as the live page abbreviates them (V, L, Q in German), named in a legend.
+  const head = [r.machine, r.oee, i18n.t("A"), i18n.t("P"), i18n.t("Q"), r.coverage, r.good,
+    r.reject, r.target, r.attainment];
+  return table(head, rows.map((x) => [
+    x.name, i18n.pct(x.oee), i18n.pct(x.availability), i18n.pct(x.performance),
+    i18n.pct(x.quality), i18n.pct(x.coverage), num(x.output?.good), num(x.output?.reject),
+    num(x.output?.target), i18n.pct(x.output?.attainment),
+  ]), "figures");
+}
+
+function render(doc) {
+  const r = R();
+  const main = document.getElementById("report");
+  main.replaceChildren();
+  const rows = [{ name: doc.line, ...doc }, ...doc.machines.map((m) => ({ name: m.machine, ...m }))];
+  const figures = section(r.figures, figureRows(rows));
+  figures.append(el("p", "muted legend", i18n.t("A") + " " + r.a + " · " + i18n.t("P") + " " +
+    r.p + " · " + i18n.t("Q") + " " + r.q));
+  main.append(figures);
+  const losses = doc.losses.filter((x) => x.seconds > 0);
+  main.append(section(r.losses, losses.length ? table([r.loss, r.seconds, r.points],
+    losses.map((x) => [r.lossName[x.name] || x.name, mins(x.seconds), i18n.pct(x.points)])) : []));
+  main.append(section(r.stops, doc.stops.length ? table(
+    [r.machine, r.start, r.end, r.duration, r.state, r.reason, r.by],
+    doc.stops.map((s) => [s.machine, at(s.start), at(s.end), mins(s.duration_s),
+      i18n.t("state", s.state) + (s.planned ? " (" + r.planned + ")" : ""),
+      s.reason_code === null ? (s.planned_reason || "–") : s.reason_code + " " + (s.reason || ""),
+      s.by || "–"]), "stops") : []));
+  main.append(section(r.scrap, doc.scrap.length ? table([r.machine, r.reason, r.quantity],
+    doc.scrap.map((s) => [s.machine, s.booked ? s.reason_code + " " + s.reason : r.byMachine,
+      String(s.quantity)])) : []));
+  main.append(section(r.alarms, doc.alarms.length ? table(
+    [r.machine, r.rule, r.severity, r.raised, r.cleared, r.acked],
+    doc.alarms.map((a) => [a.machine, a.message, a.severity, at(a.raised), at(a.cleared),
+      a.acked_by || "–"])) : []));
+  const note = el("p", "note", doc.notes ? doc.notes.text : r.noNotes);
+  if (doc.notes) note.append(el("span", "muted", " — " + doc.notes.by + ", " + at(doc.notes.ts)));
+  main.append(section(r.notes, note));
+  main.append(section(r.flags, doc.flags.length ? table([r.machine, r.flags],
+    doc.flags.map((f) => [f.machine, r.flag[f.flag] ? r.flag[f.flag](f.value) : f.flag])) : []));
+}
+
+function heading(doc) {
+  const r = R();
+  const s = doc.shift;
+  document.title = r.title + " · " + doc.line + " · " + s.id;
+  document.getElementById("title").textContent = r.title + " · " + r.line + " " + doc.line;
+  const span = s.date + " · " + s.name + " · " + i18n.clockTime(ms(s.start)) + "–" +
+    i18n.clockTime(ms(s.end)) + " (" + doc.timezone + ")";
+  const state = doc.final ? r.final : r.soFar(at(doc.until));
+  document.getElementById("sub").textContent = r.shift + " " + span + " · " + state + " · " +
+    r.built(at(doc.built_at));
+}
+
+async function main() {
+  let lang = params.get("lang");
+  const button = document.getElementById("print");
+  button.addEventListener("click", () => window.print());
+  const shift = params.get("shift");
+  try {
+    const plant = await get(document.body.dataset.calendar).catch(() => null);
+    i18n.configure(i18n.pickLanguage(lang || plant?.language), plant?.timezone || "UTC");
+    button.textContent = R().print;
+    if (!shift || !/^\d{4}-\d\d-\d\d\/[^/]+$/.test(shift)) throw new Error(R().missing);
+    const line = params.get("line");
+    const path = document.body.dataset.shifts + shift + "/report" +
+      (line ? "?line=" + encodeURIComponent(line) : "");
+    const doc = await get(path);
+    i18n.configure(i18n.language(), doc.timezone);
+    heading(doc);
+    render(doc);
+    document.body.dataset.ready = "1";
+  } catch (err) {
+    document.getElementById("title").textContent = R().title;
+    document.getElementById("report").replaceChildren(el("p", "error", err.message));
+    document.body.dataset.ready = "error";
+  }
+}
+
+main();

@@ -1,0 +1,214 @@
+"""The shift report (`GET /api/v1/shifts/{date}/{name}/report` and `.csv`) over a real
+SQLite store holding the hand-computed shift of tests/api/report_plant.py, with a real
+Gateway as the control: figures, losses, stops, scrap by reason, alarms, notes, flags;
+kept at the first build and answered from the store; rebuilt after newer input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from connectors.sqlite.config import SqliteConfig
+from connectors.sqlite.store import SqliteStore
+from edge.pipeline.gateway import Gateway
+from tests.api.report_plant import HISTORY, SHIFT_URL, report_config, t
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    async with SqliteStore(SqliteConfig(path=tmp_path / "r.sqlite")) as s:
+        await s.handle(HISTORY)
+        yield s
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(t("09:00"))
+
+
+@pytest.fixture
+async def client(
+    tmp_path: Path, store: SqliteStore, clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    config = report_config(tmp_path / "data")
+    gateway = Gateway(config, sinks=[store], history=store, clock=clock)
+    app = create_app(config, gateway.live, store, clock, control=gateway)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as c:
+        yield c
+
+
+# Planned time: 2 h - the 15 min break = 6,300 s. Down: fault 600 s + idle 600 s, so
+# run 5,100 s and A = 5,100 / 6,300 = 0.80952. 2,000 parts at 2 s ideal = 4,000 s:
+# P = 4,000 / 5,100 = 0.78431 (speed loss 1,100 s = 0.1746 points). Rejects: 20 counted
+# by the machine + 15 booked by hand = 35; good 1,965: Q = 0.9825 (70 s of ideal time,
+# 0.0111 points). OEE = 1,965 x 2 / 6,300 = 0.62381. Target 2,500: 1,965 / 2,500 = 0.786.
+FIGURES = {
+    "oee": 0.6238, "availability": 0.8095, "performance": 0.7843, "quality": 0.9825,
+    "coverage": 1.0,
+    "output": {"good": 1965, "reject": 35, "total": 2000, "target": 2500.0,
+               "attainment": 0.786},
+}  # fmt: skip
+LOSSES = [
+    ("breakdowns", "availability", 600.0, 0.0952),  # 600 / 6,300
+    ("setup", "availability", 0.0, 0.0),
+    ("idle", "availability", 600.0, 0.0952),
+    ("unknown", "availability", 0.0, 0.0),
+    ("small_stops", "performance", 0.0, 0.0),
+    ("speed", "performance", 1100.0, 0.1746),  # 5,100 - 4,000; / 6,300
+    ("startup_rejects", "quality", 0.0, 0.0),
+    ("production_rejects", "quality", 70.0, 0.0111),  # 35 x 2 s; / 6,300
+]
+SHIFT = {
+    "id": "2026-11-03/early", "name": "early", "date": "2026-11-03",
+    "start": "2026-11-03T06:00:00.000Z", "end": "2026-11-03T08:00:00.000Z", "timezone": "UTC",
+}  # fmt: skip
+
+
+def _stop(start: str, end: str, state: str, code: int | None, reason: str | None,
+          by: str | None) -> dict[str, object]:  # fmt: skip
+    return {
+        "machine": "m1", "start": f"2026-11-03T{start}:00.000Z",
+        "end": f"2026-11-03T{end}:00.000Z", "duration_s": 600.0, "state": state,
+        "reason_code": code, "reason": reason, "by": by, "planned": False,
+        "planned_kind": None, "planned_reason": None,
+    }  # fmt: skip
+
+
+async def test_the_report_of_a_finished_shift(client: httpx.AsyncClient) -> None:
+    r = await client.get(SHIFT_URL)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert {k: doc[k] for k in ("v", "line", "area", "shift", "timezone", "final", "until")} == {
+        "v": 1, "line": "line1", "area": "press", "shift": SHIFT, "timezone": "UTC",
+        "final": True, "until": "2026-11-03T08:00:00.000Z",
+    }  # fmt: skip
+    assert {k: doc[k] for k in FIGURES} == FIGURES
+    assert [(x["name"], x["factor"], x["seconds"], x["points"]) for x in doc["losses"]] == LOSSES
+    (m1,) = doc["machines"]
+    assert {k: m1[k] for k in FIGURES} == FIGURES  # one machine: the line's roll-up is its own
+    assert doc["stops"] == [
+        _stop("06:30", "06:40", "fault", 20, "Jam", "anna"),
+        _stop("07:30", "07:40", "idle", None, None, None),
+    ]
+    assert [(s["reason_code"], s["reason"], s["quantity"], s["booked"]) for s in doc["scrap"]] == [
+        (101, "Scratch", 12, True),  # 8 + 4
+        (102, "Dent", 3, True),
+        (None, "counted by the machine", 20, False),  # 35 rejects - 15 booked
+    ]
+    assert doc["alarms"] == [
+        {"machine": "m1", "rule": "long_stop", "severity": "warning", "message": "m1 stopped",
+         "raised": "2026-11-03T06:35:00.000Z", "cleared": "2026-11-03T06:40:00.000Z",
+         "acked_by": "anna", "acked_at": "2026-11-03T06:36:00.000Z"},
+    ]  # fmt: skip
+    assert doc["flags"] == [{"machine": "m1", "flag": "suspect_counts", "value": 1}]
+    assert doc["notes"] == {"text": "Die 4 worn", "by": "ben", "ts": "2026-11-03T07:58:00.000Z"}
+
+
+CSV_HEAD = [
+    "shift,line,section,machine,item,value,points,start,end,duration_s,state,reason_code,reason,by",
+    "2026-11-03/early,line1,figure,_line,oee,0.6238,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,availability,0.8095,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,performance,0.7843,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,quality,0.9825,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,coverage,1.0,,,,,,,,",
+    "2026-11-03/early,line1,output,_line,good,1965,,,,,,,,",
+]
+
+
+async def test_the_csv_is_one_flat_table(client: httpx.AsyncClient) -> None:
+    r = await client.get(SHIFT_URL + ".csv")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="report_line1_2026-11-03_early.csv"'
+    )
+    lines = r.text.split("\r\n")
+    assert lines[: len(CSV_HEAD)] == CSV_HEAD
+    rows = {(x.split(",")[2], x.split(",")[4]) for x in lines[1:] if x}
+    assert [x for x in lines if ",stop," in x or ",scrap," in x or ",note," in x] == [
+        "2026-11-03/early,line1,stop,m1,unplanned,,,2026-11-03T06:30:00.000Z,"
+        "2026-11-03T06:40:00.000Z,600.0,fault,20,Jam,anna",
+        "2026-11-03/early,line1,stop,m1,unplanned,,,2026-11-03T07:30:00.000Z,"
+        "2026-11-03T07:40:00.000Z,600.0,idle,,,",
+        "2026-11-03/early,line1,scrap,m1,booked,12,,,,,,101,Scratch,",
+        "2026-11-03/early,line1,scrap,m1,booked,3,,,,,,102,Dent,",
+        "2026-11-03/early,line1,scrap,m1,machine,20,,,,,,,counted by the machine,",
+        "2026-11-03/early,line1,note,_line,,,,2026-11-03T07:58:00.000Z,,,,,Die 4 worn,ben",
+    ]
+    assert ("alarm", "long_stop") in rows and ("flag", "suspect_counts") in rows
+    # 5 figures + 5 output + 8 losses, for the line and m1; 2 stops, 3 scrap, 1 alarm,
+    # 1 note, 1 flag; the header; the empty string after the last CRLF.
+    assert len(lines) == 2 * 18 + 8 + 2
+
+
+async def test_a_finished_shift_is_kept_and_rebuilt_after_newer_input(
+    client: httpx.AsyncClient, store: SqliteStore, clock: Clock
+) -> None:
+    first = (await client.get(SHIFT_URL)).json()
+    await store.drain()
+    built, text = await store.kept_report("line1", "2026-11-03/early") or (None, "")
+    assert built == t("09:00") and json.loads(text) == first
+    clock.now = t("09:30")  # the kept one is answered: built_at stays 09:00
+    assert (await client.get(SHIFT_URL)).json()["built_at"] == "2026-11-03T09:00:00.000Z"
+    # A reason given later to the idle stop: the next GET rebuilds and keeps the report.
+    clock.now = t("10:00")
+    r = await client.put("/api/v1/machines/m1/stops/2026-11-03T07:35:00Z/reason",
+                         json={"code": None})  # fmt: skip
+    assert r.status_code == 200, r.text
+    clock.now = t("10:05")
+    again = (await client.get(SHIFT_URL)).json()
+    assert again["built_at"] == "2026-11-03T10:05:00.000Z"
+    assert again["stops"][1]["by"] == "loopback"
+    await store.drain()
+    assert (await store.kept_report("line1", "2026-11-03/early") or (None,))[0] == t("10:05")
+    rebuilt = (await client.get(SHIFT_URL, params={"rebuild": "true"})).json()
+    assert rebuilt["built_at"] == "2026-11-03T10:05:00.000Z" and rebuilt["oee"] == 0.6238
+
+
+async def test_the_current_shift_so_far_is_not_kept(
+    client: httpx.AsyncClient, store: SqliteStore, clock: Clock
+) -> None:
+    clock.now = t("07:00")
+    doc = (await client.get(SHIFT_URL)).json()
+    # 06:00-07:00: fault 600 s of 3,600 s planned: A = 3,000 / 3,600 = 0.8333; 1,000
+    # parts x 2 s / 3,000 s: P = 0.6667; 990 good: Q = 0.99; OEE = 1,980 / 3,600 = 0.55.
+    assert (doc["final"], doc["until"]) == (False, "2026-11-03T07:00:00.000Z")
+    assert [doc[k] for k in ("availability", "performance", "quality", "oee")] == [
+        0.8333, 0.6667, 0.99, 0.55,
+    ]  # fmt: skip
+    await store.drain()
+    assert await store.kept_report("line1", "2026-11-03/early") is None
+
+
+async def test_refusals_say_why(client: httpx.AsyncClient) -> None:
+    cases = [
+        ("/api/v1/shifts/2026-11-03/late/report", 404, {
+            "detail": "no shift 'late' starts on 2026-11-03 in the calendar of line line1; "
+            "shifts: early", "known": ["early"]}),
+        ("/api/v1/shifts/2026-11-04/early/report", 404, {
+            "detail": "shift 2026-11-04/early of line line1 has not started yet"}),
+        ("/api/v1/shifts/2026-13-03/early/report.csv", 422, None),
+        ("/api/v1/shifts/2026-11-03/early/report?line=nope", 404, {
+            "detail": "unknown line 'nope'; known lines: line1", "known": ["line1"]}),
+    ]  # fmt: skip
+    for url, status, body in cases:
+        r = await client.get(url)
+        assert r.status_code == status, (url, r.text)
+        if body is not None:
+            assert r.json() == body
+        else:
+            assert "2026-13-03" in r.json()["detail"]

@@ -1,0 +1,109 @@
+"""The printable shift report (`/report.html?shift=…`) in real Chromium over a real API,
+SQLite store and Gateway holding the hand-computed shift of tests/api/report_plant.py:
+with print media emulated at the printable width of A4 portrait (210 mm - 2 x 12 mm
+margins = 186 mm = 703 CSS px) nothing is cut or wider than the page, in English and in
+German; the PDF Chromium prints is A4. Screenshots saved (and looked at)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from api.app import create_app
+from connectors.sqlite.config import SqliteConfig
+from connectors.sqlite.store import SqliteStore
+from edge.pipeline.gateway import Gateway
+from tests.api.report_plant import HISTORY, report_config, t
+from tests.fixtures.api_thread import ApiThread
+from tests.fixtures.browser import chromium
+from tests.integration.test_live_page import save_png
+
+A4_CONTENT_PX = 703  # 186 mm at 96 px per inch
+
+# Every element wider than its box, or reaching past the page's right edge.
+OVERFLOWING = """
+const right = document.documentElement.clientWidth;
+return [...document.querySelectorAll('body *')].filter(
+  (e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > right + 0.5
+).map((e) => e.tagName + ':' + e.textContent.slice(0, 40));
+"""
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ApiThread]:
+    config = report_config(tmp_path / "data")
+
+    @contextlib.asynccontextmanager
+    async def make_app() -> AsyncIterator[Any]:
+        async with SqliteStore(SqliteConfig(path=tmp_path / "oee.sqlite")) as store:
+            await store.handle(HISTORY)
+            gw = Gateway(config, sinks=[store], history=store, clock=lambda: t("09:00"))
+            yield create_app(config, gw.live, store, lambda: t("09:00"), control=gw)
+
+    api = ApiThread(make_app).start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def _ready(driver: webdriver.Chrome) -> None:
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.body.dataset.ready")
+    )
+
+
+def _open(driver: webdriver.Chrome, url: str) -> None:
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    driver.get(url)
+    _ready(driver)
+    assert driver.execute_script("return document.body.dataset.ready") == "1", driver.page_source
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "texts"),
+    [
+        ("en", "Shift report · Line line1",
+         ["Shift 2026-11-03 · early · 06:00–08:00 (UTC) · finished", "counted by the machine",
+          "Die 4 worn", "1 suspect count(s) held out of the figures", "62.4 %", "reduced speed"]),
+        ("de", "Schichtbericht · Linie line1",
+         ["Schicht 2026-11-03 · early · 06:00–08:00 (UTC) · abgeschlossen",
+          "von der Maschine gezählt", "Die 4 worn", "62,4 %", "verringerte Geschwindigkeit"]),
+    ],
+)  # fmt: skip
+def test_the_printed_report_fits_a4(
+    server: ApiThread, lang: str, title: str, texts: list[str], tmp_path: Path
+) -> None:
+    with chromium(A4_CONTENT_PX, 1000) as driver:
+        _open(driver, f"{server.url}/report.html?shift=2026-11-03/early&lang={lang}")
+        body = driver.find_element("tag name", "body").text
+        assert driver.find_element("id", "title").text == title
+        for text in texts:
+            assert text in body, (text, body)
+        assert not driver.find_element("id", "print").is_displayed()  # not on paper
+        assert driver.execute_script(OVERFLOWING) == []
+        width, _ = save_png(driver, tmp_path / f"report-a4-{lang}.png")
+        assert width == A4_CONTENT_PX
+        pdf = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})
+        data = base64.b64decode(pdf["data"])
+        # A4 portrait: 595 x 842 points; the report's sections fit on one or two pages.
+        boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data))
+        assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(595, 842)}
+        assert 1 <= len(re.findall(rb"/Type /Page\b", data)) <= 2
+
+
+def test_a_missing_shift_says_how_to_give_it(server: ApiThread) -> None:
+    with chromium(800, 600) as driver:
+        driver.get(f"{server.url}/report.html?lang=en")
+        _ready(driver)
+        assert driver.find_element("id", "report").text == (
+            "give the shift as ?shift=2026-12-06/late"
+        )
