@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from api.auth import operator_name
+from api.calendar_views import shift_out
 from api.context import (
     OPERATE,
     ApiContext,
