@@ -274,6 +274,7 @@ async def test_metrics_of_a_running_gateway(
         "scrap",
         "planned",
         "notes",
+        "product",
         "tags",
         "alarm",
         "report",
@@ -281,7 +282,7 @@ async def test_metrics_of_a_running_gateway(
     assert events["state"] == tally.get(StateChange, 0) >= 4  # each machine's first state
     assert events["count"] == tally.get(CountDelta, 0)
     assert events["oee"] == tally[OeeUpdate] > 0
-    assert events["reason"] == events["alarm"] == events["report"] == 0
+    assert events["reason"] == events["alarm"] == events["report"] == events["product"] == 0
     # No alarm rule: every machine has none active.
     assert set(series_of(now, "oee_edge_alarms_active").values()) == {0}
     assert events["tags"] > 0  # m1 publishes its raw tags

@@ -69,7 +69,7 @@ async def test_the_report_is_kept_and_published_at_the_shift_end(
             "end": late.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "timezone": "UTC",
         }  # fmt: skip
-        assert (summary["v"], summary["line"], summary["path"]) == (1, "rep", "plant/area1/rep")
+        assert (summary["v"], summary["line"], summary["path"]) == (2, "rep", "plant/area1/rep")
         assert set(summary) >= {
             "oee", "availability", "performance", "quality", "good", "reject", "total",
             "target", "attainment", "top_losses", "stops", "stop_min", "scrap", "alarms", "ts",
