@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -51,6 +50,7 @@ from edge.pipeline.components import build_engines, build_sinks, build_source, o
 from edge.pipeline.handcounts import HandCounts
 from edge.pipeline.live import LiveView
 from edge.pipeline.normaliser import MachineNormaliser
+from edge.pipeline.products import ChosenProducts
 
 # The name it had before the move: operators filter on it.
 log = logging.getLogger("edge.pipeline")
@@ -95,8 +95,8 @@ class Gateway:
         }
         self._tags_out = {m.id for m in config.machines if m.publish_tags}
         self._alive_file = config.gateway.data_dir / "alive"
-        self._products_file = config.gateway.data_dir / "products.json"
-        self._load_products()
+        self.products = ChosenProducts(config.gateway.data_dir / "products.json", self.normalisers)
+        self.products.load()
         # Live events for the engines while they replay the stored history (see run).
         self._engine_backlog: list[MachineEvent] | None = None
         self.sources: dict[str, Source] = {}  # per machine, while running
@@ -449,37 +449,11 @@ class Gateway:
 
     def set_product(self, machine: str, product: str | None) -> str | None:
         """The product `machine` makes from now on (None: its default), kept across restarts
-        in `{data_dir}/products.json`; returns the one before. ValueError if a PLC tag
-        names the product."""
-        normaliser = self.normalisers[machine]
-        if normaliser.config.product_tag is not None:
-            raise ValueError(
-                f"machine {machine} reads its product from tag '{normaliser.config.product_tag}'"
-            )
-        previous, normaliser.product = normaliser.product, product
+        (`edge.pipeline.products`); returns the one before. ValueError if a PLC tag names
+        the product."""
+        previous = self.products.choose(machine, product)
         self.live.machines[machine].product = product
-        chosen = {m: n.product for m, n in self.normalisers.items() if n.product is not None}
-        try:
-            self._products_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._products_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(chosen, indent=1, sort_keys=True), encoding="utf-8")
-            tmp.replace(self._products_file)
-        except OSError as exc:
-            log.error("cannot save the chosen products to %s: %s", self._products_file, exc)
         return previous
-
-    def _load_products(self) -> None:
-        try:
-            chosen = json.loads(self._products_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            log.error("ignoring %s: %s", self._products_file, exc)
-            return
-        for machine, product in chosen.items():
-            n = self.normalisers.get(machine)
-            if n is not None and n.config.product_tag is None and isinstance(product, str):
-                n.product = product
 
     async def _final_offline(self) -> None:
         # The machines are not offline, but the gateway no longer knows their state.
