@@ -21,6 +21,7 @@ from api import (
     events,
     oee_routes,
     operator_routes,
+    output_routes,
     shift_routes,
 )
 from api.context import ApiContext, ApiError, HistoryGate, JobRunner
@@ -73,6 +74,7 @@ def create_app(
     routers = (
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
         operator_routes.router, shift_routes.router, alarm_routes.router, calendar_routes.router,
+        output_routes.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)
