@@ -252,7 +252,7 @@ class MachineSummary(MachineBase):
     )
 
 
-class ProductOut(Out):
+class ProductEntry(Out):
     """A configured product of a machine (scrap may be booked against it)."""
 
     code: str
@@ -271,7 +271,7 @@ class MachineDetail(MachineBase):
     micro_stop_s: float
     oee: dict[str, OeeOut]
     output: OutputOut | None = None
-    products: list[ProductOut] = Field(
+    products: list[ProductEntry] = Field(
         default_factory=list, description="the configured products (`products`), by code"
     )
 

@@ -12,7 +12,7 @@ from api.schemas import (
     IssueOut,
     MachineDetail,
     MachineSummary,
-    ProductOut,
+    ProductEntry,
     ReadyOut,
     StateInterval,
     StatesOut,
@@ -70,7 +70,7 @@ def machine_detail(
         micro_stop_s=cfg.micro_stop_s,
         oee=oee,
         output=output_out(m.output),
-        products=[ProductOut(code=k, name=p.name) for k, p in cfg.products.items()],
+        products=[ProductEntry(code=k, name=p.name) for k, p in cfg.products.items()],
         **_base_fields(m),  # type: ignore[arg-type]
     )
 
