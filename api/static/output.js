@@ -77,12 +77,12 @@ function drawBar(r, o) {
   r.due.title = t("outDue", parts(o.due));
 }
 
-/** A line's output in its box: "good 1,200 / 2,500 · 300/h · ✓ on track". */
+/** A line's output in its box: "good 1,200 / target 2,500", "300 /h", "✓ on track". */
 export function lineOutput(o) {
   const box = el("div", "line-output");
   if (!o) return box;
   box.dataset.track = trackOf(o);
-  box.append(el("span", "", mainText(o) + " · " + t("outRate", parts(o.rate_per_h)) + " · "),
+  box.append(el("span", "", mainText(o)), el("span", "rate", t("outRate", parts(o.rate_per_h))),
     el("span", "track " + trackOf(o), t("track", trackOf(o), o.final)));
   return box;
 }
