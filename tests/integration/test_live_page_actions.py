@@ -410,7 +410,7 @@ def test_make_a_stop_planned_and_undo_it(plant: Plant, tmp_path: Path) -> None:
     ]
 
 
-def test_write_the_shift_notes(plant: Plant) -> None:
+def test_write_the_shift_notes(plant: Plant, tmp_path: Path) -> None:
     text = f"Die 4 worn, change at 22:00 ({time.time():.3f})"
     with chromium(1280, 900, lang="en-US") as driver:
         open_page(driver, plant.url, OPERATE)
@@ -425,6 +425,7 @@ def test_write_the_shift_notes(plant: Plant) -> None:
         wait_for(lambda: status.text == "notes saved", 5, "saved")
         who = dialog.find_element(By.CSS_SELECTOR, ".notes-who").text
         assert who.startswith("last written by line-3-tablet at "), who
+        shot(driver, tmp_path / "notes-1280.png")
     note = plant.api(f"/api/v1/shifts/{plant.shift_id}/notes?line=l1")
     assert (note["text"], note["by"], note["shift"]["id"]) == (
         text,
