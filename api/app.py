@@ -22,6 +22,7 @@ from api import (
     notes_routes,
     oee_routes,
     operator_routes,
+    output_routes,
     report_routes,
 )
 from api.context import ApiContext, ApiError, HistoryGate, JobRunner
@@ -76,8 +77,7 @@ def create_app(
     routers = (
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
         operator_routes.router, notes_routes.router, shift_router, report_routes.router,
-        alarm_routes.router,
-        calendar_routes.router,
+        alarm_routes.router, calendar_routes.router, output_routes.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)

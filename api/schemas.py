@@ -289,6 +289,13 @@ class MachineSummary(MachineBase):
     )
 
 
+class ProductEntry(Out):
+    """A configured product of a machine (scrap may be booked against it)."""
+
+    code: str
+    name: str | None = Field(description="`products.{code}.name`")
+
+
 class MachineDetail(MachineBase):
     """`GET /api/v1/machines/{id}`: the summary plus the previous state, config and full OEE."""
 
@@ -301,6 +308,9 @@ class MachineDetail(MachineBase):
     micro_stop_s: float
     oee: dict[str, OeeOut]
     output: OutputOut | None = None
+    products: list[ProductEntry] = Field(
+        default_factory=list, description="the configured products (`products`), by code"
+    )
 
 
 class StateInterval(Out):
@@ -312,6 +322,10 @@ class StateInterval(Out):
     duration_s: float
     reason: str | None = None
     reason_code: int | None = None
+    planned_kind: str | None = Field(
+        default=None, description="the stop counts as planned time (PUT …/planned): its kind"
+    )
+    planned_reason: str | None = None
 
 
 class StatesOut(Out):

@@ -12,6 +12,7 @@ from api.schemas import (
     IssueOut,
     MachineDetail,
     MachineSummary,
+    ProductEntry,
     ReadyOut,
     StateInterval,
     StatesOut,
@@ -69,6 +70,7 @@ def machine_detail(
         micro_stop_s=cfg.micro_stop_s,
         oee=oee,
         output=output_out(m.output),
+        products=[ProductEntry(code=k, name=p.name) for k, p in cfg.products.items()],
         **_base_fields(m),  # type: ignore[arg-type]
     )
 
@@ -101,6 +103,8 @@ def build_intervals(
                 duration_s=duration,
                 reason=rec.reason,
                 reason_code=rec.reason_code,
+                planned_kind=rec.planned_kind,
+                planned_reason=rec.planned_reason,
             )
         )
     return out

@@ -11,6 +11,10 @@ import * as i18n from "./i18n.js";
 import { drawTimeline } from "./timeline.js";
 import { StopPanel } from "./stoppanel.js";
 import { shiftHeader, shiftText } from "./clock.js";
+import { Alarms, drawBadge } from "./alarms.js";
+import { Actions } from "./actions.js";
+import { eventHandlers } from "./events.js";
+import { lineOutput } from "./output.js";
 
 const { t } = i18n;
 const cfg = document.body.dataset;
@@ -35,6 +39,7 @@ const app = {
   plant: null,          // the plant's /api/v1/calendar answer: zone, language, scope
   calendarUntil: Infinity,  // ms: a shift or day ends or begins, read the calendars again
   lines: new Map(),     // line -> {window -> figures}
+  lineOutputs: new Map(),  // line -> its output against target (null: none)
   windows: [],
   selected: localStorage.getItem(WINDOW_ITEM),
   offsetMs: 0,          // server clock - this clock, from the Date header
@@ -73,9 +78,12 @@ async function api(path, init = {}) {
   return res.json();
 }
 
-const put = (path, body) => api(path, {
-  method: "PUT", body: JSON.stringify(body), headers: { "Content-Type": "application/json" },
+const send = (method, path, body) => api(path, {
+  method, body: body === undefined ? undefined : JSON.stringify(body),
+  headers: body === undefined ? {} : { "Content-Type": "application/json" },
 });
+const put = (path, body) => send("PUT", path, body);
+const canOperate = () => Boolean(app.plant) && app.plant.scope !== "read";
 const now = () => Date.now() + app.offsetMs;
 const enc = encodeURIComponent;
 const iso = (ms) => new Date(ms).toISOString();
@@ -140,7 +148,7 @@ async function loadEverything() {
   try {
     await loadMachines();
     await loadCalendars();
-    await Promise.all([loadTimelines(), loadLines(), loadPareto()]);
+    await Promise.all([loadTimelines(), loadLines(), loadPareto(), loadAlarms()]);
   } catch (err) {
     if (!(err instanceof KeyNeeded)) setConn(app.live ? "live" : "down", err.message);
   }
@@ -195,6 +203,7 @@ async function loadTimelines() {
     const segs = body.intervals.map((i) => segment(id, {
       state: i.state, start: Date.parse(i.start), end: Date.parse(i.end), startText: i.start,
       reason: i.reason, reason_code: i.reason_code, clipped: Date.parse(i.start) <= r.from,
+      planned_kind: i.planned_kind ?? null, planned_reason: i.planned_reason ?? null,
     }));
     const last = segs[segs.length - 1];
     if (last && last.end >= to - 1000) last.end = null;  // still going on
@@ -207,10 +216,13 @@ async function loadLines() {
   const names = [...new Set([...app.machines.values()].map((m) => m.line))];
   const w = app.selected;
   await Promise.all(names.map(async (line) => {
-    const figures = await api("api/v1/lines/" + enc(line) + "/oee?window=" + enc(w));
+    const [figures, out] = await Promise.all([
+      api("api/v1/lines/" + enc(line) + "/oee?window=" + enc(w)),
+      api("api/v1/lines/" + enc(line) + "/output")]);
     const entry = app.lines.get(line) || {};
     entry[w] = figures.computed ? figures : null;
     app.lines.set(line, entry);
+    app.lineOutputs.set(line, out.output);
   }));
   renderLines();
 }
@@ -235,9 +247,32 @@ function paretoSoon() {
   }, wait);
 }
 
-// ------------------------------------------------------------------ a stop's reason
+async function loadAlarms() {
+  alarms.load((await api("api/v1/alarms?active=true")).alarms);
+}
+
+// ------------------------------------------------------------------ alarms, actions
+const alarms = new Alarms($("banner"), {
+  canOperate,
+  post: (path) => send("POST", path),
+  machineName: (id) => (app.machines.get(id) || { name: id }).name,
+  now,
+  changed() {
+    for (const [id, card] of app.cards) drawBadge(card, alarms.of(id));
+  },
+});
+
+const actions = new Actions($("panel"), {
+  api,
+  machine: (id) => app.machines.get(id),
+  calendar: (id) => app.calendars.get(id),
+  refresh: () => loadMachines().catch(() => {}),
+  now,
+});
+
+// ------------------------------------------------------------------ a stop's panel
 const panel = new StopPanel($("panel"), {
-  canOperate: () => Boolean(app.plant) && app.plant.scope !== "read",
+  canOperate,
   reasons(id) {
     if (!app.reasons.has(id)) {
       const tree = api("api/v1/machines/" + enc(id) + "/reasons");
@@ -248,12 +283,17 @@ const panel = new StopPanel($("panel"), {
   },
   exactStart,
   put,
+  send,
+  planned() {
+    drawTimelines();
+    paretoSoon();
+  },
   saved(stop, answer) {
     stop.reason = answer.reason;
     stop.reason_code = answer.reason_code;
     const m = app.machines.get(stop.machine);
     if (m && m.since && Date.parse(m.since) === stop.start) {
-      Object.assign(m, { reason: answer.reason, reason_code: answer.reason_code });
+      Object.assign(m, { reason: answer.reason, reason_code: stop.reason_code });
       renderCard(stop.machine);
     }
     drawTimelines();
@@ -312,12 +352,21 @@ function renderCards() {
       app.cards.set(m.id, card);
     }
     view.updateCard(card, m, app.windows, app.selected, app.calendars.get(m.id) || null);
+    drawActions(card, m);
+    drawBadge(card, alarms.of(m.id));
     cards.push(card);
   }
   if (!cards.length) cards.push(view.el("p", "muted", app.plant ? t("noMachines") : t("loading")));
   main.replaceChildren(...cards);
   drawTimelines();
   tick();
+}
+
+// The operator's buttons, for a key that may use them (the calendar answer says).
+function drawActions(card, m) {
+  const want = canOperate();
+  if (want === (card.refs.actions.childElementCount > 0)) return;
+  card.refs.actions.replaceChildren(...(want ? actions.buttons(m) : []));
 }
 
 function renderCard(id) {
@@ -349,8 +398,11 @@ function renderLines() {
   const w = app.selected;
   // In the order of the machines (the answers come in any order).
   const names = [...new Set([...app.machines.values()].map((m) => m.line))];
-  $("lines").replaceChildren(...names.filter((line) => app.lines.has(line))
-    .map((line) => view.lineBox(line, app.lines.get(line)[w], w)));
+  $("lines").replaceChildren(...names.filter((line) => app.lines.has(line)).map((line) => {
+    const box = view.lineBox(line, app.lines.get(line)[w], w);
+    box.querySelector(".figs").append(lineOutput(app.lineOutputs.get(line)));
+    return box;
+  }));
 }
 
 // Every second: the clock, each machine's time in state, the shift, the fallback poll.
@@ -376,71 +428,8 @@ function schedule() {
 }
 
 // ------------------------------------------------------------------ live events
-const onEvent = {
-  hello() {
-    loadAll();  // nothing is replayed: read what happened while away
-  },
-  state(d) {
-    const m = app.machines.get(d.machine);
-    if (!m) return;
-    Object.assign(m, { state: d.state, since: d.ts, reason: d.reason, reason_code: d.reason_code });
-    const segs = app.segments.get(d.machine) || [];
-    const at = Date.parse(d.ts);
-    const open = segs[segs.length - 1];
-    if (open && open.end === null) open.end = at;
-    segs.push(segment(d.machine, { state: d.state, start: at, end: null, startText: d.ts,
-      reason: d.reason, reason_code: d.reason_code, clipped: false }));
-    app.segments.set(d.machine, segs);
-    renderCard(d.machine);
-    drawTimelines();
-  },
-  count(d) {
-    const m = app.machines.get(d.machine);
-    if (!m) return;
-    m.counts = { total: m.counts.total + d.total, good: m.counts.good + d.good,
-      reject: m.counts.reject + d.reject };
-    if (d.product) m.product = d.product;
-    renderCard(d.machine);
-  },
-  oee(d) {
-    const m = app.machines.get(d.machine);
-    if (!m) return;
-    m.oee[d.window] = { computed: true, ts: d.ts, availability: d.availability,
-      performance: d.performance, quality: d.quality, oee: d.oee, coverage: d.coverage,
-      performance_flagged: d.performance_flagged };
-    renderCard(d.machine);
-    if (d.window === app.selected) paretoSoon();
-  },
-  suspect(d) {
-    const m = app.machines.get(d.machine);
-    if (!m) return;
-    m.suspects = (m.suspects || 0) + 1;
-    renderCard(d.machine);
-  },
-  decision(d) {
-    const m = app.machines.get(d.machine);
-    if (!m || d.suspect_seq === null) return;
-    m.suspects = Math.max(0, (m.suspects || 0) - 1);
-    renderCard(d.machine);
-  },
-  line_oee(d) {
-    const entry = app.lines.get(d.line) || {};
-    entry[d.window] = d;
-    app.lines.set(d.line, entry);
-    if (d.window === app.selected) renderLines();
-  },
-  reason(d) {
-    const m = app.machines.get(d.machine);
-    if (m && m.since && Date.parse(m.since) === Date.parse(d.stop_ts)) {
-      Object.assign(m, { reason: d.reason, reason_code: d.reason_code });
-      renderCard(d.machine);
-    }
-    const seg = (app.segments.get(d.machine) || []).find((s) => s.start === Date.parse(d.stop_ts));
-    if (seg) Object.assign(seg, { reason: d.reason, reason_code: d.reason_code });
-    drawTimelines();
-    paretoSoon();
-  },
-};
+const onEvent = eventHandlers({ app, segment, renderCard, drawTimelines, paretoSoon,
+  renderLines, loadAll, alarms });
 
 const stream = new EventStream(cfg.events, {
   headers: authHeaders,

@@ -4,6 +4,7 @@
 "use strict";
 
 import { el } from "./dom.js";
+import { createOutput, updateOutput } from "./output.js";
 import { createTimeline } from "./timeline.js";
 import { pct, t, wholePct } from "./i18n.js";
 
@@ -61,13 +62,14 @@ export function createCard(m, onWindow, onStop) {
   });
   const shift = el("div", "shiftline");
   const timeline = createTimeline(onStop);
+  const output = createOutput();
   const counts = el("div", "counts");
   const flags = el("ul", "flags");
   const actions = el("div", "actions");
-  card.append(head, status, reason, flags, gauges, coverage, wins, shift, timeline.box, counts,
-    actions);
-  card.refs = { state, dur, reason, flags, gauges, ring, ringVal, bars, coverage, wins, shift,
-    timeline, counts, actions };
+  card.append(head, status, reason, flags, output, gauges, coverage, wins, shift, timeline.box,
+    counts, actions);
+  card.refs = { state, dur, reason, flags, output, gauges, ring, ringVal, bars, coverage, wins,
+    shift, timeline, counts, actions };
   return card;
 }
 
@@ -83,7 +85,8 @@ export function updateCard(card, m, windows, selected, cal) {
   r.reason.textContent = m.reason ? t("reason", m.reason) : "";
   r.flags.setAttribute("aria-label", t("dataFlag"));
   r.flags.replaceChildren(...flagItems(m, selected, cal));
-  r.counts.textContent = t("parts", m.counts) + (m.product ? t("product", m.product) : "");
+  r.counts.textContent = t("parts", m.counts);
+  updateOutput(r.output, m);
   const noShift = selected === "shift" && cal && cal.shift === null;
   const o = noShift ? {} : m.oee[selected] || {};
   r.gauges.dataset.window = selected;

@@ -4,13 +4,15 @@
 // PUT /api/v1/machines/{id}/stops/{start}/reason with the interval's exact start.
 "use strict";
 
-import { el } from "./dom.js";
+import { el, showDialog } from "./dom.js";
 import { clockSeconds, duration, t } from "./i18n.js";
+import { plannedSection } from "./planned.js";
 
 /**
  * hooks: canOperate(), reasons(machineId) -> Promise<[{code, text, states}]>,
  * exactStart(stop) -> Promise<string> (RFC 3339), put(path, body) -> Promise<answer>,
- * saved(stop, answer), now() -> ms.
+ * saved(stop, answer), now() -> ms; send(method, path, body) and planned(stop, answer)
+ * for planned time (planned.js).
  */
 export class StopPanel {
   constructor(dialog, hooks) {
@@ -42,18 +44,35 @@ export class StopPanel {
     fact("stopStart", clockSeconds(stop.start));
     fact("stopDuration", this._length(stop));
     fact("stopReason", stop.reason || t("noReason"));
+    if (stop.planned_kind) {
+      fact("plannedFact", t("plannedNow", t("kind", stop.planned_kind), stop.planned_reason || ""));
+    }
     const status = el("p", "status-line");
     status.setAttribute("role", "status");
     const body = [facts, status];
     if (this.hooks.canOperate()) {
       const picker = el("div", "choices");
       picker.setAttribute("aria-label", t("pickReason"));
-      body.splice(1, 0, el("h3", "", t("pickReason")), picker);
+      body.splice(1, 0, el("h3", "", t("pickReason")), picker, this._planned(stop, status));
       this._fill(picker, stop, status);
     } else {
       status.textContent = t("readOnly");
     }
     this._show(t("stopTitle", stop.machineName), body);
+  }
+
+  // "make planned" (kind and reason) or its undo; the panel shows the stop again after.
+  _planned(stop, status) {
+    return plannedSection(stop, {
+      exactStart: this.hooks.exactStart,
+      send: this.hooks.send,
+      planned: (s, answer, text) => {
+        this.hooks.planned(s, answer);
+        this.open(s);
+        this.dialog.querySelector(".status-line").textContent = text;
+      },
+      status: (text) => { status.textContent = text; },
+    });
   }
 
   _length(stop) {
@@ -103,15 +122,6 @@ export class StopPanel {
   }
 
   _show(title, body) {
-    const close = el("button", "close", t("close"));
-    close.type = "button";
-    close.addEventListener("click", () => this.dialog.close());
-    const head = el("header");
-    const h = el("h2", "", title);
-    h.id = "panel-title";
-    head.append(h, close);
-    this.dialog.replaceChildren(head, ...body);
-    if (!this.dialog.open) this.dialog.showModal();
-    (this.dialog.querySelector(".choices button") || close).focus();
+    showDialog(this.dialog, title, body, t("close"));
   }
 }

@@ -89,13 +89,15 @@ function tickStep(span, px) {
 
 function segment(s, end, at, width, machine) {
   const stop = STOP_STATES.includes(s.state);
-  const seg = el(stop ? "button" : "div", "seg " + s.state);
+  const seg = el(stop ? "button" : "div", "seg " + s.state + (s.planned_kind ? " as-planned" : ""));
   seg.dataset.state = s.state;
+  if (s.planned_kind) seg.dataset.planned = s.planned_kind;
   seg.style.left = at(s.start);
   seg.style.width = width(s.start, end);
   const what = t("state", s.state) + " " + clockTime(s.start) + "–" +
     (s.end === null ? "" : clockTime(end)) + " · " + duration(end - s.start) +
-    (s.reason ? " · " + s.reason : "");
+    (s.reason ? " · " + s.reason : "") +
+    (s.planned_kind ? " · " + t("plannedNow", t("kind", s.planned_kind), s.planned_reason || "") : "");
   seg.title = what;
   if (stop) {
     seg.type = "button";

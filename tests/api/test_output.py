@@ -3,13 +3,17 @@ the figures of the live view's latest `OutputUpdate`, rounded as on MQTT."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from core.types import OutputUpdate, ShiftRef
+from api.views import build_intervals, machine_detail
+from core.types import LineOutputUpdate, OutputUpdate, ShiftRef, StateRecord
+from edge.config import ProductConfig
 from edge.pipeline.live import LiveView
+from oee.states import MachineState
 from oee.targets import Output
+from tests.api.conftest import make_config
 
 NOW = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
 SHIFT = ShiftRef(
@@ -47,3 +51,47 @@ async def test_machines_carry_their_output(client: httpx.AsyncClient, live: Live
     ]
     one = (await client.get("/api/v1/machines/press1")).json()
     assert one["output"] == EXPECTED
+
+
+async def test_a_line_s_output_between_two_publications(
+    client: httpx.AsyncClient, live: LiveView
+) -> None:
+    before = (await client.get("/api/v1/lines/line1/output")).json()
+    assert before == {"line": "line1", "machines": [], "output": None}
+    live.apply(LineOutputUpdate("line1", "press", NOW, SHIFT, OUT, ("press1",)))
+    body = (await client.get("/api/v1/lines/line1/output")).json()
+    assert body == {"line": "line1", "machines": ["press1"], "output": EXPECTED}
+    unknown = await client.get("/api/v1/lines/nope/output")
+    assert unknown.status_code == 404
+    assert unknown.json() == {
+        "detail": "unknown line 'nope'; known lines: line1, line2",
+        "known": ["line1", "line2"],
+    }
+
+
+async def test_a_machine_lists_its_products(client: httpx.AsyncClient) -> None:
+    # None configured: an empty list (the scrap dialog then offers the current product).
+    one = (await client.get("/api/v1/machines/press1")).json()
+    assert one["products"] == []
+
+
+def test_products_and_a_planned_stop_in_the_views() -> None:
+    cfg = make_config().machines[0].model_copy(
+        update={"products": {"A-100": ProductConfig(ideal_cycle_s=2, name="Bracket A"),
+                             "B-7": ProductConfig(ideal_cycle_s=3)}}
+    )  # fmt: skip
+    live = LiveView.from_config(make_config())
+    detail = machine_detail(live.machines["press1"], cfg, [], NOW)
+    assert [p.model_dump() for p in detail.products] == [
+        {"code": "A-100", "name": "Bracket A"},
+        {"code": "B-7", "name": None},
+    ]
+    t0 = NOW - timedelta(minutes=10)
+    records = [
+        StateRecord("press1", MachineState.IDLE, t0, planned_kind="meeting",
+                    planned_reason="Shift meeting"),
+        StateRecord("press1", MachineState.RUNNING, t0 + timedelta(minutes=5)),
+    ]  # fmt: skip
+    stop, run = build_intervals(records, t0, NOW, NOW)
+    assert (stop.planned_kind, stop.planned_reason) == ("meeting", "Shift meeting")
+    assert (run.planned_kind, run.planned_reason) == (None, None)

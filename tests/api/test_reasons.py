@@ -72,6 +72,8 @@ async def test_reason_reaches_losses_states_and_the_live_figures(
         "duration_s": 300.0,
         "reason": "Changeover",
         "reason_code": 30,
+        "planned_kind": None,
+        "planned_reason": None,
     }
     # The engine: its next figures carry the reason.
     await gateway.emit(gateway.engine.figures(NOW))

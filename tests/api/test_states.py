@@ -44,6 +44,8 @@ EXPECTED_LAST_HOUR = [
         "duration_s": 600.0,
         "reason": None,
         "reason_code": None,
+        "planned_kind": None,
+        "planned_reason": None,
     },
     {
         "state": "running",
@@ -52,6 +54,8 @@ EXPECTED_LAST_HOUR = [
         "duration_s": 1830.5,
         "reason": None,
         "reason_code": None,
+        "planned_kind": None,
+        "planned_reason": None,
     },
     {
         "state": "fault",
@@ -60,6 +64,8 @@ EXPECTED_LAST_HOUR = [
         "duration_s": 269.5,
         "reason": "jam",
         "reason_code": 20,
+        "planned_kind": None,
+        "planned_reason": None,
     },
     {
         "state": "running",
@@ -68,6 +74,8 @@ EXPECTED_LAST_HOUR = [
         "duration_s": 900.0,
         "reason": None,
         "reason_code": None,
+        "planned_kind": None,
+        "planned_reason": None,
     },
 ]
 
@@ -133,6 +141,8 @@ async def test_range_is_clipped_on_both_sides(client: httpx.AsyncClient) -> None
             "duration_s": 30.5,
             "reason": None,
             "reason_code": None,
+            "planned_kind": None,
+            "planned_reason": None,
         },
         {
             "state": "fault",
@@ -141,6 +151,8 @@ async def test_range_is_clipped_on_both_sides(client: httpx.AsyncClient) -> None
             "duration_s": 89.5,
             "reason": "jam",
             "reason_code": 20,
+            "planned_kind": None,
+            "planned_reason": None,
         },
     ]
 
@@ -155,6 +167,8 @@ async def test_other_machines_records_stay_apart(client: httpx.AsyncClient) -> N
             "duration_s": 2400.0,
             "reason": "motor",
             "reason_code": None,
+            "planned_kind": None,
+            "planned_reason": None,
         }
     ]
 
