@@ -254,16 +254,18 @@ def test_output_against_target_on_a_card_and_the_line(plant: Plant) -> None:
         def same() -> tuple[dict[str, Any], dict[str, Any]] | None:
             api, shown = plant.machine("m2")["output"], page(driver)["cards"]["m2"]
             due, rate = round(api["due"]), round(api["rate_per_h"])
+            # (due and expected move with the clock: compared in one go, from the same
+            # publication, until the page shows what the API has)
             ok = (
                 shown["detail"] == f"reject 2 · total 10 · due by now {due}"
                 and shown["pace"][0] == f"{rate} /h"
+                and shown["pace"][1] == f"expected at the end {round(api['expected'])}"
             )
             return (api, shown) if ok else None
 
         api, card = wait_for(same, 10, "m2's output as the API has it")
         assert card["product"] == "product Bracket B (201)"
         assert card["main"] == "good 8 / target 600"
-        assert card["pace"][1] == f"expected at the end {round(api['expected'])}"
         assert (card["pace"][2], card["track"]) == ("⚠ behind target", "behind")
         # The line: the three machines' sums against 300 + 600 + 900 = 1,800.
         line = wait_for(lambda: dict(page(driver)["lines"]).get("l1"), 10, "l1's output")
