@@ -270,6 +270,17 @@ class LineConfig(Model):
         return self
 
 
+def category_path(category: str | None, example: str) -> str | None:
+    """A reason's category as a '/'-separated path without blanks around its parts;
+    ValueError for an empty part (the message shows `example`)."""
+    if category is None:
+        return None
+    parts = [p.strip() for p in category.split("/")]
+    if not all(parts):
+        raise ValueError(f"'{category}' has an empty part: write e.g. {example}")
+    return "/".join(parts)
+
+
 class ReasonConfig(Model):
     """One entry of the reason tree. YAML short form: `10: Material shortage`."""
 
@@ -293,12 +304,7 @@ class ReasonConfig(Model):
     @field_validator("category")
     @classmethod
     def _category_path(cls, category: str | None) -> str | None:
-        if category is None:
-            return None
-        parts = [p.strip() for p in category.split("/")]
-        if not all(parts):
-            raise ValueError(f"'{category}' has an empty part: write e.g. Mechanical/Feeder")
-        return "/".join(parts)
+        return category_path(category, "Mechanical/Feeder")
 
     @field_validator("states")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from core.config import Model
+from edge.config.oee import category_path
 
 __all__ = ["NOTE_MAX_CHARS", "ScrapReasonConfig"]
 
@@ -33,9 +34,4 @@ class ScrapReasonConfig(Model):
     @field_validator("category")
     @classmethod
     def _category_path(cls, category: str | None) -> str | None:
-        if category is None:
-            return None
-        parts = [p.strip() for p in category.split("/")]
-        if not all(parts):
-            raise ValueError(f"'{category}' has an empty part: write e.g. Surface/Dent")
-        return "/".join(parts)
+        return category_path(category, "Surface/Dent")
