@@ -108,19 +108,29 @@ function heading(doc) {
     r.built(at(doc.built_at));
 }
 
+// `?shift=current` (the shift in progress, from the calendar) and `?shift=previous` (the
+// last one finished, from the shift listing) as the live page links them; else the id.
+async function shiftId(shift, plant, query) {
+  if (shift === "current") return plant?.shift?.id;
+  if (shift !== "previous") return shift;
+  const listing = await get(document.body.dataset.shifts.replace(/\/$/, "") + query);
+  return listing.shifts.find((s) => s.finished)?.id;
+}
+
 async function main() {
   let lang = params.get("lang");
   const button = document.getElementById("print");
   button.addEventListener("click", () => window.print());
   const shift = params.get("shift");
+  const line = params.get("line");
+  const query = line ? "?line=" + encodeURIComponent(line) : "";
   try {
-    const plant = await get(document.body.dataset.calendar).catch(() => null);
+    const plant = await get(document.body.dataset.calendar + query).catch(() => null);
     i18n.configure(i18n.pickLanguage(lang || plant?.language), plant?.timezone || "UTC");
     button.textContent = R().print;
-    if (!shift || !/^\d{4}-\d\d-\d\d\/[^/]+$/.test(shift)) throw new Error(R().missing);
-    const line = params.get("line");
-    const path = document.body.dataset.shifts + shift + "/report" +
-      (line ? "?line=" + encodeURIComponent(line) : "");
+    const id = await shiftId(shift, plant, query);
+    if (!id || !/^\d{4}-\d\d-\d\d\/[^/]+$/.test(id)) throw new Error(R().missing);
+    const path = document.body.dataset.shifts + id + "/report" + query;
     const doc = await get(path);
     i18n.configure(i18n.language(), doc.timezone);
     heading(doc);

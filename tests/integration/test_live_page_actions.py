@@ -536,3 +536,34 @@ def test_every_width_fits(plant: Plant, tmp_path: Path, width: int) -> None:
         assert small == []
         assert save_png(driver, tmp_path / f"actions-{width}.png")[0] == width
         shot(driver, tmp_path / f"actions-{width}-top.png")
+
+
+def test_open_the_current_shift_report_from_the_page(plant: Plant, tmp_path: Path) -> None:
+    """The header's "current shift" link opens the printable report of the shift in
+    progress: the page resolves `?shift=current` through the calendar and shows what
+    `GET …/shifts/{id}/report` answers."""
+    with chromium(1280, 900, lang="en-US") as driver:
+        open_page(driver, plant.url, OPERATE)
+        driver.find_element(By.CSS_SELECTOR, "#reports a[href='report.html?shift=current']").click()
+        ready = "return document.body.dataset.ready || ''"
+        wait_for(lambda: driver.execute_script(ready) in ("1", "error"), 20, "the report page")
+        assert driver.execute_script(ready) == "1", text_of(driver, "#report")
+        day, name = plant.shift_id.split("/")
+        assert text_of(driver, "#title") == "Shift report · Line l1"
+        assert text_of(driver, "#sub").startswith(f"Shift {day} · {name} · "), text_of(
+            driver, "#sub"
+        )
+        shown = driver.execute_script(
+            "return [...document.querySelector('table').tBodies[0].rows]"
+            ".map((r) => [r.cells[0].textContent, r.cells[6].textContent])"
+        )
+        shot(driver, tmp_path / "report-current-1280.png")
+    report = plant.api(f"/api/v1/shifts/{plant.shift_id}/report?line=l1")
+    assert report["final"] is False  # the shift so far
+    # One row for the line, then one per machine, with the good parts of the answer
+    # (they move while the shift runs: within the parts made between the two reads).
+    assert [row[0] for row in shown] == ["l1", "m1", "m2", "m3"]
+    goods = [report["output"]["good"], *(m["output"]["good"] for m in report["machines"])]
+    assert all(
+        abs(int(s.replace(",", "")) - g) <= 3 for (_, s), g in zip(shown, goods, strict=True)
+    )
