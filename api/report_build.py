@@ -168,7 +168,7 @@ def flags(
     if coverage is not None and coverage < LOW_COVERAGE:
         out.append({"machine": machine, "flag": "low_coverage", "value": r4(coverage)})
     if outside:
-        out.append({"machine": machine, "flag": "production_outside_plan", "value": outside})
+        out.append({"machine": machine, "flag": "production_in_planned_stop", "value": outside})
     return out
 
 

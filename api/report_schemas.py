@@ -87,7 +87,7 @@ class ReportAlarm(Out):
 
 class ReportFlag(Out):
     """`suspect_counts` (held, value: how many), `performance_above_100`, `low_coverage`
-    (value: the coverage), `production_outside_plan` (value: parts in planned stops)."""
+    (value: the coverage), `production_in_planned_stop` (value: parts in planned stops)."""
 
     machine: str
     flag: str

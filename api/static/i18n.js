@@ -89,7 +89,7 @@ const en = {
       suspect_counts: (v) => v + " suspect count(s) held out of the figures",
       performance_above_100: () => "performance above 100 %: probably a wrong ideal cycle time",
       low_coverage: (v) => "low coverage: data for " + Math.round(100 * v) + " % of the shift",
-      production_outside_plan: (v) => v + " parts made in planned stop time",
+      production_in_planned_stop: (v) => v + " parts made in planned stop time",
     },
     lossName: {
       breakdowns: "breakdowns", setup: "setup", idle: "idle", unknown: "unknown",
@@ -233,7 +233,7 @@ const de = {
       suspect_counts: (v) => v + " verdächtige Zählung(en) aus den Kennzahlen herausgehalten",
       performance_above_100: () => "Leistung über 100 %: Soll-Taktzeit vermutlich falsch",
       low_coverage: (v) => "geringe Datenabdeckung: " + Math.round(100 * v) + " % der Schicht",
-      production_outside_plan: (v) => v + " Teile in geplanter Stillstandszeit gefertigt",
+      production_in_planned_stop: (v) => v + " Teile in geplanter Stillstandszeit gefertigt",
     },
     lossName: {
       breakdowns: "Störungen", setup: "Rüsten", idle: "Warten", unknown: "unbekannt",

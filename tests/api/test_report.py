@@ -14,8 +14,10 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.report_build import flags, outside_plan
 from connectors.sqlite.config import SqliteConfig
 from connectors.sqlite.store import SqliteStore
+from core.types import CountDelta
 from edge.pipeline.gateway import Gateway
 from tests.api.report_plant import HISTORY, SHIFT_URL, report_config, t
 
@@ -212,3 +214,20 @@ async def test_refusals_say_why(client: httpx.AsyncClient) -> None:
             assert r.json() == body
         else:
             assert "2026-13-03" in r.json()["detail"]
+
+
+def test_parts_counted_in_planned_stop_time_are_flagged() -> None:
+    """`production_in_planned_stop`: the parts counted in none of the shift's planned
+    production spans. Spans 06:00-07:00 and 07:15-08:00 (a break 07:00-07:15): counts at
+    06:30 (5), 07:00 (3: the span's end belongs to it), 07:05 (4) and 07:10 (2, in the
+    break) and 07:15 (1: a span's start does not) give 4 + 2 + 1 = 7 outside."""
+    spans = [(t("06:00"), t("07:00")), (t("07:15"), t("08:00"))]
+    counts = [
+        CountDelta("m1", t(hh_mm), total, total, 0)
+        for hh_mm, total in (("06:30", 5), ("07:00", 3), ("07:05", 4), ("07:10", 2), ("07:15", 1))
+    ]
+    assert outside_plan(counts, spans) == 7
+    assert outside_plan(counts[:2], spans) == 0
+    assert flags("m1", 0.9, False, 0, 7) == [
+        {"machine": "m1", "flag": "production_in_planned_stop", "value": 7}
+    ]
