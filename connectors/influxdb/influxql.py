@@ -138,10 +138,14 @@ class InfluxHistory:
         """State records with start <= ts < end (at most `limit`), after the last one
         before `start`.
 
-        A reason stored as "" (cleared by a ReasonAssigned) reads as None.
+        A reason stored as "" (cleared by a ReasonAssigned) reads as None, as does a
+        planned kind stored as "" (a stop no longer counted as planned time).
         """
         where, s, e = self._where(machine), timestamp_ns(start), timestamp_ns(end)
-        select = 'SELECT "state", "reason", "reason_code" FROM "machine_state"'
+        select = (
+            'SELECT "state", "reason", "reason_code", "planned_kind", "planned_reason" '
+            'FROM "machine_state"'
+        )
         before, inside = await self.query(
             f"{select} WHERE {where} AND time < {s} ORDER BY time DESC LIMIT 1; "
             f"{select} WHERE {where} AND time >= {s} AND time < {e} ORDER BY time ASC"
@@ -155,7 +159,9 @@ class InfluxHistory:
                 log.warning("InfluxDB: unknown state %r of %s ignored", row["state"], machine)
                 continue
             reason, code = row.get("reason") or None, row.get("reason_code") or None
-            records.append(StateRecord(machine, state, _time(row), reason, code))
+            kind = row.get("planned_kind") or None
+            why = (row.get("planned_reason") or None) if kind else None
+            records.append(StateRecord(machine, state, _time(row), reason, code, kind, why))
         return records
 
     async def count_history(

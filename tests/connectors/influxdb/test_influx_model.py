@@ -16,6 +16,7 @@ from core.types import (
     ReasonAssigned,
     StateChange,
     StateRecord,
+    StopPlanned,
 )
 from edge.outbox import Journal, Outbox
 from tests.connectors.influxdb.test_influxdb import REF, T0, T0_NS, TAGS, cfg, until
@@ -91,6 +92,31 @@ async def test_a_cleared_reason_reads_as_none(influxd: InfluxServer, outbox: Out
     assert influxd.query("SELECT reason, reason_code, duration_s FROM machine_state", db) == [
         {"time": T1_NS, "reason": "", "reason_code": 0, "duration_s": 60.000456}
     ]
+
+
+async def test_a_stop_turned_into_planned_time_reads_back(
+    influxd: InfluxServer, outbox: Outbox
+) -> None:
+    """The engine replays the stored states at a start: a stop an operator turned into
+    planned time must come back planned (it came back a plain fault), and undone ("")
+    must come back as a stop again."""
+    db = influxd.new_database("planned")
+    planned = StopPlanned("m1", T1, S.FAULT, T1 + timedelta(minutes=5), "ops", "meeting", "Talk")
+    undone = StopPlanned("m1", T1, S.FAULT, T1 + timedelta(minutes=6), "ops", None)
+    span = (T1, T1 + timedelta(seconds=1))
+    async with InfluxSink(
+        cfg(influxd.url, database=db, api="v1"), {"m1": REF}, journal=Journal(outbox)
+    ) as sink:
+        await sink.handle([stop(), planned])  # a planned stop is 2 points (stop_planned too)
+        await until(lambda: sink.stats.written == 3)
+        async with InfluxHistory(cfg(influxd.url, database=db), {"m1": REF}) as history:
+            assert await history.state_history("m1", *span) == [
+                StateRecord("m1", S.FAULT, T1, None, None, "meeting", "Talk")
+            ]
+        await sink.handle([undone])
+        await until(lambda: sink.stats.written == 5)
+    async with InfluxHistory(cfg(influxd.url, database=db), {"m1": REF}) as history:
+        assert await history.state_history("m1", *span) == [StateRecord("m1", S.FAULT, T1)]
 
 
 async def test_count_history(influxd: InfluxServer, outbox: Outbox) -> None:
