@@ -130,10 +130,15 @@ async def test_v1_batches_by_size_and_interval(influxd: InfluxServer, outbox: Ou
         await sink.handle(deltas)
         await until(lambda: sink.stats.written == 25)
         assert sink.stats.batches == 3  # 10 + 10 + the remainder of 5 at the interval
+        began = time.monotonic()
         for d in deltas[:7]:  # single events, no full batch: one write at the interval
             await sink.handle([CountDelta("m1", d.ts + timedelta(days=1), 2, 2, 0)])
+        took = time.monotonic() - began
         await until(lambda: sink.stats.written == 32)
-        assert sink.stats.batches == 4
+        # One write for the 7, or on a loaded box (each hand-in commits to the outbox)
+        # one more for every interval that ended while they were handed in: never one
+        # per event.
+        assert 1 <= sink.stats.batches - 3 <= 1 + int(took / 1.0), (sink.stats, took)
     assert influxd.query("SELECT count(total), sum(total) FROM production", db)[0] == {
         "time": 0,
         "count": 32,
