@@ -126,8 +126,8 @@ def test_a_given_data_dir_is_kept(tmp_path: Path) -> None:
     assert (given / "oee.sqlite").read_bytes() == b"x"
     a_file = tmp_path / "f"
     a_file.write_text("")
-    with pytest.raises(StartupError) as info, demo_data_dir(str(a_file)):
-        pass
+    with pytest.raises(StartupError) as info, demo_data_dir(str(a_file)) as never:
+        raise AssertionError(f"a file as --data-dir was taken: {never}")
     assert info.value.lines[0].startswith(f"--data-dir: {a_file} is a file, not a directory")
 
 

@@ -75,8 +75,8 @@ def test_many_machines_share_twenty_slots_round_robin() -> None:
 
 
 async def _open_and_close(store: SqliteStore) -> None:
-    async with store:
-        pass
+    async with store as opened:
+        assert opened is store  # the file is made and migrated on entering
 
 
 def test_a_sqlite_section_without_path_keeps_the_store_in_the_data_dir(
