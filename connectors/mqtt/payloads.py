@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from connectors.common.jsonbytes import dumps
 from connectors.common.oeedetails import (
     details_document,
     finite,
@@ -106,12 +107,13 @@ class _Topics:
     and the payload head (the common JSON fields without the closing brace; each payload
     appends `,"field":…}`)."""
 
-    __slots__ = ("head", "output", "root", "_oee")
+    __slots__ = ("head", "output", "root", "_head_bytes", "_oee")
 
     def __init__(self, root: str, head: dict[str, object]) -> None:
         self.root = root
         self.output = f"{root}/output"  # retained output against target (issue 16)
         self.head = _ENCODE(head)[:-1]
+        self._head_bytes = self.head.encode() + b","
         self._oee: dict[str, str] = {}
 
     def oee(self, window: str) -> str:
@@ -123,7 +125,7 @@ class _Topics:
 
     def payload(self, body: dict[str, object]) -> bytes:
         """The head plus `body`'s fields, compact JSON, UTF-8."""
-        return (self.head + "," + _ENCODE(body)[1:]).encode()
+        return self._head_bytes + dumps(body)[1:]
 
 
 class MachineTopics(_Topics):
@@ -316,13 +318,24 @@ def _sample(s: Sample) -> dict[str, object]:
     return {"value": _value(s.value), "quality": s.quality, "ts": rfc3339(s.ts)}
 
 
+def _batch_tags(batch: SampleBatch, ts: str) -> dict[str, dict[str, object]]:
+    # The hot path (every poll of every machine): the samples share the batch's datetime
+    # as a rule, and a non-finite float becomes null in `dumps` as `_value` would make it.
+    bts = batch.ts
+    return {
+        s.tag: {"value": s.value, "quality": s.quality, "ts": ts if s.ts is bts else rfc3339(s.ts)}
+        for s in batch.samples
+    }
+
+
 def tags_payload(t: MachineTopics, batch: SampleBatch) -> bytes:
     """`…/tags`: `{"tags": {name: {value, quality, ts}}}` plus the batch's `ts`.
 
     The raw values sit under `"tags"` rather than at the top level so that a tag named
     `v`, `machine`, `path` or `ts` cannot collide with the common fields.
     """
-    return t.payload({"ts": rfc3339(batch.ts), "tags": {s.tag: _sample(s) for s in batch.samples}})
+    ts = rfc3339(batch.ts)
+    return t.payload({"ts": ts, "tags": _batch_tags(batch, ts)})
 
 
 def tag_payload(t: MachineTopics, sample: Sample) -> bytes:

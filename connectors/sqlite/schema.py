@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.common.jsonbytes import dumps_text
 from connectors.common.oeedetails import details_document, line_details_document
 from connectors.common.outputdoc import output_document
 from connectors.common.timefmt import rfc3339
@@ -285,7 +286,7 @@ def tags_json(batch: SampleBatch, batch_ms: int) -> str:
         if s.ts is not batch.ts and (ms := to_ms(s.ts)) != batch_ms:
             cell.append(ms)  # a batch's samples mostly share its time
         doc[s.tag] = cell
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return dumps_text(doc)
 
 
 _QUALITY_OF = {q.code: q for q in Quality}

@@ -95,6 +95,10 @@ class Gateway:
         self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
         self.live.sink_problems = self._sink_problems
         self.engines = build_engines(config)
+        # Sorted out once: an isinstance check against a runtime Protocol costs ~1 us, and
+        # every emit asked it of every engine (issue 17's profile: 2.7 % of the CPU).
+        self._observers = [(n, e) for n, e in self.engines.items() if isinstance(e, Observer)]
+        self._checkpointed = [e for e in self.engines.values() if isinstance(e, Checkpointed)]
         self.normalisers = {
             m.id: MachineNormaliser(m, reasons=config.reasons_for(m.id)) for m in config.machines
         }
@@ -396,20 +400,18 @@ class Gateway:
 
     def _observe(self, events: Sequence[Event]) -> None:
         """Every emitted event to the engines that watch them (the alarm engine)."""
-        for name, engine in self.engines.items():
-            if isinstance(engine, Observer):
-                try:
-                    engine.observe(events)
-                except Exception:  # the events go out all the same
-                    if not self.engine_errors[name]:
-                        log.exception("%s failed on emitted events", engine.name)
-                    self.engine_errors[name] += 1
+        for name, engine in self._observers:
+            try:
+                engine.observe(events)
+            except Exception:  # the events go out all the same
+                if not self.engine_errors[name]:
+                    log.exception("%s failed on emitted events", engine.name)
+                self.engine_errors[name] += 1
 
     def _engine_checkpoints(self, events: Sequence[Event]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for engine in self.engines.values():
-            if isinstance(engine, Checkpointed):
-                out.update(engine.checkpoint(events))
+        for engine in self._checkpointed:
+            out.update(engine.checkpoint(events))
         return out
 
     def _sink_failed(self, sink: Sink, events: Sequence[Event]) -> None:
