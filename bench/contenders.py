@@ -40,6 +40,9 @@ class Setting:
     workdir: Path
     influx_url: str | None = None
     aligned: bool = False  # the gateway polls every machine at once (default: spread)
+    # Other builds (`--build NAME=CHECKOUT`): contender NAME runs CHECKOUT's gateway, for
+    # an A/B of builds against the same farm in the same run.
+    builds: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,9 +58,21 @@ def _log_tail(path: Path, n: int = 30) -> str:
     return "\n".join(lines[-n:])
 
 
+def contender(name: str, s: Setting) -> contextlib.AbstractContextManager[Running]:
+    """The contender `name`: one of CONTENDERS, or a build given with `--build`."""
+    if name in s.builds:
+        return gateway(s, build=name)
+    return CONTENDERS[name](s)
+
+
 @contextlib.contextmanager
-def gateway(s: Setting) -> Iterator[Running]:
-    data = s.workdir / "gateway-data"
+def gateway(s: Setting, build: str | None = None) -> Iterator[Running]:
+    """`oee-edge run` of this checkout, or of the checkout `s.builds[build]`."""
+    # Each build its own data directory: another checkout may have another schema.
+    data = s.workdir / ("gateway-data" if build is None else f"gateway-data-{build}")
+    exe = Path(sys.executable).with_name("oee-edge")
+    if build is not None:
+        exe = s.builds[build].resolve() / ".venv" / "bin" / "oee-edge"
     api_port = free_port()
     cfg = write_config(
         s.load, s.workdir / "gateway.yaml",
@@ -67,7 +82,7 @@ def gateway(s: Setting) -> Iterator[Running]:
     log = s.workdir / "gateway.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("oee-edge")), "run", "-c", str(cfg)],
+            [str(exe), "run", "-c", str(cfg)],
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
     metrics = f"http://127.0.0.1:{api_port}/metrics"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bare_modbus import Lateness
-from bench.contenders import CONTENDERS, Setting
+from bench.contenders import Setting, contender
 from bench.probe import Probe
 from bench.procstat import Meter
 from bench.sims import start_farm
@@ -35,7 +35,7 @@ __all__ = ["main", "rig"]
 
 def measure(name: str, setting: Setting, probe: Probe, warmup_s: float, seconds: float) -> dict:
     """One run of one contender: start, warm up, measure, stop."""
-    with CONTENDERS[name](setting) as running:
+    with contender(name, setting) as running:
         time.sleep(warmup_s)
         before = running.extra()
         probe.window()
@@ -82,7 +82,12 @@ def _rate(before: dict[str, float], after: dict[str, float], key: str) -> float:
 
 @contextlib.contextmanager
 def rig(
-    protocol: str, machines: int, tags: int, interval_s: float, workdir: Path
+    protocol: str,
+    machines: int,
+    tags: int,
+    interval_s: float,
+    workdir: Path,
+    builds: dict[str, Path] | None = None,
 ) -> Iterator[tuple[Setting, Probe]]:
     """A simulator farm, a Mosquitto and a probe subscribed to everything: what every
     contender is given, and what measures them."""
@@ -90,7 +95,7 @@ def rig(
         broker = MosquittoBroker(workdir).start()
         try:
             load_file = farm.load.dump(workdir / "load.json")
-            setting = Setting(farm.load, load_file, broker.port, workdir)
+            setting = Setting(farm.load, load_file, broker.port, workdir, builds=builds or {})
             with Probe(broker.host, broker.port, "#", interval_s) as probe:
                 yield setting, probe
         finally:
@@ -99,7 +104,8 @@ def rig(
 
 def bench_size(args: argparse.Namespace, machines: int, workdir: Path) -> list[dict]:
     rows: list[dict] = []
-    with rig(args.protocol, machines, args.tags, args.interval, workdir) as (setting, probe):
+    sizes = (args.protocol, machines, args.tags, args.interval, workdir, args.build)
+    with rig(*sizes) as (setting, probe):
         names = list(args.contenders)
         for run in range(args.runs):
             order = names[run % len(names) :] + names[: run % len(names)]
@@ -162,6 +168,13 @@ def table(rows: list[dict], protocol: str, tags: int, interval: float) -> str:
     return "\n".join(out + [""] + ratios)
 
 
+def _build(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not (Path(path) / ".venv" / "bin" / "oee-edge").exists():
+        raise SystemExit(f"--build {text}: want NAME=CHECKOUT, a clone with .venv/bin/oee-edge")
+    return name, Path(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n")[0])
     p.add_argument("--protocol", choices=("modbus", "opcua"), default="modbus")
@@ -176,9 +189,16 @@ def main(argv: list[str] | None = None) -> int:
         help="default: gateway,nodered,bare,bare-slots (modbus); gateway,bare (opcua)",
     )  # fmt: skip
     p.add_argument("--json", type=Path, help="also write every run's figures here")
+    p.add_argument(
+        "--build", action="append", default=[], metavar="NAME=CHECKOUT",
+        help="another build as the contender NAME: CHECKOUT's gateway (a clone with its "
+        ".venv), for an A/B of builds in one run; repeatable",
+    )  # fmt: skip
     args = p.parse_args(argv)
     default = "gateway,nodered,bare,bare-slots" if args.protocol == "modbus" else "gateway,bare"
     args.contenders = (args.contenders or default).split(",")
+    args.build = dict(_build(b) for b in args.build)
+    args.contenders += [b for b in args.build if b not in args.contenders]
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="oee-bench-") as tmp:
         for n in (int(x) for x in args.machines.split(",")):
