@@ -37,6 +37,11 @@ class MqttConfig(Model):
         description="messages published and not yet acknowledged; more carry a burst of "
         "many machines faster, and are sent again after a lost connection",
     )
+    tags_direct: bool = Field(
+        default=True,
+        description="raw tag values (QoS 0) go to the broker at once while it is connected "
+        "and none wait in the outbox; false: every one through the outbox",
+    )
 
     @model_validator(mode="after")
     def _reconnect_grows(self) -> MqttConfig:

@@ -39,6 +39,7 @@ from paho.mqtt.enums import MQTTErrorCode
 
 from connectors.common.outage import OutageLog
 from connectors.mqtt.acks import AckDeadlines
+from connectors.mqtt.direct import DirectLane
 from connectors.mqtt.message import unpack
 from connectors.mqtt.stats import MqttStats
 from core.interfaces import RecordQueue
@@ -116,6 +117,9 @@ class Delivery:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._trouble = OutageLog(log, f"MQTT outbox ({sink})")
+        # The sink's direct lane for tags (None: every record through the outbox): told
+        # when this task has caught up with the outbox, and which mids paho wrote.
+        self.direct: DirectLane | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -226,6 +230,7 @@ class Delivery:
         # past it (re-reading the window each round cost more than the publishes).
         after = max(self._inflight.values(), default=0)
         notified = self._notified
+        mark = self.direct.mark() if self.direct is not None else 0
         # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
         ready = list(self._ready)
         fresh = await asyncio.to_thread(self._remove_then_peek, ready, free, after)
@@ -237,6 +242,7 @@ class Delivery:
         if not fresh:
             if not self._inflight and not self._ready and notified == self._notified:
                 self._drained = True
+            self._caught_up(mark)
             return False
         self._drained = False
         sent = 0
@@ -244,7 +250,14 @@ class Delivery:
             if not link.connected or link.generation != gen or not self._send(entry):
                 break
             sent += 1
+        if sent == len(fresh) < free:  # the queue's end, all of it published
+            self._caught_up(mark)
         return sent > 0
+
+    def _caught_up(self, mark: int) -> None:
+        # Everything committed before `mark` is published (or was): tags may go direct.
+        if self.direct is not None and self._link.connected:
+            self.direct.caught_up(mark)
 
     def _send(self, entry: Entry) -> bool:
         """Publish one record; False when it should be tried again later."""
@@ -288,6 +301,8 @@ class Delivery:
     def _forget(self) -> None:
         """The connection is gone: what was in flight is sent again on the next one."""
         self._deadlines.clear()
+        if self.direct is not None:
+            self.direct.forget()
         if self._inflight:
             self._resend.update(self._inflight.values())
             self._inflight.clear()
@@ -319,8 +334,10 @@ class Delivery:
             if gen != self._gen:
                 continue  # a copy paho re-sent from an older connection, or `offline`
             rid = self._inflight.pop(mid, None)
-            if rid is None:
-                continue  # the gateway status, published outside the outbox
+            if rid is None:  # the gateway status or a direct tags record: not in the outbox
+                if self.direct is not None:
+                    self.direct.written(mid)
+                continue
             heard = self._deadlines.done(mid) or heard
             if failed:  # MQTT 5 only: the broker answered, and would answer so again
                 with self._stats_lock:

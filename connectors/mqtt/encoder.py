@@ -5,7 +5,7 @@ limit goes by (raw tags first, then OEE updates; events are kept longest)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from connectors.mqtt.alarms import active_alarms_payload, alarm_payload
 from connectors.mqtt.config import MqttConfig
@@ -84,10 +84,12 @@ class Encoder:
         known: Mapping[str, StateChange],
         current: dict[str, StateChange],
         stream: str,
+        direct: Callable[[Message], bool] | None = None,
     ) -> list[Record]:
         """The records of `events`. `known`: each machine's last staged state change;
         `current` receives the state changes these events make.
-        `stream` goes into the events' ids."""
+        `stream` goes into the events' ids. `direct` may publish a tags message at once
+        (`connectors.mqtt.direct`); what it does not take becomes a record."""
         out: list[Record] = []
         topics, qos = self.topics, self.qos
 
@@ -149,7 +151,9 @@ class Encoder:
                 rec(Priority.EVENTS, mt.alarm, alarm_payload(mt, ev, stream), 1, False)
                 rec(Priority.EVENTS, mt.alarms, active_alarms_payload(mt, ev), 1, True)
             elif isinstance(ev, SampleBatch) and ev.machine in self.publish_tags:
-                rec(Priority.TAGS, mt.tags, tags_payload(mt, ev), 0, False)
+                msg = Message(mt.tags, tags_payload(mt, ev), 0, False)
+                if direct is None or not direct(msg):
+                    out.append(Record(self.sink, Priority.TAGS, pack(msg)))
         return out
 
     def states(self, changes: Iterable[StateChange]) -> list[Record]:

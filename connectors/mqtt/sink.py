@@ -41,12 +41,13 @@ from connectors.common.backoff import Backoff
 from connectors.mqtt.client import drop_connection, make_client
 from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.delivery import Delivery, Link
+from connectors.mqtt.direct import DirectLane
 from connectors.mqtt.encoder import Encoder
 from connectors.mqtt.health import BrokerHealth
 from connectors.mqtt.payloads import OFFLINE, ONLINE, gateway_status_topic
 from connectors.mqtt.stats import MqttStats
 from core.interfaces import TransactionJournal
-from core.records import Transaction
+from core.records import Priority, Transaction
 from core.types import (
     Event,
     MachineRef,
@@ -71,6 +72,8 @@ class MqttSink:
     machine's current stop (the last StateChange this sink saw), the retained `…/state` is
     re-published with the new reason.
 
+    `tags_direct`: raw tags (QoS 0) go to paho at once while that reorders and loses
+    nothing the outbox would keep (`connectors.mqtt.direct`).
     `inflight` bounds the records published and not yet acknowledged (paho's default
     max_inflight, 20); `poll_s` is how often the delivery task looks at the outbox when
     nothing woke it; `ack_timeout_s` (default: the config's) how long the oldest of them
@@ -97,6 +100,7 @@ class MqttSink:
         inflight: int = 20,
         poll_s: float = 0.5,
         ack_timeout_s: float | None = None,
+        tags_direct: bool = False,
     ) -> None:
         self.config = config
         self.stats = MqttStats()
@@ -132,6 +136,8 @@ class MqttSink:
             on_acked=self._health.acknowledged,
         )  # fmt: skip
         self._client.on_publish = self._delivery.on_publish
+        self._direct = DirectLane(client, self._link, self.stats, self._stats_lock)
+        self._delivery.direct = self._direct if tags_direct else None
 
     # ------------------------------------------------------------------ setup
 
@@ -180,6 +186,12 @@ class MqttSink:
     def connected(self) -> bool:
         """True while the broker connection is up (CONNACK received, not lost since)."""
         return self._link.connected
+
+    @property
+    def tags_direct(self) -> bool:
+        """True while raw tags go to the broker at once, outside the outbox
+        (`connectors.mqtt.direct`): connected, and none wait in the outbox."""
+        return self._delivery.direct is not None and self._direct.open
 
     @property
     def stuck(self) -> bool:
@@ -267,11 +279,16 @@ class MqttSink:
     def stage(self, events: Sequence[Event], tx: Transaction) -> None:
         """Encode `events` into records of `tx` (the gateway commits them with the rest)."""
         current: dict[str, StateChange] = {}
-        records = self._encoder.encode(events, self._states, current, self._journal.stream)
+        direct = self._direct.publish if self._delivery.direct is not None else None
+        records = self._encoder.encode(events, self._states, current, self._journal.stream, direct)
         self._states.update(current)
         if records:
             tx.add(records)
             tx.after_commit(self._delivery.notify)
+            tags = sum(r.priority is Priority.TAGS for r in records)
+            if tags:  # the lane stays shut until the delivery has sent these
+                self._direct.staged(tags)
+                tx.after_commit(lambda: self._direct.committed(tags))
 
     async def _restate(self) -> None:
         """After a reconnect: every machine's retained `…/state` again, through the outbox

@@ -15,6 +15,7 @@ class MqttStats:
     one side only."""
 
     published: int = 0  # messages paho took while connected (records, re-sends, status)
+    direct: int = 0  # of them, tags records published outside the outbox (direct lane)
     acked: int = 0  # outbox records the broker acknowledged (QoS 0: paho wrote them)
     republished: int = 0  # records sent again because the connection was lost before the ack
     restated: int = 0  # retained `…/state` messages queued again after a reconnect

@@ -133,7 +133,7 @@ def _mqtt_sink(config: Config, journal: Journal) -> Sink:
         journal=journal, shutdown_timeout_s=config.outbox.stop_flush_s,
         reconnect_min_s=config.mqtt.reconnect_min_s,
         reconnect_max_s=config.mqtt.reconnect_max_s,
-        inflight=config.mqtt.max_inflight,
+        inflight=config.mqtt.max_inflight, tags_direct=config.mqtt.tags_direct,
     )  # fmt: skip
 
 

@@ -82,6 +82,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     _SRC + "notifications_total": ("counter", "OPC UA data change notifications received."),
     _SRC + "session_losses_total": ("counter", "OPC UA sessions lost while in use."),
     _SINK + "published_total": ("counter", "MQTT messages paho took while connected."),
+    _SINK + "direct_total": ("counter", "MQTT tags records published at once, outside the "
+                             "outbox (mqtt.tags_direct)."),
     _SINK + "acked_total": ("counter", "Outbox records the MQTT broker acknowledged."),
     _SINK + "republished_total": ("counter", "MQTT records sent again after a lost connection."),
     _SINK + "written_total": ("counter", "Lines InfluxDB took."),
