@@ -100,9 +100,14 @@ class MachineRef:
         return f"{self.site}/{self.area}/{self.line}/{self.machine}"
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One raw tag value as read from a PLC."""
+class Sample(NamedTuple):
+    """One raw tag value as read from a PLC.
+
+    A NamedTuple, not a frozen dataclass as the other records are: 15,000 of them a
+    second at 500 machines, and a tuple is built in half the time (issue 17: ~0.3 µs
+    less per value). Immutable and typed all the same; compare and replace it as a record
+    (`_replace`), never by position.
+    """
 
     tag: str
     value: TagValue

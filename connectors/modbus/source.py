@@ -23,8 +23,9 @@ from typing import Self
 from connectors.common.backoff import Backoff
 from connectors.common.latency import LatencyHistogram
 from connectors.common.outage import OutageLog
+from connectors.modbus.blockdecode import BAD, BlockDecoder
 from connectors.modbus.config import ModbusConnection, ModbusTag
-from connectors.modbus.decode import DecodeError, RegisterBlock, make_decoder
+from connectors.modbus.decode import RegisterBlock, make_decoder
 from connectors.modbus.frames import BadAnswer, DeviceException, ReadCall
 from connectors.modbus.link import LinkLost, LinkTimeout, ModbusLink
 from connectors.modbus.plan import ReadRequest, plan_reads
@@ -77,6 +78,7 @@ class ModbusSource:
         self.poll_duration = LatencyHistogram()  # read() cycles, for /metrics
         self._clock = clock
         self._decoders = {n: make_decoder(t) for n, t in tags.items()}
+        self._blocks = [BlockDecoder(r, self._decoders) for r in self.plan]
         self._calls = [
             ReadCall(conn.unit_id, r.table.function_code, r.start, r.count) for r in self.plan
         ]
@@ -176,8 +178,12 @@ class ModbusSource:
             if req.table.is_bit
             else RegisterBlock.from_registers(values)
         )
-        for p in req.tags:
-            out.append(self._sample(p.name, block, p.offset, ts))
+        decoder = self._blocks[index]
+        good, bad = Quality.GOOD, Quality.BAD
+        out.extend(
+            Sample(name, None, bad, ts) if v is BAD else Sample(name, v, good, ts)
+            for name, v in zip(decoder.names, decoder.values(block), strict=True)
+        )
         return outcome
 
     async def _call(
@@ -218,12 +224,6 @@ class ModbusSource:
             # or talks nonsense, so start afresh instead of waiting out every timeout again.
             self.close()
             self._outage.down(errors[0])
-
-    def _sample(self, name: str, block: RegisterBlock, offset: int, ts: datetime) -> Sample:
-        try:
-            return Sample(name, self._decoders[name](block, offset), Quality.GOOD, ts)
-        except DecodeError:
-            return Sample(name, None, Quality.BAD, ts)
 
     def _all_bad(self, ts: datetime, error: str) -> SampleBatch:
         samples = tuple(
