@@ -19,6 +19,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.common.jsonbytes import dumps_text
 from core.types import MachineState, SuspectCount
 from edge.pipeline.normaliser import MachineNormaliser
 
@@ -43,7 +44,7 @@ def checkpoint(n: MachineNormaliser) -> str:
         counters[kind] = {
             "tag": rule.tag, "bits": tracker.bits, "last": tracker.last, "at": _ms(tracker.at)
         }  # fmt: skip
-    return json.dumps(
+    return dumps_text(
         {
             "v": VERSION,
             "seq": n.seq,
@@ -59,8 +60,7 @@ def checkpoint(n: MachineNormaliser) -> str:
             "at": _ms(n.last_ts),
             "counters": counters,
             "advance": {kind: _ms(ts) for kind, ts in n.last_advance.items()},
-        },
-        separators=(",", ":"),
+        }
     )
 
 
