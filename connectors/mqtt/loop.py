@@ -139,7 +139,6 @@ class LoopDriver:
     # ------------------------------------------------------------------ the tasks
 
     async def _connect_loop(self) -> None:
-        client = self._client
         first = True
         while not self._stopping:
             if not first:
@@ -148,29 +147,43 @@ class LoopDriver:
                 if self._stopping:
                     break
             first = False
-            self._connecting = True
             try:
-                await asyncio.to_thread(client.reconnect)
-            except Exception as exc:  # refused, unreachable, TLS: try again later
-                self._on_failure(f"cannot connect: {exc}")
+                await self._connect_once()
+            except Exception:  # a bug of ours must not end the reconnecting
+                log.exception("MQTT %s: connection attempt failed", self._name)
                 continue
-            finally:
-                self._connecting = False
-                fd, self._opened_fd = self._opened_fd, -1
-            # What paho asked for in the thread: read the socket, write the CONNECT.
-            if fd != -1 and client.socket() is not None:
-                self._watch(fd)
-            if self._flush_due:
-                self._flush()
             while self._fd != -1 and not self._stopping:  # until the socket is closed
                 await self._wake.wait()
                 self._wake.clear()
 
+    async def _connect_once(self) -> None:
+        client = self._client
+        self._connecting = True
+        try:
+            await asyncio.to_thread(client.reconnect)
+        except Exception as exc:  # refused, unreachable, TLS: try again later
+            self._flush_due = False
+            log.debug("MQTT %s: %s:%d: %s", self._name, *self._addr[:2], exc)
+            self._on_failure("cannot connect")
+            return
+        finally:
+            self._connecting = False
+            fd, self._opened_fd = self._opened_fd, -1
+        # What paho asked for in the thread: read the socket, write the CONNECT.
+        if fd != -1 and client.socket() is not None:
+            self._watch(fd)
+        if self._flush_due:
+            self._flush()
+
     async def _misc_loop(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            if not self._connecting:  # a connect in its thread owns the client
+            if self._connecting:  # a connect in its thread owns the client
+                continue
+            try:
                 self._client.loop_misc()
+            except Exception:  # raised by a callback: the next round still pings
+                log.exception("MQTT %s: keepalive round failed", self._name)
 
     # ------------------------------------------------------------------ paho's socket hooks
 
