@@ -12,8 +12,9 @@ Here paho's external-loop API is driven from the event loop instead:
   packet. The driver then writes once, soon (`call_soon`), everything queued meanwhile:
   a burst of publishes costs one callback and no selector change. Only what the socket
   does not take at once waits for `loop.add_writer`;
-- `loop_misc` (keepalive pings, a broker that stopped answering) once a second, in the
-  task `{name}-keepalive`;
+- `loop_misc` once a second, in the task `{name}-keepalive`: pings after `keepalive_s`
+  of silence, gives up a connection whose ping (or CONNACK) has not come back within
+  `keepalive_s`;
 - connecting: paho's `reconnect()` blocks (TCP connect, TLS handshake), so it runs in a
   worker thread; the task `{name}-connect` connects while the socket is closed, waiting
   a delay of the jittered `Backoff` before every attempt but the first. paho's own
