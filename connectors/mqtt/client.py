@@ -1,6 +1,6 @@
 """The paho client of the MQTT sink: how it is made (session, TLS, credentials, last
-will, reconnect delays, TCP_NODELAY), and how its connection is dropped from outside
-paho's thread."""
+will, TCP_NODELAY), and how its connection is dropped. It runs on the event loop
+(`connectors.mqtt.loop`), which also decides when to connect again."""
 
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ def tls_context(tls: TlsConfig) -> ssl.SSLContext:
 
 
 def make_client(
-    cfg: MqttConfig, client_id: str, persistent: bool, status_topic: str, rmin: float, rmax: float
+    cfg: MqttConfig, client_id: str, persistent: bool, status_topic: str
 ) -> paho.Client:
     """A paho client for `cfg` (callbacks are the caller's), its last will `offline` on
-    `status_topic`, reconnecting after `rmin` to `rmax` seconds."""
+    `status_topic`."""
     # MQTT 3.1.1 (as before) with clean_session=False and a stable client id: the broker
     # keeps the session across reconnects. (MQTT 5 would need clean_start=False on
     # connect plus a SessionExpiryInterval property, whose default 0 ends the session
@@ -55,8 +55,6 @@ def make_client(
     # so paho never holds more than a window of ours; no paho limit on top (with one,
     # its re-sends from an older connection could push our publishes into its queue).
     client.max_inflight_messages_set(0)
-    # paho types these as int but sleeps on them: sub-second delays work.
-    client.reconnect_delay_set(rmin, rmax)  # type: ignore[arg-type]
     client.will_set(status_topic, OFFLINE, qos=1, retain=True)
     if cfg.username is not None:
         password = cfg.password.get_secret_value() if cfg.password else None
@@ -67,8 +65,8 @@ def make_client(
 
 
 def drop_connection(client: paho.Client) -> None:
-    """Close the connection under paho (from any thread): its network loop sees it lost,
-    reports it (`on_disconnect`) and connects again after its reconnect delay."""
+    """Shut the connection down under paho: its next read sees it lost, closes the socket
+    and reports it (`on_disconnect`); the driver connects again after its delay."""
     sock = client.socket()
     if isinstance(sock, socket.socket):  # an SSLSocket too
         with contextlib.suppress(OSError):

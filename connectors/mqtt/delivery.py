@@ -12,9 +12,10 @@ through paho and removes them from the outbox only once the broker acknowledged 
   the connection is back (at-least-once; counted in `republished`): one reconnect
   duplicates at most one window, and consumers drop copies by `seq`. (paho would re-send
   its own copies too; the sink drops them with `drop_out_messages()` on connect.)
-- Threads: paho calls `on_publish` in its network thread; it only appends
-  `(connection, mid)` to a list under a lock and wakes the task. Everything else runs in
-  the task (the outbox's blocking calls in a worker thread).
+- Threads: paho runs on the event loop (`connectors.mqtt.loop`), so `on_publish` comes
+  on the loop's thread: it appends `(connection, mid)` to a list and sets the task's
+  event (a callback from any other thread would still be handed over safely). Everything
+  else runs in the task (the outbox's blocking calls in a worker thread).
 
 A record that can never be published (it does not parse, paho refuses the topic or the
 size) is logged at ERROR, counted in `errors` and removed, so it cannot block the queue.
@@ -55,7 +56,7 @@ _LATER = (MQTTErrorCode.MQTT_ERR_NO_CONN, MQTTErrorCode.MQTT_ERR_QUEUE_SIZE)
 
 @dataclass(slots=True)
 class Link:
-    """The connection as paho's callbacks report it (written by paho's thread only):
+    """The connection as paho's callbacks report it (written by them only):
     `generation` counts successful connections, so a new value means a new connection."""
 
     connected: bool = False
@@ -66,7 +67,7 @@ class Delivery:
     """Drains one sink's outbox queue through a paho client (see the module docstring).
 
     `start()` in the event loop, `notify()` after each append, `on_publish` as paho's
-    callback, `wake()` from paho's thread on (dis)connects; `wait_drained()`, `stop()` and
+    callback, `wake()` from paho's callbacks on (dis)connects; `wait_drained()`, `stop()` and
     a last `settle()` on close. `on_reconnect` runs in the task on every connection after
     the first, before anything is published on it; `on_stuck(in_flight)` when the broker
     acknowledged nothing within `ack_timeout_s`, `on_acked()` when it acknowledges (QoS 1
@@ -115,6 +116,7 @@ class Delivery:
         self._stopping = False
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._tid = 0  # the loop's thread
         self._task: asyncio.Task[None] | None = None
         self._trouble = OutageLog(log, f"MQTT outbox ({sink})")
         # The sink's direct lane for tags (None: every record through the outbox): told
@@ -125,6 +127,7 @@ class Delivery:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._tid = threading.get_ident()
         self._task = asyncio.create_task(self._run(), name=f"{self._sink}-outbox-drain")
 
     @property
@@ -148,7 +151,11 @@ class Delivery:
         self._wake.set()
 
     def wake(self) -> None:
-        """Wake the task from any thread (paho's callbacks)."""
+        """Wake the task: at once on the loop's thread, where paho's callbacks run; from
+        any other thread through the loop."""
+        if threading.get_ident() == self._tid:
+            self._wake.set()
+            return
         loop = self._loop
         if loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody to wake
@@ -172,7 +179,7 @@ class Delivery:
         if self._task is not None:
             await self._task
 
-    # ------------------------------------------------------------------ paho's thread
+    # ------------------------------------------------------------------ paho's callback
 
     def on_publish(
         self, client: paho.Client, userdata: Any, mid: int, reason: Any, props: Any

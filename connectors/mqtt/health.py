@@ -8,8 +8,9 @@ acknowledgement ends it. Whatever happens during an outage (a stuck broker that 
 away, comes back, is replaced) belongs to that outage: it is logged once at ERROR, the
 rest at DEBUG, and its end once at INFO.
 
-Called from paho's network thread (connections) and from the delivery task (a stuck
-broker, acknowledgements), hence the lock.
+Called from paho's callbacks and the connect task (connections) and from the delivery
+task (a stuck broker, acknowledgements), all on the event loop's thread now that paho
+runs there (`connectors.mqtt.loop`); the lock is kept for a caller on another thread.
 """
 
 from __future__ import annotations

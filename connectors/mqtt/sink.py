@@ -9,14 +9,15 @@ that is down (at start or later), a restart of the broker or a crash of the gate
 nothing: what was not acknowledged is published again (at-least-once; consumers drop
 copies by `seq`).
 
-paho runs its network loop in its own thread (`loop_start`) and reconnects by itself,
-after the delays of our jittered exponential backoff (`connectors.common.backoff`). The
-session is persistent (MQTT 3.1.1, clean session off, a stable client id), so the broker
-keeps it across reconnects; with QoS 2 it is clean (see
-`connectors.mqtt.client.make_client`). After a reconnect the retained `…/state` of every
-machine goes out again (through the outbox), for a broker that lost its retained
-messages. The gateway status (`online`, last will `offline`) is published directly on
-each connect, not through the outbox.
+paho runs on the event loop, without a thread of its own (`connectors.mqtt.loop`): its
+socket is read and written from the loop, so its callbacks run there too; a task connects
+while the connection is down, after the delays of our jittered exponential backoff
+(`connectors.common.backoff`). The session is persistent (MQTT 3.1.1, clean session
+off, a stable client id), so the broker keeps it across reconnects; with QoS 2 it is
+clean (see `connectors.mqtt.client.make_client`). After a reconnect the retained
+`…/state` of every machine goes out again (through the outbox), for a broker that lost
+its retained messages. The gateway status (`online`, last will `offline`) is published
+directly on each connect, not through the outbox.
 
 A broker that takes the connection and the messages but acknowledges none within
 `ack_timeout_s` is stuck: the sink drops the connection and makes it again until the
@@ -44,6 +45,7 @@ from connectors.mqtt.delivery import Delivery, Link
 from connectors.mqtt.direct import DirectLane
 from connectors.mqtt.encoder import Encoder
 from connectors.mqtt.health import BrokerHealth
+from connectors.mqtt.loop import LoopDriver
 from connectors.mqtt.payloads import OFFLINE, ONLINE, gateway_status_topic
 from connectors.mqtt.stats import MqttStats
 from core.interfaces import TransactionJournal
@@ -123,12 +125,14 @@ class MqttSink:
         self.session_present = False  # what the broker said at the last connect
         self._backoff = backoff or Backoff(reconnect_min_s, reconnect_max_s)
         self._client = client = make_client(
-            config, self.client_id, self.persistent_session, self.status_topic,
-            reconnect_min_s, reconnect_max_s,
-        )  # fmt: skip
+            config, self.client_id, self.persistent_session, self.status_topic
+        )
         client.on_connect = self._on_connect
-        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
+        self._driver = LoopDriver(
+            client, config.host, config.port, config.keepalive_s, self._backoff,
+            self._health.unreachable, name=self.name,
+        )  # fmt: skip
         self._delivery = Delivery(
             self._client, outbox, self.name, self.stats, self._stats_lock, self._link,
             window=inflight, poll_s=poll_s, on_reconnect=self._restate,
@@ -143,10 +147,7 @@ class MqttSink:
 
     async def __aenter__(self) -> Self:
         self._delivery.start()
-        # connect_async + loop_start: the first connect happens in paho's thread, and its
-        # loop retries a failed first connection too, so a broker down at start is fine.
-        self._client.connect_async(self.config.host, self.config.port, self.config.keepalive_s)
-        self._client.loop_start()
+        self._driver.start()  # connects in the background: a broker down at start is fine
         return self
 
     async def __aexit__(
@@ -166,17 +167,17 @@ class MqttSink:
         if self._delivery.running:
             await self._delivery.wait_drained(self._shutdown_timeout_s, lambda: self.connected)
             await self._delivery.stop()
-        client = self._client
         self._closing = True
+        await self._driver.stop_reconnecting()
         if self.connected:
             info = self._publish_status(OFFLINE)
-            if info is not None:
-                with contextlib.suppress(RuntimeError, ValueError):
-                    wait = max(0.0, deadline - loop.time())
-                    await asyncio.to_thread(info.wait_for_publish, wait)
+            with contextlib.suppress(RuntimeError, ValueError):  # the connection went
+                while info is not None and not info.is_published() and self.connected:
+                    if loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(0.005)
         # paho writes `offline` before the DISCONNECT even when the wait was cut short.
-        client.disconnect()
-        await asyncio.to_thread(client.loop_stop)
+        await self._driver.disconnect(max(0.0, deadline - loop.time()))
         try:  # acks that came in after the task ended
             await self._delivery.settle()
         except Exception as exc:
@@ -208,8 +209,8 @@ class MqttSink:
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
-        if reason.is_failure:
-            self._note_outage(f"connection refused: {reason}")
+        if reason.is_failure:  # paho closes the socket next; the driver tries again
+            self._health.unreachable(f"connection refused: {reason}")
             return
         self.stats.connects += 1
         self._backoff.reset()
@@ -227,9 +228,6 @@ class MqttSink:
         self._link.connected = True
         self._delivery.wake()
 
-    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
-        self._note_outage("cannot connect")
-
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
@@ -238,23 +236,14 @@ class MqttSink:
         self._link.connected = False
         self._delivery.wake()
         if not self._closing:  # our own disconnect() is not an outage
-            self._note_outage(f"connection lost: {reason}")
+            self._health.unreachable(f"connection lost: {reason}")
 
     def _on_stuck(self, inflight: int) -> None:
         """No acknowledgement in time (the delivery task): say so, and drop the connection
-        (paho connects again after our backoff's delay, as after any lost connection)."""
+        (the driver connects again after our backoff's delay, as after any lost one)."""
         self.stats.ack_timeouts += 1
         self._health.stuck_now(self._ack_timeout_s, inflight)
         drop_connection(self._client)
-
-    def _note_outage(self, what: str) -> None:
-        """ERROR once per outage, then quiet (DEBUG) until the broker is back; and the
-        delay before paho's next attempt, from our jittered backoff."""
-        self._health.unreachable(what)
-        # paho only doubles a fixed delay, so gateways restarted together would reconnect
-        # in step. reconnect_delay_set restarts its delay at `min`: the next wait is ours.
-        delay = self._backoff.next()
-        self._client.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]
 
     def _publish_status(self, payload: bytes) -> paho.MQTTMessageInfo | None:
         """The gateway status, retained, QoS 1, straight to paho (not through the outbox)."""

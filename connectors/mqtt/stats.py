@@ -10,9 +10,9 @@ __all__ = ["MqttStats"]
 
 @dataclass(slots=True)
 class MqttStats:
-    """Counters of one sink (read by /metrics). Updated from two threads (paho's and the
-    event loop's): `published` and `errors` under the sink's lock, every other field by
-    one side only."""
+    """Counters of one sink (read by /metrics). Updated on the event loop's thread (paho's
+    callbacks run there too, `connectors.mqtt.loop`); `published` and `errors` under the
+    sink's lock, from when paho had a thread of its own."""
 
     published: int = 0  # messages paho took while connected (records, re-sends, status)
     direct: int = 0  # of them, tags records published outside the outbox (direct lane)
