@@ -7,7 +7,7 @@ importing anything of `edge/`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -183,6 +183,15 @@ class RecordQueue(Protocol):
         (the disk limit may refuse some)."""
         ...
 
+    def append_entries(
+        self,
+        records: Sequence[Record],
+        now_ms: int | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> list[tuple[str, Entry]]:
+        """`append`, returning the stored records as (sink, entry with its id)."""
+        ...
+
     def read_meta(self) -> dict[str, str]:
         """The meta values committed so far."""
         ...
@@ -216,6 +225,11 @@ class TransactionJournal(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A transaction, committed (or held in memory while the outbox cannot be
         written) when the block exits without an error."""
+        ...
+
+    def on_committed(self, sink: str, fn: Callable[[list[Entry]], None]) -> None:
+        """After every commit, `fn` gets the records just stored for `sink`, in id order
+        (in the event loop), so its delivery need not read them back."""
         ...
 
 

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from paho.mqtt.enums import MQTTErrorCode
 from connectors.common.outage import OutageLog
 from connectors.mqtt.acks import AckDeadlines
 from connectors.mqtt.direct import DirectLane
+from connectors.mqtt.fresh import Fresh
 from connectors.mqtt.message import unpack
 from connectors.mqtt.stats import MqttStats
 from core.interfaces import RecordQueue
@@ -50,6 +52,10 @@ __all__ = ["Delivery", "Link"]
 
 log = logging.getLogger(__name__)
 
+# Acknowledged records are removed from the outbox this many at a time, or this long after
+# the first of them, whichever comes first (each removal is a worker-thread hop).
+ACK_BATCH = 50
+ACK_DELAY_S = 0.25
 # Not sent now, but worth another try later (not connected; paho's queue or mids full).
 _LATER = (MQTTErrorCode.MQTT_ERR_NO_CONN, MQTTErrorCode.MQTT_ERR_QUEUE_SIZE)
 
@@ -119,6 +125,9 @@ class Delivery:
         self._tid = 0  # the loop's thread
         self._task: asyncio.Task[None] | None = None
         self._trouble = OutageLog(log, f"MQTT outbox ({sink})")
+        self._fresh = Fresh()  # what the journal committed for this sink (fresh.py)
+        self._clock = time.monotonic
+        self._ready_since = 0.0  # when `_ready` last went from empty to not
         # The sink's direct lane for tags (None: every record through the outbox): told
         # when this task has caught up with the outbox, and which mids paho wrote.
         self.direct: DirectLane | None = None
@@ -205,8 +214,8 @@ class Delivery:
             else:
                 self._trouble.up()
             if not busy and not self._stopping:
-                due = self._deadlines.until_due()
-                wait = self._poll_s if due is None else min(self._poll_s, due)
+                dues = (self._deadlines.until_due(), self._acks_until_due())
+                wait = min([self._poll_s, *(d for d in dues if d is not None)])
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
 
@@ -233,19 +242,14 @@ class Delivery:
         if free <= 0:
             await self.settle()
             return False  # on_publish wakes the task when acks come
-        # Records go out in id order, so what is in flight is the newest sent: read only
-        # past it (re-reading the window each round cost more than the publishes).
-        after = max(self._inflight.values(), default=0)
         notified = self._notified
         mark = self.direct.mark() if self.direct is not None else 0
-        # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
-        ready = list(self._ready)
-        fresh = await asyncio.to_thread(self._remove_then_peek, ready, free, after)
-        if ready:
-            self._removed()
-        if self._resend and not after:  # forgotten ids older than the oldest record are gone
-            oldest = fresh[0].id if fresh else None
-            self._resend = {i for i in self._resend if oldest is not None and i >= oldest}
+        if self._fresh.complete:  # what was committed since, from memory (no read)
+            fresh = self._fresh.take(free)
+            if self._acks_until_due() == 0:
+                await self.settle()
+        else:
+            fresh = await self._read(free)
         if not fresh:
             if not self._inflight and not self._ready and notified == self._notified:
                 self._drained = True
@@ -257,9 +261,41 @@ class Delivery:
             if not link.connected or link.generation != gen or not self._send(entry):
                 break
             sent += 1
+        self._fresh.put_back(fresh[sent:])
         if sent == len(fresh) < free:  # the queue's end, all of it published
             self._caught_up(mark)
         return sent > 0
+
+    async def _read(self, free: int) -> list[Entry]:
+        """The next records from the outbox (and the acknowledged ones removed first)."""
+        # Records go out in id order, so what is in flight is the newest sent: read only
+        # past it (re-reading the window each round cost more than the publishes).
+        after = max(self._inflight.values(), default=0)
+        generation = self._fresh.generation
+        # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
+        ready = list(self._ready)
+        fresh = await asyncio.to_thread(self._remove_then_peek, ready, free, after)
+        if ready:
+            self._removed()
+        if self._resend and not after:  # forgotten ids older than the oldest record are gone
+            oldest = fresh[0].id if fresh else None
+            self._resend = {i for i in self._resend if oldest is not None and i >= oldest}
+        self._fresh.read(fresh, len(fresh) < free, generation)
+        return fresh
+
+    def committed(self, entries: list[Entry]) -> None:
+        """The journal stored `entries` for this sink (`Journal.on_committed`)."""
+        self._fresh.add(entries)
+
+    def _acks_until_due(self) -> float | None:
+        """Seconds until the acknowledged records should be removed (None: there are
+        none). Removing costs a worker-thread hop: they are removed in batches, but
+        never late (a crash re-sends what was acknowledged and not yet removed)."""
+        if not self._ready:
+            return None
+        if len(self._ready) >= ACK_BATCH:
+            return 0.0
+        return max(0.0, ACK_DELAY_S - (self._clock() - self._ready_since))
 
     def _caught_up(self, mark: int) -> None:
         # Everything committed before `mark` is published (or was): tags may go direct.
@@ -303,11 +339,12 @@ class Delivery:
         with self._stats_lock:
             self._stats.errors += 1
         log.error("MQTT outbox record %d %s: dropped", rid, why)
-        self._ready.append(rid)
+        self._ready_one(rid)
 
     def _forget(self) -> None:
         """The connection is gone: what was in flight is sent again on the next one."""
         self._deadlines.clear()
+        self._fresh.forget()
         if self.direct is not None:
             self.direct.forget()
         if self._inflight:
@@ -321,6 +358,11 @@ class Delivery:
         if self._ready:
             await asyncio.to_thread(self._outbox.ack, self._sink, list(self._ready))
             self._removed()
+
+    def _ready_one(self, rid: int) -> None:
+        if not self._ready:
+            self._ready_since = self._clock()
+        self._ready.append(rid)
 
     def _removed(self) -> None:
         self._stats.acked += self._ready_acked
@@ -352,6 +394,6 @@ class Delivery:
                 log.error("the MQTT broker refused outbox record %d: dropped", rid)
             else:
                 self._ready_acked += 1
-            self._ready.append(rid)
+            self._ready_one(rid)
         if heard:
             self._on_acked()

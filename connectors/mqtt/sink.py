@@ -140,6 +140,7 @@ class MqttSink:
             on_acked=self._health.acknowledged,
         )  # fmt: skip
         self._client.on_publish = self._delivery.on_publish
+        journal.on_committed(self.name, self._delivery.committed)
         self._direct = DirectLane(client, self._link, self.stats, self._stats_lock)
         self._delivery.direct = self._direct if tags_direct else None
 

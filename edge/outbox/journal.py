@@ -23,14 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from connectors.common.backoff import Backoff
 from connectors.common.outage import OutageLog
 from core.interfaces import RecordQueue
-from core.records import Priority, Transaction, per_priority
+from core.records import Entry, Priority, Transaction, per_priority
 
 __all__ = ["Journal", "JournalStats", "Transaction"]
 
@@ -63,11 +63,17 @@ class Journal:
         self._outage = OutageLog(log, "outbox")
         self._refusing = False
         self._dropped_logged = 0  # drops already logged (ERROR for the first)
+        self._listeners: dict[str, Callable[[list[Entry]], None]] = {}
 
     @property
     def stream(self) -> str:
         """The outbox's random id of its history, which event ids carry (once it is open)."""
         return self.outbox.stream
+
+    def on_committed(self, sink: str, fn: Callable[[list[Entry]], None]) -> None:
+        """After every commit, `fn` gets the records just stored for `sink` (id order),
+        in the event loop: the MQTT delivery takes them from memory, not the disk."""
+        self._listeners[sink] = fn
 
     async def load(self) -> dict[str, str]:
         """The outbox's meta values: its `stream` id and the normalisers' checkpoints."""
@@ -135,7 +141,7 @@ class Journal:
             self._run_callbacks(batch)
             return True
         try:
-            stored = await asyncio.to_thread(self.outbox.append, records, None, meta)
+            entries = await asyncio.to_thread(self.outbox.append_entries, records, None, meta)
         except Exception as exc:  # sqlite3.Error, OSError: disk full, file gone...
             self.stats.commit_errors += 1
             self._held = []
@@ -148,9 +154,25 @@ class Journal:
         self._held = []
         self.stats.held = 0
         self._outage.up()
-        self._note_refused(len(records) - stored, len(records))
+        self._note_refused(len(records) - len(entries), len(records))
+        self._hand_over(entries)
         self._run_callbacks(batch)
         return True
+
+    def _hand_over(self, entries: list[tuple[str, Entry]]) -> None:
+        """The stored records to the sinks that listen for them."""
+        if not self._listeners:
+            return
+        per: dict[str, list[Entry]] = {}
+        for sink, entry in entries:
+            per.setdefault(sink, []).append(entry)
+        for sink, mine in per.items():
+            fn = self._listeners.get(sink)
+            if fn is not None:
+                try:
+                    fn(mine)
+                except Exception:  # a listener only saves a read: the records are stored
+                    log.exception("outbox listener of %s failed", sink)
 
     @staticmethod
     def _run_callbacks(batch: list[Transaction]) -> None:

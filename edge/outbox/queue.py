@@ -153,8 +153,19 @@ class Outbox:
         were refused by the disk limit, see the module docstring). `meta` (key -> value)
         is written in the same transaction: state that must match the records exactly,
         such as the normalisers' checkpoints. Meta values do not count against the limit."""
+        return len(self.append_entries(records, now_ms, meta))
+
+    def append_entries(
+        self,
+        records: Sequence[Record],
+        now_ms: int | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> list[tuple[str, Entry]]:
+        """`append`, returning each stored record as its sink will `peek` it: (sink,
+        entry with its id), in id order. So the delivery can take what was just committed
+        from memory instead of reading it back (issue 17)."""
         if not records and not meta:
-            return 0
+            return []
         ts = now_ms if now_ms is not None else int(time.time() * 1000)
         with self._lock:
             conn = self._open_conn()
@@ -163,10 +174,13 @@ class Outbox:
                 with conn:
                     conn.execute("BEGIN IMMEDIATE")
                     kept = [r for r in records if self._make_room(conn, r)]
+                    first = _next_id(conn)
                     conn.executemany(
                         "INSERT INTO outbox (sink, priority, ts_ms, data) VALUES (?, ?, ?, ?)",
                         [(r.sink, int(r.priority), ts, r.data) for r in kept],
                     )
+                    if kept and _next_id(conn) - first != len(kept):  # never seen; checked
+                        raise sqlite3.IntegrityError("outbox ids are not consecutive")
                     if meta:
                         conn.executemany(
                             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -179,7 +193,7 @@ class Outbox:
             for r in kept:
                 self._bytes[r.priority] += len(r.data)
             self.stats.appended += len(kept)
-            return len(kept)
+            return [(r.sink, Entry(first + i, r.data, ts)) for i, r in enumerate(kept)]
 
     def _make_room(self, conn: sqlite3.Connection, record: Record) -> bool:
         """Evict lower priorities (oldest first) until `record` fits; False if it cannot."""
@@ -276,6 +290,14 @@ class Outbox:
         if self._conn is None:
             raise RuntimeError(f"the outbox {self.path} is not open")
         return self._conn
+
+
+def _next_id(conn: sqlite3.Connection) -> int:
+    """The id the next record will get. AUTOINCREMENT: one past the largest id ever given
+    (`sqlite_sequence`), and one transaction's inserts hold the write lock, so they get
+    consecutive ids from here."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    return (int(row[0]) if row else 0) + 1
 
 
 def _stream(conn: sqlite3.Connection) -> str:
