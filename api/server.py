@@ -21,7 +21,7 @@ import logging
 import resource
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import h11
 import uvicorn
@@ -106,12 +106,13 @@ class LimitedH11Protocol(H11Protocol):
         self._body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports are not asyncio.Transport subclasses, only alike.
+        conn = cast(asyncio.Transport, transport)
         cap = self.api_config.max_connections
         if len(self.connections) >= cap:
-            self._refuse(transport, cap)
+            self._refuse(conn, cap)
             return
-        super().connection_made(transport)
+        super().connection_made(conn)
         self._header_timer = self.loop.call_later(self.limits.header_timeout_s, self._headers_late)
 
     def _refuse(self, transport: asyncio.Transport, cap: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -52,7 +51,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from edge.cli.serve import Daemon, tune_gc, until_signalled
+    from edge.cli.serve import Daemon, run_on_loop, tune_gc, until_signalled
     from edge.cli.startup import EXIT_CANNOT_START, StartupError, check_writable
 
     config = _load_or_report(args.config)
@@ -65,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_writable(config)
         tune_gc()
         daemon = Daemon(config, config_path=args.config)  # SIGHUP re-reads the file
-        asyncio.run(until_signalled(daemon.run(), hangup=daemon.hangup))
+        run_on_loop(until_signalled(daemon.run(), hangup=daemon.hangup), config.gateway.event_loop)
     except StartupError as e:
         for line in e.lines:
             print(f"{args.config}: cannot start: {line}", file=sys.stderr)

@@ -48,6 +48,10 @@ class GatewayConfig(Model):
         description="text: one human-readable line per record; json: one JSON object per "
         "line (ts, level, logger, msg, exc, extra fields) for log shippers",
     )
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        default="auto",
+        description="auto: uvloop where it is installed (Linux, macOS), else asyncio's own",
+    )
 
 
 class OutboxConfig(Model):
