@@ -128,6 +128,7 @@ class Delivery:
         self._fresh = Fresh()  # what the journal committed for this sink (fresh.py)
         self._clock = time.monotonic
         self._ready_since = 0.0  # when `_ready` last went from empty to not
+        self._answered = False  # the outbox answered in this round (for the outage log)
         # The sink's direct lane for tags (None: every record through the outbox): told
         # when this task has caught up with the outbox, and which mids paho wrote.
         self.direct: DirectLane | None = None
@@ -206,13 +207,15 @@ class Delivery:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            self._answered = False
             try:
                 busy = await self._step()
             except Exception as exc:  # the outbox is closed or failing: try again later
                 self._trouble.down(f"{type(exc).__name__}: {exc}; retrying")
                 busy = False
             else:
-                self._trouble.up()
+                if self._answered:  # a round from memory alone says nothing of the outbox
+                    self._trouble.up()
             if not busy and not self._stopping:
                 dues = (self._deadlines.until_due(), self._acks_until_due())
                 wait = min([self._poll_s, *(d for d in dues if d is not None)])
@@ -238,17 +241,23 @@ class Delivery:
         if self._deadlines.overdue():
             self._on_stuck(len(self._inflight))  # drops the connection: resent on the next
             return False
-        free = self._window - len(self._inflight)
-        if free <= 0:
-            await self.settle()
-            return False  # on_publish wakes the task when acks come
         notified = self._notified
         mark = self.direct.mark() if self.direct is not None else 0
         if self._fresh.complete:  # what was committed since, from memory (no read)
-            fresh = self._fresh.take(free)
-            if self._acks_until_due() == 0:
+            # Acknowledged records not yet removed hold their place in the window too, so
+            # a crash still sends again at most one window. Removed first: taken records
+            # must not be dropped by a failing removal.
+            if self._acks_until_due() == 0 or self._unremoved() >= self._window:
                 await self.settle()
+            free = self._window - self._unremoved()
+            if free <= 0:
+                return False  # on_publish wakes the task when acks come
+            fresh = self._fresh.take(free)
         else:
+            free = self._window - len(self._inflight)
+            if free <= 0:
+                await self.settle()
+                return False  # on_publish wakes the task when acks come
             fresh = await self._read(free)
         if not fresh:
             if not self._inflight and not self._ready and notified == self._notified:
@@ -275,6 +284,7 @@ class Delivery:
         # On failure `_ready` is kept (acknowledged is acknowledged) for the next round.
         ready = list(self._ready)
         fresh = await asyncio.to_thread(self._remove_then_peek, ready, free, after)
+        self._answered = True
         if ready:
             self._removed()
         if self._resend and not after:  # forgotten ids older than the oldest record are gone
@@ -358,6 +368,11 @@ class Delivery:
         if self._ready:
             await asyncio.to_thread(self._outbox.ack, self._sink, list(self._ready))
             self._removed()
+            self._answered = True
+
+    def _unremoved(self) -> int:
+        """Records sent and still in the outbox: in flight, or acknowledged."""
+        return len(self._inflight) + len(self._ready)
 
     def _ready_one(self, rid: int) -> None:
         if not self._ready:

@@ -49,7 +49,8 @@ async def test_committed_records_go_out_without_being_read_back(
         CountedOutbox(tmp_path / "outbox.sqlite", 1 << 30) as box,
         mosquitto.collector(t.count) as reader,
     ):
-        async with make_sink(mosquitto.port, site, outbox=box) as sink:
+        # The config's default window of 100 (acknowledged records not yet removed count in it).
+        async with make_sink(mosquitto.port, site, outbox=box, inflight=100) as sink:
             await wait_until(lambda: sink.connected)
             await wait_until(lambda: box.peeks >= 1)  # the first look: the queue's end
             peeks = box.peeks
@@ -59,7 +60,7 @@ async def test_committed_records_go_out_without_being_read_back(
             await wait_until(lambda: box.depth("mqtt").records == 0)
             assert box.peeks == peeks  # not one record read back
             assert totals(reader, t.count) == list(range(500))
-        # Removed in batches (ACK_BATCH 50 or 0.25 s), not once per acknowledgement round.
+        # Removed in batches (50, or 0.25 s after the first), not once per round of acks.
         assert box.acks <= 25, box.acks
         assert (sink.stats.acked, sink.stats.republished) == (500, 0)
 
@@ -92,4 +93,8 @@ async def test_after_an_outage_the_outbox_is_read_then_memory_takes_over(
                 await wait_until(lambda: box.depth("mqtt").records == 0)
                 assert box.peeks - before <= read_again + 1  # the last 100 from memory
                 got = totals(reader, t.count)
-        assert got == list(range(100, 500))  # none lost, none twice, in order
+        # The broker may hand its persistent subscriber again what that had not
+        # acknowledged before the stop: the sink's own copies are `republished`.
+        first = [n for i, n in enumerate(got) if n not in got[:i]]
+        assert first == list(range(min(got), 500)) and min(got) <= 100  # none lost, in order
+    assert sink.stats.republished == 0
