@@ -20,8 +20,8 @@ from collections.abc import Mapping
 
 from connectors.modbus.config import DataType, ModbusTag
 from connectors.modbus.decode import (
-    _CODE,
-    _ENDIAN,
+    ENDIAN,
+    STRUCT_CODE,
     DecodeError,
     Decoder,
     RegisterBlock,
@@ -63,7 +63,7 @@ class BlockDecoder:
             if self._bits or p.tag.type is DataType.STRING:
                 self._alone.append((slot, *self._each[slot]))
             else:
-                groups.setdefault(_ENDIAN[p.tag.order], []).append((slot, p.offset, p.tag))
+                groups.setdefault(ENDIAN[p.tag.order], []).append((slot, p.offset, p.tag))
         for (buf, end), members in groups.items():
             self._compile(buf, end, members)
 
@@ -75,7 +75,7 @@ class BlockDecoder:
     ) -> None:
         fmt, at, slots = end, 0, []
         for slot, offset, tag in sorted(members, key=lambda m: m[1]):
-            code = _CODE[tag.type]
+            code = STRUCT_CODE[tag.type]
             size = struct.calcsize(end + code)
             if offset * 2 < at:  # overlaps the one before: decoded on its own
                 self._alone.append((slot, *self._each[slot]))

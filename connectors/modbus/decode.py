@@ -28,7 +28,15 @@ from dataclasses import dataclass
 from connectors.modbus.config import DataType, ModbusTag, WordOrder
 from core.types import TagValue
 
-__all__ = ["DecodeError", "Decoder", "RegisterBlock", "decode", "make_decoder"]
+__all__ = [
+    "ENDIAN",
+    "STRUCT_CODE",
+    "DecodeError",
+    "Decoder",
+    "RegisterBlock",
+    "decode",
+    "make_decoder",
+]
 
 
 class DecodeError(ValueError):
@@ -64,14 +72,14 @@ Decoder = Callable[[RegisterBlock, int], TagValue]
 """Decodes one tag from a block, given the tag's offset (in words) inside the block."""
 
 # (pack words with, unpack value with): see the module docstring.
-_ENDIAN: dict[WordOrder, tuple[str, str]] = {
+ENDIAN: dict[WordOrder, tuple[str, str]] = {
     WordOrder.ABCD: ("be", ">"),
     WordOrder.DCBA: ("be", "<"),
     WordOrder.BADC: ("le", ">"),
     WordOrder.CDAB: ("le", "<"),
 }
 
-_CODE = {
+STRUCT_CODE = {
     DataType.INT16: "h",
     DataType.UINT16: "H",
     DataType.INT32: "i",
@@ -92,8 +100,8 @@ def make_decoder(tag: ModbusTag) -> Decoder:
         assert tag.length is not None
         swapped = tag.order in (WordOrder.BADC, WordOrder.DCBA)
         return _string_decoder("le" if swapped else "be", tag.length)
-    buf, end = _ENDIAN[tag.order]
-    unpack = struct.Struct(end + _CODE[tag.type]).unpack_from
+    buf, end = ENDIAN[tag.order]
+    unpack = struct.Struct(end + STRUCT_CODE[tag.type]).unpack_from
     if tag.type is DataType.BIT:
         assert tag.bit is not None
         return _bit_decoder(buf, unpack, tag.bit)
