@@ -1,0 +1,23 @@
+"""Statistical process control (issue 18): control chart constants, Phase I limits,
+points judged against limits, the Western Electric and Nelson run rules, and process
+capability. Pure: no I/O, no clock; time comes in with the data. Formulas and the
+published examples they are checked against: docs/SPC.md."""
+
+from oee.spc.types import (
+    ATTRIBUTES,
+    VARIABLES,
+    Capability,
+    ChartKind,
+    Constants,
+    Limits,
+    Point,
+    RuleSet,
+    Spec,
+    Subgroup,
+    Violation,
+)
+
+__all__ = [
+    "ATTRIBUTES", "VARIABLES", "Capability", "ChartKind", "Constants", "Limits", "Point",
+    "RuleSet", "Spec", "Subgroup", "Violation",
+]  # fmt: skip
