@@ -18,7 +18,7 @@ class AlarmOut(BaseModel):
     id: str = Field(description="`{machine}.{rule}.{raised epoch ms}`: opaque, stable")
     machine: str
     rule: str = Field(description="the rule's name in `alarms.rules`")
-    kind: str = Field(description="stop, figure, suspect_count, offline")
+    kind: str = Field(description="stop, figure, suspect_count, offline, spc")
     severity: Literal["info", "warning", "critical"]
     message: str = Field(examples=["Press 1: fault (Die jam) for 10 min"])
     value: float | None = Field(description="what raised it: seconds, a ratio, a count")

@@ -6,8 +6,11 @@ whether its condition holds at `now` (`Rule.check`), and since when: the instant
 threshold was crossed, so that an alarm's raised time is exact however late the check
 runs (a fault of 10 min that began at 10:00 is raised at 10:10:00.000).
 
-`RULE_KINDS` is the registry of the kinds of rule; a new kind (SPC, energy) is a class
+`RULE_KINDS` is the registry of the kinds of rule; a new kind (energy) is a class
 with `kind`, `name`, `severity` and `check`, and its entry there and in the config.
+An SPC rule (`SpcRule`) looks at the charts of the machine (`MachineView.spc`): it
+raises at a run rule's violation and clears after `clear_after` points in a row of that
+chart that completed none of its rules.
 
 Hysteresis: a figure rule raises when the figure drops below `below` and clears only
 when it is back at `below + clear_margin` or above (a figure flapping around its target
@@ -23,16 +26,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from oee.spcwatch import SpcHit, SpcTrack
 from oee.states import MachineState
 
 __all__ = [
     "RULE_KINDS",
+    "SPC_RULE_IDS",
     "Condition",
     "Figure",
     "FigureRule",
     "MachineView",
     "OfflineRule",
     "Rule",
+    "SpcHit",
+    "SpcRule",
+    "SpcTrack",
     "StopRule",
     "SuspectRule",
     "Transition",
@@ -70,6 +78,7 @@ class MachineView:
     reason: str | None = None
     figures: dict[str, WindowFigures] = field(default_factory=dict)
     suspects: dict[int, datetime] = field(default_factory=dict)  # seq -> held since
+    spc: dict[str, SpcTrack] = field(default_factory=dict)  # chart id -> what is known
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +213,60 @@ class FigureRule:
         return Condition(got.ts, detail, value)
 
 
+#: The run rules an SPC alarm rule may filter on (oee.spc.Violation.rule).
+SPC_RULE_IDS = (
+    *(f"WE{i}" for i in range(1, 5)), *(f"N{i}" for i in range(1, 9)), "SPREAD",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SpcRule:
+    """A run rule of `rules` (None: any) broken on one of `charts` (None: every chart of
+    the machine); cleared once each of those charts has had `clear_after` points in a
+    row since its last such violation. One alarm per rule and machine: charts that need
+    alarms of their own get a rule each."""
+
+    name: str
+    severity: str
+    charts: frozenset[str] | None = None
+    rules: frozenset[str] | None = None
+    clear_after: int = 8
+    kind: str = "spc"
+
+    def check(self, view: MachineView, now: datetime, active: bool) -> Condition | None:
+        tracks = [t for c, t in view.spc.items() if self.charts is None or c in self.charts]
+        if active and (not tracks or any(self._unknown(t) for t in tracks)):
+            # After a restart (the only way to be active with no chart seen): no verdict
+            # until the charts seen since have shown `clear_after` points in control.
+            return Condition(now, "")
+        hits = [(h, t) for t in tracks for h in t.hits if self._live(h, t)]
+        if not hits:
+            return None
+        hit, track = min(hits, key=lambda x: (x[0].ts, x[0].seq))
+        unit = f" {track.unit}" if track.unit else ""
+        trial = " (trial limits)" if hit.phase == "I" else ""
+        detail = f"{track.label}: {hit.rule} {hit.name} at {hit.value:.6g}{unit}{trial}"
+        return Condition(hit.ts, detail, hit.value)
+
+    def _live(self, hit: SpcHit, track: SpcTrack) -> bool:
+        """A violation this rule counts, fewer than `clear_after` points ago."""
+        matches = self.rules is None or hit.rule in self.rules
+        return matches and track.seq - hit.seq < self.clear_after
+
+    def _unknown(self, track: SpcTrack) -> bool:
+        """Too few points seen since a restart to know the chart is back in control
+        (what came before is unknown, as if the point before the first was a violation)."""
+        if not track.restored:
+            return False
+        return track.first is None or track.seq - (track.first - 1) < self.clear_after
+
+
 RULE_KINDS: dict[str, type] = {
     "stop": StopRule,
     "offline": OfflineRule,
     "suspect_count": SuspectRule,
     "figure": FigureRule,
+    "spc": SpcRule,
 }
 
 

@@ -1,6 +1,6 @@
 """The `alarms:` section: alarm rules and the optional webhook (README "Configuration").
 
-Each rule has a `kind` (`stop`, `figure`, `suspect_count`, `offline`; the registry is
+Each rule has a `kind` (`stop`, `figure`, `suspect_count`, `offline`, `spc`; the registry is
 `oee.alarms.RULE_KINDS`), a `name` (unique: the alarm's `rule`), a `severity` and an
 optional filter of machines and lines; `to_rule()` makes the pure rule of `oee.alarms`.
 """
@@ -14,7 +14,7 @@ from pydantic import BeforeValidator, Field
 from connectors.webhook.config import WebhookConfig
 from core.config import INT64, Model, within
 from edge.config.machine import Identifier
-from oee.alarms import FigureRule, OfflineRule, Rule, StopRule, SuspectRule
+from oee.alarms import FigureRule, OfflineRule, Rule, SpcRule, StopRule, SuspectRule
 from oee.states import MachineState
 
 __all__ = ["AlarmRuleConfig", "AlarmsConfig"]
@@ -102,8 +102,30 @@ class OfflineRuleConfig(_RuleBase):
         return OfflineRule(self.name, self.severity, self.longer_than)
 
 
+#: The run rules (oee.alarms.SPC_RULE_IDS): Western Electric 1-4, Nelson 1-8, and a
+#: spread point (R, S or MR) outside its own limits.
+SpcRuleId = Literal[
+    "WE1", "WE2", "WE3", "WE4", "N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "SPREAD"
+]  # fmt: skip
+
+
+class SpcRuleConfig(_RuleBase):
+    """A run rule broken on a control chart (`spc.charts`): raised at the violation,
+    cleared after `clear_after` points in a row of that chart without one."""
+
+    kind: Literal["spc"]
+    charts: list[Identifier] | None = Field(default=None, description="only these charts")
+    rules: list[SpcRuleId] | None = Field(default=None, description="only these run rules")
+    clear_after: Annotated[int, within(1, 1000, "points")] = 8
+
+    def to_rule(self) -> Rule:
+        charts = None if self.charts is None else frozenset(self.charts)
+        rules = None if self.rules is None else frozenset(self.rules)
+        return SpcRule(self.name, self.severity, charts, rules, self.clear_after)
+
+
 AlarmRuleConfig = Annotated[
-    StopRuleConfig | FigureRuleConfig | SuspectRuleConfig | OfflineRuleConfig,
+    StopRuleConfig | FigureRuleConfig | SuspectRuleConfig | OfflineRuleConfig | SpcRuleConfig,
     Field(discriminator="kind"),
 ]
 
@@ -115,10 +137,10 @@ class AlarmsConfig(Model):
     webhook: WebhookConfig | None = None
 
     def problems(
-        self, machines: set[str], lines: set[str], windows: list[str]
+        self, machines: set[str], lines: set[str], windows: list[str], charts: set[str]
     ) -> list[tuple[tuple[str | int, ...], str]]:
-        """What does not fit the rest of the config: a name used twice, a machine, line or
-        window that does not exist (each with its field path)."""
+        """What does not fit the rest of the config: a name used twice, a machine, line,
+        window or SPC chart that does not exist (each with its field path)."""
         out: list[tuple[tuple[str | int, ...], str]] = []
         seen: set[str] = set()
         for i, rule in enumerate(self.rules):
@@ -126,10 +148,11 @@ class AlarmsConfig(Model):
             if rule.name in seen:
                 out.append(((*at, "name"), f"rule name '{rule.name}' is used twice: rename one"))
             seen.add(rule.name)
-            for field, known in (("machines", machines), ("lines", lines)):
-                for j, x in enumerate(getattr(rule, field) or []):
+            for field, known in (("machines", machines), ("lines", lines), ("charts", charts)):
+                for j, x in enumerate(getattr(rule, field, None) or []):
                     if x not in known:
-                        msg = f"no {field[:-1]} '{x}': known are {', '.join(sorted(known))}"
+                        names = ", ".join(sorted(known)) or "none"
+                        msg = f"no {field[:-1]} '{x}': known are {names}"
                         out.append(((*at, field, j), msg))
             if isinstance(rule, FigureRuleConfig) and rule.window not in windows:
                 msg = f"window '{rule.window}' is not in oee.windows ({', '.join(windows)}): add it"

@@ -1,8 +1,8 @@
 """The alarm engine (a `core.interfaces.Engine`, in `edge.pipeline.components.ENGINES`):
 evaluates the `alarms.rules` of the config (pure rules of `oee.alarms`) on every machine
-event, every OEE figure and every held count, and raises, acknowledges and clears alarms
-as `AlarmChange` events, which the gateway emits like any other (outbox, MQTT, store,
-InfluxDB, webhook, the live view).
+event, every OEE figure, every held count and every SPC point and violation, and raises,
+acknowledges and clears alarms as `AlarmChange` events, which the gateway emits like any
+other (outbox, MQTT, store, InfluxDB, webhook, the live view).
 
 Times are exact: a rule's alarm is raised at the instant its condition crossed its
 threshold and cleared at the event that ended it; the changes go out with the next
@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from connectors.common.alarmdoc import alarm_document, alarm_from_document
 from core.alarms import Alarm, AlarmChange, ChangeKind, alarm_id
 from core.interfaces import HistoryReader
+from core.spc import SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
     Event,
@@ -31,7 +32,8 @@ from core.types import (
     SuspectCount,
 )
 from edge.config import Config
-from oee.alarms import MachineView, Rule, WindowFigures, transitions
+from oee.alarms import MachineView, Rule, SpcRule, WindowFigures, transitions
+from oee.spcwatch import SpcHit, SpcTrack
 
 log = logging.getLogger("edge.alarms")
 CHECKPOINT_VERSION = 1
@@ -61,15 +63,20 @@ class AlarmEngine:
     def __init__(self, config: Config) -> None:
         self._rules: dict[str, list[Rule]] = {}
         self._views: dict[str, MachineView] = {}
+        self._horizon: dict[str, int] = {}  # how many points SPC rules look back
         for m in config.machines:
             line = config.line_of(m.id)
             rules = [r.to_rule() for r in config.alarms.rules if r.applies_to(m.id, line)]
             self._rules[m.id] = rules
             self._views[m.id] = MachineView(m.name or m.id)
+            spc = [r.clear_after for r in rules if isinstance(r, SpcRule)]
+            self._horizon[m.id] = max(spc, default=0)
+        self._charts = _chart_labels(config)
         self._active: dict[str, dict[str, Alarm]] = {m: {} for m in self._views}
         self._seq = dict.fromkeys(self._views, 0)
         self._pending: list[AlarmChange] = []
         self._replaying = False
+        self._restored: set[str] = set()  # machines whose alarms came from a checkpoint
 
     # --- what the gateway feeds ---------------------------------------------------
 
@@ -99,6 +106,8 @@ class AlarmEngine:
                 view.suspects[e.seq] = e.ts
             elif isinstance(e, CountDecision) and e.suspect_seq is not None:
                 view.suspects.pop(e.suspect_seq, None)
+            elif isinstance(e, SpcPoint | SpcViolation) and self._horizon[e.machine]:
+                self._spc(view, e)
             else:
                 continue
             self._step(e.machine, e.ts)
@@ -175,6 +184,8 @@ class AlarmEngine:
                 continue
             self._seq[machine] = seq
             self._active[machine] = {a.rule: a for a in alarms}
+            if alarms:
+                self._restored.add(machine)
 
     async def preload(
         self, history: HistoryReader, now: datetime, last_alive: datetime | None
@@ -193,6 +204,18 @@ class AlarmEngine:
         finally:
             self._replaying = False
         return n
+
+    def _spc(self, view: MachineView, e: SpcPoint | SpcViolation) -> None:
+        """A chart's point or violation: the chart's latest seq and recent violations."""
+        track = view.spc.get(e.chart)
+        if track is None:
+            label, unit = self._charts.get(e.chart, (e.chart, None))
+            restored = e.machine in self._restored
+            track = view.spc[e.chart] = SpcTrack(label, unit, restored=restored)
+        track.saw(e.seq)
+        if isinstance(e, SpcViolation):
+            track.hits.append(SpcHit(e.seq, e.ts, e.rule, e.name, e.value, e.phase))
+        track.forget(self._horizon[e.machine])
 
     # --- the transitions ------------------------------------------------------------
 
@@ -228,6 +251,13 @@ class AlarmEngine:
         change = AlarmChange(machine, at, kind, alarm, active, self._seq[machine])
         self._pending.append(change)
         return change
+
+
+def _chart_labels(config: Config) -> dict[str, tuple[str, str | None]]:
+    """Each SPC chart's name (else its id) and unit, as its alarms' messages show them."""
+    # TODO(issue 18): config.spc.charts once the `spc:` section is merged.
+    charts = getattr(getattr(config, "spc", None), "charts", [])
+    return {c.id: (c.name or c.id, c.unit) for c in charts}
 
 
 def _figures(e: OeeUpdate) -> WindowFigures:

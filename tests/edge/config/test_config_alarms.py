@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from edge.config.loading import ConfigError, parse_config
-from oee.alarms import FigureRule, OfflineRule, StopRule, SuspectRule
+from oee.alarms import FigureRule, OfflineRule, SpcRule, StopRule, SuspectRule
 from oee.states import MachineState
 
 BASE = """
@@ -104,6 +104,47 @@ def test_errors_name_the_field(alarms: str, message: str) -> None:
 
 
 def test_an_unknown_kind_is_refused() -> None:
-    (problem,) = issues("  rules: [{name: x, kind: spc}]")
+    (problem,) = issues("  rules: [{name: x, kind: energy}]")
     assert problem.startswith("alarms.rules[0]")
-    assert "'stop', 'figure', 'suspect_count', 'offline'" in problem
+    assert "'stop', 'figure', 'suspect_count', 'offline', 'spc'" in problem
+
+
+def test_an_spc_rule_and_its_defaults() -> None:
+    c = parse(
+        """
+  rules:
+    - {name: spc-any, kind: spc}
+    - {name: spc-zone, kind: spc, severity: critical, rules: [WE1, WE2, N2, SPREAD],
+       clear_after: 25, machines: [press1]}
+"""
+    )
+    assert [r.to_rule() for r in c.alarms.rules] == [
+        SpcRule("spc-any", "warning", None, None, 8),
+        SpcRule("spc-zone", "critical", None, frozenset({"WE1", "WE2", "N2", "SPREAD"}), 25),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("alarms", "message"),
+    [
+        (
+            "  rules: [{name: x, kind: spc, clear_after: 0}]",
+            "alarms.rules[0].clear_after: 0 is out of range: write a whole number of points "
+            "from 1 to 1000",
+        ),
+        (
+            "  rules: [{name: x, kind: spc, charts: [filler1-weight]}]",
+            "alarms.rules[0].charts[0]: no chart 'filler1-weight': known are none",
+        ),
+    ],
+)
+def test_spc_rule_errors_name_the_field(alarms: str, message: str) -> None:
+    assert message in issues(alarms)
+
+
+def test_an_unknown_run_rule_is_refused_with_the_known_ones() -> None:
+    (problem,) = issues("  rules: [{name: x, kind: spc, rules: [WE5]}]")
+    assert problem == (
+        "alarms.rules[0].rules[0]: Input should be 'WE1', 'WE2', 'WE3', 'WE4', 'N1', 'N2', "
+        "'N3', 'N4', 'N5', 'N6', 'N7', 'N8' or 'SPREAD'"
+    )
