@@ -7,10 +7,10 @@ import { figuresOf } from "./output.js";
 /**
  * The handlers by event name. p: the live page's state and drawing functions: app,
  * segment(id, fields), renderCard(id), drawTimelines(), paretoSoon(), renderLines(),
- * loadAll(), alarms (alarms.js).
+ * loadAll(), alarms (alarms.js), spc (spc.js).
  */
 export function eventHandlers(p) {
-  const { app, segment, renderCard, drawTimelines, paretoSoon, renderLines, loadAll, alarms } = p;
+  const { app, segment, renderCard, drawTimelines, paretoSoon, renderLines, loadAll, alarms, spc } = p;
   return {
     hello() {
       loadAll();  // nothing is replayed: read what happened while away
@@ -78,6 +78,12 @@ export function eventHandlers(p) {
     },
     alarm(d) {
       alarms.apply(d);
+    },
+    spc(d) {
+      spc.point(d);
+    },
+    spc_violation(d) {
+      spc.violation(d);
     },
     planned(d) {
       const seg = (app.segments.get(d.machine) || []).find((s) => s.start === Date.parse(d.stop_ts));

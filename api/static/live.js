@@ -15,6 +15,7 @@ import { Alarms, drawBadge } from "./alarms.js";
 import { Actions } from "./actions.js";
 import { eventHandlers } from "./events.js";
 import { lineOutput } from "./output.js";
+import { SpcPanel } from "./spc.js";
 
 const { t } = i18n;
 const cfg = document.body.dataset;
@@ -148,7 +149,7 @@ async function loadEverything() {
   try {
     await loadMachines();
     await loadCalendars();
-    await Promise.all([loadTimelines(), loadLines(), loadPareto(), loadAlarms()]);
+    await Promise.all([loadTimelines(), loadLines(), loadPareto(), loadAlarms(), spc.load()]);
   } catch (err) {
     if (!(err instanceof KeyNeeded)) setConn(app.live ? "live" : "down", err.message);
   }
@@ -261,6 +262,9 @@ const alarms = new Alarms($("banner"), {
     for (const [id, card] of app.cards) drawBadge(card, alarms.of(id));
   },
 });
+
+const spc = new SpcPanel($("spc"), { api, now,
+  machineName: (id) => (app.machines.get(id) || { name: id }).name });
 
 const actions = new Actions($("panel"), {
   api,
@@ -429,7 +433,7 @@ function schedule() {
 
 // ------------------------------------------------------------------ live events
 const onEvent = eventHandlers({ app, segment, renderCard, drawTimelines, paretoSoon,
-  renderLines, loadAll, alarms });
+  renderLines, loadAll, alarms, spc });
 
 const stream = new EventStream(cfg.events, {
   headers: authHeaders,

@@ -26,6 +26,11 @@ ASSETS = {
     "clock.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
     "live.css": "text/css; charset=utf-8",
+    "spc.js": "text/javascript; charset=utf-8",
+    "spcchart.js": "text/javascript; charset=utf-8",
+    "spctexts.js": "text/javascript; charset=utf-8",
+    "spcparts.js": "text/javascript; charset=utf-8",
+    "spc.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
 
@@ -49,8 +54,11 @@ async def test_the_page_and_its_files_need_no_key(keyed: httpx.AsyncClient) -> N
     for name, media_type in ASSETS.items():
         r = await keyed.get(f"/static/{name}")
         assert (r.status_code, r.headers["content-type"]) == (200, media_type), name
-        if name != "icon.svg":  # (an SVG names its XML namespace with a URL)
-            assert "http://" not in r.text and "https://" not in r.text, name  # works offline
+        # An SVG names its XML namespace with a URL (icon.svg, the SPC chart's elements):
+        # a name, never fetched.
+        text = r.text.replace('"http://www.w3.org/2000/svg"', "")
+        if name != "icon.svg":
+            assert "http://" not in text and "https://" not in text, name  # works offline
     live = (await keyed.get("/static/live.js")).text
     assert 'from "./sse.js"' in live and 'Authorization: "Bearer " + key' in live
     assert (await keyed.get("/api/v1/events")).status_code == 401  # the data does need it
@@ -69,6 +77,8 @@ async def test_no_way_out_of_the_folder(keyed: httpx.AsyncClient, path: str) -> 
 
 
 STATIC = Path(__file__).parents[2] / "api" / "static"
+PAGE_SCRIPTS = ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js", "spc.js",
+                "spcchart.js", "spcparts.js")  # fmt: skip
 
 
 def _keys(block: str) -> set[str]:
@@ -76,20 +86,25 @@ def _keys(block: str) -> set[str]:
 
 
 def test_every_text_is_in_both_languages_and_nowhere_else() -> None:
-    """All texts live in i18n.js, one dictionary per language with the same keys; the
-    page's scripts name them (`t("key")`, `data-t="key"`) and every name exists."""
-    source = (STATIC / "i18n.js").read_text()
-    en = _keys(source.split("const en = {")[1].split("\n};")[0])
-    de = _keys(source.split("const de = {")[1].split("\n};")[0])
-    assert en == de and len(en) > 50
+    """All texts live in i18n.js (the SPC panel's in spctexts.js, added to its
+    dictionaries), one dictionary per language with the same keys; the page's scripts
+    name them (`t("key")`, `data-t="key"`) and every name exists."""
+    en: set[str] = set()
+    for dictionaries in ("i18n.js", "spctexts.js"):
+        source = (STATIC / dictionaries).read_text()
+        en_one = _keys(source.split("const en = {")[1].split("\n};")[0])
+        de_one = _keys(source.split("const de = {")[1].split("\n};")[0])
+        assert en_one == de_one and len(en_one) > 30, dictionaries
+        assert not en & en_one, f"{dictionaries} uses a key of another: {en & en_one}"
+        en |= en_one
     used: set[str] = set()
-    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js"):
+    for name in PAGE_SCRIPTS:
         used |= set(re.findall(r'\bt\("(\w+)"', (STATIC / name).read_text()))
     used |= set(re.findall(r'data-t(?:-label)?="(\w+)"', (STATIC / "index.html").read_text()))
     assert used - en == set()
     # No text literal left in the scripts that draw the page: a string with a space or a
     # word of three letters or more is a class list, a selector, a route or an event name.
-    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js"):
+    for name in PAGE_SCRIPTS:
         code = re.sub(r"/\*.*?\*/|//[^\n]*", "", (STATIC / name).read_text(), flags=re.DOTALL)
         for text in re.findall(r'"([^"\n]*)"', code):
             words = re.findall(r"[A-Za-z]{3,}", text)
