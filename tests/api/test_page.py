@@ -25,6 +25,7 @@ ASSETS = {
     "stoppanel.js": "text/javascript; charset=utf-8",
     "clock.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
+    "quality.js": "text/javascript; charset=utf-8",
     "live.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
@@ -83,13 +84,13 @@ def test_every_text_is_in_both_languages_and_nowhere_else() -> None:
     de = _keys(source.split("const de = {")[1].split("\n};")[0])
     assert en == de and len(en) > 50
     used: set[str] = set()
-    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js"):
+    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js", "quality.js"):
         used |= set(re.findall(r'\bt\("(\w+)"', (STATIC / name).read_text()))
     used |= set(re.findall(r'data-t(?:-label)?="(\w+)"', (STATIC / "index.html").read_text()))
     assert used - en == set()
     # No text literal left in the scripts that draw the page: a string with a space or a
     # word of three letters or more is a class list, a selector, a route or an event name.
-    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js"):
+    for name in ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js", "quality.js"):
         code = re.sub(r"/\*.*?\*/|//[^\n]*", "", (STATIC / name).read_text(), flags=re.DOTALL)
         for text in re.findall(r'"([^"\n]*)"', code):
             words = re.findall(r"[A-Za-z]{3,}", text)
