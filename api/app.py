@@ -23,6 +23,7 @@ from api import (
     oee_routes,
     operator_routes,
     output_routes,
+    quality_routes,
     report_routes,
 )
 from api.context import ApiContext, ApiError, HistoryGate, JobRunner
@@ -77,7 +78,7 @@ def create_app(
     routers = (
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
         operator_routes.router, notes_routes.router, shift_router, report_routes.router,
-        alarm_routes.router, calendar_routes.router, output_routes.router,
+        alarm_routes.router, calendar_routes.router, output_routes.router, quality_routes.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)

@@ -97,6 +97,13 @@ const en = {
       production_rejects: "production rejects",
     },
   },
+  // quality of the shift
+  qualityTitle: "Quality in the shift",
+  fpy: (x) => "first-pass yield " + x,
+  scrapRate: (x) => "scrap " + x,
+  qualityShift: "this shift",
+  qualityReason: (reason, n, share) => reason + ": " + n + " (" + share + ")",
+  noReasons: "no scrap booked with a reason",
   // output against target
   outputTitle: "Output in the shift",
   productIs: (p) => "product " + p,
@@ -241,6 +248,13 @@ const de = {
       startup_rejects: "Anlaufausschuss", production_rejects: "Produktionsausschuss",
     },
   },
+  // Qualität der Schicht
+  qualityTitle: "Qualität der Schicht",
+  fpy: (x) => "Erstdurchlaufquote " + x,
+  scrapRate: (x) => "Ausschuss " + x,
+  qualityShift: "diese Schicht",
+  qualityReason: (reason, n, share) => reason + ": " + n + " (" + share + ")",
+  noReasons: "kein Ausschuss mit Grund gebucht",
   // Ausbringung gegen Soll
   outputTitle: "Ausbringung der Schicht",
   productIs: (p) => "Produkt " + p,

@@ -15,6 +15,7 @@ import { Alarms, drawBadge } from "./alarms.js";
 import { Actions } from "./actions.js";
 import { eventHandlers } from "./events.js";
 import { lineOutput } from "./output.js";
+import { updateQuality } from "./quality.js";
 import { SpcPanel } from "./spc.js";
 
 const { t } = i18n;
@@ -41,6 +42,7 @@ const app = {
   calendarUntil: Infinity,  // ms: a shift or day ends or begins, read the calendars again
   lines: new Map(),     // line -> {window -> figures}
   lineOutputs: new Map(),  // line -> its output against target (null: none)
+  quality: new Map(),   // id -> its quality of the shift (GET /api/v1/quality/machines/{id})
   windows: [],
   selected: localStorage.getItem(WINDOW_ITEM),
   offsetMs: 0,          // server clock - this clock, from the Date header
@@ -149,7 +151,8 @@ async function loadEverything() {
   try {
     await loadMachines();
     await loadCalendars();
-    await Promise.all([loadTimelines(), loadLines(), loadPareto(), loadAlarms(), spc.load()]);
+    await Promise.all([loadTimelines(), loadLines(), loadPareto(), loadQuality(), loadAlarms(),
+      spc.load()]);
   } catch (err) {
     if (!(err instanceof KeyNeeded)) setConn(app.live ? "live" : "down", err.message);
   }
@@ -239,12 +242,22 @@ async function loadPareto() {
   $("pareto").replaceChildren(...view.paretoRows(rows.slice(0, 10), i18n.lostTime, paretoStops));
 }
 
+// The shift's quality of every machine (the current plant day between shifts).
+async function loadQuality() {
+  await Promise.all([...app.machines.keys()].map(async (id) => {
+    app.quality.set(id, await api("api/v1/quality/machines/" + enc(id)));
+    const card = app.cards.get(id);
+    if (card) updateQuality(card.refs.quality, app.quality.get(id));
+  }));
+}
+
 function paretoSoon() {
   if (app.paretoTimer !== null) return;
   const wait = Math.max(0, app.paretoAt + PARETO_MIN_MS - now());
   app.paretoTimer = setTimeout(() => {
     app.paretoTimer = null;
     loadPareto().catch(() => {});
+    loadQuality().catch(() => {});
   }, wait);
 }
 

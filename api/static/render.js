@@ -5,6 +5,7 @@
 
 import { el } from "./dom.js";
 import { createOutput, updateOutput } from "./output.js";
+import { createQuality } from "./quality.js";
 import { createTimeline } from "./timeline.js";
 import { pct, t, wholePct } from "./i18n.js";
 
@@ -63,13 +64,14 @@ export function createCard(m, onWindow, onStop) {
   const shift = el("div", "shiftline");
   const timeline = createTimeline(onStop);
   const output = createOutput();
+  const quality = createQuality();
   const counts = el("div", "counts");
   const flags = el("ul", "flags");
   const actions = el("div", "actions");
   card.append(head, status, reason, flags, output, gauges, coverage, wins, shift, timeline.box,
-    counts, actions);
+    counts, quality, actions);
   card.refs = { state, dur, reason, flags, output, gauges, ring, ringVal, bars, coverage, wins,
-    shift, timeline, counts, actions };
+    shift, timeline, counts, quality, actions };
   return card;
 }
 

@@ -25,6 +25,7 @@ ASSETS = {
     "stoppanel.js": "text/javascript; charset=utf-8",
     "clock.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
+    "quality.js": "text/javascript; charset=utf-8",
     "live.css": "text/css; charset=utf-8",
     "spc.js": "text/javascript; charset=utf-8",
     "spcchart.js": "text/javascript; charset=utf-8",
@@ -77,8 +78,8 @@ async def test_no_way_out_of_the_folder(keyed: httpx.AsyncClient, path: str) -> 
 
 
 STATIC = Path(__file__).parents[2] / "api" / "static"
-PAGE_SCRIPTS = ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js", "spc.js",
-                "spcchart.js", "spcparts.js")  # fmt: skip
+PAGE_SCRIPTS = ("live.js", "render.js", "timeline.js", "stoppanel.js", "clock.js", "quality.js",
+                "spc.js", "spcchart.js", "spcparts.js")  # fmt: skip
 
 
 def _keys(block: str) -> set[str]:
