@@ -15,6 +15,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from core.alarms import Alarm
 from core.records import Entry, Record, SinkDepth, Transaction
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     AuditEntry,
     CountDelta,
@@ -42,6 +43,7 @@ __all__ = [
     "ReportStore",
     "Sink",
     "Source",
+    "SpcHistory",
     "TransactionJournal",
 ]
 
@@ -296,4 +298,28 @@ class AlarmReader(Protocol):
         self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
     ) -> list[Alarm]:
         """The alarms active at some time of start <= t < end, as they stand now."""
+        ...
+
+
+@runtime_checkable
+class SpcHistory(Protocol):
+    """A store that keeps the SPC charts' points, violations and limits changes (the SQLite
+    store; `InfluxHistory` reads points and violations too): the API's chart ranges, a
+    baseline older than the engine holds, capability over a past range."""
+
+    async def spc_points(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcPoint]:
+        """The points of `chart` with start <= ts < end, oldest first; the latest `limit`
+        of them when there are more."""
+        ...
+
+    async def spc_violations(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcViolation]:
+        """The run-rule violations of `chart` with start <= ts < end, oldest first."""
+        ...
+
+    async def spc_limits_history(self, chart: str) -> list[SpcLimitsChange]:
+        """Every change of `chart`'s limits, oldest first."""
         ...
