@@ -36,11 +36,13 @@ __all__ = [
     "DurableSink",
     "Engine",
     "HistoryReader",
+    "IssueLog",
     "MachineEvent",
     "OperatorHistory",
     "Observer",
     "RecordQueue",
     "ReportStore",
+    "SampleObserver",
     "Sink",
     "Source",
     "SpcHistory",
@@ -272,6 +274,37 @@ class Observer(Protocol):
 
     def observe(self, events: Sequence[Event]) -> None:
         """Take the events of one emit; must not raise."""
+        ...
+
+
+class IssueLog(Protocol):
+    """What is wrong with one machine's input now (`edge.pipeline.issues.Issues`): an
+    engine that judges raw readings reports implausible ones here."""
+
+    def raise_(
+        self, key: str, kind: str, detail: str, at: datetime, exc: BaseException | None = None
+    ) -> None: ...
+
+    def clear(self, key: str) -> None: ...
+
+
+@runtime_checkable
+class SampleObserver(Protocol):
+    """An engine that needs raw `SampleBatch`es (SPC on process tags): the gateway hands
+    it the batches of the machines it names (`sampled`) only, in order with the machine's
+    events (after the events the batch made), and tells it where to report implausible
+    readings (`bind_issues`). `take_samples` must not raise."""
+
+    def sampled(self) -> frozenset[str]:
+        """The machines whose batches it takes."""
+        ...
+
+    def bind_issues(self, issues: Mapping[str, IssueLog]) -> None:
+        """Each machine's open issues (called once, before any batch)."""
+        ...
+
+    def take_samples(self, batch: SampleBatch) -> None:
+        """One batch of one of its machines."""
         ...
 
 
