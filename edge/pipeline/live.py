@@ -6,7 +6,6 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from connectors.common.spcdoc import SpcChartInfo, SpecLimits
 from core.alarms import Alarm, AlarmChange
@@ -28,6 +27,7 @@ from core.types import (
     SuspectCount,
 )
 from edge.config import Config
+from edge.config.spc import SpecConfig
 from edge.pipeline.issues import Issues
 
 
@@ -41,7 +41,6 @@ def machine_refs(config: Config) -> dict[str, MachineRef]:
 
 def spc_chart_infos(config: Config) -> dict[str, SpcChartInfo]:
     """What the sinks publish of each configured SPC chart (`spc.charts`), by id."""
-    charts: list[Any] = getattr(getattr(config, "spc", None), "charts", None) or []
     return {
         c.id: SpcChartInfo(
             c.id,
@@ -53,11 +52,11 @@ def spc_chart_infos(config: Config) -> dict[str, SpcChartInfo]:
             _spec(c.spec),
             {code: s for code, spec in c.products.items() if (s := _spec(spec)) is not None},
         )  # fmt: skip
-        for c in charts
+        for c in config.spc.charts
     }
 
 
-def _spec(spec: Any) -> SpecLimits | None:
+def _spec(spec: SpecConfig | None) -> SpecLimits | None:
     return None if spec is None else SpecLimits(spec.lsl, spec.usl, spec.target)
 
 
