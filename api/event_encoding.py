@@ -4,6 +4,9 @@ Each event is encoded once, however many streams send it (`api.events`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from connectors.common.spcdoc import SpcCharts, violation_document
 from connectors.mqtt import payloads as p
 from connectors.mqtt.alarms import alarm_payload
 from connectors.mqtt.operator import (
@@ -15,6 +18,7 @@ from connectors.mqtt.operator import (
 from connectors.mqtt.report import report_payload
 from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.alarms import AlarmChange
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
     CountDelta,
@@ -33,7 +37,7 @@ from core.types import (
     SuspectCount,
 )
 from edge.config import Config
-from edge.pipeline.live import machine_refs
+from edge.pipeline.live import machine_refs, spc_chart_infos
 
 __all__ = ["Encoder"]
 
@@ -46,11 +50,21 @@ _REMEMBERED = 2048
 class Encoder:
     """Event -> (event name, JSON) with the MQTT payload builders of one config's machines
     and lines; the `stream` id goes into the payloads' `id`, as on MQTT. Each event is
-    encoded once, however many streams send it."""
+    encoded once, however many streams send it.
 
-    def __init__(self, config: Config, stream: str) -> None:
+    SPC: `spc` is the chart state after a point or a change of limits (the MQTT
+    `…/spc/{chart}` payload), `spc_violation` the `…/spc/{chart}/violation` one. The
+    charts' limits start from `spc_limits` (the live view's, so a stream opened after a
+    freeze says who froze them); the events are encoded in the order they came, once."""
+
+    def __init__(
+        self, config: Config, stream: str, spc_limits: Mapping[str, SpcLimitsChange] | None = None
+    ) -> None:
         self.config = config
         self.stream = stream
+        self._spc = SpcCharts(spc_chart_infos(config))
+        for change in (spc_limits or {}).values():
+            self._spc.take(change)
         # id(event) -> (the event, its encoding): the event is kept, so its id is not
         # reused while it is here, and `is` confirms the match.
         self._done: dict[int, tuple[Event, _Encoded]] = {}
@@ -111,4 +125,9 @@ class Encoder:
             return "product", product_payload(t, ev)
         if isinstance(ev, AlarmChange):  # the MQTT `…/alarm` payload
             return "alarm", alarm_payload(t, ev, self.stream)
+        if isinstance(ev, SpcViolation):
+            return "spc_violation", t.payload(violation_document(ev, self.stream))
+        if isinstance(ev, SpcPoint | SpcLimitsChange):
+            self._spc.take(ev)
+            return "spc", t.payload(self._spc.document(ev.chart))
         return None

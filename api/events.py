@@ -3,9 +3,12 @@
 Each message is `event: KIND`, `id: N` (1, 2, 3 … per connection) and one `data:` line: the
 JSON of the MQTT payload of the same event (`connectors.mqtt.payloads`). Kinds: `hello`
 (first of every connection), `state` (the `…/event` payload), `count`, `oee`, `line_oee`,
-`output`, `line_output`, `reason`, and `overflow` (last, for a client too slow to keep
-up). Raw tag batches are not sent. Nothing is replayed: a client that (re)connects reads
-the current state from the REST routes after `hello`. A `: keep-alive` comment goes out
+`output`, `line_output`, `reason`, `suspect`, `decision`, `scrap`, `planned`, `product`,
+`notes`, `report`, `alarm`, `spc` (an SPC chart's state after each point or change of
+its limits, the `…/spc/{chart}` payload), `spc_violation` (`…/spc/{chart}/violation`),
+and `overflow` (last, for a client too slow to keep up). Raw tag batches are not sent.
+Nothing is replayed: a client that (re)connects reads the current state from the REST
+routes after `hello`. A `: keep-alive` comment goes out
 every 15 s of silence.
 
 At most `api.limits.max_event_clients` streams are open at once (a 503 with `Retry-After`
@@ -81,7 +84,7 @@ class EventHub:
         stream = _stream_id(ctx)
         e = self._encoder
         if e is None or e.config is not ctx.config or e.stream != stream:
-            e = self._encoder = Encoder(ctx.config, stream)
+            e = self._encoder = Encoder(ctx.config, stream, ctx.live.spc_limits)
         return e
 
     def close(self) -> None:

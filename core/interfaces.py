@@ -15,6 +15,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from core.alarms import Alarm
 from core.records import Entry, Record, SinkDepth, Transaction
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     AuditEntry,
     CountDelta,
@@ -35,13 +36,16 @@ __all__ = [
     "DurableSink",
     "Engine",
     "HistoryReader",
+    "IssueLog",
     "MachineEvent",
     "OperatorHistory",
     "Observer",
     "RecordQueue",
     "ReportStore",
+    "SampleObserver",
     "Sink",
     "Source",
+    "SpcHistory",
     "TransactionJournal",
 ]
 
@@ -273,6 +277,37 @@ class Observer(Protocol):
         ...
 
 
+class IssueLog(Protocol):
+    """What is wrong with one machine's input now (`edge.pipeline.issues.Issues`): an
+    engine that judges raw readings reports implausible ones here."""
+
+    def raise_(
+        self, key: str, kind: str, detail: str, at: datetime, exc: BaseException | None = None
+    ) -> None: ...
+
+    def clear(self, key: str) -> None: ...
+
+
+@runtime_checkable
+class SampleObserver(Protocol):
+    """An engine that needs raw `SampleBatch`es (SPC on process tags): the gateway hands
+    it the batches of the machines it names (`sampled`) only, in order with the machine's
+    events (after the events the batch made), and tells it where to report implausible
+    readings (`bind_issues`). `take_samples` must not raise."""
+
+    def sampled(self) -> frozenset[str]:
+        """The machines whose batches it takes."""
+        ...
+
+    def bind_issues(self, issues: Mapping[str, IssueLog]) -> None:
+        """Each machine's open issues (called once, before any batch)."""
+        ...
+
+    def take_samples(self, batch: SampleBatch) -> None:
+        """One batch of one of its machines."""
+        ...
+
+
 @runtime_checkable
 class Checkpointed(Protocol):
     """An engine whose own state survives a restart in the outbox's meta, committed in the
@@ -296,4 +331,28 @@ class AlarmReader(Protocol):
         self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
     ) -> list[Alarm]:
         """The alarms active at some time of start <= t < end, as they stand now."""
+        ...
+
+
+@runtime_checkable
+class SpcHistory(Protocol):
+    """A store that keeps the SPC charts' points, violations and limits changes (the SQLite
+    store; `InfluxHistory` reads points and violations too): the API's chart ranges, a
+    baseline older than the engine holds, capability over a past range."""
+
+    async def spc_points(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcPoint]:
+        """The points of `chart` with start <= ts < end, oldest first; the latest `limit`
+        of them when there are more."""
+        ...
+
+    async def spc_violations(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcViolation]:
+        """The run-rule violations of `chart` with start <= ts < end, oldest first."""
+        ...
+
+    async def spc_limits_history(self, chart: str) -> list[SpcLimitsChange]:
+        """Every change of `chart`'s limits, oldest first."""
         ...

@@ -16,6 +16,7 @@ from core.alarms import AlarmChange
 from core.operator import AuditEntry, ProductChanged, ScrapBooked, ShiftNote, StopPlanned
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
 from core.report import ShiftReportDone
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from oee.calendar import PlantDay, ShiftInstance
 from oee.losses import LossReport, ReasonLoss
 from oee.states import MachineState
@@ -45,6 +46,9 @@ __all__ = [
     "ScrapBooked",
     "ShiftNote",
     "ShiftReportDone",
+    "SpcLimitsChange",
+    "SpcPoint",
+    "SpcViolation",
     "StopPlanned",
     "ShiftInstance",
     "StateChange",
@@ -409,6 +413,9 @@ Event = (
     | ProductChanged
     | AlarmChange
     | ShiftReportDone
+    | SpcPoint
+    | SpcViolation
+    | SpcLimitsChange
 )
 
 

@@ -39,6 +39,8 @@ NUMBERS: dict[str, tuple[type, float, bool, float]] = {
     "temp_base": (float, -math.inf, True, math.inf),
     "temp_amplitude": (float, -math.inf, True, math.inf),
     "temp_period_s": (float, 0, False, math.inf),
+    "fill_mean": (float, -1e12, True, 1e12),
+    "fill_sd": (float, 0, True, 1e12),
     "extra_tags": (int, 0, True, MAX_EXTRA_TAGS),
 }
 _CODE_LISTS = ("products", "fault_reasons")
@@ -51,6 +53,7 @@ _MACHINE_OTHER = {
     "repeat",
     "description",
     "opcua",
+    "fill_drift",
 }
 _SEGMENT_KEYS = {"state", "for_s", "reason", "product"}
 
@@ -171,7 +174,22 @@ class MachineChecker(Checker):
         kwargs["repeat"] = repeat is True
         if "script" in m:
             kwargs["script"] = self.script(f"{path}.script", m["script"], repeat is True)
+        if "fill_drift" in m:
+            kwargs.update(self.fill_drift(f"{path}.fill_drift", m["fill_drift"]))
         return kwargs if len(self.errors) == before else None
+
+    def fill_drift(self, path: str, value: Any) -> dict[str, float]:
+        """`{at_s, shift}`: the fill weight's mean moves by `shift` from sim time `at_s`."""
+        data = self.mapping(path, value)
+        if data is None:
+            return {}
+        self.unknown(f"{path}.", data, {"at_s", "shift"})
+        for key in ("at_s", "shift"):
+            if key not in data:
+                self.err(f"{path}.{key}", "required")
+        at_s = self.number(f"{path}.at_s", data.get("at_s", 0), (float, 0, True, math.inf))
+        shift = self.number(f"{path}.shift", data.get("shift", 0), (float, -1e12, True, 1e12))
+        return {"fill_drift_at_s": at_s, "fill_drift_shift": shift}
 
     def codes(self, path: str, value: Any) -> tuple[int, ...]:
         """A non-empty list of uint16 codes."""

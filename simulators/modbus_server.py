@@ -29,10 +29,12 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from simulators.clock import SimClock
 from simulators.lifecycle import serving
 from simulators.registers import (
+    FILL_WEIGHT_START,
     LIVE_COUNT,
     TEST_PATTERN,
     TEST_PATTERN_START,
     coil_word,
+    fill_registers,
     machine_registers,
 )
 from simulators.scenario import MachineSpec, Scenario
@@ -47,6 +49,7 @@ class _Image:
 
     holding: list[int] = field(default_factory=lambda: [0] * LIVE_COUNT)
     bits: int = 0
+    fill: list[int] = field(default_factory=lambda: [0, 0])  # holding 136-137
     sim_t: float = -1.0  # before any model time: not encoded yet
 
 
@@ -109,6 +112,7 @@ class ModbusSimulator:
             snap = model.snapshot()
             image.holding = machine_registers(snap, model.params.extra_tags)
             image.bits = coil_word(snap)
+            image.fill = fill_registers(snap)
             image.sim_t = snap.sim_t
         return image
 
@@ -154,6 +158,8 @@ class ModbusSimulator:
                 registers[0] = image.bits
             else:
                 registers[0 : len(image.holding)] = image.holding
+                if len(registers) > FILL_WEIGHT_START:  # the holding registers' list
+                    registers[FILL_WEIGHT_START : FILL_WEIGHT_START + 2] = image.fill
             return None
 
         blocks = _register_blocks(LIVE_COUNT + spec.params.extra_tags)
@@ -165,7 +171,7 @@ def _register_blocks(
 ) -> tuple[list[SimData], list[SimData], list[SimData], list[SimData]]:
     """Coils, discrete inputs, holding and input registers of one machine.
 
-    Addresses outside these blocks (holding 16..99, 136.., input 16.., coils 16..)
+    Addresses outside these blocks (holding 16..99, 138.., input 16.., coils 16..)
     are invalid, so pymodbus answers exception 02. All read-only: the gateway
     never writes, and a write must not be silently overwritten by the next update.
     """
@@ -183,7 +189,8 @@ def _register_blocks(
         datatype=DataType.REGISTERS,
         readonly=True,
     )
-    return (bits(), bits(), [live(), pattern], [live()])
+    fill = SimData(FILL_WEIGHT_START, values=[0, 0], datatype=DataType.REGISTERS, readonly=True)
+    return (bits(), bits(), [live(), pattern, fill], [live()])
 
 
 def _unknown_unit_device() -> SimDevice:

@@ -78,6 +78,10 @@ class MachineParams:
     temp_base: float = 40.0
     temp_amplitude: float = 5.0
     temp_period_s: float = 600.0
+    fill_mean: float = 500.0  # fill weight of a part (g): normal(fill_mean, fill_sd)
+    fill_sd: float = 1.0
+    fill_drift_at_s: float = math.inf  # parts made from this sim time on weigh
+    fill_drift_shift: float = 0.0  # fill_drift_shift more (a process drift for SPC)
     script: tuple[Segment, ...] = ()
     repeat: bool = False  # script mode: start again after the last segment, forever
     extra_tags: int = 0  # filler uint16 values (see `extra_value`), for load tests
@@ -110,6 +114,14 @@ class Snapshot:
     rejects: int  # rejects made since start, unwrapped
     speed: float  # parts per minute, 0 unless running
     temperature: float
+    fill_weight: float = 0.0  # the last part's fill weight (0 before the first part)
+
+
+def fill_weight(seed: int | str, part_no: int, mean: float, sd: float) -> float:
+    """The fill weight of part `part_no` (from 1): `mean + sd * z`, z standard normal drawn
+    from a generator seeded with the machine's seed and the part's number alone, so the
+    weight of a part is the same however often (or rarely) the model is sampled."""
+    return mean + sd * random.Random(f"fill:{seed}:{part_no}").gauss(0.0, 1.0)
 
 
 def extra_value(sim_t: float, i: int) -> int:
@@ -149,6 +161,8 @@ class MachineModel:
         # Separate streams, so that adding a reject draw never shifts state events.
         self._rng = random.Random(f"events:{seed}")
         self._qrng = random.Random(f"quality:{seed}")
+        self._seed = seed
+        self._fill = 0.0  # the last part's fill weight
         self._products = params.products or (params.product, params.product + 1)
         self._product_i = 0
         self._t = 0.0
@@ -212,6 +226,7 @@ class MachineModel:
             rejects=self._rejects,
             speed=60.0 / p.cycle_s if running else 0.0,
             temperature=p.temp_base + p.temp_amplitude * math.sin(angle),
+            fill_weight=self._fill,
         )
 
     # -- parts -------------------------------------------------------------------
@@ -223,10 +238,24 @@ class MachineModel:
 
     def _count_parts(self, t: float) -> None:
         target = math.floor(self._running_time(t) / self.params.cycle_s + _PART_EPS)
+        before = self._parts
         while self._parts < target:
             self._parts += 1
             if self._is_reject(self._parts):
                 self._rejects += 1
+        if self._parts > before:  # only the last part's weight is shown: drawn once
+            self._fill = self._part_weight(self._parts)
+
+    def _part_weight(self, part_no: int) -> float:
+        """Part `part_no`'s fill weight; the drift applies from the part completed at or
+        after `fill_drift_at_s` (its cycle ended then: the running time crossed
+        part_no x cycle_s inside the current running segment)."""
+        p = self.params
+        done_at = self._seg_start + (part_no * p.cycle_s - self._run_base)
+        mean = p.fill_mean + (
+            p.fill_drift_shift if done_at >= p.fill_drift_at_s - _PART_EPS else 0.0
+        )
+        return fill_weight(self._seed, part_no, mean, p.fill_sd)
 
     def _is_reject(self, part_no: int) -> bool:
         p = self.params

@@ -5,7 +5,7 @@ gateway's OPC UA connector and its tests rely on them)::
 
     Objects/Machines/<id>/{State, Reason, Running, Fault, Product,
                            Counters/{Total, Good, Reject, Total16, Reject16},
-                           Speed, Temperature, Extra/{X00, X01, ...}}
+                           Speed, Temperature, FillWeight, Extra/{X00, X01, ...}}
     Objects/Diagnostics/{Numeric, Guid, Opaque, Array, Uncertain, Bad, Text}
 """
 
@@ -37,6 +37,7 @@ MACHINE_VARIABLES: tuple[tuple[str, ua.VariantType, Callable[[Snapshot], object]
     ("Counters.Reject16", VT.UInt16, lambda s: s.reject16),
     ("Speed", VT.Double, lambda s: s.speed),
     ("Temperature", VT.Double, lambda s: s.temperature),
+    ("FillWeight", VT.Double, lambda s: s.fill_weight),
 )
 
 # Variables that change with sim time alone; the others only when the machine's state,

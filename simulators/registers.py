@@ -14,6 +14,9 @@ LIVE_COUNT = 16  # holding/input registers 0..15
 TEST_PATTERN_START = 100
 # A machine's `extra_tags` sit in registers 16.. and must end before the test pattern.
 MAX_EXTRA_TAGS = TEST_PATTERN_START - LIVE_COUNT
+# Holding registers 136-137: the last part's fill weight (float32 CDAB, as the
+# temperature), after the test pattern, so the extras (16..99) keep their addresses.
+FILL_WEIGHT_START = 136
 COIL_COUNT = 4  # coils / discrete inputs 0..3
 
 # Status word (holding register 1) and coils 0..3, by state.
@@ -74,6 +77,11 @@ def machine_registers(snap: Snapshot, extra_tags: int = 0) -> list[int]:
     if extra_tags:
         regs += extra_values(snap.sim_t, extra_tags)
     return regs
+
+
+def fill_registers(snap: Snapshot) -> list[int]:
+    """Holding registers 136-137: the fill weight of the last part, float32 CDAB."""
+    return _pack("f", snap.fill_weight, "CDAB")
 
 
 def coil_word(snap: Snapshot) -> int:

@@ -16,11 +16,24 @@ cache (the tag set of a machine) and generic field machinery.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from connectors.influxdb.lpfields import (
+    escape_key,
+    escape_measurement,
+    escape_string,
+    timestamp_ns,
+)
+from connectors.influxdb.lpfields import fields as _fields
+from connectors.influxdb.lpfields import finite_float as _float
+from connectors.influxdb.lpfields import opt_float as _opt_float
+from connectors.influxdb.lpfields import opt_int as _opt_int
+from connectors.influxdb.lpfields import opt_ms as _ms
+from connectors.influxdb.lpfields import opt_string as _opt_string
+from connectors.influxdb.lpfields import tagset as _tagset
+from connectors.influxdb.spclines import encode_spc
 from core.alarms import AlarmChange
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
     CountDelta,
@@ -42,67 +55,6 @@ from core.types import (
 )
 
 __all__ = ["encode", "escape_key", "escape_measurement", "escape_string", "timestamp_ns"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
-# Newlines would end the line; line protocol has no escape for them in keys, so they
-# become spaces (escaped). Backslashes are left alone, as InfluxDB reads them literally.
-_KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\ "})
-_MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\ "})
-_STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": "\\\\"})
-
-
-def escape_measurement(name: str) -> str:
-    """Escape a measurement name (commas, spaces)."""
-    return name.translate(_MEASUREMENT_ESCAPES)
-
-
-def escape_key(text: str) -> str:
-    """Escape a tag key, tag value or field key (commas, equals signs, spaces)."""
-    return text.translate(_KEY_ESCAPES)
-
-
-def escape_string(text: str) -> str:
-    """A string field value, quoted, with double quotes and backslashes escaped."""
-    return '"' + text.translate(_STRING_ESCAPES) + '"'
-
-
-def timestamp_ns(ts: datetime) -> int:
-    """Nanoseconds since the epoch, exact (float seconds would lose the microseconds)."""
-    if ts.tzinfo is None:  # the pipeline uses aware UTC; treat a stray naive time as UTC
-        ts = ts.replace(tzinfo=UTC)
-    return (ts - _EPOCH) // _US * 1000
-
-
-@lru_cache(maxsize=4096)
-def _tagset(ref: MachineRef) -> str:
-    return (
-        f"area={escape_key(ref.area)},line={escape_key(ref.line)},"
-        f"machine={escape_key(ref.machine)},site={escape_key(ref.site)}"
-    )
-
-
-def _float(value: float) -> str | None:
-    # NaN and infinities are not representable in line protocol: the point would be rejected.
-    f = float(value)
-    return repr(f) if math.isfinite(f) else None
-
-
-def _fields(pairs: list[tuple[str, str | None]]) -> str:
-    return ",".join(f"{k}={v}" for k, v in pairs if v is not None)
-
-
-def _opt_float(value: float | None) -> str | None:
-    return None if value is None else _float(value)
-
-
-def _opt_string(value: str | None) -> str | None:
-    return escape_string(value) if value else None
-
-
-def _opt_int(value: int | None) -> str | None:
-    return None if value is None else f"{value}i"
 
 
 def _state(e: StateChange, tags: str) -> list[str]:
@@ -239,10 +191,6 @@ def _report(e: ShiftReportDone, site: str) -> list[str]:
         ]
     )  # fmt: skip
     return [f"shift_report,{tags} {fields} {timestamp_ns(e.shift.end)}"]
-
-
-def _ms(ts: datetime | None) -> str | None:
-    return None if ts is None else f"{round(ts.timestamp() * 1000)}i"
 
 
 def _alarm(e: AlarmChange, ref: MachineRef) -> list[str]:
@@ -437,4 +385,6 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _product(event, tags)
     if isinstance(event, AlarmChange):
         return _alarm(event, ref)
+    if isinstance(event, SpcPoint | SpcViolation | SpcLimitsChange):
+        return encode_spc(event, ref)
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
+from connectors.common.spcdoc import SpcChartInfo
 from connectors.mqtt.alarms import active_alarms_payload, alarm_payload
 from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.message import Message, pack
@@ -29,10 +30,12 @@ from connectors.mqtt.payloads import (
     tags_payload,
 )
 from connectors.mqtt.report import report_payload, report_topic
+from connectors.mqtt.spc import SpcLane, spc_violation_payload
 from connectors.mqtt.stats import MqttStats
 from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.alarms import AlarmChange
 from core.records import Priority, Record
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
     CountDelta,
@@ -67,6 +70,7 @@ class Encoder:
         machines: Mapping[str, MachineRef],
         publish_tags: Collection[str],
         stats: MqttStats,
+        spc_charts: Mapping[str, SpcChartInfo] | None = None,
     ) -> None:
         self.sink = sink
         self.qos = config.qos
@@ -77,6 +81,7 @@ class Encoder:
         }
         self.publish_tags = frozenset(publish_tags)
         self.stats = stats
+        self.spc = SpcLane(spc_charts)
 
     def encode(
         self,
@@ -154,10 +159,20 @@ class Encoder:
                 msg = Message(mt.tags, tags_payload(mt, ev), 0, False)
                 if direct is None or not direct(msg):
                     out.append(Record(self.sink, Priority.TAGS, pack(msg)))
+            elif isinstance(ev, SpcPoint | SpcViolation | SpcLimitsChange):
+                # QoS 1 whatever `mqtt.qos` says; the retained states after the loop.
+                if not self.spc.take(mt, ev):
+                    self.stats.unknown_chart += 1
+                elif isinstance(ev, SpcViolation):
+                    topic = mt.spc(ev.chart)[1]
+                    rec(Priority.EVENTS, topic, spc_violation_payload(mt, ev, stream), 1, False)
+        # A retained state is superseded by the next: the disk limit may drop it first.
+        self.spc.flush(lambda topic, payload, retain: rec(Priority.OEE, topic, payload, 1, retain))
         return out
 
     def states(self, changes: Iterable[StateChange]) -> list[Record]:
-        """The retained `…/state` of each of `changes` (re-stated after a reconnect)."""
+        """The retained `…/state` of each of `changes` and every chart's `…/spc/{chart}`
+        (re-stated after a reconnect)."""
         return [
             Record(
                 self.sink,
@@ -166,4 +181,7 @@ class Encoder:
             )
             for ev in changes
             if (t := self.topics.get(ev.machine)) is not None
+        ] + [
+            Record(self.sink, Priority.OEE, pack(Message(topic, payload, 1, True)))
+            for topic, payload in self.spc.states(self.topics)
         ]

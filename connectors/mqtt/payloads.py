@@ -134,12 +134,13 @@ class MachineTopics(_Topics):
     `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
     `suspect`, `decision`, `reason`, `scrap`, `planned`, `product`, `tags`, `alarm`, `alarms` hang
     under it;
-    `oee(window)` and `tag(name)` build (and cache) the per-window and per-tag topics.
+    `oee(window)`, `tag(name)` and `spc(chart)` build (and cache) the per-window, per-tag
+    and per-chart topics.
     """
 
     __slots__ = (
         "alarm", "alarms", "count", "decision", "event", "machine", "path", "planned", "reason",
-        "product", "scrap", "state", "suspect", "tags",
+        "product", "scrap", "state", "suspect", "tags", "_spc",
     )  # fmt: skip
 
     def __init__(self, prefix: str, ref: MachineRef) -> None:
@@ -162,6 +163,15 @@ class MachineTopics(_Topics):
         self.tags = f"{self.root}/tags"
         self.alarm = f"{self.root}/alarm"
         self.alarms = f"{self.root}/alarms"
+        self._spc: dict[str, tuple[str, str]] = {}
+
+    def spc(self, chart: str) -> tuple[str, str]:
+        """(`…/spc/{chart}`, `…/spc/{chart}/violation`); ValueError for an unsafe id."""
+        topics = self._spc.get(chart)
+        if topics is None:
+            state = f"{self.root}/spc/{safe_segment(chart)}"
+            topics = self._spc[chart] = (state, f"{state}/violation")
+        return topics
 
     def tag(self, name: str) -> str:
         """`…/tag/{name}` (one raw value); raises ValueError for an unsafe tag name."""

@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -39,6 +39,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 
 from connectors.common.backoff import Backoff
+from connectors.common.spcdoc import SpcChartInfo
 from connectors.mqtt.client import drop_connection, make_client
 from connectors.mqtt.config import MqttConfig
 from connectors.mqtt.delivery import Delivery, Link
@@ -72,7 +73,8 @@ class MqttSink:
     now. `publish_tags` names the machines whose raw `SampleBatch`es go to `…/tags` (QoS
     0); other batches are ignored. A ReasonAssigned goes to `…/reason`; when it names the
     machine's current stop (the last StateChange this sink saw), the retained `…/state` is
-    re-published with the new reason.
+    re-published with the new reason. `spc_charts` (chart id -> its configuration) gives
+    the SPC chart states their name, unit, tag and spec (`connectors.mqtt.spc`).
 
     `tags_direct`: raw tags (QoS 0) go to paho at once while that reorders and loses
     nothing the outbox would keep (`connectors.mqtt.direct`).
@@ -103,11 +105,12 @@ class MqttSink:
         poll_s: float = 0.5,
         ack_timeout_s: float | None = None,
         tags_direct: bool = False,
+        spc_charts: Mapping[str, SpcChartInfo] | None = None,
     ) -> None:
         self.config = config
         self.stats = MqttStats()
         self.status_topic = gateway_status_topic(config.prefix, site, gateway_id)
-        self._encoder = Encoder(self.name, config, machines, publish_tags, self.stats)
+        self._encoder = Encoder(self.name, config, machines, publish_tags, self.stats, spc_charts)
         self._outbox = outbox = journal.outbox
         self._journal = journal
         self._shutdown_timeout_s = shutdown_timeout_s
@@ -147,6 +150,8 @@ class MqttSink:
     # ------------------------------------------------------------------ setup
 
     async def __aenter__(self) -> Self:
+        # The SPC charts' limits as the last run left them (`connectors.mqtt.spc`).
+        self._encoder.spc.restore(await asyncio.to_thread(self._outbox.read_meta))
         self._delivery.start()
         self._driver.start()  # connects in the background: a broker down at start is fine
         return self
@@ -272,6 +277,9 @@ class MqttSink:
         direct = self._direct.publish if self._delivery.direct is not None else None
         records = self._encoder.encode(events, self._states, current, self._journal.stream, direct)
         self._states.update(current)
+        if self._encoder.spc.meta:  # a chart's new limits, committed with its records
+            tx.set_meta(self._encoder.spc.meta)
+            self._encoder.spc.meta = {}
         if records:
             tx.add(records)
             tx.after_commit(self._delivery.notify)

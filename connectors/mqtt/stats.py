@@ -25,3 +25,4 @@ class MqttStats:
     ack_timeouts: int = 0  # connections dropped: the broker acknowledged nothing in time
     unknown_machine: int = 0  # events for a machine the sink was not told about
     unknown_line: int = 0  # line updates for a line none of its machines is on
+    unknown_chart: int = 0  # SPC events of a chart whose id cannot be a topic level

@@ -25,7 +25,9 @@ from connectors.sqlite.operator import (
 )
 from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
 from connectors.sqlite.schema import from_ms, read_tag, to_ms
+from connectors.sqlite.spc import read_spc_limits, read_spc_points, read_spc_violations
 from core.alarms import Alarm
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import AuditEntry, CountDelta, Sample, ScrapBooked, ShiftNote, StateRecord
 
 __all__ = ["HistoryQueries", "SqliteHistory"]
@@ -107,6 +109,25 @@ class HistoryQueries:
         """How many counter movements of `machine` were held as suspect in [start, end)."""
         s, e = to_ms(start), to_ms(end)
         return await self._read(lambda c: count_suspects(c, machine, s, e))
+
+    async def spc_points(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcPoint]:
+        """The points of SPC chart `chart` with start <= ts < end, oldest first; the latest
+        `limit` of them when there are more."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_spc_points(c, chart, s, e, limit))
+
+    async def spc_violations(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcViolation]:
+        """The run-rule violations of `chart` with start <= ts < end, oldest first."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_spc_violations(c, chart, s, e, limit))
+
+    async def spc_limits_history(self, chart: str) -> list[SpcLimitsChange]:
+        """Every change of `chart`'s limits (trial, frozen, manual, unfrozen), oldest first."""
+        return await self._read(lambda c: read_spc_limits(c, chart))
 
 
 class SqliteHistory(HistoryQueries):

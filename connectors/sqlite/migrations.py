@@ -24,7 +24,12 @@ version has not had yet, one step at a time, in one transaction:
 - 8: `alarm`: one row per alarm change (raised, acknowledged, cleared), each with the alarm
   as it stands after it;
 - 9: `shift_report`: a line's report of a finished shift (`doc`: the JSON of
-  `GET /api/v1/shifts/{date}/{name}/report`), one row per build, the latest kept.
+  `GET /api/v1/shifts/{date}/{name}/report`), one row per build, the latest kept;
+- 10: SPC (issue 18): `spc_points` (one row per chart point: the plotted value, its
+  spread and n, its limits at its n, zone, phase, the rules it completed and its readings
+  as JSON, how many readings were held out), `spc_violations` (one row per rule broken:
+  the points involved as JSON) and `spc_limits` (every change of a chart's limits: the
+  limits, who and when, the baseline and the points left out of it).
 """
 
 from __future__ import annotations
@@ -130,6 +135,27 @@ CREATE TABLE IF NOT EXISTS shift_report (
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS shift_report_line_shift ON shift_report (line, shift, ts);
 """
+_V_SPC = """
+CREATE TABLE IF NOT EXISTS spc_points (
+    chart TEXT NOT NULL, machine TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL,
+    kind TEXT NOT NULL, value REAL, spread REAL, n REAL NOT NULL, center REAL, ucl REAL,
+    lcl REAL, zone TEXT, phase TEXT NOT NULL, violations TEXT NOT NULL, "values" TEXT NOT NULL,
+    product TEXT, held INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS spc_points_chart_ts ON spc_points (chart, ts);
+CREATE TABLE IF NOT EXISTS spc_violations (
+    chart TEXT NOT NULL, machine TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL,
+    rule TEXT NOT NULL, name TEXT NOT NULL, points TEXT NOT NULL, side TEXT, value REAL,
+    phase TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS spc_violations_chart_ts ON spc_violations (chart, ts);
+CREATE TABLE IF NOT EXISTS spc_limits (
+    chart TEXT NOT NULL, machine TEXT NOT NULL, ts INTEGER NOT NULL, action TEXT NOT NULL,
+    by TEXT, kind TEXT, center REAL, sigma REAL, n REAL, ucl REAL, lcl REAL,
+    spread_center REAL, spread_ucl REAL, spread_lcl REAL, source TEXT, subgroups INTEGER,
+    baseline_from INTEGER, baseline_to INTEGER, excluded TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS spc_limits_chart_ts ON spc_limits (chart, ts);
+"""
 # MIGRATIONS[n] takes a file from version n to n + 1
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR, _V_ALARM, _V_REPORT)
+MIGRATIONS = (
+    _V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR, _V_ALARM, _V_REPORT, _V_SPC,
+)  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

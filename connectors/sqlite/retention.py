@@ -1,5 +1,8 @@
 """Retention of the embedded store: rows older than the configured age are deleted.
 
+`spc_limits` (every change of a chart's limits, with who and when) is kept for ever, as
+the audit is: the frozen limits in force may date from long ago.
+
 Rows are appended in about time order, so the old ones sit at the low end of each
 table's rowid. A prune finds the first row young enough to keep (a scan from the low
 end, no longer than the rows it deletes) and deletes the older rows
@@ -23,6 +26,7 @@ EVENT_TABLES = (
     "machine_state", "production", "oee", "line_oee", "suspect_count", "count_decision",
     "output",
     "alarm",
+    "spc_points", "spc_violations",
 )  # fmt: skip
 TAG_TABLES = ("tag_batch", "tag")  # `tag`: rows of files written before schema 4
 CHUNK = 20_000

@@ -9,7 +9,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from connectors.common.jsonbytes import dumps_text
@@ -17,7 +17,10 @@ from connectors.common.oeedetails import details_document, line_details_document
 from connectors.common.outputdoc import output_document
 from connectors.common.timefmt import rfc3339
 from connectors.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
+from connectors.sqlite.spc import SPC_COLUMNS, limits_row, point_row, violation_row
+from connectors.sqlite.times import from_ms, to_ms
 from core.alarms import AlarmChange
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
     CountDelta,
@@ -92,29 +95,24 @@ _COLUMNS = {
         "machine", "ts", "change", "id", "rule", "kind", "severity", "message", "value",
         "raised", "cleared", "acked_by", "acked_at", "seq",
     ),
+    **SPC_COLUMNS,
 }  # fmt: skip
+
+
+def _quoted(column: str) -> str:
+    return '"' + column + '"'
+
+
+# Column names quoted: `spc_points.values` is an SQL keyword.
 _INSERTS = {
-    table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+    table: f"INSERT INTO {table} ({', '.join(map(_quoted, cols))}) "
+    f"VALUES ({','.join('?' * len(cols))})"
     for table, cols in _COLUMNS.items()
 }
 _UPDATE_REASON = "UPDATE machine_state SET reason_code = ?, reason = ? WHERE machine = ? AND ts = ?"
 _UPDATE_PLANNED = (
     "UPDATE machine_state SET planned_kind = ?, planned_reason = ? WHERE machine = ? AND ts = ?"
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
-
-
-def to_ms(ts: datetime) -> int:
-    """Milliseconds since the epoch (floored); a naive `ts` is taken as UTC."""
-    if ts.tzinfo is None:  # the pipeline uses aware UTC; treat a stray naive time as UTC
-        ts = ts.replace(tzinfo=UTC)
-    return (ts - _EPOCH) // _MS
-
-
-def from_ms(ms: int) -> datetime:
-    """The aware UTC datetime of `ms` milliseconds since the epoch."""
-    return _EPOCH + timedelta(milliseconds=ms)
 
 
 @dataclass
@@ -165,6 +163,12 @@ class Writes:
                 w.rows["alarm"].append(_alarm_row(e))
             elif isinstance(e, ShiftReportDone):
                 w.rows["shift_report"].append((e.area, e.line, e.shift.id, to_ms(e.ts), e.document))
+            elif isinstance(e, SpcPoint):
+                w.rows["spc_points"].append(point_row(e))
+            elif isinstance(e, SpcViolation):
+                w.rows["spc_violations"].append(violation_row(e))
+            elif isinstance(e, SpcLimitsChange):
+                w.rows["spc_limits"].append(limits_row(e))
         return w
 
     @classmethod

@@ -53,6 +53,7 @@ from edge.config.rules import (
     ProductConfig,
     StateRule,
 )
+from edge.config.spc import ChartConfig, SpcConfig
 from edge.config.targets import LineTargetsConfig, TargetsConfig
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
     "STOP_STATES",
     "NOTE_MAX_CHARS",
     "ScrapReasonConfig",
+    "ChartConfig",
+    "SpcConfig",
     "ApiConfig",
     "ApiKeyConfig",
     "ApiLimits",

@@ -33,6 +33,7 @@ from edge.config.oee import (
     window_seconds,
 )
 from edge.config.operator import ScrapReasonConfig
+from edge.config.spc import SpcConfig, chart_problems
 from edge.config.targets import target_problems
 from oee.calendar import Calendar
 
@@ -98,6 +99,7 @@ class Config(Model):
     api: ApiConfig = ApiConfig()
     oee: OeeConfig = OeeConfig()
     alarms: AlarmsConfig = AlarmsConfig()
+    spc: SpcConfig = SpcConfig()
 
     @property
     def sqlite_path(self) -> Path:
@@ -131,6 +133,13 @@ class Config(Model):
         lines = set(self.lines_in_use())
         found = self.alarms.problems(machines, lines, list(self.oee.windows), charts)
         raise_problems("Config", found)
+        return self
+
+    @model_validator(mode="after")
+    def _charts_fit_the_machines(self) -> Config:
+        machines = {m.id: m for m in self.machines}
+        scrap = {m.id: self.scrap_reasons_for(m.id) for m in self.machines}
+        raise_problems("Config", chart_problems(self.spc.charts, machines, scrap))
         return self
 
     @model_validator(mode="after")

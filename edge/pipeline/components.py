@@ -15,7 +15,7 @@ from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
 from edge.engines.output import OutputEngine
 from edge.outbox import Journal, Outbox
-from edge.pipeline.live import machine_refs
+from edge.pipeline.live import machine_refs, spc_chart_infos
 
 # The name it had before the move: operators filter on it.
 log = logging.getLogger("edge.components")
@@ -134,6 +134,7 @@ def _mqtt_sink(config: Config, journal: Journal) -> Sink:
         reconnect_min_s=config.mqtt.reconnect_min_s,
         reconnect_max_s=config.mqtt.reconnect_max_s,
         inflight=config.mqtt.max_inflight, tags_direct=config.mqtt.tags_direct,
+        spc_charts=spc_chart_infos(config),
     )  # fmt: skip
 
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connectors.common.spcdoc import SpcChartInfo, SpecLimits
 from core.alarms import Alarm, AlarmChange
+from core.spc import SpcLimitsChange, SpcPoint
 from core.types import (
     CountDelta,
     Event,
@@ -25,6 +27,7 @@ from core.types import (
     SuspectCount,
 )
 from edge.config import Config
+from edge.config.spc import SpecConfig
 from edge.pipeline.issues import Issues
 
 
@@ -34,6 +37,27 @@ def machine_refs(config: Config) -> dict[str, MachineRef]:
         m.id: MachineRef(config.site, m.area or config.area, m.line or config.line, m.id)
         for m in config.machines
     }
+
+
+def spc_chart_infos(config: Config) -> dict[str, SpcChartInfo]:
+    """What the sinks publish of each configured SPC chart (`spc.charts`), by id."""
+    return {
+        c.id: SpcChartInfo(
+            c.id,
+            c.machine,
+            c.name or c.id,
+            c.kind,
+            c.unit,
+            c.tag,
+            _spec(c.spec),
+            {code: s for code, spec in c.products.items() if (s := _spec(spec)) is not None},
+        )  # fmt: skip
+        for c in config.spc.charts
+    }
+
+
+def _spec(spec: SpecConfig | None) -> SpecLimits | None:
+    return None if spec is None else SpecLimits(spec.lsl, spec.usl, spec.target)
 
 
 @dataclass
@@ -66,7 +90,9 @@ class LiveView:
     """Kept up to date by the pipeline; the API only reads it.
 
     `listeners` are called with every event (the API's server-sent events use this).
-    `lines` holds the latest line update per (line, window).
+    `lines` holds the latest line update per (line, window); `spc_limits` the last limits
+    change of each SPC chart (the server-sent events' chart states start from it), and
+    `spc_points` each chart's latest point.
     """
 
     def __init__(self, machines: dict[str, MachineLive], windows: list[str]) -> None:
@@ -74,6 +100,8 @@ class LiveView:
         self.windows = windows
         self.lines: dict[tuple[str, str], LineOeeUpdate] = {}
         self.line_outputs: dict[str, LineOutputUpdate] = {}
+        self.spc_limits: dict[str, SpcLimitsChange] = {}
+        self.spc_points: dict[str, SpcPoint] = {}
         self.started = False
         self.sinks_connected: Callable[[], dict[str, bool]] = dict
         # Why a sink does not deliver although it may be connected (a stuck broker), by
@@ -114,6 +142,10 @@ class LiveView:
             m.output = event
         elif isinstance(event, AlarmChange):
             m.alarms = event.active
+        elif isinstance(event, SpcPoint):
+            self.spc_points[event.chart] = event
+        elif isinstance(event, SpcLimitsChange):
+            self.spc_limits[event.chart] = event
         elif isinstance(event, ProductChanged):
             m.product = event.product
         elif isinstance(event, SampleBatch):

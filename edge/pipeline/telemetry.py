@@ -33,6 +33,9 @@ from core.types import (
     ScrapBooked,
     ShiftNote,
     ShiftReportDone,
+    SpcLimitsChange,
+    SpcPoint,
+    SpcViolation,
     StateChange,
     StopPlanned,
     SuspectCount,
@@ -159,6 +162,9 @@ _KINDS: dict[type, str] = {
     ProductChanged: "product",
     AlarmChange: "alarm",
     ShiftReportDone: "report",
+    SpcPoint: "spc",
+    SpcViolation: "spc_violation",
+    SpcLimitsChange: "spc_limits",
 }
 
 

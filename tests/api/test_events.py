@@ -24,6 +24,7 @@ from edge.pipeline.gateway import Gateway
 from edge.pipeline.live import LiveView
 from tests.api.conftest import NOW, make_config, publish_live
 from tests.api.plant import FAULT, RUN, t
+from tests.fixtures.spc_events import FROZEN, POINT, VIOLATION, point
 from tests.fixtures.sse import SseReader, serving
 
 KEY = "s3cret-key-7d41c2"
@@ -322,3 +323,39 @@ async def test_a_reloaded_gateway_ends_the_streams_of_the_old_one(gateway: Gatew
         assert (await new.next()).json()["state"] == "fault"
         close_streams(app)
         assert await new.ended()
+
+
+async def test_spc_chart_states_and_violations(plant_url: str, gateway: Gateway) -> None:
+    """SSE `spc` (the `…/spc/{chart}` payload after each point or change of limits) and
+    `spc_violation`; a stream opened after a freeze still says who froze the limits
+    (the live view's last limits change). Hand-built events (tests/fixtures/spc_events)."""
+
+    def press1(e: Any) -> Any:
+        return dataclasses.replace(e, machine="press1")
+
+    await gateway.emit([press1(FROZEN)])  # before the stream
+    async with httpx.AsyncClient(base_url=plant_url, timeout=5) as client:
+        r = await _open(client, "/api/v1/events")
+        sse = SseReader(r)
+        assert (await sse.next()).event == "hello"
+        await gateway.emit([press1(point(60, minutes=60.5)), press1(POINT), press1(VIOLATION)])
+        first, second, violation = [await sse.next() for _ in range(3)]
+        assert [m.event for m in (first, second, violation)] == ["spc", "spc", "spc_violation"]
+        doc = first.json()
+        assert (doc["machine"], doc["path"], doc["chart"], doc["seq"], doc["value"]) == (
+            "press1", PATH, "filler1-weight", 60, 500.25
+        )  # fmt: skip
+        # No chart in this config: its id names it; the limits as frozen by "ana".
+        assert (doc["name"], doc["unit"], doc["tag"], doc["spec"]) == (
+            "filler1-weight", None, None, None
+        )  # fmt: skip
+        assert doc["limits"]["frozen_by"] == "ana" and doc["limits"]["excluded"] == [7, 12]
+        assert doc["limits"]["center"] == 500.012  # 500.0123456 to 6 significant digits
+        assert (second.json()["seq"], second.json()["violations"]) == (61, ["WE1"])
+        assert violation.json() == {
+            "v": 2, "machine": "press1", "path": PATH, "chart": "filler1-weight",
+            "ts": "2026-12-07T09:01:00.000Z", "seq": 61, "rule": "WE1",
+            "name": "1 point beyond 3σ", "points": [61], "side": "+", "value": 503.457,
+            "phase": "II", "event_id": ":press1:filler1-weight:v61:WE1",
+        }  # fmt: skip
+        await r.aclose()

@@ -34,6 +34,7 @@ from edge.config import Config
 from edge.config.loading import parse_config
 from edge.pipeline.gateway import Gateway
 from tests.fixtures.mosquitto import MqttCollector, Received
+from tests.fixtures.spc_events import CHART, FROZEN, MACHINE, POINT, VIOLATION
 from tests.integration.gateway import (
     CONFIG,
     SCENARIO,
@@ -43,6 +44,7 @@ from tests.integration.gateway import (
     wait_until,
 )
 
+assert MACHINE == "m1"  # the SPC events are m1's
 DOC = yaml.safe_load((Path(__file__).parents[2] / "docs" / "asyncapi.yaml").read_text())
 LINE = "asyncapi"
 # Channels no configuration of this version publishes (see their description).
@@ -184,7 +186,15 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
     reason_channel = "{prefix}/{site}/{area}/{line}/{machine}/reason"
     by_hand = {
         f"{{prefix}}/{{site}}/{{area}}/{{line}}/{{machine}}/{k}"
-        for k in ("suspect", "decision", "scrap", "planned", "product")
+        for k in (
+            "suspect",
+            "decision",
+            "scrap",
+            "planned",
+            "product",
+            "spc/{chart}",
+            "spc/{chart}/violation",
+        )
     } | {
         "{prefix}/{site}/{area}/{line}/_line/notes",
         "{prefix}/{site}/{area}/{line}/_line/report",
@@ -207,6 +217,12 @@ async def test_published_messages_match_the_asyncapi_document(  # type: ignore[n
             # make the `…/product` it would publish: the event itself goes in.
             await gw.emit([ProductChanged("m2", utc_now(), None, "7", "loopback")])
             await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m2/product")
+            # SPC on m1: frozen limits, a point beyond them and its WE1 (hand-built events
+            # as the SPC engine emits them: this config has no chart).
+            await gw.emit([FROZEN, POINT, VIOLATION])
+            spc = f"oee/plant/area1/{LINE}/m1/spc/{CHART}"
+            await asyncio.to_thread(c.wait_count, 1, f"{spc}/violation")
+            await asyncio.to_thread(c.wait_count, 1, spc)
             for kind in ("suspect", "decision"):
                 await asyncio.to_thread(c.wait_count, 1, f"oee/plant/area1/{LINE}/m1/{kind}")
         # The clean stop's retained `offline` is part of the contract too.

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from asyncua import ua
 
+from simulators.model import fill_weight
 from simulators.opcua_security import default_pki_dir
 from simulators.opcua_server import OpcuaSimulator, serve_opcua
 from simulators.scenario import ScenarioError, load_scenario, parse_scenario
@@ -63,7 +64,7 @@ async def test_endpoint_and_node_tree(bundled: OpcuaSimulator) -> None:
         assert ids == [sid(2, "m1"), sid(2, "m2"), sid(2, "m3")]
         children = await client.get_node(ids[0]).get_children()
         m1 = [(n.nodeid, await n.read_browse_name()) for n in children]
-        names = [*LIVE[:5], "Counters", "Speed", "Temperature"]
+        names = [*LIVE[:5], "Counters", "Speed", "Temperature", "FillWeight"]
         assert m1 == [(sid(2, f"m1.{n}"), ua.QualifiedName(n, 2)) for n in names]
         counters = await client.get_node(sid(2, "m1.Counters")).get_children()
         names = ["Total", "Good", "Reject", "Total16", "Reject16"]
@@ -86,6 +87,7 @@ async def test_data_types_and_read_only(bundled: OpcuaSimulator) -> None:
         "Counters.Reject16": UInt16,
         "Speed": Double,
         "Temperature": Double,
+        "FillWeight": Double,
     }
     async with session(bundled.url) as client:
         for path, data_type in types.items():
@@ -111,6 +113,9 @@ async def test_final_values_of_the_test_scenario(bundled: OpcuaSimulator) -> Non
         age = datetime.now(UTC) - temp.SourceTimestamp.replace(tzinfo=UTC)
         assert timedelta(0) <= age < timedelta(seconds=5)
     assert bundled.models["m1"].snapshot().total == 50
+    async with session(bundled.url) as client:  # part 50's weight, in full double precision
+        weight = await client.get_node(sid(2, "m1.FillWeight")).read_value()
+    assert weight == fill_weight("1:m1", 50, 500.0, 1.0)
 
 
 @shared_loop
@@ -231,7 +236,7 @@ async def test_extra_tags_nodes_and_values() -> None:
     async with served as sim, session(sim.url) as client:
         children = await client.get_node(sid(2, "x")).get_children()
         names = [(await n.read_browse_name()).Name for n in children]
-        assert names == [*LIVE[:5], "Counters", "Speed", "Temperature", "Extra"]
+        assert names == [*LIVE[:5], "Counters", "Speed", "Temperature", "FillWeight", "Extra"]
         extra = client.get_node(sid(2, "x.Extra"))
         assert await extra.read_type_definition() == ua.NodeId(ua.ObjectIds.BaseObjectType)
         nodes = await extra.get_children()
@@ -248,7 +253,7 @@ async def test_extra_tags_nodes_and_values() -> None:
             await nodes[0].write_value(ua.Variant(1, ua.VariantType.UInt16))
         assert info.value.code == ua.StatusCodes.BadUserAccessDenied
         y = await client.get_node(sid(2, "y")).get_children()
-        assert [n.nodeid for n in y][-1] == sid(2, "y.Temperature")  # no extras: no Extra
+        assert [n.nodeid for n in y][-1] == sid(2, "y.FillWeight")  # no extras: no Extra
 
 
 # -- settings validation ------------------------------------------------------------
