@@ -127,9 +127,7 @@ class Config(Model):
     @model_validator(mode="after")
     def _alarm_rules_fit(self) -> Config:
         machines = {m.id for m in self.machines}
-        # TODO(issue 18): self.spc.charts once the `spc:` section is merged.
-        spc = getattr(self, "spc", None)
-        charts = {c.id for c in getattr(spc, "charts", [])}
+        charts = {c.id for c in self.spc.charts}
         lines = set(self.lines_in_use())
         found = self.alarms.problems(machines, lines, list(self.oee.windows), charts)
         raise_problems("Config", found)

@@ -255,9 +255,7 @@ class AlarmEngine:
 
 def _chart_labels(config: Config) -> dict[str, tuple[str, str | None]]:
     """Each SPC chart's name (else its id) and unit, as its alarms' messages show them."""
-    # TODO(issue 18): config.spc.charts once the `spc:` section is merged.
-    charts = getattr(getattr(config, "spc", None), "charts", [])
-    return {c.id: (c.name or c.id, c.unit) for c in charts}
+    return {c.id: (c.title, c.unit) for c in config.spc.charts}
 
 
 def _figures(e: OeeUpdate) -> WindowFigures:

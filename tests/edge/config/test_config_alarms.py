@@ -26,6 +26,11 @@ alarms:
 """
 
 
+SPC_CHART = """spc:
+  charts: [{id: press1-weight, machine: press1, tag: code, kind: imr}]
+"""
+
+
 def parse(alarms: str):  # type: ignore[no-untyped-def]
     return parse_config(BASE + alarms, "t.yaml", {"HOOK_TOKEN": "s3cret"})
 
@@ -135,6 +140,10 @@ def test_an_spc_rule_and_its_defaults() -> None:
         (
             "  rules: [{name: x, kind: spc, charts: [filler1-weight]}]",
             "alarms.rules[0].charts[0]: no chart 'filler1-weight': known are none",
+        ),
+        (
+            "  rules: [{name: x, kind: spc, charts: [press1-weigth]}]\n" + SPC_CHART,
+            "alarms.rules[0].charts[0]: no chart 'press1-weigth': known are press1-weight",
         ),
     ],
 )

@@ -24,13 +24,17 @@ machines:
   - id: filler1
     name: Filler 1
     modbus: {host: 127.0.0.1}
-    tags: {code: {address: 0}}
+    tags: {code: {address: 0}, weight: {address: 10, type: float32}}
     ideal_cycle_s: 1
   - id: press2
     line: l2
     modbus: {host: 127.0.0.1}
     tags: {code: {address: 0}}
     ideal_cycle_s: 1
+spc:
+  charts:
+    - {id: filler1-weight, machine: filler1, name: Filler 1 fill weight, unit: g,
+       tag: weight, kind: xbar_r, subgroup: {size: 5}}
 alarms:
   rules:
     - {name: spc-zone, kind: spc, rules: [WE1, WE2], severity: critical, lines: [l1]}
@@ -73,8 +77,9 @@ def test_raised_at_the_violation_acknowledged_and_cleared_after_8_points(
         f"filler1.spc-zone.{int(at(6).timestamp() * 1000)}", "spc-zone", "spc", "critical",
         503.1,
     )  # fmt: skip
-    # No chart section in this config: the chart's id stands for its name.
-    assert a.message == "Filler 1: filler1-weight: WE2 2 of 3 beyond 2σ on one side at 503.1"
+    assert (
+        a.message == "Filler 1: Filler 1 fill weight: WE2 2 of 3 beyond 2σ on one side at 503.1 g"
+    )
     # Acknowledged as the other kinds are: still active until its condition ends.
     (ack,) = [engine.acknowledge(a.id, "ana", at(7) + timedelta(seconds=5))]
     assert engine.drain() == [ack] and ack.alarm.active
