@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from api.quality_schemas import MachineFpyOut, ParetoReasonOut, ProductQualityOut, QualityFlagOut
 from api.schemas import Out
 
 __all__ = ["ReportOut"]
@@ -36,6 +37,37 @@ class ReportLossOut(Out):
     points: float | None = Field(description="the OEE it cost (0..1)")
 
 
+_FIGURE = "0..1, 4 decimals; null without parts (or with `moves_before_window`)"
+
+
+class ReportQuality(Out):
+    """A machine's quality figures of the shift (so far), as
+    `GET /api/v1/quality/machines/{id}?shift=` answers them (docs/SPC.md "Quality
+    figures")."""
+
+    total: int = Field(description="parts counted in (shift start, until]")
+    good: int
+    reject: int = Field(description="rejects, the scrap booked by hand included")
+    scrap_booked: int = Field(description="of `reject`, the parts booked as scrap by hand")
+    fpy: float | None = Field(description="first-pass yield good / total; " + _FIGURE)
+    scrap_rate: float | None = Field(description="reject / total; " + _FIGURE)
+    products: list[ProductQualityOut]
+    pareto: list[ParetoReasonOut] = Field(description="the defect Pareto: rejects by reason")
+    flags: list[QualityFlagOut]
+
+
+class ReportLineQuality(ReportQuality):
+    """The line's: its machines summed, and the rolled throughput yield over the machines
+    that counted parts (`GET /api/v1/quality/lines/{line}?shift=`)."""
+
+    rty: float | None = Field(description="the product of the machines' FPYs, 0..1")
+    machines: list[MachineFpyOut]
+    missing: list[str] = Field(description="machines without an FPY, left out of `rty`")
+
+
+_OLD = "null in a report kept before version 2"
+
+
 class ReportMachine(Out):
     machine: str
     oee: float | None
@@ -45,6 +77,7 @@ class ReportMachine(Out):
     coverage: float | None = Field(description="the share of the shift with known states")
     output: ReportOutput | None
     losses: list[ReportLossOut]
+    quality_figures: ReportQuality | None = Field(None, description=_OLD)
 
 
 class ReportStop(Out):
@@ -87,7 +120,10 @@ class ReportAlarm(Out):
 
 class ReportFlag(Out):
     """`suspect_counts` (held, value: how many), `performance_above_100`, `low_coverage`
-    (value: the coverage), `production_in_planned_stop` (value: parts in planned stops)."""
+    (value: the coverage), `production_in_planned_stop` (value: parts in planned stops),
+    and the quality routes' `moves_before_window` (value: parts moved between good and
+    reject beyond the shift's counts: FPY null) and `no_scrap_reasons` (the store keeps
+    no booked scrap)."""
 
     machine: str
     flag: str
@@ -102,9 +138,10 @@ class ReportNote(Out):
 
 class ReportOut(Out):
     """A line's report of one shift: the line's roll-up, each machine, every stop, scrap
-    by reason, the alarms, the notes and the flags."""
+    by reason, the quality figures (FPY, scrap rate, defect Pareto, RTY), the alarms,
+    the notes and the flags."""
 
-    v: int = Field(description="1")
+    v: int = Field(description="2 (1: kept before `quality_figures` was added)")
     line: str
     area: str
     shift: ShiftDoc
@@ -119,6 +156,7 @@ class ReportOut(Out):
     coverage: float | None
     output: ReportOutput | None
     losses: list[ReportLossOut]
+    quality_figures: ReportLineQuality | None = Field(None, description=_OLD)
     machines: list[ReportMachine]
     stops: list[ReportStop]
     scrap: list[ReportScrap]
