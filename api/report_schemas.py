@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from api.quality_schemas import MachineFpyOut, ParetoReasonOut, ProductQualityOut, QualityFlagOut
+from api.quality_schemas import MachineFpyOut, QualityFigures
 from api.schemas import Out
 
 __all__ = ["ReportOut"]
@@ -37,26 +37,7 @@ class ReportLossOut(Out):
     points: float | None = Field(description="the OEE it cost (0..1)")
 
 
-_FIGURE = "0..1, 4 decimals; null without parts (or with `moves_before_window`)"
-
-
-class ReportQuality(Out):
-    """A machine's quality figures of the shift (so far), as
-    `GET /api/v1/quality/machines/{id}?shift=` answers them (docs/SPC.md "Quality
-    figures")."""
-
-    total: int = Field(description="parts counted in (shift start, until]")
-    good: int
-    reject: int = Field(description="rejects, the scrap booked by hand included")
-    scrap_booked: int = Field(description="of `reject`, the parts booked as scrap by hand")
-    fpy: float | None = Field(description="first-pass yield good / total; " + _FIGURE)
-    scrap_rate: float | None = Field(description="reject / total; " + _FIGURE)
-    products: list[ProductQualityOut]
-    pareto: list[ParetoReasonOut] = Field(description="the defect Pareto: rejects by reason")
-    flags: list[QualityFlagOut]
-
-
-class ReportLineQuality(ReportQuality):
+class ReportLineQuality(QualityFigures):
     """The line's: its machines summed, and the rolled throughput yield over the machines
     that counted parts (`GET /api/v1/quality/lines/{line}?shift=`)."""
 
@@ -77,7 +58,7 @@ class ReportMachine(Out):
     coverage: float | None = Field(description="the share of the shift with known states")
     output: ReportOutput | None
     losses: list[ReportLossOut]
-    quality_figures: ReportQuality | None = Field(None, description=_OLD)
+    quality_figures: QualityFigures | None = Field(None, description=_OLD)
 
 
 class ReportStop(Out):

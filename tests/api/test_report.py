@@ -5,6 +5,7 @@ kept at the first build and answered from the store; rebuilt after newer input."
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -18,6 +19,7 @@ from api.report_build import flags, outside_plan
 from connectors.sqlite.config import SqliteConfig
 from connectors.sqlite.store import SqliteStore
 from core.types import CountDelta
+from edge.config import Config
 from edge.pipeline.gateway import Gateway
 from tests.api.report_plant import HISTORY, SHIFT_URL, report_config, t
 
@@ -28,6 +30,17 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@contextlib.asynccontextmanager
+async def api_client(
+    config: Config, store: SqliteStore, clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over `store` with a real Gateway as its control, on `clock`."""
+    gateway = Gateway(config, sinks=[store], history=store, clock=clock)
+    app = create_app(config, gateway.live, store, clock, control=gateway)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as c:
+        yield c
 
 
 @pytest.fixture
@@ -46,10 +59,7 @@ def clock() -> Clock:
 async def client(
     tmp_path: Path, store: SqliteStore, clock: Clock
 ) -> AsyncIterator[httpx.AsyncClient]:
-    config = report_config(tmp_path / "data")
-    gateway = Gateway(config, sinks=[store], history=store, clock=clock)
-    app = create_app(config, gateway.live, store, clock, control=gateway)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as c:
+    async with api_client(report_config(tmp_path / "data"), store, clock) as c:
         yield c
 
 

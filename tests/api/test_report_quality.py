@@ -7,30 +7,20 @@ before it (flagged, no FPY)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from api.app import create_app
 from connectors.sqlite.config import SqliteConfig
 from connectors.sqlite.store import SqliteStore
 from core.types import CountDelta, ScrapBooked
-from edge.pipeline.gateway import Gateway
 from tests.api.quality_plant import HISTORY, quality_config, t
+from tests.api.test_report import Clock, api_client
 
 REPORT = "/api/v1/shifts/2026-11-03/{}/report"
 SPAN = ("from", "to", "shift", "day")
-
-
-class Clock:
-    def __init__(self, now: str) -> None:
-        self.now = t(now)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -42,17 +32,14 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock("09:00")
+    return Clock(t("09:00"))
 
 
 @pytest.fixture
 async def client(
     tmp_path: Path, store: SqliteStore, clock: Clock
 ) -> AsyncIterator[httpx.AsyncClient]:
-    config = quality_config(tmp_path / "data")
-    gateway = Gateway(config, sinks=[store], history=store, clock=clock)
-    app = create_app(config, gateway.live, store, clock, control=gateway)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as c:
+    async with api_client(quality_config(tmp_path / "data"), store, clock) as c:
         yield c
 
 
