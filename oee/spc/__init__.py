@@ -5,6 +5,7 @@ published examples they are checked against: docs/SPC.md."""
 
 from oee.spc.constants import c4, constants
 from oee.spc.limits import compute_limits, judge, limits_at, spread_limits_at
+from oee.spc.rules import NAMES, RuleTracker, evaluate
 from oee.spc.types import (
     ATTRIBUTES,
     VARIABLES,
@@ -21,6 +22,6 @@ from oee.spc.types import (
 
 __all__ = [
     "ATTRIBUTES", "VARIABLES", "Capability", "ChartKind", "Constants", "Limits", "Point",
-    "RuleSet", "Spec", "Subgroup", "Violation", "c4", "compute_limits", "constants", "judge",
-    "limits_at", "spread_limits_at",
+    "RuleSet", "Spec", "Subgroup", "Violation", "NAMES", "RuleTracker", "c4", "compute_limits",
+    "constants", "evaluate", "judge", "limits_at", "spread_limits_at",
 ]  # fmt: skip
