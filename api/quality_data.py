@@ -4,15 +4,17 @@ store in a history job (`api.offload`: never on the event loop)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from api.context import ApiError, from_store
 from api.offload import Cpu
 from core.interfaces import HistoryReader, OperatorHistory, ReportStore
+from core.types import CountDelta, ScrapBooked
 from oee.quality import Tally
 
-__all__ = ["MachineInputs", "QualityQuery", "quality_job"]
+__all__ = ["MachineInputs", "QualityQuery", "machine_inputs", "quality_job"]
 
 _MS = timedelta(milliseconds=1)
 
@@ -65,17 +67,29 @@ async def _machine(reader: HistoryReader, q: QualityQuery, machine: str) -> Mach
     what = f"quality of {machine}"
     start, end = q.start, q.end
     deltas = await from_store(what, reader.count_history(machine, start, end + _MS, q.budget))
-    counts: dict[str | None, Tally] = {}
-    for c in deltas:
-        if start < c.ts <= end:
-            counts[c.product] = counts.get(c.product, Tally()).plus(c.total, c.good, c.reject)
-    out = MachineInputs(counts, operator_input=isinstance(reader, OperatorHistory))
+    booked = None
     if isinstance(reader, OperatorHistory):
-        scrap = await from_store(what, reader.scrap(machine, start, end + _MS))
-        out.booked.extend(
-            (b.reason_code, b.reason, b.quantity) for b in scrap if start < b.ts <= end
-        )
+        booked = await from_store(what, reader.scrap(machine, start, end + _MS))
+    held = 0
     if isinstance(reader, ReportStore):
         held = await from_store(what, reader.suspects(machine, start + _MS, end + _MS))
-        out = MachineInputs(out.counts, out.booked, held, out.operator_input)
-    return out
+    return machine_inputs(deltas, booked, held, start, end)
+
+
+def machine_inputs(
+    counts: Iterable[CountDelta],
+    booked: Iterable[ScrapBooked] | None,
+    suspects: int,
+    start: datetime,
+    end: datetime,
+) -> MachineInputs:
+    """A machine's inputs of (start, end] from the rows read (the quality routes' and the
+    shift report's): the counts summed by product, the bookings as (code, reason,
+    quantity); `booked` None: the store keeps no operator input. `suspects` are those
+    held in (start, end]."""
+    counts_by: dict[str | None, Tally] = {}
+    for c in counts:
+        if start < c.ts <= end:
+            counts_by[c.product] = counts_by.get(c.product, Tally()).plus(c.total, c.good, c.reject)
+    rows = [(b.reason_code, b.reason, b.quantity) for b in booked or () if start < b.ts <= end]
+    return MachineInputs(counts_by, rows, suspects, booked is not None)

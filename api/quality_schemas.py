@@ -48,11 +48,10 @@ class QualityFlagOut(Out):
     value: int | None = None
 
 
-class QualityBase(Out):
-    from_: Timestamp = Field(serialization_alias="from")
-    to: Timestamp
-    shift: ShiftOut | None = Field(description="the shift occurrence asked for (or default)")
-    day: DayOut | None = Field(description="the plant day asked for (or default between shifts)")
+class QualityFigures(Out):
+    """The figures of a range: the quality routes' answers and the shift report's
+    `quality_figures` (there, the range is the shift's)."""
+
     total: int = Field(description="parts counted in (from, to]")
     good: int
     reject: int = Field(description="rejects, the scrap booked by hand included")
@@ -62,6 +61,17 @@ class QualityBase(Out):
     products: list[ProductQualityOut]
     pareto: list[ParetoReasonOut]
     flags: list[QualityFlagOut]
+
+
+class QualityRange(Out):
+    from_: Timestamp = Field(serialization_alias="from")
+    to: Timestamp
+    shift: ShiftOut | None = Field(description="the shift occurrence asked for (or default)")
+    day: DayOut | None = Field(description="the plant day asked for (or default between shifts)")
+
+
+class QualityBase(QualityFigures, QualityRange):  # (pydantic: the range's fields first)
+    pass
 
 
 class MachineQualityOut(QualityBase):

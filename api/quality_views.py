@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from api.quality_data import MachineInputs
 from api.quality_schemas import (
@@ -20,10 +20,16 @@ from api.quality_schemas import (
 )
 from api.report_build import COUNTED_BY_MACHINE
 from api.schemas import DayOut, ShiftOut
-from edge.config import Config
+from edge.config import MachineConfig
 from oee.quality import Tally, defect_pareto, rolled_throughput_yield
 
-__all__ = ["Span", "line_quality", "machine_quality"]
+__all__ = ["MachineConfigs", "Span", "line_quality", "machine_quality"]
+
+
+class MachineConfigs(Protocol):
+    """Where the products' names come from: the `Config`, or a shift report's query."""
+
+    def machine(self, machine_id: str) -> MachineConfig: ...
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ def _sum(tallies: Iterable[Tally]) -> Tally:
     return out
 
 
-def _products(config: Config, machines: Sequence[str], data: dict[str, MachineInputs]) -> list:
+def _products(
+    config: MachineConfigs, machines: Sequence[str], data: dict[str, MachineInputs]
+) -> list:
     by: dict[str | None, Tally] = {}
     names: dict[str | None, str | None] = {}
     for m in machines:
@@ -80,7 +88,7 @@ def _flags(machine: str, inputs: MachineInputs) -> list[QualityFlagOut]:
 
 
 def _figures(
-    config: Config, span: Span, machines: Sequence[str], data: dict[str, MachineInputs]
+    config: MachineConfigs, span: Span, machines: Sequence[str], data: dict[str, MachineInputs]
 ) -> dict[str, Any]:
     """The fields both answers share, of `machines` summed."""
     tally = _sum(t for m in machines for t in data[m].counts.values())
@@ -104,14 +112,18 @@ def _figures(
 
 
 def machine_quality(
-    config: Config, span: Span, machine: str, data: dict[str, MachineInputs]
+    config: MachineConfigs, span: Span, machine: str, data: dict[str, MachineInputs]
 ) -> MachineQualityOut:
     """A machine's answer."""
     return MachineQualityOut(machine=machine, **_figures(config, span, [machine], data))
 
 
 def line_quality(
-    config: Config, span: Span, line: str, machines: Sequence[str], data: dict[str, MachineInputs]
+    config: MachineConfigs,
+    span: Span,
+    line: str,
+    machines: Sequence[str],
+    data: dict[str, MachineInputs],
 ) -> LineQualityOut:
     """A line's answer: its machines (in line order) summed, and their RTY."""
     tallies = {m: _sum(data[m].counts.values()) for m in machines}

@@ -1,6 +1,9 @@
 """The shift report as one flat CSV table (`GET …/report.csv`, docs/API.md "Shift report"):
-one row per figure, loss, stop, scrap reason, alarm, note and flag, each with its
-`section`, so that a spreadsheet filters it by section and machine (`_line`: the line)."""
+one row per figure, loss, quality figure (of the machine and by product), defect Pareto
+row, stop, scrap reason, alarm, note and flag, each with its `section`, so that a
+spreadsheet filters it by section and machine (`_line`: the line). The last three
+columns serve the quality sections: a Pareto row's `share` and `cumulative`, a product
+row's `product`."""
 
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ __all__ = ["HEADER", "report_csv"]
 
 HEADER = (
     "shift", "line", "section", "machine", "item", "value", "points", "start", "end",
-    "duration_s", "state", "reason_code", "reason", "by",
+    "duration_s", "state", "reason_code", "reason", "by", "share", "cumulative", "product",
 )  # fmt: skip
 _FIGURES = ("oee", "availability", "performance", "quality", "coverage")
 _OUTPUT = ("good", "reject", "total", "target", "attainment")
+_QUALITY = ("total", "good", "reject", "scrap_booked", "fpy", "scrap_rate")
+_PRODUCT = ("total", "good", "reject", "fpy", "scrap_rate")
 Row = dict[str, Any]
 
 
@@ -39,6 +44,26 @@ def _figures(machine: str, part: dict[str, Any]) -> Iterator[Row]:
     for x in part["losses"]:
         yield {"section": "loss", "machine": machine, "item": x["name"],
                "value": x["seconds"], "points": x["points"]}  # fmt: skip
+    q = part.get("quality_figures")  # None in a report kept before version 2
+    if q is not None:
+        yield from _quality(machine, q)
+
+
+def _quality(machine: str, q: dict[str, Any]) -> Iterator[Row]:
+    """FPY, scrap rate and counts (the line's with its RTY and the machines it left
+    out), the same by product, then the defect Pareto ranked."""
+    for k in (*_QUALITY, "rty") if "rty" in q else _QUALITY:
+        yield {"section": "quality", "machine": machine, "item": k, "value": q[k]}
+    for m in q.get("missing", ()):
+        yield {"section": "quality", "machine": m, "item": "rty_missing"}
+    for p in q["products"]:
+        for k in _PRODUCT:
+            yield {"section": "product", "machine": machine, "item": k, "value": p[k],
+                   "product": p["product"]}  # fmt: skip
+    for rank, x in enumerate(q["pareto"], 1):
+        yield {"section": "pareto", "machine": machine, "item": rank, "value": x["count"],
+               "reason_code": x["reason_code"], "reason": x["reason"], "share": x["share"],
+               "cumulative": x["cumulative"]}  # fmt: skip
 
 
 def _rows(doc: dict[str, Any]) -> Iterator[Row]:

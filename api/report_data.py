@@ -9,9 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
 from api.context import from_store
 from api.oee_data import MachineInputs, RangeQuery, range_job
 from api.offload import Cpu
+from api.quality_data import MachineInputs as QualityInputs
+from api.quality_data import machine_inputs
+from api.quality_views import Span, line_quality, machine_quality
 from api.report_build import (
     Doc,
     alarm_rows,
@@ -28,7 +33,8 @@ from connectors.common.outputdoc import shift_document
 from connectors.common.timefmt import rfc3339
 from core.interfaces import AlarmReader, HistoryReader, OperatorHistory, ReportStore
 from core.report import ReportLoss, ShiftReportDone
-from core.types import CountDelta, OeeUpdate, ShiftRef
+from core.types import CountDelta, OeeUpdate, ScrapBooked, ShiftRef
+from edge.config import MachineConfig
 from edge.engines.lines import LineSpec, line_update
 from edge.engines.oee import ideal_cycle_s
 from oee.calendar import ShiftInstance
@@ -37,7 +43,7 @@ from oee.targets import Made, Output, combine_outputs, output, planned_spans
 __all__ = ["ReportQuery", "report_event", "report_job"]
 
 _MS = timedelta(milliseconds=1)
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: `quality_figures` (issue 18)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,10 @@ class ReportQuery:
     now: datetime
     budget: int
 
+    def machine(self, machine_id: str) -> MachineConfig:
+        """A machine's config (`api.quality_views.MachineConfigs`: the products' names)."""
+        return self.machines[machine_id].config
+
 
 async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
     """The report's JSON document (a history job)."""
@@ -61,9 +71,10 @@ async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
     updates = await range_job(reader, cpu, rq)
     machines = [await _machine(reader, q, m, updates[m], until) for m in q.spec.machines]
     line = line_update(q.spec, "shift", updates)
-    outputs = [o for _, o in machines if o is not None]
+    outputs = [o for _, o, _ in machines if o is not None]
     line_out = combine_outputs(outputs, q.line_target)
-    docs = [d for d, _ in machines]
+    docs = [d for d, _, _ in machines]
+    quality = _quality(q, until, docs, {d["machine"]: i for d, _, i in machines})
     note = None
     if isinstance(reader, OperatorHistory):
         note = await from_store("shift notes", reader.note(q.spec.area, q.spec.line, q.ref.id))
@@ -79,6 +90,7 @@ async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
         **figures(line, None if line is None else line.report.coverage),
         "output": output_doc(line_out),
         "losses": loss_rows(None if line is None else line.report),
+        "quality_figures": quality,
         "machines": [{k: v for k, v in d.items() if k not in _LISTS} for d in docs],
         **{k: [row for d in docs for row in d[k]] for k in _LISTS},
         "notes": None if note is None
@@ -87,25 +99,49 @@ async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
 
 
 _LISTS = ("stops", "scrap", "alarms", "flags")
+_SPAN = {"from_", "to", "shift", "day"}  # the report's own fields say these
+
+
+def _quality(
+    q: ReportQuery, until: datetime, docs: list[Doc], data: dict[str, QualityInputs]
+) -> Doc:
+    """The quality routes' figures of the shift so far (`api.quality_views`, of the same
+    tallies): each machine's into its part (its flags that the report lacks added to its
+    `flags`), and the line's (with its rolled throughput yield), returned."""
+    span = Span(q.shift.start, until)
+    for d in docs:
+        figs = _doc(machine_quality(q, span, d["machine"], data), "machine")
+        known = {f["flag"] for f in d["flags"]}
+        d["flags"] += [f for f in figs["flags"] if f["flag"] not in known]
+        d["quality_figures"] = figs
+    return _doc(line_quality(q, span, q.spec.line, q.spec.machines, data), "line")
+
+
+def _doc(out: BaseModel, key: str) -> Doc:
+    """A quality answer as the report holds it: without the range (the report's own)."""
+    return out.model_dump(mode="json", by_alias=True, exclude=_SPAN | {key})
 
 
 async def _machine(
     reader: HistoryReader, q: ReportQuery, machine: str, u: OeeUpdate, until: datetime
-) -> tuple[Doc, Output | None]:
-    """One machine's part of the report, and its output (for the line's)."""
+) -> tuple[Doc, Output | None, QualityInputs]:
+    """One machine's part of the report, its output (for the line's) and its quality
+    inputs (for its and the line's quality figures)."""
     what = f"shift report of {machine}"
     start, end = q.shift.start, q.shift.end
     states = await from_store(what, reader.state_history(machine, start, end))
     counts = await from_store(what, reader.count_history(machine, start, end + _MS))
     counts = [c for c in counts if start < c.ts <= until]
-    booked, audit, alarms, suspects = [], [], [], 0
+    # Bookings and held counts of (start, until], as the counts and the quality routes.
+    booked: list[ScrapBooked] | None = None
+    audit, alarms, suspects = [], [], 0
     if isinstance(reader, OperatorHistory):
-        booked = await from_store(what, reader.scrap(machine, start, until + _MS))
+        booked = await from_store(what, reader.scrap(machine, start + _MS, until + _MS))
         audit = await from_store(what, reader.audit(start, q.now + _MS, machine, 100_000))
     if isinstance(reader, AlarmReader):
         alarms = await from_store(what, reader.alarms(start, until + _MS, machine))
     if isinstance(reader, ReportStore):
-        suspects = await from_store(what, reader.suspects(machine, start, until + _MS))
+        suspects = await from_store(what, reader.suspects(machine, start + _MS, until + _MS))
     made = _output(q, machine, counts, until)
     report = u.report
     coverage = None if report is None else report.coverage
@@ -116,14 +152,14 @@ async def _machine(
         "output": output_doc(made),
         "losses": loss_rows(report),
         "stops": stop_rows(machine, states, start, until, audit),
-        "scrap": scrap_rows(machine, booked, u.reject),
+        "scrap": scrap_rows(machine, booked or [], u.reject),
         "alarms": alarm_rows(alarms),
         "flags": flags(
             machine, coverage, bool(report and report.performance_flagged), suspects,
             outside_plan(counts, spans),
         ),
     }  # fmt: skip
-    return doc, made
+    return doc, made, machine_inputs(counts, booked, suspects, start, until)
 
 
 def _output(q: ReportQuery, machine: str, counts: list[CountDelta], until: datetime) -> Output:

@@ -52,8 +52,10 @@ async def get_report(
 ) -> ReportOut:
     """The report of the shift `{day}/{name}` (e.g. `2026-12-06/late`) of a line: OEE,
     A, P, Q and coverage of the line and each machine, output against target, the
-    losses, every stop, scrap by reason, the alarms active in the shift, its notes and
-    the flags. The current shift's covers it so far (`final` false)."""
+    losses, every stop, scrap by reason, the quality figures (first-pass yield, scrap
+    rate, defect Pareto; the line's rolled throughput yield), the alarms active in the
+    shift, its notes and the flags. The current shift's covers it so far (`final`
+    false)."""
     return ReportOut.model_validate(await report_doc(ctx, day, name, line, rebuild))
 
 
@@ -69,8 +71,9 @@ async def get_report(
 async def get_report_csv(
     day: str, name: str, ctx: Ctx, line: LineQuery = None, rebuild: Rebuild = False
 ) -> Response:
-    """The same report as one flat CSV table: a row per figure, loss, stop, scrap reason,
-    alarm, note and flag, with its `section` (docs/API.md "Shift report")."""
+    """The same report as one flat CSV table: a row per figure, loss, quality figure,
+    Pareto row, stop, scrap reason, alarm, note and flag, with its `section` (docs/API.md
+    "Shift report")."""
     doc = await report_doc(ctx, day, name, line, rebuild)
     filename = f"report_{doc['line']}_{doc['shift']['id'].replace('/', '_')}.csv"
     return Response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from api.quality_schemas import MachineFpyOut, QualityFigures
 from api.schemas import Out
 
 __all__ = ["ReportOut"]
@@ -36,6 +37,18 @@ class ReportLossOut(Out):
     points: float | None = Field(description="the OEE it cost (0..1)")
 
 
+class ReportLineQuality(QualityFigures):
+    """The line's: its machines summed, and the rolled throughput yield over the machines
+    that counted parts (`GET /api/v1/quality/lines/{line}?shift=`)."""
+
+    rty: float | None = Field(description="the product of the machines' FPYs, 0..1")
+    machines: list[MachineFpyOut]
+    missing: list[str] = Field(description="machines without an FPY, left out of `rty`")
+
+
+_OLD = "null in a report kept before version 2"
+
+
 class ReportMachine(Out):
     machine: str
     oee: float | None
@@ -45,6 +58,7 @@ class ReportMachine(Out):
     coverage: float | None = Field(description="the share of the shift with known states")
     output: ReportOutput | None
     losses: list[ReportLossOut]
+    quality_figures: QualityFigures | None = Field(None, description=_OLD)
 
 
 class ReportStop(Out):
@@ -87,7 +101,10 @@ class ReportAlarm(Out):
 
 class ReportFlag(Out):
     """`suspect_counts` (held, value: how many), `performance_above_100`, `low_coverage`
-    (value: the coverage), `production_in_planned_stop` (value: parts in planned stops)."""
+    (value: the coverage), `production_in_planned_stop` (value: parts in planned stops),
+    and the quality routes' `moves_before_window` (value: parts moved between good and
+    reject beyond the shift's counts: FPY null) and `no_scrap_reasons` (the store keeps
+    no booked scrap)."""
 
     machine: str
     flag: str
@@ -102,9 +119,10 @@ class ReportNote(Out):
 
 class ReportOut(Out):
     """A line's report of one shift: the line's roll-up, each machine, every stop, scrap
-    by reason, the alarms, the notes and the flags."""
+    by reason, the quality figures (FPY, scrap rate, defect Pareto, RTY), the alarms,
+    the notes and the flags."""
 
-    v: int = Field(description="1")
+    v: int = Field(description="2 (1: kept before `quality_figures` was added)")
     line: str
     area: str
     shift: ShiftDoc
@@ -119,6 +137,7 @@ class ReportOut(Out):
     coverage: float | None
     output: ReportOutput | None
     losses: list[ReportLossOut]
+    quality_figures: ReportLineQuality | None = Field(None, description=_OLD)
     machines: list[ReportMachine]
     stops: list[ReportStop]
     scrap: list[ReportScrap]

@@ -79,7 +79,7 @@ const en = {
     target: "target", attainment: "attainment", machine: "Machine", machines: "Machines",
     losses: "Losses", loss: "Loss", seconds: "time", points: "OEE points",
     stops: "Stops", start: "start", end: "end", duration: "duration", state: "state",
-    reason: "reason", by: "by", planned: "planned", scrap: "Scrap and rejects",
+    reason: "reason", by: "by", planned: "planned",
     quantity: "parts", byMachine: "counted by the machine", alarms: "Alarms",
     rule: "alarm", severity: "severity", raised: "raised", cleared: "cleared",
     acked: "acknowledged by", notes: "Shift notes", flags: "Flags", none: "none",
@@ -90,7 +90,16 @@ const en = {
       performance_above_100: () => "performance above 100 %: probably a wrong ideal cycle time",
       low_coverage: (v) => "low coverage: data for " + Math.round(100 * v) + " % of the shift",
       production_in_planned_stop: (v) => v + " parts made in planned stop time",
+      moves_before_window: (v) => v + " part(s) of earlier shifts moved between good and " +
+        "reject: no first-pass yield",
+      no_scrap_reasons: () => "the history store keeps no booked scrap: no reject has a reason",
     },
+    quality: "First-pass yield and scrap", booked: "booked as scrap", fpy: "first-pass yield",
+    scrapRate: "scrap rate", rty: (order, x) => "Rolled throughput yield " +
+      (order ? "(" + order + ") " : "") + x,
+    rtyMissing: (list) => "left out, no first-pass yield: " + list,
+    notKept: "not in this report (kept before the quality figures were added)",
+    pareto: "Defect Pareto", rank: "#", share: "share", cumulative: "cumulative",
     lossName: {
       breakdowns: "breakdowns", setup: "setup", idle: "idle", unknown: "unknown",
       small_stops: "small stops", speed: "reduced speed", startup_rejects: "start-up rejects",
@@ -230,7 +239,7 @@ const de = {
     machines: "Maschinen", losses: "Verluste", loss: "Verlust", seconds: "Zeit",
     points: "OEE-Punkte", stops: "Stillstände", start: "Beginn", end: "Ende",
     duration: "Dauer", state: "Zustand", reason: "Grund", by: "von", planned: "geplant",
-    scrap: "Ausschuss nach Grund", quantity: "Teile", byMachine: "von der Maschine gezählt",
+    quantity: "Teile", byMachine: "von der Maschine gezählt",
     alarms: "Alarme", rule: "Alarm", severity: "Schwere", raised: "ausgelöst",
     cleared: "beendet", acked: "quittiert von", notes: "Schichtnotizen", flags: "Hinweise",
     none: "keine", noNotes: "keine Notizen geschrieben",
@@ -241,7 +250,17 @@ const de = {
       performance_above_100: () => "Leistung über 100 %: Soll-Taktzeit vermutlich falsch",
       low_coverage: (v) => "geringe Datenabdeckung: " + Math.round(100 * v) + " % der Schicht",
       production_in_planned_stop: (v) => v + " Teile in geplanter Stillstandszeit gefertigt",
+      moves_before_window: (v) => v + " Teil(e) früherer Schichten zwischen gut und Ausschuss " +
+        "umgebucht: keine Erstdurchlaufquote",
+      no_scrap_reasons: () => "der Verlaufsspeicher hält keine Ausschussbuchungen: kein " +
+        "Ausschuss hat einen Grund",
     },
+    quality: "Erstdurchlauf und Ausschuss", booked: "als Ausschuss gebucht",
+    fpy: "Erstdurchlaufquote", scrapRate: "Ausschussquote", rty: (order, x) =>
+      "Durchlaufausbeute der Linie " + (order ? "(" + order + ") " : "") + x,
+    rtyMissing: (list) => "ausgelassen, ohne Erstdurchlaufquote: " + list,
+    notKept: "nicht in diesem Bericht (erstellt, bevor es die Qualitätskennzahlen gab)",
+    pareto: "Ausschuss-Pareto", rank: "Nr.", share: "Anteil", cumulative: "kumuliert",
     lossName: {
       breakdowns: "Störungen", setup: "Rüsten", idle: "Warten", unknown: "unbekannt",
       small_stops: "Kurzstopps", speed: "verringerte Geschwindigkeit",

@@ -64,6 +64,50 @@ function figureRows(rows) {
   ]), "figures");
 }
 
+// The quality figures (docs/SPC.md "Quality figures"): FPY and scrap rate of the line, each
+// machine and product, and the line's rolled throughput yield with the machines left out.
+function qualitySection(doc) {
+  const r = R();
+  const line = doc.quality_figures;
+  if (!line) return section(r.quality, el("p", "muted", r.notKept));  // kept before v 2
+  const rows = [];
+  // A machine's products under it when it made more than one (the line's by product are
+  // in the JSON and the CSV: on paper they would repeat the machines' rows).
+  const add = (name, q, products) => {
+    rows.push([name, i18n.parts(q.total), i18n.parts(q.good), i18n.parts(q.reject),
+      i18n.parts(q.scrap_booked), i18n.pct(q.fpy), i18n.pct(q.scrap_rate)]);
+    for (const p of products && q.products.length > 1 ? q.products : []) {
+      if (p.product === null) continue;
+      rows.push([name + " · " + p.product + (p.name ? " " + p.name : ""), i18n.parts(p.total),
+        i18n.parts(p.good), i18n.parts(p.reject), "", i18n.pct(p.fpy), i18n.pct(p.scrap_rate)]);
+    }
+  };
+  add(doc.line, line, false);
+  for (const m of doc.machines) if (m.quality_figures) add(m.machine, m.quality_figures, true);
+  const s = section(r.quality, table([r.machine, r.total, r.good, r.reject, r.booked, r.fpy,
+    r.scrapRate], rows, "quality"));
+  const used = line.machines.filter((m) => !line.missing.includes(m.machine));
+  const rty = el("p", "rty", r.rty(used.map((m) => m.machine).join(" × "), i18n.pct(line.rty)));
+  if (line.missing.length) {
+    rty.append(el("span", "muted", " · " + r.rtyMissing(line.missing.join(", "))));
+  }
+  s.append(rty);
+  return s;
+}
+
+// The defect Pareto: the line's (when it has more than one machine), then each machine's.
+function paretoSection(doc) {
+  const r = R();
+  const parts = [];
+  if (doc.quality_figures && doc.machines.length > 1) parts.push([doc.line, doc.quality_figures]);
+  for (const m of doc.machines) if (m.quality_figures) parts.push([m.machine, m.quality_figures]);
+  const rows = parts.flatMap(([name, q]) => q.pareto.map((x, i) => [name, String(i + 1),
+    x.reason_code === null ? r.byMachine : x.reason_code + " " + x.reason, i18n.parts(x.count),
+    i18n.pct(x.share), i18n.pct(x.cumulative)]));
+  return section(r.pareto, rows.length ? table([r.machine, r.rank, r.reason, r.quantity, r.share,
+    r.cumulative], rows, "pareto") : []);
+}
+
 function render(doc) {
   const r = R();
   const main = document.getElementById("report");
@@ -82,9 +126,8 @@ function render(doc) {
       i18n.t("state", s.state) + (s.planned ? " (" + r.planned + ")" : ""),
       s.reason_code === null ? (s.planned_reason || "–") : s.reason_code + " " + (s.reason || ""),
       s.by || "–"]), "stops") : []));
-  main.append(section(r.scrap, doc.scrap.length ? table([r.machine, r.reason, r.quantity],
-    doc.scrap.map((s) => [s.machine, s.booked ? s.reason_code + " " + s.reason : r.byMachine,
-      String(s.quantity)])) : []));
+  main.append(qualitySection(doc));
+  main.append(paretoSection(doc));
   main.append(section(r.alarms, doc.alarms.length ? table(
     [r.machine, r.rule, r.severity, r.raised, r.cleared, r.acked],
     doc.alarms.map((a) => [a.machine, a.message, a.severity, at(a.raised), at(a.cleared),

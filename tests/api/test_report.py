@@ -5,6 +5,7 @@ kept at the first build and answered from the store; rebuilt after newer input."
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -18,6 +19,7 @@ from api.report_build import flags, outside_plan
 from connectors.sqlite.config import SqliteConfig
 from connectors.sqlite.store import SqliteStore
 from core.types import CountDelta
+from edge.config import Config
 from edge.pipeline.gateway import Gateway
 from tests.api.report_plant import HISTORY, SHIFT_URL, report_config, t
 
@@ -28,6 +30,17 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@contextlib.asynccontextmanager
+async def api_client(
+    config: Config, store: SqliteStore, clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over `store` with a real Gateway as its control, on `clock`."""
+    gateway = Gateway(config, sinks=[store], history=store, clock=clock)
+    app = create_app(config, gateway.live, store, clock, control=gateway)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as c:
+        yield c
 
 
 @pytest.fixture
@@ -46,10 +59,7 @@ def clock() -> Clock:
 async def client(
     tmp_path: Path, store: SqliteStore, clock: Clock
 ) -> AsyncIterator[httpx.AsyncClient]:
-    config = report_config(tmp_path / "data")
-    gateway = Gateway(config, sinks=[store], history=store, clock=clock)
-    app = create_app(config, gateway.live, store, clock, control=gateway)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g") as c:
+    async with api_client(report_config(tmp_path / "data"), store, clock) as c:
         yield c
 
 
@@ -80,6 +90,27 @@ SHIFT = {
 }  # fmt: skip
 
 
+# Quality (tallies of (06:00, 08:00]): 2,000 parts, good 990 + 600 + 390 - 15 booked =
+# 1,965, rejects 10 + 10 + 15 = 35: FPY 1,965 / 2,000 = 0.9825, scrap rate 35 / 2,000 =
+# 0.0175. Pareto of the 35: Scratch 8 + 4 = 12 (12/35 = 0.342857), Dent 3 (3/35 =
+# 0.085714; cumulative 15/35 = 0.428571), the machine's own 20 (20/35 = 0.571429; 1.0).
+# One machine: the line's RTY is its FPY.
+QUALITY = {
+    "total": 2000, "good": 1965, "reject": 35, "scrap_booked": 15, "fpy": 0.9825,
+    "scrap_rate": 0.0175,
+    "products": [{"product": None, "name": None, "total": 2000, "good": 1965, "reject": 35,
+                  "fpy": 0.9825, "scrap_rate": 0.0175}],
+    "pareto": [
+        {"reason_code": 101, "reason": "Scratch", "count": 12, "share": 0.3429,
+         "cumulative": 0.3429},
+        {"reason_code": 102, "reason": "Dent", "count": 3, "share": 0.0857, "cumulative": 0.4286},
+        {"reason_code": None, "reason": "counted by the machine", "count": 20, "share": 0.5714,
+         "cumulative": 1.0},
+    ],
+    "flags": [{"machine": "m1", "flag": "suspect_counts", "value": 1}],
+}  # fmt: skip
+
+
 def _stop(start: str, end: str, state: str, code: int | None, reason: str | None,
           by: str | None) -> dict[str, object]:  # fmt: skip
     return {
@@ -95,7 +126,7 @@ async def test_the_report_of_a_finished_shift(client: httpx.AsyncClient) -> None
     assert r.status_code == 200, r.text
     doc = r.json()
     assert {k: doc[k] for k in ("v", "line", "area", "shift", "timezone", "final", "until")} == {
-        "v": 1, "line": "line1", "area": "press", "shift": SHIFT, "timezone": "UTC",
+        "v": 2, "line": "line1", "area": "press", "shift": SHIFT, "timezone": "UTC",
         "final": True, "until": "2026-11-03T08:00:00.000Z",
     }  # fmt: skip
     assert {k: doc[k] for k in FIGURES} == FIGURES
@@ -117,17 +148,41 @@ async def test_the_report_of_a_finished_shift(client: httpx.AsyncClient) -> None
          "acked_by": "anna", "acked_at": "2026-11-03T06:36:00.000Z"},
     ]  # fmt: skip
     assert doc["flags"] == [{"machine": "m1", "flag": "suspect_counts", "value": 1}]
+    assert m1["quality_figures"] == QUALITY
+    assert doc["quality_figures"] == QUALITY | {
+        "rty": 0.9825, "machines": [{"machine": "m1", "total": 2000, "fpy": 0.9825}],
+        "missing": [],
+    }  # fmt: skip
     assert doc["notes"] == {"text": "Die 4 worn", "by": "ben", "ts": "2026-11-03T07:58:00.000Z"}
 
 
 CSV_HEAD = [
-    "shift,line,section,machine,item,value,points,start,end,duration_s,state,reason_code,reason,by",
-    "2026-11-03/early,line1,figure,_line,oee,0.6238,,,,,,,,",
-    "2026-11-03/early,line1,figure,_line,availability,0.8095,,,,,,,,",
-    "2026-11-03/early,line1,figure,_line,performance,0.7843,,,,,,,,",
-    "2026-11-03/early,line1,figure,_line,quality,0.9825,,,,,,,,",
-    "2026-11-03/early,line1,figure,_line,coverage,1.0,,,,,,,,",
-    "2026-11-03/early,line1,output,_line,good,1965,,,,,,,,",
+    "shift,line,section,machine,item,value,points,start,end,duration_s,state,reason_code,reason,by,"
+    "share,cumulative,product",
+    "2026-11-03/early,line1,figure,_line,oee,0.6238,,,,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,availability,0.8095,,,,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,performance,0.7843,,,,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,quality,0.9825,,,,,,,,,,,",
+    "2026-11-03/early,line1,figure,_line,coverage,1.0,,,,,,,,,,,",
+    "2026-11-03/early,line1,output,_line,good,1965,,,,,,,,,,,",
+]
+# The quality sections of the line (m1's are the same, without `rty`): see QUALITY.
+CSV_QUALITY = [
+    "2026-11-03/early,line1,quality,_line,total,2000,,,,,,,,,,,",
+    "2026-11-03/early,line1,quality,_line,good,1965,,,,,,,,,,,",
+    "2026-11-03/early,line1,quality,_line,reject,35,,,,,,,,,,,",
+    "2026-11-03/early,line1,quality,_line,scrap_booked,15,,,,,,,,,,,",
+    "2026-11-03/early,line1,quality,_line,fpy,0.9825,,,,,,,,,,,",
+    "2026-11-03/early,line1,quality,_line,scrap_rate,0.0175,,,,,,,,,,,",
+    "2026-11-03/early,line1,quality,_line,rty,0.9825,,,,,,,,,,,",
+    "2026-11-03/early,line1,product,_line,total,2000,,,,,,,,,,,",
+    "2026-11-03/early,line1,product,_line,good,1965,,,,,,,,,,,",
+    "2026-11-03/early,line1,product,_line,reject,35,,,,,,,,,,,",
+    "2026-11-03/early,line1,product,_line,fpy,0.9825,,,,,,,,,,,",
+    "2026-11-03/early,line1,product,_line,scrap_rate,0.0175,,,,,,,,,,,",
+    "2026-11-03/early,line1,pareto,_line,1,12,,,,,,101,Scratch,,0.3429,0.3429,",
+    "2026-11-03/early,line1,pareto,_line,2,3,,,,,,102,Dent,,0.0857,0.4286,",
+    "2026-11-03/early,line1,pareto,_line,3,20,,,,,,,counted by the machine,,0.5714,1.0,",
 ]
 
 
@@ -140,21 +195,27 @@ async def test_the_csv_is_one_flat_table(client: httpx.AsyncClient) -> None:
     )
     lines = r.text.split("\r\n")
     assert lines[: len(CSV_HEAD)] == CSV_HEAD
+    sections = (",quality,_line,", ",product,_line,", ",pareto,_line,")
+    assert [x for x in lines if any(s in x for s in sections)] == CSV_QUALITY
+    assert [x for x in lines if ",quality,m1," in x][-1] == (
+        "2026-11-03/early,line1,quality,m1,scrap_rate,0.0175,,,,,,,,,,,"
+    )
     rows = {(x.split(",")[2], x.split(",")[4]) for x in lines[1:] if x}
     assert [x for x in lines if ",stop," in x or ",scrap," in x or ",note," in x] == [
         "2026-11-03/early,line1,stop,m1,unplanned,,,2026-11-03T06:30:00.000Z,"
-        "2026-11-03T06:40:00.000Z,600.0,fault,20,Jam,anna",
+        "2026-11-03T06:40:00.000Z,600.0,fault,20,Jam,anna,,,",
         "2026-11-03/early,line1,stop,m1,unplanned,,,2026-11-03T07:30:00.000Z,"
-        "2026-11-03T07:40:00.000Z,600.0,idle,,,",
-        "2026-11-03/early,line1,scrap,m1,booked,12,,,,,,101,Scratch,",
-        "2026-11-03/early,line1,scrap,m1,booked,3,,,,,,102,Dent,",
-        "2026-11-03/early,line1,scrap,m1,machine,20,,,,,,,counted by the machine,",
-        "2026-11-03/early,line1,note,_line,,,,2026-11-03T07:58:00.000Z,,,,,Die 4 worn,ben",
+        "2026-11-03T07:40:00.000Z,600.0,idle,,,,,,",
+        "2026-11-03/early,line1,scrap,m1,booked,12,,,,,,101,Scratch,,,,",
+        "2026-11-03/early,line1,scrap,m1,booked,3,,,,,,102,Dent,,,,",
+        "2026-11-03/early,line1,scrap,m1,machine,20,,,,,,,counted by the machine,,,,",
+        "2026-11-03/early,line1,note,_line,,,,2026-11-03T07:58:00.000Z,,,,,Die 4 worn,ben,,,",
     ]
     assert ("alarm", "long_stop") in rows and ("flag", "suspect_counts") in rows
-    # 5 figures + 5 output + 8 losses, for the line and m1; 2 stops, 3 scrap, 1 alarm,
-    # 1 note, 1 flag; the header; the empty string after the last CRLF.
-    assert len(lines) == 2 * 18 + 8 + 2
+    # 5 figures + 5 output + 8 losses + 6 quality + 5 of the one product (none known) +
+    # 3 Pareto rows, for the line (and its rty) and m1; 2 stops, 3 scrap, 1 alarm, 1 note,
+    # 1 flag; the header; the empty string after the last CRLF.
+    assert len(lines) == 2 * 32 + 1 + 8 + 2
 
 
 async def test_a_finished_shift_is_kept_and_rebuilt_after_newer_input(

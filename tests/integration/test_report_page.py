@@ -20,7 +20,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from api.app import create_app
 from connectors.sqlite.config import SqliteConfig
 from connectors.sqlite.store import SqliteStore
+from core.types import Event
+from edge.config import Config
 from edge.pipeline.gateway import Gateway
+from tests.api import quality_plant
+from tests.api.quality_plant import quality_config
 from tests.api.report_plant import HISTORY, report_config, t
 from tests.fixtures.api_thread import ApiThread
 from tests.fixtures.browser import chromium
@@ -37,14 +41,11 @@ return [...document.querySelectorAll('body *')].filter(
 """
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ApiThread]:
-    config = report_config(tmp_path / "data")
-
+def _serve(config: Config, history: list[Event], path: Path) -> Iterator[ApiThread]:
     @contextlib.asynccontextmanager
     async def make_app() -> AsyncIterator[Any]:
-        async with SqliteStore(SqliteConfig(path=tmp_path / "oee.sqlite")) as store:
-            await store.handle(HISTORY)
+        async with SqliteStore(SqliteConfig(path=path)) as store:
+            await store.handle(history)
             gw = Gateway(config, sinks=[store], history=store, clock=lambda: t("09:00"))
             yield create_app(config, gw.live, store, lambda: t("09:00"), control=gw)
 
@@ -53,6 +54,18 @@ def server(tmp_path: Path) -> Iterator[ApiThread]:
         yield api
     finally:
         api.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ApiThread]:
+    yield from _serve(report_config(tmp_path / "data"), HISTORY, tmp_path / "oee.sqlite")
+
+
+@pytest.fixture
+def line_server(tmp_path: Path) -> Iterator[ApiThread]:
+    """The three machines of tests/api/quality_plant.py, their early shift at 09:00."""
+    config = quality_config(tmp_path / "data")
+    yield from _serve(config, quality_plant.HISTORY, tmp_path / "q.sqlite")
 
 
 def _ready(driver: webdriver.Chrome) -> None:
@@ -73,10 +86,17 @@ def _open(driver: webdriver.Chrome, url: str) -> None:
     [
         ("en", "Shift report · Line line1",
          ["Shift 2026-11-03 · early · 06:00–08:00 (UTC) · finished", "counted by the machine",
-          "Die 4 worn", "1 suspect count(s) held out of the figures", "62.4 %", "reduced speed"]),
+          "Die 4 worn", "1 suspect count(s) held out of the figures", "62.4 %", "reduced speed",
+          # tests/api/test_report.py QUALITY: FPY 0.9825, scrap 0.0175; Pareto 12, 3, 20.
+          "First-pass yield and scrap", "line1 2,000 1,965 35 15 98.3 % 1.8 %",
+          "Rolled throughput yield (m1) 98.3 %", "Defect Pareto",
+          "m1 1 101 Scratch 12 34.3 % 34.3 %", "m1 3 counted by the machine 20 57.1 % 100.0 %"]),
         ("de", "Schichtbericht · Linie line1",
          ["Schicht 2026-11-03 · early · 06:00–08:00 (UTC) · abgeschlossen",
-          "von der Maschine gezählt", "Die 4 worn", "62,4 %", "verringerte Geschwindigkeit"]),
+          "von der Maschine gezählt", "Die 4 worn", "62,4 %", "verringerte Geschwindigkeit",
+          "Erstdurchlauf und Ausschuss", "line1 2.000 1.965 35 15 98,3 % 1,8 %",
+          "Durchlaufausbeute der Linie (m1) 98,3 %", "Ausschuss-Pareto",
+          "m1 2 102 Dent 3 8,6 % 42,9 %"]),
     ],
 )  # fmt: skip
 def test_the_printed_report_fits_a4(
@@ -107,3 +127,27 @@ def test_a_missing_shift_says_how_to_give_it(server: ApiThread) -> None:
         assert driver.find_element("id", "report").text == (
             "give the shift as ?shift=2026-12-06/late"
         )
+
+
+def test_a_lines_quality_and_pareto(line_server: ApiThread, tmp_path: Path) -> None:
+    """The figures of tests/api/test_report_quality.py: RTY 0.965 x 0.967949 = 0.9341
+    over m1 and m2, m3 left out; m1's products A and B (C made none in the shift); the
+    line's Pareto first, then each machine's."""
+    with chromium(A4_CONTENT_PX, 1000) as driver:
+        _open(driver, f"{line_server.url}/report.html?shift=2026-11-03/early&lang=en")
+        body = driver.find_element("tag name", "body").text
+        save_png(driver, tmp_path / "report-a4-line-quality.png")
+        for text in [
+            # 1,527 / 1,580 = 0.96646, answered 0.9665 (4 decimals), shown 96.7 %
+            "line1 1,580 1,527 53 18 96.7 % 3.4 %",
+            "m1 800 772 28 13 96.5 % 3.5 %",
+            "m1 · A Bracket A 500 478 22 95.6 % 4.4 %",
+            "m1 · B 300 295 5 98.3 % 1.7 %",
+            "m1 · C 0 -1 1 – –",  # one of C booked in the shift, none made
+            "m3 0 0 0 0 – –",
+            "Rolled throughput yield (m1 × m2) 93.4 % · left out, no first-pass yield: m3",
+            "line1 2 103 Burr 6 11.3 % 26.4 %",  # 6 / 53; 14 / 53
+            "m2 1 103 Burr 5 20.0 % 20.0 %",  # of m2's 25 rejects
+        ]:
+            assert text in body, (text, body)
+        assert driver.execute_script(OVERFLOWING) == []
