@@ -92,17 +92,20 @@ export class SpcPanel {
       if (entry) this._drawPicker();
       return;
     }
+    // The chart's phase and limits now (a state may follow a change of limits alone).
+    Object.assign(this.data, { phase: d.phase, limits: d.limits, spec: d.spec });
+    this._soon();
     const pts = this.data.points;
-    if (pts.length && pts[pts.length - 1].seq >= d.seq) return;  // seen (a re-read raced it)
+    const last = pts.length ? pts[pts.length - 1].seq : 0;
+    if (d.seq === null || d.seq === undefined || d.seq <= last) return;  // no new point
     const [center, ucl, lcl] = pointLimits(this.data.kind, d.limits, d.n, d);
     pts.push({ seq: d.seq, ts: d.ts, value: d.value, spread: d.spread, n: d.n, center, ucl, lcl,
       zone: d.zone, violations: d.violations || [], phase: d.phase, product: d.product, held: d.held || 0 });
     const from = this.hooks.now() - RANGE_MS;
     while (pts.length > 1 && Date.parse(pts[0].ts) < from) pts.shift();
-    Object.assign(this.data, { phase: d.phase, limits: d.limits, spec: d.spec, count: pts.length });
+    this.data.count = pts.length;
     this.data.held = (this.data.held || 0) + (d.held || 0);
     this._loadCapability(false).then(() => this._soon());
-    this._soon();
   }
 
   /** SSE `spc_violation`: a run rule the chart broke at its point `seq`. */

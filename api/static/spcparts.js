@@ -25,7 +25,7 @@ export function when(text) {
 export function phaseText(d) {
   const L = d.limits;
   if (!L) return t("spcNoLimits");
-  if (d.phase !== "II") return t("spcTrial");
+  if (d.phase !== "II") return t("spcTrial", L.subgroups);
   const who = L.frozen_by || "–";
   if (L.source === "manual") return t("spcManual", who, when(L.frozen_at));
   const base = L.baseline_from ? " (" + t("spcBaseline", when(L.baseline_from), when(L.baseline_to),
