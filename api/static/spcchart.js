@@ -82,7 +82,7 @@ export function drawChart(series, opts, width, height) {
   const spec = opts.spec ? [opts.spec.lsl, opts.spec.usl].filter((v) => v !== null && v !== undefined) : [];
   const all = [...values, ...centers, ...ucls, ...lcls, ...spec].filter((v) => v !== null && v !== undefined);
   const y = scale(Math.min(...all), Math.max(...all), PAD.top, height - PAD.bottom);
-  if (opts.zones) drawZones(root, xs, centers, ucls, half, y);
+  if (opts.zones) drawZones(root, xs, centers, ucls, lcls, half, y);
   const line = (ys, cls) => root.append(svg("path", { d: stepPath(xs, ys, half, y), class: cls }));
   line(centers, "cl");
   line(ucls, "lim");
@@ -116,10 +116,11 @@ const last = (a) => {
 
 // Zone C (within 1σ) lightest, B (1σ-2σ), A (2σ-3σ) darkest, each side; σ of the
 // plotted statistic from the upper limit (UCL = CL + 3σ; the lower limit may be clamped
-// at 0, so it is not used for σ).
-function drawZones(root, xs, centers, ucls, half, y) {
+// at 0, so it is not used for σ; the zones stop at it, as the chart does).
+function drawZones(root, xs, centers, ucls, lcls, half, y) {
   const s = (i) => (centers[i] === null || ucls[i] === null ? null : (ucls[i] - centers[i]) / 3);
-  const at = (k) => (i) => (s(i) === null ? null : centers[i] + k * s(i));
+  const floor = (i) => (lcls[i] === null || lcls[i] === undefined ? -Infinity : lcls[i]);
+  const at = (k) => (i) => (s(i) === null ? null : Math.max(floor(i), centers[i] + k * s(i)));
   for (const [lo, hi, zone] of [[-3, -2, "a"], [-2, -1, "b"], [-1, 1, "c"], [1, 2, "b"], [2, 3, "a"]]) {
     const d = bandPath(xs, at(lo), at(hi), half, y);
     if (d) root.append(svg("path", { d, class: "zone zone-" + zone }));
