@@ -46,7 +46,14 @@ from edge.engines.oee import OeeEngine
 from edge.logs.progress import FirstConnects
 from edge.outbox import Journal, Outbox
 from edge.pipeline import checkpoint, telemetry
-from edge.pipeline.components import build_engines, build_sinks, build_source, opened, outbox_for
+from edge.pipeline.components import (
+    build_engines,
+    build_sinks,
+    build_source,
+    opened,
+    outbox_for,
+    sample_observers,
+)
 from edge.pipeline.handcounts import HandCounts
 from edge.pipeline.live import LiveView
 from edge.pipeline.normaliser import MachineNormaliser
@@ -102,12 +109,14 @@ class Gateway:
         self.normalisers = {
             m.id: MachineNormaliser(m, reasons=config.reasons_for(m.id)) for m in config.machines
         }
+        issues = {m: n.issues for m, n in self.normalisers.items()}
+        self._samplers = sample_observers(self.engines, issues)  # SPC: machines with charts
         self._tags_out = {m.id for m in config.machines if m.publish_tags}
         self._alive_file = config.gateway.data_dir / "alive"
         self.products = ChosenProducts(config.gateway.data_dir / "products.json", self.normalisers)
         self.products.load()
         # Live events for the engines while they replay the stored history (see run).
-        self._engine_backlog: list[MachineEvent] | None = None
+        self._engine_backlog: list[MachineEvent | SampleBatch] | None = None
         self.sources: dict[str, Source] = {}  # per machine, while running
         self._emitting: set[asyncio.Future[None]] = set()
         self.sink_errors = 0
@@ -260,14 +269,21 @@ class Gateway:
             return
         log.info("%s: replayed %d stored events of the last %s", engine.name, n, engine.lookback)
 
-    def _feed(self, event: MachineEvent) -> None:
+    def _feed(self, event: MachineEvent | SampleBatch) -> None:
         """To every engine, or kept in order until the history is replayed."""
         if self._engine_backlog is not None:
             self._engine_backlog.append(event)
         else:
             self._apply(event)
 
-    def _apply(self, event: MachineEvent) -> None:
+    def _apply(self, event: MachineEvent | SampleBatch) -> None:
+        if isinstance(event, SampleBatch):  # raw readings, in order with the events
+            for name, sampler in self._samplers[event.machine]:
+                try:
+                    sampler.take_samples(event)
+                except Exception as exc:  # that machine's charts, not the acquisition
+                    self._failed(event.machine, f"engine {name}", exc, event.ts)
+            return
         failed = False
         for name, engine in self.engines.items():
             try:
@@ -328,6 +344,8 @@ class Gateway:
         for e in changes:
             if not isinstance(e, SuspectCount):
                 self._feed(e)
+        if batch.machine in self._samplers:  # after the counts it made (per-part readings)
+            self._feed(batch)
         out: list[Event] = [batch] if batch.machine in self._tags_out else []
         self.live.apply(batch)
         await self.emit([*out, *changes])
