@@ -21,10 +21,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from core.interfaces import HistoryReader, IssueLog
-from core.spc import SpcPoint
+from core.spc import SpcLimitsChange, SpcPoint
 from core.types import (
     CountDelta,
     Event,
@@ -47,7 +48,6 @@ from edge.engines.spc_views import (
     load_chart,
     view_of,
 )
-from oee.calendar import Calendar
 from oee.spc import Limits, Subgroup, compute_limits
 
 __all__ = ["SpcEngine"]
@@ -70,7 +70,6 @@ class SpcEngine(SpcActs):
         for chart in self._charts.values():
             self._of_machine.setdefault(chart.config.machine, []).append(chart)
         self.machines = frozenset(self._of_machine)
-        self._calendars: dict[str, Calendar] = {m: config.calendar_for(m) for m in self.machines}
         self._state: dict[str, MachineState] = {}
         self._moved: dict[str, datetime] = {}  # the machine's last counter movement
         self._issues: Mapping[str, IssueLog] = {}
@@ -105,7 +104,8 @@ class SpcEngine(SpcActs):
                 continue
             if c.subgroup.per_part and not moved:
                 continue
-            self._reading(chart, sample.value, sample.ts, sample.quality)
+            with self._contained(chart, batch.ts, "reading left out", clear=False):
+                self._reading(chart, sample.value, sample.ts, sample.quality)
 
     def apply(self, event: object) -> None:
         """States (no readings while offline) and counts (per_part, p, np, u)."""
@@ -120,7 +120,9 @@ class SpcEngine(SpcActs):
             for chart in self._of_machine[machine]:
                 chart.product = event.product
                 if chart.counts is not None and chart.config.kind != "c":
-                    self._close(chart, chart.counts.counted(event.total, event.reject, event.ts))
+                    with self._contained(chart, event.ts, "count left out", clear=False):
+                        closed = chart.counts.counted(event.total, event.reject, event.ts)
+                        self._close(chart, closed)
 
     def observe(self, events: Sequence[Event]) -> None:
         """Scrap booked by hand: defects of the c and u charts (of the chosen reasons)."""
@@ -132,7 +134,8 @@ class SpcEngine(SpcActs):
                 if chart.counts is None or c.kind not in ("c", "u"):
                     continue
                 if c.reasons is None or e.reason_code in c.reasons:
-                    self._close(chart, chart.counts.defects(e.quantity, e.ts))
+                    with self._contained(chart, e.ts, "scrap left out", clear=False):
+                        self._close(chart, chart.counts.defects(e.quantity, e.ts))
 
     def publications(self, now: datetime) -> Iterator[list[Event]]:
         """The subgroups whose interval ended by `now`, then everything not yet out."""
@@ -142,7 +145,8 @@ class SpcEngine(SpcActs):
         for chart in self._charts.values():
             collector = chart.readings or chart.counts
             if collector is not None:
-                self._close(chart, collector.due(now))
+                with self._contained(chart, now, "interval left out", clear=False):
+                    self._close(chart, collector.due(now))
         pending = self.drain()
         if pending:
             yield pending
@@ -201,12 +205,22 @@ class SpcEngine(SpcActs):
             for p in points[-chart.keep :]:
                 kept = Kept(p.seq, subgroup_of(p), p.product, p.held)
                 chart.recent.append(kept)
-                if chart.config.variables:
-                    self._moments(chart, kept.subgroup, p.product)
+            if points and chart.last is None:  # the chart's state before the restart
+                chart.last = points[-1]
             n += len(points)
         return n
 
     # --- readers ----------------------------------------------------------------------
+
+    def limits_in_force(self) -> list[SpcLimitsChange]:
+        """The limits of every chart that has some, as the change that set them (after
+        `restore`: the live view's chart states start from these, as the alarms' do).
+        Limits of the config not yet announced come with the first publication."""
+        return [
+            c.limits_change(None)
+            for c in self._charts.values()
+            if c.limits is not None and c.meta.at is not None and c.id not in self._announce
+        ]
 
     def charts(self) -> list[ChartView]:
         """Every chart as it stands, in the config's order."""
@@ -260,12 +274,31 @@ class SpcEngine(SpcActs):
 
     def _close(self, chart: Chart, subgroups: list[Subgroup]) -> None:
         for s in subgroups:
-            point, violations = chart.point(s)
-            self._pending += [point, *violations]
-            if chart.config.variables:
-                self._moments(chart, s, chart.product)
-            if chart.limits is None and chart.meta.action is None:
-                self._trial(chart, s.ts)
+            with self._contained(chart, s.ts, "subgroup left out"):
+                point, violations = chart.point(s)
+                self._pending += [point, *violations]
+                if chart.limits is None and chart.meta.action is None:
+                    self._trial(chart, s.ts)
+
+    @contextmanager
+    def _contained(
+        self, chart: Chart, at: datetime, what: str, clear: bool = True
+    ) -> Iterator[None]:
+        """A failure on one chart (a reading the statistics cannot take, e.g. x̄ of
+        readings near 1e308 overflows) stays with that chart: an issue of its machine
+        until the chart makes its next point, never an exception into the gateway."""
+        c = chart.config
+        issues, key = self._issues.get(c.machine), f"spc/{c.id}/error"
+        try:
+            yield
+        except Exception as exc:
+            log.warning("SPC chart %s: %s: %s: %s", c.id, what, type(exc).__name__, exc)
+            if issues is not None:
+                detail = f"SPC chart {c.id}: {type(exc).__name__}: {exc}; {what}"
+                issues.raise_(key, "spc_error", detail, at)
+            return
+        if clear and issues is not None:  # the chart made its point again
+            issues.clear(key)
 
     def _trial(self, chart: Chart, at: datetime) -> None:
         """Phase I trial limits, once, from the first `baseline_subgroups` points."""
@@ -283,11 +316,3 @@ class SpcEngine(SpcActs):
             return
         meta = LimitsMeta("trial", None, at, kept[0].subgroup.ts, kept[-1].subgroup.ts)
         self._pending.append(chart.set_limits(limits, meta))
-
-    def _moments(self, chart: Chart, s: Subgroup, product: str | None) -> None:
-        """Add to the running moments of the shift (day without shifts) holding `s`."""
-        if chart.window is None or not chart.window[0] <= s.ts < chart.window[1]:
-            cal = self._calendars[chart.config.machine]
-            chart.window = cal.shift_window(s.ts) or cal.day_window(s.ts)
-            chart.moments = {}
-        chart.moments_for(product).add(s)

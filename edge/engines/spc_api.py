@@ -18,13 +18,11 @@ from datetime import datetime
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import Event
 from edge.engines.spc_chart import Chart, Kept, LimitsMeta, subgroup_of
-from edge.engines.spc_views import Baseline, BaselineError
+from edge.engines.spc_views import Baseline, BaselineError, CapabilityUnavailable
 from oee.spc import (
     Capability,
     Limits,
     Subgroup,
-    capability,
-    capability_from,
     compute_limits,
     evaluate,
     judge,
@@ -134,9 +132,9 @@ class SpcActs:
         end: datetime | None = None,
         stored: Sequence[SpcPoint] = (),
     ) -> Capability:
-        """Capability of the current shift's product (running moments) when no range is
-        given or the range is the current shift, else from the points of [start, end).
-        BaselineError for an attributes chart or a range without readings."""
+        """Capability of `chart` over [start, end) (default: the current shift).
+        BaselineError for an attributes chart or one without a spec;
+        CapabilityUnavailable until `oee.spc` has its capability functions."""
         c = self.chart(chart)
         cfg = c.config
         if not cfg.variables:
@@ -144,10 +142,11 @@ class SpcActs:
         spec = cfg.spec_for(c.product)
         if spec is None:
             raise BaselineError(f"chart {chart} has no spec: give it spc.charts[].spec")
-        if (start is None and end is None) or (start, end) == c.window:
-            return capability_from(c.moments_for(c.product), cfg.kind, spec)  # type: ignore[arg-type]
-        kept = _baseline(c, start, end, None, stored)
-        return capability(cfg.kind, [k.subgroup for k in kept], spec)  # type: ignore[arg-type]
+        del start, end, stored  # the range, once oee.spc computes capability
+        raise CapabilityUnavailable(
+            "capability is not available yet: it waits for oee.spc.capability (issue 18, "
+            "statistics part)"
+        )
 
 
 def _baseline(
@@ -181,9 +180,9 @@ def _judged(
     found = evaluate(judged, rules, seqs)
     by_seq: dict[int, list[str]] = {}
     violations = []
-    for seq, v in found:
+    for i, v in found:  # i: the index of the point that completed the pattern
+        seq, p = seqs[i], judged[i]
         by_seq.setdefault(seq, []).append(v.rule)
-        p = judged[seqs.index(seq)]
         violations.append(SpcViolation(
             cfg.id, cfg.machine, p.ts, seq, v.rule, v.name, v.points, v.side, p.value, "I",
         ))  # fmt: skip

@@ -1,6 +1,5 @@
 """One control chart as the SPC engine keeps it: its collector, limits, phase, rule
-tracker, point numbers, the recent subgroups (for a baseline) and the running moments of
-the current shift (for capability). Time is passed in; no I/O.
+tracker, point numbers and the recent subgroups (for a baseline). Time is passed in; no I/O.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from datetime import datetime
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from edge.config.spc import ChartConfig
 from edge.engines.spc_groups import Counts, Readings
-from oee.spc import Limits, Moments, RuleTracker, Subgroup, judge
+from oee.spc import Limits, RuleTracker, Subgroup, judge
 
 __all__ = ["Chart", "Kept", "LimitsMeta", "plain_value", "subgroup_of"]
 
@@ -71,8 +70,6 @@ class Chart:
     held: int = 0  # readings held out since the last point
     product: str | None = None
     baseline_from_seq: int = 1  # Phase I: trial limits from the points from this seq on
-    moments: dict[str | None, Moments] = field(default_factory=dict)  # per product
-    window: tuple[datetime, datetime] | None = None  # the shift the moments are of
     last: SpcPoint | None = None
 
     def __post_init__(self) -> None:
@@ -95,41 +92,37 @@ class Chart:
         return "II" if self.meta.action in ("frozen", "manual") else "I"
 
     def point(self, s: Subgroup) -> tuple[SpcPoint, list[SpcViolation]]:
-        """Judge one closed subgroup: its point (numbered) and the rules it broke."""
-        self.seq += 1
-        c, held, self.held = self.config, self.held, 0
-        violations: list[SpcViolation] = []
+        """Judge one closed subgroup: its point (numbered) and the rules it broke. The
+        chart changes only once the point is made: a subgroup that cannot be judged
+        (ValueError, OverflowError) leaves no gap in the numbers and no trace."""
+        c, seq = self.config, self.seq + 1
         if self.limits is None:
             value, spread = plain_value(c.kind, s, self.previous)
             limits: tuple[float | None, float | None, float | None] = (None, None, None)
-            zone, n = None, float(len(s.values) or s.size)
+            zone, n, found = None, float(len(s.values) or s.size), []
         else:
             p = judge(c.kind, s, self.limits, self.previous)  # type: ignore[arg-type]
             value, spread, zone, n = p.value, p.spread, p.zone, p.n
             limits = (p.center, p.ucl, p.lcl)
             assert self.tracker is not None
-            for v in self.tracker.add(self.seq, p):
-                violations.append(SpcViolation(
-                    c.id, c.machine, s.ts, self.seq, v.rule, v.name, v.points, v.side,
-                    value, self.phase,
-                ))  # fmt: skip
-        rules = tuple(v.rule for v in violations)
+            found = self.tracker.add(seq, p)
+        violations = [
+            SpcViolation(c.id, c.machine, s.ts, seq, v.rule, v.name, v.points, v.side, value,
+                         self.phase)
+            for v in found
+        ]  # fmt: skip
         point = SpcPoint(
-            c.id, c.machine, s.ts, self.seq, c.kind, value, spread, n, *limits, zone,
-            self.phase, rules, s.values, self.product, held,
+            c.id, c.machine, s.ts, seq, c.kind, value, spread, n, *limits, zone,
+            self.phase, tuple(v.rule for v in found), s.values, self.product, self.held,
         )  # fmt: skip
-        if c.kind == "imr":
-            self.previous = s
-        self.recent.append(Kept(self.seq, s, self.product, held))
-        self.last = point
+        self._made(point, s)
         return point, violations
 
-    def moments_for(self, product: str | None) -> Moments:
-        """The running moments of `product` in the current shift window."""
-        m = self.moments.get(product)
-        if m is None:
-            m = self.moments[product] = Moments()
-        return m
+    def _made(self, point: SpcPoint, s: Subgroup) -> None:
+        self.seq, self.last, self.held = point.seq, point, 0
+        if self.config.kind == "imr":
+            self.previous = s
+        self.recent.append(Kept(point.seq, s, point.product, point.held))
 
     def set_limits(self, limits: Limits | None, meta: LimitsMeta) -> SpcLimitsChange:
         """New limits (None: back to Phase I, trial limits again from the next points);

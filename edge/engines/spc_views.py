@@ -17,6 +17,7 @@ from oee.spc import Limits, RuleTracker, Spec, Subgroup, constants
 __all__ = [
     "Baseline",
     "BaselineError",
+    "CapabilityUnavailable",
     "ChartView",
     "LimitsView",
     "UnknownChart",
@@ -43,6 +44,10 @@ class UnknownChart(KeyError):
 
 class BaselineError(ValueError):
     """A baseline or limits that cannot be used (the message says why and what to do)."""
+
+
+class CapabilityUnavailable(RuntimeError):
+    """Capability asked before `oee.spc` computes it (the statistics part of issue 18)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +185,7 @@ def load_chart(chart: Chart, text: str) -> Limits | None:
         doc["action"], doc["by"], _parse(doc["at"]), _parse(doc["from"]), _parse(doc["to"]),
         tuple(int(s) for s in doc["excluded"]),
     )  # fmt: skip
-    chart.tracker = RuleTracker.from_state(chart.config.rules.to_rules(), doc["tracker"])
+    chart.tracker = RuleTracker.from_state(doc["tracker"], chart.config.rules.to_rules())
     if doc["previous"] is not None:
         ts = _parse(doc["previous_ts"])
         assert ts is not None

@@ -5,8 +5,10 @@ readings and the config's hand limits.
 
 Hand-computed I-MR case (NIST/SEMATECH e-Handbook §6.3.2.2 formulas, Montgomery 8th ed.
 §6.4): readings 10, 12, 11, 13, 12 → x̄ = 58/5 = 11.6, moving ranges 2, 1, 2, 1 →
-MR̄ = 1.5, σ̂ = MR̄/d2 = 1.5/1.128 = 1.32979, UCL = 11.6 + 3σ̂ = 15.58936, LCL = 7.61064;
-MR chart UCL = D4·MR̄ = 3.267 × 1.5 = 4.9005.
+MR̄ = 1.5, σ̂ = MR̄/d2 = 1.5/1.128379 = 1.329341 (d2(2) = 2/√π exactly; Montgomery's
+Appendix VI rounds it to 1.128), UCL = 11.6 + 3σ̂ = 15.58802, LCL = 7.61198; MR chart
+UCL = D4·MR̄ = 3.26653 × 1.5 = 4.89980 (D4 = 1 + 3·d3/d2 = 1 + 3 × 0.852502/1.128379;
+Appendix VI: 3.267).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from core.types import CountDelta, Event, MachineState, Quality, Sample, SampleB
 from edge.config import Config
 from edge.config.loading import parse_config
 from edge.engines.spc import SpcEngine
-from edge.engines.spc_views import BaselineError, UnknownChart
+from edge.engines.spc_views import BaselineError, CapabilityUnavailable, UnknownChart
 from edge.pipeline.issues import Issues
 
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -96,15 +98,18 @@ def test_readings_become_points_and_trial_limits_come_once() -> None:
     lim = trial.limits
     assert lim is not None and lim.subgroups == 5
     assert lim.center == pytest.approx(11.6)
-    assert lim.sigma == pytest.approx(1.5 / 1.128, rel=1e-4)
-    assert (lim.ucl, lim.lcl) == (pytest.approx(15.58936, abs=1e-4), pytest.approx(7.61064, abs=1e-4))
-    assert lim.spread_ucl == pytest.approx(4.9005, abs=1e-3)
+    assert lim.sigma == pytest.approx(1.5 / 1.128379, rel=1e-6)
+    assert (lim.ucl, lim.lcl) == (
+        pytest.approx(15.58802, abs=1e-5),
+        pytest.approx(7.61198, abs=1e-5),
+    )
+    assert lim.spread_ucl == pytest.approx(4.89980, abs=1e-5)
     # point 6 at 16.0 lies beyond the UCL: WE1, phase I (trial limits), judged live
     e.take_samples(batch(5, 16.0))
     out = published(e, 11)
     [p6] = of("weight", out, SpcPoint)
     assert (p6.seq, p6.zone, p6.phase, p6.violations) == (6, "beyond+", "I", ("WE1",))
-    assert (p6.center, p6.ucl) == (pytest.approx(11.6), pytest.approx(15.58936, abs=1e-4))
+    assert (p6.center, p6.ucl) == (pytest.approx(11.6), pytest.approx(15.58802, abs=1e-5))
     [v] = of("weight", out, SpcViolation)
     assert (v.rule, v.seq, v.points, v.side, v.value) == ("WE1", 6, (6,), "+", 16.0)
     assert of("weight", out, SpcLimitsChange) == []  # never recomputed silently
@@ -120,7 +125,10 @@ def test_implausible_readings_are_held_out_and_open_an_issue() -> None:
     e.take_samples(batch(4, True))
     [issue] = issues.open()
     assert issue.kind == "implausible_value" and issue.count == 3
-    assert issue.detail == "SPC chart weight: tag fill_weight = True is not a number; held out of the chart"
+    assert (
+        issue.detail
+        == "SPC chart weight: tag fill_weight = True is not a number; held out of the chart"
+    )
     e.take_samples(batch(5, 12.0))
     assert issues.open() == []  # a good reading ends it
     points = of("weight", published(e, 6), SpcPoint)
@@ -158,7 +166,10 @@ def test_freeze_a_baseline_with_an_excluded_point_then_restart() -> None:
     frozen = e.freeze("weight", None, None, 6, [6], "ana", at(20), preview=False)
     out = e.drain()
     assert of("weight", out, SpcLimitsChange) == [frozen.change]
-    assert frozen.change is not None and (frozen.change.action, frozen.change.by) == ("frozen", "ana")
+    assert frozen.change is not None and (frozen.change.action, frozen.change.by) == (
+        "frozen",
+        "ana",
+    )
     view = e.state("weight")
     assert view.phase == "II" and view.limits is not None and view.limits.frozen_by == "ana"
     meta = e.checkpoint(out)
@@ -207,12 +218,55 @@ def test_hand_readings_and_the_configs_hand_limits() -> None:
     assert of("hand", published(again, 5), SpcLimitsChange) == []
 
 
-def test_capability_of_the_current_shift() -> None:
+def test_capability_waits_for_the_statistics() -> None:
     e, _ = engine()
     for i, v in enumerate(IMR):
         e.take_samples(batch(i, v))
-    cap = e.capability("weight")
-    assert (cap.n, cap.mean) == (5, pytest.approx(11.6))
-    # overall σ of 10, 12, 11, 13, 12 = sqrt(5.2/4) = 1.140175; Pp = (18-5)/(6σ)
-    assert cap.sigma_overall == pytest.approx(1.140175, rel=1e-5)
-    assert cap.pp == pytest.approx(13 / (6 * 1.140175), rel=1e-5)
+    with pytest.raises(CapabilityUnavailable, match="waits for oee.spc.capability"):
+        e.capability("weight")
+    with pytest.raises(BaselineError, match="chart weight5 has no spec: give it spc.charts"):
+        e.capability("weight5")
+
+
+def test_a_subgroup_the_statistics_cannot_take_stays_with_its_chart() -> None:
+    """x̄ of 1e308 and 1e308 overflows (math.fsum: 'intermediate overflow'): the per-part
+    x̄-R chart `weight5` (no `valid` range) loses that subgroup and says so; `weight`
+    (valid 0..2000) holds the readings out, and both go on."""
+    e, issues = engine()
+    for s, v in ((0, 1e308), (1, 1e308), (2, 10.0), (3, 12.0)):
+        e.apply(CountDelta("filler1", at(s), 1, 1, 0))
+        e.take_samples(batch(s, v))  # never raises
+        if s == 1:
+            held, error = issues.open()
+            assert (held.kind, held.count) == ("implausible_value", 2)
+            assert (error.kind, error.detail) == (
+                "spc_error",
+                "SPC chart weight5: OverflowError: intermediate overflow in fsum; "
+                "subgroup left out",
+            )
+    out = published(e, 4)
+    [p] = of("weight5", out, SpcPoint)  # numbered from 1: no gap for the lost subgroup
+    assert (p.seq, p.values, p.value, p.spread) == (1, (10.0, 12.0), 11.0, 2.0)
+    assert [(x.seq, x.value, x.held) for x in of("weight", out, SpcPoint)] == [
+        (1, 10.0, 2), (2, 12.0, 0),
+    ]  # fmt: skip
+    assert [i.key for i in issues.open()] == []  # both charts made points again
+
+
+def test_limits_in_force_for_the_live_view_after_a_restart() -> None:
+    e, _ = engine()
+    first = published(e, 0)
+    for i, v in enumerate(IMR):
+        e.take_samples(batch(i + 1, v))
+    e.freeze("weight", None, None, 5, [], "ana", at(10), preview=False)
+    meta = e.checkpoint([*first, *e.drain()])
+    again, _ = engine()
+    assert again.limits_in_force() == []  # the config's not announced yet
+    again.restore(meta)
+    by_chart = {c.chart: c for c in again.limits_in_force()}
+    assert sorted(by_chart) == ["hand", "weight"]
+    assert (by_chart["weight"].action, by_chart["weight"].by, by_chart["weight"].ts) == (
+        "frozen", "ana", at(10),
+    )  # fmt: skip
+    assert by_chart["weight"].limits == e.state("weight").limits.limits  # type: ignore[union-attr]
+    assert (by_chart["hand"].action, by_chart["hand"].by) == ("manual", "config")
