@@ -105,7 +105,8 @@ class SpcEngine(SpcActs):
             if c.subgroup.per_part and not moved:
                 continue
             with self._contained(chart, batch.ts, "reading left out", clear=False):
-                self._reading(chart, sample.value, sample.ts, sample.quality)
+                # whole ms: the points' times read back equal from the stores
+                self._reading(chart, sample.value, whole_ms(sample.ts), sample.quality)
 
     def apply(self, event: object) -> None:
         """States (no readings while offline) and counts (per_part, p, np, u)."""

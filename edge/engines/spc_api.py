@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
-from core.types import Event
+from core.types import Event, whole_ms
 from edge.engines.spc_chart import Chart, Kept, LimitsMeta, subgroup_of
 from edge.engines.spc_views import Baseline, BaselineError, CapabilityUnavailable
 from oee.spc import (
@@ -58,7 +58,7 @@ class SpcActs:
         in `exclude` left out (an assignable cause); its points judged against them and
         the rules they break. Not a preview: the limits are frozen (Phase II), by `by`
         at `now`. BaselineError when the baseline cannot give limits."""
-        c = self.chart(chart)
+        c, now = self.chart(chart), whole_ms(now)  # as the stores keep times
         kept = _baseline(c, start, end, last, stored)
         seqs = [k.seq for k in kept]
         unknown = sorted(set(exclude) - set(seqs))
@@ -84,7 +84,7 @@ class SpcActs:
 
     def set_limits(self, chart: str, limits: Limits, by: str, now: datetime) -> SpcLimitsChange:
         """Limits set by hand (Phase II). BaselineError if they do not fit the chart."""
-        c = self.chart(chart)
+        c, now = self.chart(chart), whole_ms(now)
         if limits.kind != c.config.kind:
             raise BaselineError(f"chart {chart} is a {c.config.kind} chart, not {limits.kind}")
         if not limits.lcl < limits.center < limits.ucl:
@@ -97,7 +97,7 @@ class SpcActs:
     def unfreeze(self, chart: str, by: str, now: datetime) -> SpcLimitsChange:
         """Back to Phase I: no limits; trial limits again from the next points."""
         c = self.chart(chart)
-        change = c.set_limits(None, LimitsMeta(None, by, now))
+        change = c.set_limits(None, LimitsMeta(None, by, whole_ms(now)))
         self._pending.append(change)
         return change
 
@@ -120,7 +120,7 @@ class SpcActs:
                     f"values[{i}]: {v:g} is outside the physical range{span} of chart "
                     f"{chart}: check the reading"
                 )
-        before = c.seq
+        before, ts = c.seq, whole_ms(ts)
         for v in values:
             self._close(c, c.readings.add(float(v), ts))
         return c.last if c.seq > before else None
