@@ -12,7 +12,7 @@ NODE_DIR := tests/interop/nodeopcua
 NR_DIR := bench/nodered
 
 .PHONY: demo test test-all soak lint typecheck deps sysdeps nodedeps nodejs clean bench bench-oee \
-	bench-memory fuzz bench-history
+	bench-memory fuzz bench-history bench-spc
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -77,6 +77,10 @@ bench: deps sysdeps $(NR_DIR)/node_modules/.installed
 
 bench-oee: deps
 	$(PY) -m bench.oee_tracker
+
+# SPC statistics per point at 1,000 charts (not part of `make bench`).
+bench-spc: deps
+	$(PY) -m bench.spc
 
 # The worst history requests the API allows while 200 machines are polled (about 5 min).
 bench-history: deps sysdeps

@@ -260,6 +260,7 @@ def _statistic(
         if len(s.values) != 1:
             raise ValueError(f"imr subgroup must hold one reading, has {len(s.values)}")
         prev = previous.values[0] if previous is not None and previous.values else None
+        prev = prev if prev is not None and math.isfinite(prev) else None  # held-out reading
         return s.values[0], (None if prev is None else abs(s.values[0] - prev)), 1
     n = len(s.values)
     if n < 2:

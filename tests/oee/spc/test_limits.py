@@ -371,3 +371,11 @@ def test_np_and_c_refuse_another_size_when_judged() -> None:
         match="np limits are for size 50, this subgroup has 40; a varying size needs a p chart",
     ):
         judge("np", Subgroup(ts=T0, count=3, size=40), lim)
+
+
+def test_a_non_finite_previous_reading_gives_no_moving_range() -> None:
+    nan = Subgroup(ts=T0, values=(math.nan,))
+    point = judge("imr", Subgroup(ts=ts(1), values=(11.0,)), MANUAL, previous=nan)
+    assert (point.spread, point.zone) == (None, "C+")
+    with pytest.raises(ValueError, match="non-finite"):
+        judge("imr", nan, MANUAL)
