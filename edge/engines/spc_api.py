@@ -18,11 +18,13 @@ from datetime import datetime
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import Event, whole_ms
 from edge.engines.spc_chart import Chart, Kept, LimitsMeta, subgroup_of
-from edge.engines.spc_views import Baseline, BaselineError, CapabilityUnavailable
+from edge.engines.spc_views import Baseline, BaselineError
 from oee.spc import (
     Capability,
     Limits,
     Subgroup,
+    capability,
+    capability_from,
     compute_limits,
     evaluate,
     judge,
@@ -133,8 +135,9 @@ class SpcActs:
         stored: Sequence[SpcPoint] = (),
     ) -> Capability:
         """Capability of `chart` over [start, end) (default: the current shift).
-        BaselineError for an attributes chart or one without a spec;
-        CapabilityUnavailable until `oee.spc` has its capability functions."""
+        The current shift comes from the running moments (per product, its spec); another
+        range from the points of [start, end) (memory, else `stored`). BaselineError for
+        an attributes chart, one without a spec or a range without points."""
         c = self.chart(chart)
         cfg = c.config
         if not cfg.variables:
@@ -142,11 +145,10 @@ class SpcActs:
         spec = cfg.spec_for(c.product)
         if spec is None:
             raise BaselineError(f"chart {chart} has no spec: give it spc.charts[].spec")
-        del start, end, stored  # the range, once oee.spc computes capability
-        raise CapabilityUnavailable(
-            "capability is not available yet: it waits for oee.spc.capability (issue 18, "
-            "statistics part)"
-        )
+        if (start is None and end is None) or (start, end) == c.window:
+            return capability_from(c.moments_for(c.product), cfg.kind, spec)  # type: ignore[arg-type]
+        kept = _baseline(c, start, end, None, stored)
+        return capability(cfg.kind, [k.subgroup for k in kept], spec)  # type: ignore[arg-type]
 
 
 def _baseline(
