@@ -48,6 +48,7 @@ from edge.engines.spc_views import (
     load_chart,
     view_of,
 )
+from oee.calendar import Calendar
 from oee.spc import Limits, Subgroup, compute_limits
 
 __all__ = ["SpcEngine"]
@@ -70,6 +71,7 @@ class SpcEngine(SpcActs):
         for chart in self._charts.values():
             self._of_machine.setdefault(chart.config.machine, []).append(chart)
         self.machines = frozenset(self._of_machine)
+        self._calendars: dict[str, Calendar] = {m: config.calendar_for(m) for m in self.machines}
         self._state: dict[str, MachineState] = {}
         self._moved: dict[str, datetime] = {}  # the machine's last counter movement
         self._issues: Mapping[str, IssueLog] = {}
@@ -105,7 +107,8 @@ class SpcEngine(SpcActs):
             if c.subgroup.per_part and not moved:
                 continue
             with self._contained(chart, batch.ts, "reading left out", clear=False):
-                self._reading(chart, sample.value, sample.ts, sample.quality)
+                # whole ms: the points' times read back equal from the stores
+                self._reading(chart, sample.value, whole_ms(sample.ts), sample.quality)
 
     def apply(self, event: object) -> None:
         """States (no readings while offline) and counts (per_part, p, np, u)."""
@@ -205,6 +208,8 @@ class SpcEngine(SpcActs):
             for p in points[-chart.keep :]:
                 kept = Kept(p.seq, subgroup_of(p), p.product, p.held)
                 chart.recent.append(kept)
+                if chart.config.variables:
+                    self._moments(chart, kept.subgroup, p.product)
             if points and chart.last is None:  # the chart's state before the restart
                 chart.last = points[-1]
             n += len(points)
@@ -277,6 +282,8 @@ class SpcEngine(SpcActs):
             with self._contained(chart, s.ts, "subgroup left out"):
                 point, violations = chart.point(s)
                 self._pending += [point, *violations]
+                if chart.config.variables:
+                    self._moments(chart, s, point.product)
                 if chart.limits is None and chart.meta.action is None:
                     self._trial(chart, s.ts)
 
@@ -316,3 +323,11 @@ class SpcEngine(SpcActs):
             return
         meta = LimitsMeta("trial", None, at, kept[0].subgroup.ts, kept[-1].subgroup.ts)
         self._pending.append(chart.set_limits(limits, meta))
+
+    def _moments(self, chart: Chart, s: Subgroup, product: str | None) -> None:
+        """Add to the running moments of the shift (day without shifts) holding `s`."""
+        if chart.window is None or not chart.window[0] <= s.ts < chart.window[1]:
+            cal = self._calendars[chart.config.machine]
+            chart.window = cal.shift_window(s.ts) or cal.day_window(s.ts)
+            chart.moments = {}
+        chart.moments_for(product).add(s)

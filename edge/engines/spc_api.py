@@ -16,13 +16,15 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
-from core.types import Event
+from core.types import Event, whole_ms
 from edge.engines.spc_chart import Chart, Kept, LimitsMeta, subgroup_of
-from edge.engines.spc_views import Baseline, BaselineError, CapabilityUnavailable
+from edge.engines.spc_views import Baseline, BaselineError
 from oee.spc import (
     Capability,
     Limits,
     Subgroup,
+    capability,
+    capability_from,
     compute_limits,
     evaluate,
     judge,
@@ -58,7 +60,7 @@ class SpcActs:
         in `exclude` left out (an assignable cause); its points judged against them and
         the rules they break. Not a preview: the limits are frozen (Phase II), by `by`
         at `now`. BaselineError when the baseline cannot give limits."""
-        c = self.chart(chart)
+        c, now = self.chart(chart), whole_ms(now)  # as the stores keep times
         kept = _baseline(c, start, end, last, stored)
         seqs = [k.seq for k in kept]
         unknown = sorted(set(exclude) - set(seqs))
@@ -84,7 +86,7 @@ class SpcActs:
 
     def set_limits(self, chart: str, limits: Limits, by: str, now: datetime) -> SpcLimitsChange:
         """Limits set by hand (Phase II). BaselineError if they do not fit the chart."""
-        c = self.chart(chart)
+        c, now = self.chart(chart), whole_ms(now)
         if limits.kind != c.config.kind:
             raise BaselineError(f"chart {chart} is a {c.config.kind} chart, not {limits.kind}")
         if not limits.lcl < limits.center < limits.ucl:
@@ -97,7 +99,7 @@ class SpcActs:
     def unfreeze(self, chart: str, by: str, now: datetime) -> SpcLimitsChange:
         """Back to Phase I: no limits; trial limits again from the next points."""
         c = self.chart(chart)
-        change = c.set_limits(None, LimitsMeta(None, by, now))
+        change = c.set_limits(None, LimitsMeta(None, by, whole_ms(now)))
         self._pending.append(change)
         return change
 
@@ -120,7 +122,7 @@ class SpcActs:
                     f"values[{i}]: {v:g} is outside the physical range{span} of chart "
                     f"{chart}: check the reading"
                 )
-        before = c.seq
+        before, ts = c.seq, whole_ms(ts)
         for v in values:
             self._close(c, c.readings.add(float(v), ts))
         return c.last if c.seq > before else None
@@ -133,8 +135,9 @@ class SpcActs:
         stored: Sequence[SpcPoint] = (),
     ) -> Capability:
         """Capability of `chart` over [start, end) (default: the current shift).
-        BaselineError for an attributes chart or one without a spec;
-        CapabilityUnavailable until `oee.spc` has its capability functions."""
+        The current shift comes from the running moments (per product, its spec); another
+        range from the points of [start, end) (memory, else `stored`). BaselineError for
+        an attributes chart, one without a spec or a range without points."""
         c = self.chart(chart)
         cfg = c.config
         if not cfg.variables:
@@ -142,11 +145,10 @@ class SpcActs:
         spec = cfg.spec_for(c.product)
         if spec is None:
             raise BaselineError(f"chart {chart} has no spec: give it spc.charts[].spec")
-        del start, end, stored  # the range, once oee.spc computes capability
-        raise CapabilityUnavailable(
-            "capability is not available yet: it waits for oee.spc.capability (issue 18, "
-            "statistics part)"
-        )
+        if (start is None and end is None) or (start, end) == c.window:
+            return capability_from(c.moments_for(c.product), cfg.kind, spec)  # type: ignore[arg-type]
+        kept = _baseline(c, start, end, None, stored)
+        return capability(cfg.kind, [k.subgroup for k in kept], spec)  # type: ignore[arg-type]
 
 
 def _baseline(

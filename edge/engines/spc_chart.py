@@ -1,5 +1,6 @@
 """One control chart as the SPC engine keeps it: its collector, limits, phase, rule
-tracker, point numbers and the recent subgroups (for a baseline). Time is passed in; no I/O.
+tracker, point numbers, the recent subgroups (for a baseline) and the running moments of the
+current shift (for capability). Time is passed in; no I/O.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from edge.config.spc import ChartConfig
 from edge.engines.spc_groups import Counts, Readings
-from oee.spc import Limits, RuleTracker, Subgroup, judge
+from oee.spc import Limits, Moments, RuleTracker, Subgroup, judge
 
 __all__ = ["Chart", "Kept", "LimitsMeta", "plain_value", "subgroup_of"]
 
@@ -71,6 +72,8 @@ class Chart:
     product: str | None = None
     baseline_from_seq: int = 1  # Phase I: trial limits from the points from this seq on
     last: SpcPoint | None = None
+    moments: dict[str | None, Moments] = field(default_factory=dict)  # per product
+    window: tuple[datetime, datetime] | None = None  # the shift the moments are of
 
     def __post_init__(self) -> None:
         c = self.config
@@ -123,6 +126,14 @@ class Chart:
         if self.config.kind == "imr":
             self.previous = s
         self.recent.append(Kept(point.seq, s, point.product, point.held))
+
+    def moments_for(self, product: str | None) -> Moments:
+        """The running moments of `product` in the current shift window (its spec)."""
+        m = self.moments.get(product)
+        if m is None:
+            kind = self.config.kind
+            m = self.moments[product] = Moments(kind, self.config.spec_for(product))  # type: ignore[arg-type]
+        return m
 
     def set_limits(self, limits: Limits | None, meta: LimitsMeta) -> SpcLimitsChange:
         """New limits (None: back to Phase I, trial limits again from the next points);

@@ -17,7 +17,6 @@ from oee.spc import Limits, RuleTracker, Spec, Subgroup, constants
 __all__ = [
     "Baseline",
     "BaselineError",
-    "CapabilityUnavailable",
     "ChartView",
     "LimitsView",
     "UnknownChart",
@@ -44,10 +43,6 @@ class UnknownChart(KeyError):
 
 class BaselineError(ValueError):
     """A baseline or limits that cannot be used (the message says why and what to do)."""
-
-
-class CapabilityUnavailable(RuntimeError):
-    """Capability asked before `oee.spc` computes it (the statistics part of issue 18)."""
 
 
 @dataclass(frozen=True, slots=True)

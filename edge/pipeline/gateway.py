@@ -41,6 +41,7 @@ from core.types import (
 from edge.config import Config
 from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
+from edge.engines.spc import SpcEngine
 from edge.logs.progress import FirstConnects
 from edge.outbox import Journal, Outbox
 from edge.pipeline import checkpoint, restart, telemetry
@@ -149,6 +150,18 @@ class Gateway:
         engine = self.engines["alarms"]
         assert isinstance(engine, AlarmEngine)
         return engine
+
+    @property
+    def spc(self) -> SpcEngine:
+        """The SPC engine (every gateway runs one; without charts it makes nothing)."""
+        engine = self.engines["spc"]
+        assert isinstance(engine, SpcEngine)
+        return engine
+
+    async def emit_spc(self) -> None:
+        """Emit what an act on the SPC engine made (freeze, limits, unfreeze, readings by
+        hand) at once, after the points before it; the engine's checkpoint goes with it."""
+        await self.emit(self.spc.drain())
 
     async def acknowledge_alarm(self, ident: str, by: str) -> AlarmChange:
         """`by` acknowledges the active alarm `ident` (edge.engines.alarms: UnknownAlarm,

@@ -23,7 +23,7 @@ from core.types import CountDelta, Event, MachineState, Quality, Sample, SampleB
 from edge.config import Config
 from edge.config.loading import parse_config
 from edge.engines.spc import SpcEngine
-from edge.engines.spc_views import BaselineError, CapabilityUnavailable, UnknownChart
+from edge.engines.spc_views import BaselineError, UnknownChart
 from edge.pipeline.issues import Issues
 
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -218,12 +218,17 @@ def test_hand_readings_and_the_configs_hand_limits() -> None:
     assert of("hand", published(again, 5), SpcLimitsChange) == []
 
 
-def test_capability_waits_for_the_statistics() -> None:
+def test_capability_of_the_current_shift() -> None:
     e, _ = engine()
     for i, v in enumerate(IMR):
         e.take_samples(batch(i, v))
-    with pytest.raises(CapabilityUnavailable, match="waits for oee.spc.capability"):
-        e.capability("weight")
+    cap = e.capability("weight")
+    assert (cap.n, cap.mean) == (5, pytest.approx(11.6))
+    # overall σ of 10, 12, 11, 13, 12 = sqrt(5.2/4) = 1.140175; Pp = (18-5)/(6σ) = 1.900292;
+    # within σ = MR̄/d2 = 1.5/1.128379 = 1.329341, Cp = 13/(6 × 1.329341) = 1.629880
+    assert cap.sigma_overall == pytest.approx(1.140175, rel=1e-6)
+    assert cap.pp == pytest.approx(1.900292, rel=1e-6)
+    assert cap.cp == pytest.approx(1.629880, rel=1e-6)
     with pytest.raises(BaselineError, match="chart weight5 has no spec: give it spc.charts"):
         e.capability("weight5")
 
