@@ -25,6 +25,8 @@ from api import (
     output_routes,
     quality_routes,
     report_routes,
+    spc_acts,
+    spc_routes,
 )
 from api.context import ApiContext, ApiError, HistoryGate, JobRunner
 from api.errors import internal_error, invalid_request
@@ -79,6 +81,7 @@ def create_app(
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
         operator_routes.router, notes_routes.router, shift_router, report_routes.router,
         alarm_routes.router, calendar_routes.router, output_routes.router, quality_routes.router,
+        spc_routes.router, spc_acts.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)

@@ -59,7 +59,7 @@ Day = Annotated[
 ]
 
 
-def _span(
+def requested_span(
     ctx: ApiContext,
     cal: Calendar,
     start: str | None,
@@ -67,7 +67,8 @@ def _span(
     shift: str | None,
     day: str | None,
 ) -> Span:
-    """The range a request names, or a 404/422 saying why not."""
+    """The range a request names (`from`/`to`, `shift` or `day`; nothing: the current
+    shift, else the current plant day), or a 404/422 saying why not."""
     if shift is not None and day is not None:
         raise ApiError(422, "give either `shift` or `day`, not both")
     if (shift is not None or day is not None) and (start is not None or end is not None):
@@ -110,7 +111,7 @@ async def get_machine_quality(
     reason, then the rejects nobody booked), of the counts in (from, to]; `flags` say
     what is held out or cannot be told (docs/SPC.md "Quality figures")."""
     find_machine(ctx, machine_id)
-    span = _span(ctx, calendar_of(ctx, machine_id), from_, to, shift, day)
+    span = requested_span(ctx, calendar_of(ctx, machine_id), from_, to, shift, day)
     data = await _inputs(ctx, [machine_id], span)
     return machine_quality(ctx.config, span, machine_id, data)
 
@@ -125,6 +126,6 @@ async def get_line_quality(
     (`machines`); a machine without an FPY (no parts) is left out and named in
     `missing`."""
     machines = find_line(ctx, line)
-    span = _span(ctx, calendar_of(ctx, line=line), from_, to, shift, day)
+    span = requested_span(ctx, calendar_of(ctx, line=line), from_, to, shift, day)
     data = await _inputs(ctx, machines, span)
     return line_quality(ctx.config, span, line, machines, data)

@@ -3,7 +3,7 @@ the config reloader (`edge.cli.serve`). The API sees only these; it never writes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from core.alarms import AlarmChange
@@ -15,6 +15,12 @@ __all__ = ["ConfigReloader", "GatewayControl"]
 
 class GatewayControl(Protocol):
     """What the API may ask of the running gateway (it never writes to a PLC)."""
+
+    @property
+    def engines(self) -> Mapping[str, object]:
+        """The running engines by name (`edge.pipeline.components.ENGINES`): the API asks
+        the SPC engine (`spc`) to freeze limits or take readings by hand."""
+        ...
 
     async def emit(self, events: Sequence[Event]) -> None:
         """Hand events to the engines, the live view and every sink."""

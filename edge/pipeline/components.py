@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
-from core.interfaces import Engine, HistoryReader, Sink, Source
+from core.interfaces import Engine, HistoryReader, IssueLog, SampleObserver, Sink, Source
 from edge.config import Config, MachineConfig
 from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
 from edge.engines.output import OutputEngine
+from edge.engines.spc import SpcEngine
 from edge.outbox import Journal, Outbox
 from edge.pipeline.live import machine_refs, spc_chart_infos
 
@@ -56,7 +57,7 @@ def _opcua_source(m: MachineConfig, config: Config) -> Source:
         m.opcua_tags,
         pki=pki,
         application_uri=f"urn:oee-edge:{config.gateway.id}",
-        numeric=numeric_tags(m),
+        numeric=numeric_tags(m, config),
     )
 
 
@@ -72,6 +73,7 @@ SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
 ENGINES: dict[str, Callable[[Config], Engine]] = {
     "oee": OeeEngine,
     "output": OutputEngine,
+    "spc": SpcEngine,
     "alarms": AlarmEngine,  # after OEE: it judges the figures OEE publishes in the same tick
 }
 
@@ -81,6 +83,20 @@ def build_engines(config: Config) -> dict[str, Engine]:
     return {name: factory(config) for name, factory in ENGINES.items()}
 
 
+def sample_observers(
+    engines: dict[str, Engine], issues: Mapping[str, IssueLog]
+) -> dict[str, list[tuple[str, SampleObserver]]]:
+    """Per machine, the engines that take its raw batches (most machines: none, so the
+    gateway's hot path skips them with one lookup); each told where to report."""
+    out: dict[str, list[tuple[str, SampleObserver]]] = {}
+    for name, engine in engines.items():
+        if isinstance(engine, SampleObserver):
+            engine.bind_issues(issues)
+            for machine in engine.sampled():
+                out.setdefault(machine, []).append((name, engine))
+    return out
+
+
 def build_source(m: MachineConfig, config: Config) -> Source:
     for field, factory in SOURCES.items():
         if getattr(m, field, None) is not None:
@@ -88,9 +104,12 @@ def build_source(m: MachineConfig, config: Config) -> Source:
     raise ValueError(f"machine {m.id} has no connection ({' or '.join(SOURCES)})")
 
 
-def numeric_tags(m: MachineConfig) -> set[str]:
-    """Tags that feed state rules or counters, which must read as numbers or booleans."""
+def numeric_tags(m: MachineConfig, config: Config | None = None) -> set[str]:
+    """Tags that feed state rules, counters or SPC charts, which must read as numbers or
+    booleans."""
     out: set[str] = set()
+    if config is not None:
+        out.update(c.tag for c in config.spc.charts if c.machine == m.id and c.tag)
     for rule in m.state_rules:
         out.update(t for t in (getattr(rule, "tag", None), getattr(rule, "reason_tag", None)) if t)
     if m.counters is not None:

@@ -20,7 +20,6 @@ from core.alarms import AlarmChange
 from core.interfaces import (
     Checkpointed,
     DurableSink,
-    Engine,
     HistoryReader,
     MachineEvent,
     Observer,
@@ -31,7 +30,6 @@ from core.types import (
     CountDecision,
     CountDelta,
     Event,
-    MachineState,
     ReasonAssigned,
     SampleBatch,
     ScrapBooked,
@@ -43,10 +41,18 @@ from core.types import (
 from edge.config import Config
 from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
+from edge.engines.spc import SpcEngine
 from edge.logs.progress import FirstConnects
 from edge.outbox import Journal, Outbox
-from edge.pipeline import checkpoint, telemetry
-from edge.pipeline.components import build_engines, build_sinks, build_source, opened, outbox_for
+from edge.pipeline import checkpoint, restart, telemetry
+from edge.pipeline.components import (
+    build_engines,
+    build_sinks,
+    build_source,
+    opened,
+    outbox_for,
+    sample_observers,
+)
 from edge.pipeline.handcounts import HandCounts
 from edge.pipeline.live import LiveView
 from edge.pipeline.normaliser import MachineNormaliser
@@ -55,8 +61,6 @@ from edge.pipeline.products import ChosenProducts
 # The name it had before the move: operators filter on it.
 log = logging.getLogger("edge.pipeline")
 Clock = Callable[[], datetime]
-# How long an engine may wait for the stored history at start.
-PRELOAD_TIMEOUT_S = 30.0
 # The share of `oee.publish_interval_s` over which one tick's figures go out. Back to
 # back, 500 machines' retained figures (~1,000 QoS 1 messages) held up the events behind
 # them in the outbox and at the broker (issue 17: event p99 146 ms in the second after a
@@ -102,12 +106,14 @@ class Gateway:
         self.normalisers = {
             m.id: MachineNormaliser(m, reasons=config.reasons_for(m.id)) for m in config.machines
         }
+        issues = {m: n.issues for m, n in self.normalisers.items()}
+        self._samplers = sample_observers(self.engines, issues)  # SPC: machines with charts
         self._tags_out = {m.id for m in config.machines if m.publish_tags}
         self._alive_file = config.gateway.data_dir / "alive"
         self.products = ChosenProducts(config.gateway.data_dir / "products.json", self.normalisers)
         self.products.load()
         # Live events for the engines while they replay the stored history (see run).
-        self._engine_backlog: list[MachineEvent] | None = None
+        self._engine_backlog: list[MachineEvent | SampleBatch] | None = None
         self.sources: dict[str, Source] = {}  # per machine, while running
         self._emitting: set[asyncio.Future[None]] = set()
         self.sink_errors = 0
@@ -144,6 +150,18 @@ class Gateway:
         engine = self.engines["alarms"]
         assert isinstance(engine, AlarmEngine)
         return engine
+
+    @property
+    def spc(self) -> SpcEngine:
+        """The SPC engine (every gateway runs one; without charts it makes nothing)."""
+        engine = self.engines["spc"]
+        assert isinstance(engine, SpcEngine)
+        return engine
+
+    async def emit_spc(self) -> None:
+        """Emit what an act on the SPC engine made (freeze, limits, unfreeze, readings by
+        hand) at once, after the points before it; the engine's checkpoint goes with it."""
+        await self.emit(self.spc.drain())
 
     async def acknowledge_alarm(self, ident: str, by: str) -> AlarmChange:
         """`by` acknowledges the active alarm `ident` (edge.engines.alarms: UnknownAlarm,
@@ -186,22 +204,15 @@ class Gateway:
                 await self._final_offline()
 
     async def _restore(self) -> list[str]:
-        """Put the normalisers' checkpoints back; the machines whose state was still known
-        when the gateway stopped, i.e. it was killed before it could say `offline`."""
+        """Put the checkpoints back (`edge.pipeline.restart`); the machines whose state was
+        still known when the gateway stopped, i.e. it was killed before it could say
+        `offline`."""
         if self.journal is None:
             return []
         meta = await self.journal.load()
-        for engine in self.engines.values():
-            if isinstance(engine, Checkpointed):
-                engine.restore(meta)
-        for machine, live in self.live.machines.items():  # the restored active alarms
-            live.alarms = tuple(self.alarms.active(machine))
-        resumed = []
-        for machine, n in self.normalisers.items():
-            saved = meta.get(checkpoint.key(machine))
-            restored = saved is not None and checkpoint.restore(n, saved)
-            if restored and n.state not in (None, MachineState.OFFLINE):
-                resumed.append(machine)
+        resumed = restart.restore_checkpoints(
+            meta, self.engines.values(), self.normalisers, self.live
+        )
         # The held counts restored with the normalisers are still held: say so to the engines.
         self._observe([s for n in self.normalisers.values() for s in n.pending.values()])
         if resumed:
@@ -236,38 +247,27 @@ class Gateway:
         try:
             if self.history is not None:
                 until = until or self.clock()
-                engines = self.engines.values()
-                await asyncio.gather(*(self._replay(e, until, last_seen) for e in engines))
+                await restart.replay_history(self.engines.values(), self.history, until, last_seen)
         finally:
             backlog, self._engine_backlog = self._engine_backlog or [], None
             for e in backlog:
                 self._apply(e)
 
-    async def _replay(self, engine: Engine, until: datetime, last_seen: datetime | None) -> None:
-        assert self.history is not None
-        try:  # the figures wait for this: a hung database must not hold them for long
-            async with asyncio.timeout(PRELOAD_TIMEOUT_S):
-                n = await engine.preload(self.history, until, last_seen)
-        except TimeoutError:
-            log.error(
-                "%s history not loaded within %g s; starting without",
-                engine.name,
-                PRELOAD_TIMEOUT_S,
-            )
-            return
-        except Exception:  # one engine's history must not hold up the others, nor stop the polls
-            log.exception("%s history not loaded; starting without", engine.name)
-            return
-        log.info("%s: replayed %d stored events of the last %s", engine.name, n, engine.lookback)
-
-    def _feed(self, event: MachineEvent) -> None:
+    def _feed(self, event: MachineEvent | SampleBatch) -> None:
         """To every engine, or kept in order until the history is replayed."""
         if self._engine_backlog is not None:
             self._engine_backlog.append(event)
         else:
             self._apply(event)
 
-    def _apply(self, event: MachineEvent) -> None:
+    def _apply(self, event: MachineEvent | SampleBatch) -> None:
+        if isinstance(event, SampleBatch):  # raw readings, in order with the events
+            for name, sampler in self._samplers[event.machine]:
+                try:
+                    sampler.take_samples(event)
+                except Exception as exc:  # that machine's charts, not the acquisition
+                    self._failed(event.machine, f"engine {name}", exc, event.ts)
+            return
         failed = False
         for name, engine in self.engines.items():
             try:
@@ -328,6 +328,8 @@ class Gateway:
         for e in changes:
             if not isinstance(e, SuspectCount):
                 self._feed(e)
+        if batch.machine in self._samplers:  # after the counts it made (per-part readings)
+            self._feed(batch)
         out: list[Event] = [batch] if batch.machine in self._tags_out else []
         self.live.apply(batch)
         await self.emit([*out, *changes])

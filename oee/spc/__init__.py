@@ -3,7 +3,7 @@ points judged against limits, the Western Electric and Nelson run rules, and pro
 capability. Pure: no I/O, no clock; time comes in with the data. Formulas and the
 published examples they are checked against: docs/SPC.md."""
 
-from oee.spc.capability import Moments, capability, capability_from
+from oee.spc.capability import Moments, capability, capability_from, capability_of
 from oee.spc.constants import c4, constants
 from oee.spc.limits import compute_limits, judge, limits_at, spread_limits_at
 from oee.spc.rules import NAMES, RuleTracker, evaluate
@@ -24,6 +24,7 @@ from oee.spc.types import (
 __all__ = [
     "ATTRIBUTES", "VARIABLES", "Capability", "ChartKind", "Constants", "Limits", "Point",
     "RuleSet", "Spec", "Subgroup", "Violation", "Moments", "NAMES", "RuleTracker", "c4",
+    "capability_of",
     "capability", "capability_from", "compute_limits", "constants", "evaluate", "judge",
     "limits_at", "spread_limits_at",
 ]  # fmt: skip

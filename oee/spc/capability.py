@@ -7,9 +7,13 @@ manual, 2nd ed., ch. IV; NIST/SEMATECH e-Handbook §6.1.6):
   deviation of all readings (n − 1), by Welford's running sums.
 - Cp = (USL − LSL)/6σw, Cpu = (USL − x̄)/3σw, Cpl = (x̄ − LSL)/3σw, Cpk = min(Cpu, Cpl)
   (the one present with one limit); Pp, Ppk the same with σ_overall.
-- Cpm = Cp/√(1 + ((x̄ − T)/σw)²) (Taguchi; Montgomery §8.3.4), only with a target T.
-- 95 % intervals (Montgomery §8.3.5): Cp·√(χ²_{α/2,n−1}/(n−1)) .. Cp·√(χ²_{1−α/2,n−1}/(n−1));
-  Cpk·(1 ∓ z_{α/2}·√(1/(9n·Cpk²) + 1/(2(n−1)))) (Bissell 1990); Pp, Ppk likewise.
+- Cpm = (USL − LSL)/(6√(s² + (x̄ − T)²)) with the overall s, only with a target T (Chan,
+  Cheng and Spiring 1988; Montgomery §8.3.4, V = (x̄ − T)/S; NIST §6.1.6; as Minitab up to
+  its n/(n − 1) on (x̄ − T)²). qcc uses σw instead (docs/SPC.md "Capability").
+- Intervals at `confidence` (default 95 %), n the number of readings: Cp, Pp by χ² with
+  ν = n − 1 (Montgomery eq. 8.19); Cpk, Cpu, Cpl, Ppk by Bissell (1990; Montgomery
+  eq. 8.21): Ĉ ∓ z_{α/2}·√(1/(9n) + Ĉ²/(2(n − 1))); Cpm by χ² with Boyles's (1991)
+  ν = n(1 + V²)²/(1 + 2V²) (NIST §6.1.6).
 - Out of spec: observed (readings below LSL / above USL), expected under the normal model
   Φ((LSL − x̄)/σ) + 1 − Φ((USL − x̄)/σ), in ppm, with σ_overall and with σ_within.
 """
@@ -18,13 +22,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from statistics import NormalDist, stdev
 
 from oee.spc.constants import c4, constants
 from oee.spc.distributions import chi2_quantile
 from oee.spc.types import VARIABLES, Capability, ChartKind, Spec, Subgroup
 
-__all__ = ["Moments", "capability", "capability_from"]
+__all__ = ["Moments", "capability", "capability_from", "capability_of"]
 
 _NORMAL = NormalDist()
 
@@ -120,6 +125,56 @@ def capability(
     return capability_from(moments, kind, spec, confidence)
 
 
+def capability_from(
+    moments: Moments, kind: ChartKind, spec: Spec, confidence: float = 0.95
+) -> Capability:
+    """Capability from running sums. The observed counts out of spec are those of the spec
+    the `moments` were built with."""
+    if moments.kind != kind:
+        raise ValueError(f"moments are of a {moments.kind} chart, not {kind}")
+    out = capability_of(
+        moments.n, moments.mean, moments.sigma_within(), moments.sigma_overall(), spec,
+        confidence,
+    )  # fmt: skip
+    n = moments.n
+    return replace(
+        out, subgroups=moments.subgroups, below_lsl=moments.below, above_usl=moments.above,
+        observed_ppm=(moments.below + moments.above) / n * 1e6 if n else 0.0,
+    )  # fmt: skip
+
+
+def capability_of(
+    n: int,
+    mean: float,
+    sigma_within: float | None,
+    sigma_overall: float | None,
+    spec: Spec,
+    confidence: float = 0.95,
+) -> Capability:
+    """Capability from summary statistics: `n` readings with mean `mean`, the within σ̂
+    (of the chart) and the overall sample standard deviation (n − 1) — the form in which
+    textbooks state their examples. No observed counts (they need the readings)."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if spec.lsl is not None and spec.usl is not None and spec.lsl >= spec.usl:
+        raise ValueError(f"spec lsl {spec.lsl} must be below usl {spec.usl}")
+    alpha = 1 - confidence
+    cp, cpu, cpl, cpk = _indices(mean, sigma_within, spec)
+    pp, ppu, ppl, ppk = _indices(mean, sigma_overall, spec)
+    cpm = _cpm(mean, sigma_overall, spec)
+    ci = _intervals(
+        n, alpha, {"cp": cp, "pp": pp}, {"cpk": cpk, "cpu": cpu, "cpl": cpl, "ppk": ppk}
+    )
+    if cpm is not None and n >= 2 and sigma_overall:
+        ci["cpm"] = _chi2_interval(cpm, _boyles_df(n, mean, sigma_overall, spec), alpha)
+    return Capability(
+        n=n, subgroups=0, mean=mean, sigma_within=sigma_within, sigma_overall=sigma_overall,
+        cp=cp, cpk=cpk, cpu=cpu, cpl=cpl, pp=pp, ppk=ppk, cpm=cpm, ci=ci,
+        expected_ppm=_expected_ppm(mean, sigma_overall, spec),
+        expected_within_ppm=_expected_ppm(mean, sigma_within, spec),
+    )  # fmt: skip
+
+
 def _indices(mean: float, sigma: float | None, spec: Spec) -> tuple[float | None, ...]:
     """(C, Cu, Cl, Ck) for one σ: the Cp or Pp family."""
     if not sigma or sigma <= 0:
@@ -132,21 +187,43 @@ def _indices(mean: float, sigma: float | None, spec: Spec) -> tuple[float | None
     return c, cu, cl, ck
 
 
+def _cpm(mean: float, sigma: float | None, spec: Spec) -> float | None:
+    """Cpm = (USL − LSL)/(6·√(s² + (x̄ − T)²)) = Cp/√(1 + V²), V = (x̄ − T)/s (Chan, Cheng
+    and Spiring 1988; Montgomery §8.3.4; NIST §6.1.6): about the target, with the overall s."""
+    if spec.lsl is None or spec.usl is None or spec.target is None or not sigma:
+        return None
+    return (spec.usl - spec.lsl) / (6 * math.sqrt(sigma * sigma + (mean - spec.target) ** 2))
+
+
+def _boyles_df(n: int, mean: float, sigma: float, spec: Spec) -> float:
+    """ν = n(1 + V²)²/(1 + 2V²), V = (x̄ − T)/s: Boyles (1991), NIST §6.1.6."""
+    v2 = ((mean - spec.target) / sigma) ** 2  # type: ignore[operator]
+    return n * (1 + v2) ** 2 / (1 + 2 * v2)
+
+
+def _chi2_interval(value: float, df: float, alpha: float) -> tuple[float, float]:
+    """value·√(χ²_{α/2,ν}/ν) .. value·√(χ²_{1−α/2,ν}/ν), lower-tail quantiles
+    (Montgomery eq. 8.19 with ν = n − 1; Boyles's ν for Cpm)."""
+    lo, hi = (chi2_quantile(q, df) for q in (alpha / 2, 1 - alpha / 2))
+    return value * math.sqrt(lo / df), value * math.sqrt(hi / df)
+
+
+def _bissell(value: float, n: float, alpha: float) -> tuple[float, float]:
+    """Ĉ ∓ z_{α/2}·√(1/(9n) + Ĉ²/(2(n − 1))) (Bissell 1990; Montgomery eq. 8.21 multiplied
+    out, so that it also holds for Ĉ ≤ 0). Here `n` is the number of readings."""
+    z = _NORMAL.inv_cdf(1 - alpha / 2)
+    half = z * math.sqrt(1 / (9 * n) + value * value / (2 * (n - 1)))
+    return value - half, value + half
+
+
 def _intervals(
-    c: float | None, ck: float | None, n: int, confidence: float
-) -> list[tuple[float, float] | None]:
+    n: int, alpha: float, chi2: dict[str, float | None], bissell: dict[str, float | None]
+) -> dict[str, tuple[float, float]]:
+    """The χ² intervals (Cp, Pp: ν = n − 1) and Bissell's (Cpk, Cpu, Cpl, Ppk)."""
     if n < 2:
-        return [None, None]
-    alpha = 1 - confidence
-    out: list[tuple[float, float] | None] = [None, None]
-    if c is not None:
-        lo, hi = (chi2_quantile(q, n - 1) for q in (alpha / 2, 1 - alpha / 2))
-        out[0] = (c * math.sqrt(lo / (n - 1)), c * math.sqrt(hi / (n - 1)))
-    if ck is not None and ck != 0:
-        z = _NORMAL.inv_cdf(1 - alpha / 2)
-        half = z * math.sqrt(1 / (9 * n * ck * ck) + 1 / (2 * (n - 1)))
-        out[1] = (ck * (1 - half), ck * (1 + half))
-    return out
+        return {}
+    out = {k: _chi2_interval(v, n - 1, alpha) for k, v in chi2.items() if v is not None}
+    return out | {k: _bissell(v, n, alpha) for k, v in bissell.items() if v is not None}
 
 
 def _expected_ppm(mean: float, sigma: float | None, spec: Spec) -> float | None:
@@ -155,36 +232,3 @@ def _expected_ppm(mean: float, sigma: float | None, spec: Spec) -> float | None:
     below = _NORMAL.cdf((spec.lsl - mean) / sigma) if spec.lsl is not None else 0.0
     above = 1 - _NORMAL.cdf((spec.usl - mean) / sigma) if spec.usl is not None else 0.0
     return (below + above) * 1e6
-
-
-def capability_from(
-    moments: Moments, kind: ChartKind, spec: Spec, confidence: float = 0.95
-) -> Capability:
-    """Capability from running sums. The observed counts out of spec are those of the spec
-    the `moments` were built with."""
-    if moments.kind != kind:
-        raise ValueError(f"moments are of a {moments.kind} chart, not {kind}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    if spec.lsl is not None and spec.usl is not None and spec.lsl >= spec.usl:
-        raise ValueError(f"spec lsl {spec.lsl} must be below usl {spec.usl}")
-    sw, so, mean, n = moments.sigma_within(), moments.sigma_overall(), moments.mean, moments.n
-    cp, cpu, cpl, cpk = _indices(mean, sw, spec)
-    pp, _, _, ppk = _indices(mean, so, spec)
-    cpm = None
-    if cp is not None and spec.target is not None and sw:
-        cpm = cp / math.sqrt(1 + ((mean - spec.target) / sw) ** 2)
-    ci = {}
-    for names, (c, ck) in ((("cp", "cpk"), (cp, cpk)), (("pp", "ppk"), (pp, ppk))):
-        for name, interval in zip(names, _intervals(c, ck, n, confidence), strict=True):
-            if interval is not None:
-                ci[name] = interval
-    out = moments.below + moments.above
-    return Capability(
-        n=n, subgroups=moments.subgroups, mean=mean, sigma_within=sw, sigma_overall=so,
-        cp=cp, cpk=cpk, cpu=cpu, cpl=cpl, pp=pp, ppk=ppk, cpm=cpm, ci=ci,
-        below_lsl=moments.below, above_usl=moments.above,
-        observed_ppm=out / n * 1e6 if n else 0.0,
-        expected_ppm=_expected_ppm(mean, so, spec),
-        expected_within_ppm=_expected_ppm(mean, sw, spec),
-    )  # fmt: skip

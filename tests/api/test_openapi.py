@@ -46,6 +46,10 @@ ADMIN = {
     ("delete", "/api/v1/machines/{machine_id}/stops/{at}/planned"),
     ("put", "/api/v1/shifts/{day}/{name}/notes"),
     ("post", "/api/v1/alarms/{alarm_id}/ack"),
+    ("post", "/api/v1/spc/charts/{chart}/limits"),
+    ("put", "/api/v1/spc/charts/{chart}/limits"),
+    ("delete", "/api/v1/spc/charts/{chart}/limits"),
+    ("post", "/api/v1/spc/charts/{chart}/measurements"),
 }
 KEY_SCHEMES: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -89,6 +93,7 @@ async def test_a_read_key_gets_the_documented_403(method: str, path: str, tmp_pa
         day="2026-11-03",
         name="early",
         alarm_id="press1.r.1",
+        chart="gauge",
     )
     async with scoped_app(tmp_path) as c:
         body = {"code": None} if "reason" in path else {"product": None}

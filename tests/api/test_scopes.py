@@ -41,11 +41,15 @@ NOT_ADMIN = {
 OPERATE_CHANGES = [
     ("PUT", "/api/v1/machines/press1/product", {"product": None}, 503),
     ("PUT", "/api/v1/machines/press1/stops/2026-11-03T07:00:00Z/reason", {"code": None}, 404),
+    ("POST", "/api/v1/spc/charts/gauge/measurements", {"values": [1.0]}, 404),
 ]
 ADMIN_CHANGES = [
     ("POST", "/api/v1/config/reload", None, 503),
     ("POST", "/api/v1/machines/press1/counts", {"good": 1, "reject": 0}, 503),
     ("POST", "/api/v1/machines/press1/suspects/1/accept", {}, 503),
+    ("POST", "/api/v1/spc/charts/gauge/limits", {"last": 5}, 404),
+    ("PUT", "/api/v1/spc/charts/gauge/limits", {"center": 1, "ucl": 2, "lcl": 0}, 404),
+    ("DELETE", "/api/v1/spc/charts/gauge/limits", None, 404),
 ]
 CHANGES = OPERATE_CHANGES + ADMIN_CHANGES
 

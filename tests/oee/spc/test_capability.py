@@ -78,11 +78,20 @@ def test_pistonrings_capability_as_qcc(
     # qcc's σ is R̄/2.326 = 0.02276/2.326 = 0.009785039; ours R̄/2.325929 (see test_limits).
     assert c.sigma_within == pytest.approx(0.02276 / 2.325929, rel=1e-12)
     # To qcc's 3 decimals; Cpu 3.3664 prints 3.367 in qcc as its σ is 3e-5 smaller (d2).
-    got = (c.cp, c.cpl, c.cpu, c.cpk, c.cpm)
-    assert got == pytest.approx((cp, cpl, cpu, cpk, cpm), abs=0.0007)
+    got = (c.cp, c.cpl, c.cpu, c.cpk)
+    assert got == pytest.approx((cp, cpl, cpu, cpk), abs=0.0007)
     assert [r3(x) for x in got if x is not None and x < 3] == [
-        x for x in (cp, cpl, cpu, cpk, cpm) if x < 3
+        x for x in (cp, cpl, cpu, cpk) if x < 3
     ]
+    # qcc's Cpm takes σ within: Cp/√(1 + ((x̄ − T)/σw)²) is qcc's figure; ours takes the
+    # overall s (Chan et al. 1988, Montgomery §8.3.4, NIST §6.1.6, Minitab), so it is
+    # (USL − LSL)/(6√(s² + (x̄ − T)²)) — docs/SPC.md "Capability".
+    sw, s = c.sigma_within, c.sigma_overall
+    assert r3(c.cp / math.sqrt(1 + ((c.mean - spec.target) / sw) ** 2)) == cpm  # type: ignore[operator]
+    assert c.cpm == pytest.approx(
+        (spec.usl - spec.lsl) / (6 * math.sqrt(s * s + (c.mean - spec.target) ** 2)),  # type: ignore[operator]
+        rel=1e-12,
+    )
     assert tuple(round(x, 3) for x in c.ci["cp"]) == cp_ci
     assert tuple(round(x, 3) for x in c.ci["cpk"]) == cpk_ci
     assert (c.below_lsl, c.above_usl) == (below, above)  # qcc: Obs<LSL 12 %, Obs>USL 16 %
@@ -120,7 +129,8 @@ def test_one_sided_and_missing_spec() -> None:
     c = capability("xbar_s", RINGS, Spec(usl=74.05))
     assert (c.cp, c.cpl, c.pp) == (None, None, None)
     assert c.cpk == c.cpu and c.ppk is not None
-    assert set(c.ci) == {"cpk", "ppk"}
+    assert set(c.ci) == {"cpk", "cpu", "ppk"}
+    assert c.ci["cpu"] == c.ci["cpk"]
     none = capability("xbar_s", RINGS, Spec())
     assert (none.cp, none.cpk, none.pp, none.ppk, none.expected_ppm, none.ci) == (
         None,
