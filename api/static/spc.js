@@ -182,7 +182,9 @@ export class SpcPanel {
     out.push(legend(d), main);
     const L = d.limits;
     if (VARIABLES.has(d.kind) && pts.some((p) => p.spread !== null)) {
-      const flat = (v) => pts.map(() => (L ? v ?? null : null));
+      // The spread chart's limits where the point had limits of its own (none before the
+      // trial limits were computed, as on the chart above).
+      const flat = (v) => pts.map((p) => (L && p.center !== null ? v ?? null : null));
       const spreadBad = pts.map((p) => (names.get(p.seq) || []).filter((v) => v.startsWith("SPREAD")));
       out.push(el("div", "spc-sub", t("spcSpread", d.kind)), drawChart({
         values: pts.map((p) => p.spread), centers: flat(L && L.spread_center), ucls: flat(L && L.spread_ucl),

@@ -7,7 +7,7 @@
 // spread chart (R, S or MR) below has its own centre line and limits.
 "use strict";
 
-import { clockTime, t } from "./i18n.js";
+import { clockSeconds, clockTime, t } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const PAD = { left: 12, right: 92, top: 14, bottom: 26 };  // right: the limits' labels
@@ -143,15 +143,20 @@ function labels(root, x, y, lines, spec) {
   }
 }
 
-// A time under every few points: as many as fit with a label's room (TICK_PX) each.
+// A time under every few points: as many as fit with a label's room each. Points a
+// second apart need the seconds (14:05:09), else 14:05.
 function timeTicks(root, xs, ts, height) {
   if (!xs.length || !ts.length) return;
-  const room = Math.max(1, Math.floor((xs[xs.length - 1] - xs[0] + TICK_PX) / TICK_PX));
-  const every = Math.max(1, Math.ceil(xs.length / room));
-  for (let i = 0; i < xs.length; i += every) {
-    if (!ts[i]) continue;
-    const x = Math.max(xs[i], TICK_PX / 2);  // the first label whole, not cut at the edge
-    root.append(svg("text", { x, y: height - 6, class: "spc-tick" }, clockTime(ts[i])));
+  const short = ts[ts.length - 1] - ts[0] < 15 * 60000;
+  const [label, px] = short ? [clockSeconds, TICK_PX * 1.4] : [clockTime, TICK_PX];
+  const fit = Math.max(1, Math.floor((xs[xs.length - 1] - xs[0] + px) / px));
+  const step = Math.max(1, Math.ceil(xs.length / fit));
+  let last = -Infinity;
+  for (let i = 0; i < xs.length; i += step) {
+    const x = Math.max(xs[i], px / 2);  // the first label whole, not cut at the edge
+    if (!ts[i] || x - last < px) continue;
+    last = x;
+    root.append(svg("text", { x, y: height - 6, class: "spc-tick" }, label(ts[i])));
   }
 }
 
