@@ -29,13 +29,21 @@ DASHBOARD_FILES = sorted((GRAFANA / "dashboards").glob("*.json"))
 HERE = Path(__file__).parent
 DS_REF = {"type": "influxdb", "uid": "oee-influxdb"}
 UIDS = {"oee-edge-plant-overview", "oee-edge-machine-detail", "oee-edge-oee-trends",
-        "oee-edge-losses"}  # fmt: skip
+        "oee-edge-losses", "oee-edge-spc"}  # fmt: skip
 
 # What grafana_gateway.yaml and grafana_scenario.yaml make: the template variables'
 # values, and each machine's state changes (state, reason) up to its final state (the
 # gateway starts before the simulator, so each machine is offline first).
 VARIABLES = {"site": ["plant-g"], "line": ["line-a", "line-b"], "machine": ["m1", "m2", "m3"],
              "window": ["15m", "1h"]}  # fmt: skip
+# The SPC dashboard's come from the `spc` measurement: only m2 (line-a) has a chart.
+SPC_VARIABLES = {"site": ["plant-g"], "line": ["line-a"], "machine": ["m2"], "chart": ["m2-fill"]}
+
+
+def expected_variables(dashboard: dict[str, Any]) -> dict[str, list[str]]:
+    return SPC_VARIABLES if dashboard["uid"] == "oee-edge-spc" else VARIABLES
+
+
 OFFLINE = ("offline", None)
 STATES = {
     "m1": [OFFLINE, ("idle", "Operator away"), ("running", None),
@@ -245,7 +253,8 @@ def test_every_dashboard_uses_the_provisioned_data_source() -> None:
         assert d["schemaVersion"] >= 39, d["title"]
         ids = [p["id"] for p in _panels(d)]
         assert len(ids) == len(set(ids)), f"{d['title']}: panel ids repeat: {ids}"
-        assert [v["name"] for v in d["templating"]["list"]] == list(VARIABLES), d["title"]
+        names = [v["name"] for v in d["templating"]["list"]]
+        assert names == list(expected_variables(d)), d["title"]
         for v in d["templating"]["list"]:
             assert (v["type"], v["datasource"]) == ("query", DS_REF), (d["title"], v["name"])
         for p in _panels(d):
@@ -271,7 +280,9 @@ def test_template_variables_list_what_the_gateway_wrote(datasource: DataSource) 
         values: dict[str, list[str]] = {}
         for var in d["templating"]["list"]:
             values[var["name"]] = datasource.tag_values(render(var["query"], values))
-            assert values[var["name"]] == VARIABLES[var["name"]], (d["title"], var["name"])
+            expected = expected_variables(d)[var["name"]]
+            assert values[var["name"]] == expected, (d["title"], var["name"])
+    d = next(d for d in _dashboards() if d["uid"] == "oee-edge-machine-detail")
     machine = next(v for v in d["templating"]["list"] if v["name"] == "machine")
     one_line = render(machine["query"], {"site": ["plant-g"], "line": ["line-b"]})
     assert datasource.tag_values(one_line) == ["m3"]
@@ -317,3 +328,21 @@ def test_the_losses_show_stops_by_reason_and_the_loss_tree(datasource: DataSourc
     rows = _rows(datasource, "oee-edge-losses", "Downtime by state per machine (window)")
     assert all(r["fault"] > 0 for r in rows if r["machine"] != "m3"), rows
     assert all(r["setup"] > 0 for r in rows if r["machine"] != "m3"), rows
+
+
+def test_the_spc_chart_shows_points_limits_and_the_drift(datasource: DataSource) -> None:
+    rows = _rows(datasource, "oee-edge-spc", "Control chart: points, centre line and limits")
+    assert len(rows) >= 10
+    limited = [r for r in rows if r["UCL"] is not None]
+    assert limited, "no point judged against limits"
+    for r in limited:
+        # The zone lines are the centre line +- (UCL - CL)/3 and 2/3 of it.
+        sigma = (r["UCL"] - r["CL"]) / 3
+        assert r["+1σ"] == pytest.approx(r["CL"] + sigma)
+        assert r["−2σ"] == pytest.approx(r["CL"] - 2 * sigma)
+    rows = _rows(datasource, "oee-edge-spc", "Run rule violations")
+    # The drift of 8σ at 240 sim s: WE1 at points after the trial limits' 10.
+    assert "WE1" in {r["rule"] for r in rows}
+    assert all(r["seq"] > 10 and r["value"] > 251 for r in rows if r["rule"] == "WE1"), rows
+    rows = _rows(datasource, "oee-edge-spc", "Limits: trial, frozen, set by hand")
+    assert [(r["action"], r["subgroups"]) for r in rows] == [("trial", 10)]
