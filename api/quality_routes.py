@@ -18,6 +18,7 @@ from api.quality_data import MachineInputs, QualityQuery, quality_job
 from api.quality_schemas import LineQualityOut, MachineQualityOut
 from api.quality_views import Span, line_quality, machine_quality
 from api.schemas import DayOut
+from edge.engines.lines import LineSpec
 from oee.calendar import Calendar
 
 router = v1_router()
@@ -128,4 +129,5 @@ async def get_line_quality(
     machines = find_line(ctx, line)
     span = requested_span(ctx, calendar_of(ctx, line=line), from_, to, shift, day)
     data = await _inputs(ctx, machines, span)
-    return line_quality(ctx.config, span, line, machines, data)
+    spec = LineSpec.of(ctx.config, line)
+    return line_quality(ctx.config, span, line, machines, data, (spec.mode, spec.bottleneck))

@@ -17,6 +17,12 @@ class ProductQualityOut(Out):
 
     product: str | None
     name: str | None = Field(description="the product's configured name")
+    ideal_cycle_s: float | None = Field(
+        None,
+        description="its ideal cycle time (the machine's when it has none of its own): "
+        "the weight of its parts in `oee_quality`; null in a line whose machines give it "
+        "different ones (and in a shift report kept before it was added)",
+    )
     total: int
     good: int
     reject: int
@@ -41,7 +47,10 @@ class QualityFlagOut(Out):
     `moves_before_window` (more parts moved between good and reject than the window
     counted: parts of an earlier window booked in it; `value`: by how many; FPY and
     scrap rate null), `no_scrap_reasons` (the store keeps no booked scrap, e.g.
-    InfluxDB: every reject is unassigned)."""
+    InfluxDB: every reject is unassigned), `q_weighted_by_cycle` (the machine's
+    `oee_quality` and `fpy` differ: it made products of different ideal cycle times
+    with different yields, and Q weighs each part by its ideal cycle time while FPY
+    counts every part alike; docs/SPC.md "FPY and the OEE quality factor Q")."""
 
     machine: str
     flag: str
@@ -58,6 +67,15 @@ class QualityFigures(Out):
     scrap_booked: int = Field(description="of `reject`, the parts booked as scrap by hand")
     fpy: float | None = Field(description="first-pass yield good / total; " + _RATIO)
     scrap_rate: float | None = Field(description="scrap rate reject / total; " + _RATIO)
+    oee_quality: float | None = Field(
+        None,
+        description="the OEE quality factor Q of the same counts, as the OEE figures give "
+        "it for the range: ideal time of the good parts / ideal time of all (a line's as "
+        "its `rollup`: of the summed ideal times, or the product of its machines' Q); "
+        "equals `fpy` when every part has the same ideal cycle time; "
+        + _RATIO
+        + " (null in a shift report kept before it was added)",
+    )
     products: list[ProductQualityOut]
     pareto: list[ParetoReasonOut]
     flags: list[QualityFlagOut]

@@ -20,8 +20,8 @@ HEADER = (
 )  # fmt: skip
 _FIGURES = ("oee", "availability", "performance", "quality", "coverage")
 _OUTPUT = ("good", "reject", "total", "target", "attainment")
-_QUALITY = ("total", "good", "reject", "scrap_booked", "fpy", "scrap_rate")
-_PRODUCT = ("total", "good", "reject", "fpy", "scrap_rate")
+_QUALITY = ("total", "good", "reject", "scrap_booked", "fpy", "scrap_rate", "oee_quality")
+_PRODUCT = ("total", "good", "reject", "fpy", "scrap_rate", "ideal_cycle_s")
 Row = dict[str, Any]
 
 
@@ -51,13 +51,16 @@ def _figures(machine: str, part: dict[str, Any]) -> Iterator[Row]:
 
 def _quality(machine: str, q: dict[str, Any]) -> Iterator[Row]:
     """FPY, scrap rate and counts (the line's with its RTY and the machines it left
-    out), the same by product, then the defect Pareto ranked."""
+    out), the same by product, then the defect Pareto ranked. `oee_quality` and a
+    product's `ideal_cycle_s` are absent from a report kept before they were added:
+    their rows are left out, not written empty."""
     for k in (*_QUALITY, "rty") if "rty" in q else _QUALITY:
-        yield {"section": "quality", "machine": machine, "item": k, "value": q[k]}
+        if k in q:
+            yield {"section": "quality", "machine": machine, "item": k, "value": q[k]}
     for m in q.get("missing", ()):
         yield {"section": "quality", "machine": m, "item": "rty_missing"}
     for p in q["products"]:
-        for k in _PRODUCT:
+        for k in (k for k in _PRODUCT if k in p):
             yield {"section": "product", "machine": machine, "item": k, "value": p[k],
                    "product": p["product"]}  # fmt: skip
     for rank, x in enumerate(q["pareto"], 1):

@@ -114,7 +114,8 @@ def _quality(
         known = {f["flag"] for f in d["flags"]}
         d["flags"] += [f for f in figs["flags"] if f["flag"] not in known]
         d["quality_figures"] = figs
-    return _doc(line_quality(q, span, q.spec.line, q.spec.machines, data), "line")
+    rollup = (q.spec.mode, q.spec.bottleneck)
+    return _doc(line_quality(q, span, q.spec.line, q.spec.machines, data, rollup), "line")
 
 
 def _doc(out: BaseModel, key: str) -> Doc:

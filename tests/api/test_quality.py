@@ -53,25 +53,31 @@ def _pareto(*rows: tuple[int | None, str, int, float, float]) -> list[dict[str, 
 # 0.035. A: 500, good 490 - 12 = 478 (0.956); B: 300, good 294 + 1 = 295 (0.98333); C:
 # none made in the shift, 1 booked: no figures. Booked 8 + 4 + 1 = 13; the machine's own
 # 28 - 13 = 15 rejects last. Shares of 28: 8 -> 0.2857, 4 -> 0.1429 (cum. 12/28 0.4286),
-# 1 -> 0.0357 (13/28 0.4643), 15 -> 0.5357 (1.0).
+# 1 -> 0.0357 (13/28 0.4643), 15 -> 0.5357 (1.0). The OEE quality factor of the same
+# counts weighs each part by its ideal cycle time (A 2 s, B 3 s, C the machine's 2 s):
+# (478 x 2 + 295 x 3 - 1 x 2) / (500 x 2 + 300 x 3) = 1839 / 1900 = 0.967895, not the
+# FPY: flagged q_weighted_by_cycle (tests/api/test_quality_vs_oee.py).
 M1_SHIFT = {
     "machine": "m1", "from": "2026-11-03T06:00:00.000Z", "to": "2026-11-03T09:00:00.000Z",
     "shift": SHIFT, "day": None,
     "total": 800, "good": 772, "reject": 28, "scrap_booked": 13,
-    "fpy": 0.965, "scrap_rate": 0.035,
+    "fpy": 0.965, "scrap_rate": 0.035, "oee_quality": 0.9679,
     "products": [
-        {"product": "A", "name": "Bracket A", "total": 500, "good": 478, "reject": 22,
-         "fpy": 0.956, "scrap_rate": 0.044},
-        {"product": "B", "name": None, "total": 300, "good": 295, "reject": 5,
+        {"product": "A", "name": "Bracket A", "ideal_cycle_s": 2.0, "total": 500, "good": 478,
+         "reject": 22, "fpy": 0.956, "scrap_rate": 0.044},
+        {"product": "B", "name": None, "ideal_cycle_s": 3.0, "total": 300, "good": 295, "reject": 5,
          "fpy": 0.9833, "scrap_rate": 0.0167},
-        {"product": "C", "name": None, "total": 0, "good": -1, "reject": 1,
+        {"product": "C", "name": None, "ideal_cycle_s": 2.0, "total": 0, "good": -1, "reject": 1,
          "fpy": None, "scrap_rate": None},
     ],
     "pareto": _pareto(
         (101, "Scratch", 8, 0.2857, 0.2857), (102, "Dent", 4, 0.1429, 0.4286),
         (103, "Burr", 1, 0.0357, 0.4643), (None, "counted by the machine", 15, 0.5357, 1.0),
     ),
-    "flags": [{"machine": "m1", "flag": "suspect_counts", "value": 1}],
+    "flags": [
+        {"machine": "m1", "flag": "suspect_counts", "value": 1},
+        {"machine": "m1", "flag": "q_weighted_by_cycle", "value": None},
+    ],
 }  # fmt: skip
 
 
@@ -112,7 +118,8 @@ async def test_an_empty_window(client: httpx.AsyncClient) -> None:
     assert r.json() | {"shift": None} == {
         "machine": "m3", "from": "2026-11-03T06:00:00.000Z", "to": "2026-11-03T09:00:00.000Z",
         "shift": None, "day": None, "total": 0, "good": 0, "reject": 0, "scrap_booked": 0,
-        "fpy": None, "scrap_rate": None, "products": [], "pareto": [], "flags": [],
+        "fpy": None, "scrap_rate": None, "oee_quality": None, "products": [], "pareto": [],
+        "flags": [],
     }  # fmt: skip
 
 
@@ -122,8 +129,12 @@ async def test_the_plant_day(client: httpx.AsyncClient) -> None:
     assert body["day"] == {"date": "2026-11-03", "start": "2026-11-03T00:00:00.000Z",
                            "end": "2026-11-04T00:00:00.000Z"}  # fmt: skip
     assert (body["total"], body["good"], body["shift"]) == (900, 872, None)
-    assert body["products"][2] == {"product": "C", "name": None, "total": 100, "good": 99,
-                                   "reject": 1, "fpy": 0.99, "scrap_rate": 0.01}  # fmt: skip
+    assert body["products"][2] == {"product": "C", "name": None, "ideal_cycle_s": 2.0,
+                                   "total": 100, "good": 99, "reject": 1, "fpy": 0.99,
+                                   "scrap_rate": 0.01}  # fmt: skip
+    # Q weighs C's parts at 2 s: (478 x 2 + 295 x 3 + 99 x 2) / (500 x 2 + 300 x 3 + 100 x 2)
+    # = 2039 / 2100 = 0.970952; FPY 872 / 900 = 0.968889.
+    assert (body["oee_quality"], body["fpy"]) == (0.971, 0.9689)
 
 
 # The line: m1 800 parts (772 good), m2 780 (760 - 5 = 755 good), m3 none. Summed: 1,580,
@@ -148,9 +159,13 @@ async def test_a_lines_rty_and_what_it_leaves_out(client: httpx.AsyncClient) -> 
         (102, "Dent", 4, 0.0755, 0.3396), (None, "counted by the machine", 35, 0.6604, 1.0),
     )  # fmt: skip
     assert [p["product"] for p in body["products"]] == ["A", "B", "C", None]
-    assert body["products"][3] == {"product": None, "name": None, "total": 780, "good": 755,
-                                   "reject": 25, "fpy": 0.9679, "scrap_rate": 0.0321}  # fmt: skip
-    assert body["flags"] == [{"machine": "m1", "flag": "suspect_counts", "value": 1}]
+    assert body["products"][3] == {"product": None, "name": None, "ideal_cycle_s": 2.0,
+                                   "total": 780, "good": 755, "reject": 25, "fpy": 0.9679,
+                                   "scrap_rate": 0.0321}  # fmt: skip
+    assert body["flags"] == [
+        {"machine": "m1", "flag": "suspect_counts", "value": 1},
+        {"machine": "m1", "flag": "q_weighted_by_cycle", "value": None},
+    ]
 
 
 @pytest.mark.parametrize(

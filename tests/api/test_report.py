@@ -94,12 +94,13 @@ SHIFT = {
 # 1,965, rejects 10 + 10 + 15 = 35: FPY 1,965 / 2,000 = 0.9825, scrap rate 35 / 2,000 =
 # 0.0175. Pareto of the 35: Scratch 8 + 4 = 12 (12/35 = 0.342857), Dent 3 (3/35 =
 # 0.085714; cumulative 15/35 = 0.428571), the machine's own 20 (20/35 = 0.571429; 1.0).
-# One machine: the line's RTY is its FPY.
+# One machine: the line's RTY is its FPY. One ideal cycle time (2 s): the OEE quality
+# factor Q = 1,965 x 2 / (2,000 x 2) is the FPY.
 QUALITY = {
     "total": 2000, "good": 1965, "reject": 35, "scrap_booked": 15, "fpy": 0.9825,
-    "scrap_rate": 0.0175,
-    "products": [{"product": None, "name": None, "total": 2000, "good": 1965, "reject": 35,
-                  "fpy": 0.9825, "scrap_rate": 0.0175}],
+    "scrap_rate": 0.0175, "oee_quality": 0.9825,
+    "products": [{"product": None, "name": None, "ideal_cycle_s": 2.0, "total": 2000,
+                  "good": 1965, "reject": 35, "fpy": 0.9825, "scrap_rate": 0.0175}],
     "pareto": [
         {"reason_code": 101, "reason": "Scratch", "count": 12, "share": 0.3429,
          "cumulative": 0.3429},
@@ -174,12 +175,14 @@ CSV_QUALITY = [
     "2026-11-03/early,line1,quality,_line,scrap_booked,15,,,,,,,,,,,",
     "2026-11-03/early,line1,quality,_line,fpy,0.9825,,,,,,,,,,,",
     "2026-11-03/early,line1,quality,_line,scrap_rate,0.0175,,,,,,,,,,,",
+    "2026-11-03/early,line1,quality,_line,oee_quality,0.9825,,,,,,,,,,,",
     "2026-11-03/early,line1,quality,_line,rty,0.9825,,,,,,,,,,,",
     "2026-11-03/early,line1,product,_line,total,2000,,,,,,,,,,,",
     "2026-11-03/early,line1,product,_line,good,1965,,,,,,,,,,,",
     "2026-11-03/early,line1,product,_line,reject,35,,,,,,,,,,,",
     "2026-11-03/early,line1,product,_line,fpy,0.9825,,,,,,,,,,,",
     "2026-11-03/early,line1,product,_line,scrap_rate,0.0175,,,,,,,,,,,",
+    "2026-11-03/early,line1,product,_line,ideal_cycle_s,2.0,,,,,,,,,,,",
     "2026-11-03/early,line1,pareto,_line,1,12,,,,,,101,Scratch,,0.3429,0.3429,",
     "2026-11-03/early,line1,pareto,_line,2,3,,,,,,102,Dent,,0.0857,0.4286,",
     "2026-11-03/early,line1,pareto,_line,3,20,,,,,,,counted by the machine,,0.5714,1.0,",
@@ -198,7 +201,7 @@ async def test_the_csv_is_one_flat_table(client: httpx.AsyncClient) -> None:
     sections = (",quality,_line,", ",product,_line,", ",pareto,_line,")
     assert [x for x in lines if any(s in x for s in sections)] == CSV_QUALITY
     assert [x for x in lines if ",quality,m1," in x][-1] == (
-        "2026-11-03/early,line1,quality,m1,scrap_rate,0.0175,,,,,,,,,,,"
+        "2026-11-03/early,line1,quality,m1,oee_quality,0.9825,,,,,,,,,,,"
     )
     rows = {(x.split(",")[2], x.split(",")[4]) for x in lines[1:] if x}
     assert [x for x in lines if ",stop," in x or ",scrap," in x or ",note," in x] == [
@@ -212,10 +215,10 @@ async def test_the_csv_is_one_flat_table(client: httpx.AsyncClient) -> None:
         "2026-11-03/early,line1,note,_line,,,,2026-11-03T07:58:00.000Z,,,,,Die 4 worn,ben,,,",
     ]
     assert ("alarm", "long_stop") in rows and ("flag", "suspect_counts") in rows
-    # 5 figures + 5 output + 8 losses + 6 quality + 5 of the one product (none known) +
+    # 5 figures + 5 output + 8 losses + 7 quality + 6 of the one product (none known) +
     # 3 Pareto rows, for the line (and its rty) and m1; 2 stops, 3 scrap, 1 alarm, 1 note,
     # 1 flag; the header; the empty string after the last CRLF.
-    assert len(lines) == 2 * 32 + 1 + 8 + 2
+    assert len(lines) == 2 * 34 + 1 + 8 + 2
 
 
 async def test_a_finished_shift_is_kept_and_rebuilt_after_newer_input(
