@@ -12,12 +12,17 @@ from api.context import ApiError, from_store
 from api.history import json_bytes
 from api.offload import Cpu
 from api.spc_schemas import CapabilityOut, ChartOut
-from api.spc_views import capability_document, of_product, point_document, violation_document
+from api.spc_views import (
+    capability_document,
+    capability_flags,
+    point_document,
+    violation_document,
+)
 from core.interfaces import HistoryReader, SpcHistory
 from core.spc import SpcPoint
 from oee.spc import Spec, Subgroup, capability
 
-__all__ = ["ChartQuery", "capability_job", "chart_job", "points_job"]
+__all__ = ["ChartQuery", "Specs", "capability_job", "chart_job", "points_job"]
 
 _NO_SPC = "the history store (InfluxDB) keeps no SPC points for the API: use the SQLite store"
 
@@ -65,15 +70,34 @@ async def chart_job(reader: HistoryReader, cpu: Cpu, q: ChartQuery, head: dict[s
     return await cpu(build)
 
 
+@dataclass(frozen=True)
+class Specs:
+    """A chart's spec limits: per product where configured, else the chart's own."""
+
+    default: Spec | None
+    products: dict[str, Spec]
+
+    def of(self, product: str | None) -> Spec | None:
+        return self.products.get(product, self.default) if product is not None else self.default
+
+
 async def capability_job(
-    reader: HistoryReader, cpu: Cpu, q: ChartQuery, kind: str, spec: Spec, product: str | None
+    reader: HistoryReader, cpu: Cpu, q: ChartQuery, kind: str, specs: Specs, product: str | None
 ) -> bytes:
-    """Capability of the product's readings among the range's points."""
+    """Capability of the readings held to the product's spec among the range's points:
+    a product without a spec of its own (or a point made before the product was known)
+    shares the chart's, and so its readings."""
     store = _spc(reader)
+    spec = specs.of(product)
+    assert spec is not None  # the route answers 422 without one
     points = await from_store("SPC points", store.spc_points(q.chart, q.start, q.end, q.limit))
-    chosen = of_product(points, product)
+    chosen = [p for p in points if specs.of(p.product) == spec]
     if not chosen:
         raise ApiError(404, f"chart {q.chart} has no points of this product in the range")
+    found = await from_store(
+        "SPC violations", store.spc_violations(q.chart, q.start, q.end, q.limit)
+    )
+    broken = len({v.seq for v in found if v.seq in {p.seq for p in chosen}})
 
     def build() -> bytes:
         groups = [Subgroup(p.ts, p.values) for p in chosen if p.values]
@@ -82,6 +106,7 @@ async def capability_job(
         except ValueError as exc:
             raise ApiError(422, f"capability of chart {q.chart}: {exc}") from None
         doc = capability_document(cap, spec, q.chart, (q.start, q.end), product)
+        doc["flags"] = capability_flags(cap.subgroups, broken, sum(p.held for p in chosen))
         return json_bytes(CapabilityOut.model_validate(doc))
 
     return await cpu(build)

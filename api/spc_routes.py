@@ -16,7 +16,7 @@ from api.offload import run_job
 from api.plant_time import calendar_of
 from api.quality_routes import Day, From, Shift, To, requested_span
 from api.schemas import ApiTime
-from api.spc_data import ChartQuery, capability_job, chart_job
+from api.spc_data import ChartQuery, Specs, capability_job, chart_job
 from api.spc_schemas import CapabilityOut, ChartOut, ChartsOut
 from api.spc_views import chart_state, find_chart, zones
 from edge.config.spc import ChartConfig
@@ -128,5 +128,6 @@ async def get_capability(
         raise ApiError(422, f"chart {chart} has no spec limits: give spc.charts[].spec")
     span = requested_span(ctx, calendar_of(ctx, c.machine), from_, to, shift, day)
     q = ChartQuery(chart, span.start, span.end, ctx.config.api.limits.max_history_rows)
-    body = await run_job(ctx, capability_job, q, c.kind, spec, chosen)
+    specs = Specs(c.spec_for(None), {p: s for p in c.products if (s := c.spec_for(p))})
+    body = await run_job(ctx, capability_job, q, c.kind, specs, chosen)
     return Response(body, media_type="application/json")

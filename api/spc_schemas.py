@@ -159,6 +159,13 @@ class ChartOut(BaseModel):
     held: int = Field(description="readings held out of the points in the range")
 
 
+class CapabilityFlag(BaseModel):
+    """Why a capability figure deserves less trust, and by how much."""
+
+    flag: Literal["few_subgroups", "out_of_control", "held"]
+    value: int
+
+
 class CapabilityOut(BaseModel):
     """`GET /api/v1/spc/charts/{chart}/capability`: docs/SPC.md "Capability"."""
 
@@ -187,6 +194,11 @@ class CapabilityOut(BaseModel):
     observed_ppm: float
     expected_ppm: float | None
     expected_within_ppm: float | None
+    flags: list[CapabilityFlag] = Field(
+        default_factory=list,
+        description="few_subgroups (fewer than 25, AIAG), out_of_control (points that broke "
+        "run rules), held (readings held out)",
+    )
 
 
 class BaselineIn(BaseModel):

@@ -4,7 +4,6 @@ and capability, rounded as on MQTT (6 significant digits, `connectors.common.spc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +15,8 @@ from edge.pipeline.live import LiveView, spc_chart_infos
 from oee.spc import Capability, Spec
 
 __all__ = [
-    "capability_document", "chart_state", "find_chart", "point_document",
-    "violation_document", "zones",
+    "MIN_SUBGROUPS", "capability_document", "capability_flags", "chart_state", "find_chart",
+    "point_document", "violation_document", "zones",
 ]  # fmt: skip
 
 
@@ -84,8 +83,20 @@ def capability_document(
     }  # fmt: skip
 
 
-def of_product(points: Sequence[SpcPoint], product: str | None) -> list[SpcPoint]:
-    """The points of one product (all when no point names one)."""
-    if all(p.product is None for p in points):
-        return list(points)
-    return [p for p in points if p.product == product]
+#: AIAG SPC manual (2nd ed., ch. IV): a capability study wants 25 or more subgroups
+#: (about 100 readings) from a process in statistical control.
+MIN_SUBGROUPS = 25
+
+
+def capability_flags(subgroups: int, broken: int, held: int) -> list[dict[str, Any]]:
+    """What limits trust in a capability figure: `few_subgroups` (fewer than 25),
+    `out_of_control` (points of the range broke run rules: how many), `held` (readings
+    held out of the range's points)."""
+    flags: list[dict[str, Any]] = []
+    if subgroups < MIN_SUBGROUPS:
+        flags.append({"flag": "few_subgroups", "value": subgroups})
+    if broken:
+        flags.append({"flag": "out_of_control", "value": broken})
+    if held:
+        flags.append({"flag": "held", "value": held})
+    return flags

@@ -231,11 +231,15 @@ export class SpcPanel {
       return box;
     }
     box.append(el("p", "muted", t("spcCapN", c.n, c.subgroups)));
-    const grid = el("div", "spc-figs");
+    const flags = new Map((c.flags || []).map((f) => [f.flag, f.value]));
+    // Fewer than 25 subgroups: the figures are shown greyed, with why (AIAG).
+    const grid = el("div", flags.has("few_subgroups") ? "spc-figs spc-few" : "spc-figs");
     for (const k of ["cp", "cpk", "pp", "ppk", "cpm"]) grid.append(figure(k, c[k], c.ci && c.ci[k]));
     grid.append(ppm(c));
     box.append(grid);
-    if (d.violations.length) box.append(el("p", "spc-warn", t("spcUnstable")));
+    if (flags.has("few_subgroups")) box.append(el("p", "spc-warn", t("spcFew", flags.get("few_subgroups"))));
+    if (flags.has("out_of_control") || d.violations.length) box.append(el("p", "spc-warn", t("spcUnstable")));
+    if (flags.has("held")) box.append(el("p", "spc-warn", t("spcHeld", flags.get("held"))));
     return box;
   }
 }

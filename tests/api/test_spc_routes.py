@@ -18,6 +18,7 @@ import pytest
 
 from api.app import create_app
 from connectors.sqlite.store import SqliteStore
+from core.spc import SpcPoint
 from edge.config import Config, SqliteConfig
 from edge.pipeline.gateway import Gateway
 from edge.pipeline.live import LiveView
@@ -37,13 +38,15 @@ def _config(tmp_path: Path) -> Config:
         "source": "manual", "kind": "imr", "valid": {"min": 0, "max": 100},
         "rules": {"western_electric": [1, 2, 3, 4]}, "baseline_subgroups": 100,
         "spec": {"lsl": 32, "usl": 36, "target": 34},
+        "products": {"P2": {"lsl": 38, "usl": 42, "target": 40}},
     }  # fmt: skip
     return Config.model_validate({
         "gateway": {"id": "gw1", "data_dir": str(tmp_path / "data")},
         "site": "plant1", "area": "paint", "line": "line1",
         "calendar": {"timezone": "UTC",
                      "shifts": [{"name": "early", "start": "06:00", "end": "14:00"}]},
-        "machines": [{"id": "mixer1", "ideal_cycle_s": 2, **machine}],
+        "machines": [{"id": "mixer1", "ideal_cycle_s": 2, "products": {"P1": {"ideal_cycle_s": 2}, "P2": {"ideal_cycle_s": 2}},
+                      **machine}],
         "spc": {"charts": [chart]},
     })  # fmt: skip
 
@@ -200,6 +203,28 @@ async def test_capability_of_the_readings(plant: Plant) -> None:
     assert cap["cpk"] == pytest.approx((36 - 34.088) / (3 * sigma), rel=1e-5)
     assert cap["spec"] == {"lsl": 32, "usl": 36, "target": 34}
     assert (cap["below_lsl"], cap["above_usl"], cap["observed_ppm"]) == (0, 0, 0)
+    # 20 subgroups: fewer than the 25 a capability study wants (AIAG SPC manual).
+    assert cap["flags"] == [{"flag": "few_subgroups", "value": 20}]
+
+
+async def test_capability_pools_the_readings_held_to_the_same_spec(plant: Plant) -> None:
+    """Points made before the product was known (product null) and those of a product
+    without a spec of its own share the chart's spec, so one capability: the finding was
+    n = 2 on the page while 16 points of the shift were on the chart."""
+
+    def point(seq: int, product: str | None, value: float) -> SpcPoint:
+        ts = T0 + timedelta(minutes=seq)
+        return SpcPoint(CHART, "mixer1", ts, seq, "imr", value, None, 1, None, None, None,
+                        None, "I", (), (value,), product)  # fmt: skip
+
+    values = [(None, 34.0), (None, 34.5), ("P1", 33.5), ("P1", 34.2), ("P2", 40.0)]
+    await plant.gateway.emit([point(i + 1, p, v) for i, (p, v) in enumerate(values)])
+    span = {"from": T0.isoformat(), "to": NOW.isoformat()}
+    cap = (await plant.client.get(f"{URL}/capability", params=span | {"product": "P1"})).json()
+    assert (cap["n"], cap["mean"], cap["product"]) == (4, 34.05, "P1")
+    assert cap["spec"] == {"lsl": 32, "usl": 36, "target": 34}
+    cap = (await plant.client.get(f"{URL}/capability", params=span | {"product": "P2"})).json()
+    assert (cap["n"], cap["mean"], cap["spec"]) == (1, 40, {"lsl": 38, "usl": 42, "target": 40})
 
 
 @pytest.mark.parametrize(

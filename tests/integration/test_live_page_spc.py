@@ -1,7 +1,7 @@
 """The live page's "Process (SPC)" panel (issue 18) in headless Chromium against a running
 gateway (`oee-edge run`) reading the Modbus simulator (spc_page_scenario.yaml): Filler 1's
 fill weight on an I-MR chart, trial limits from its first 15 points, the drift the
-scenario injects at 45 s seen as a red point named on hover and listed, the `spc` alarm it
+scenario injects at 12 s seen as a red point named on hover and listed, the `spc` alarm it
 raises in the banner, the limits frozen over the API and the page's phase following over
 the event stream, the shift's capability as the API computes it once the machine stops,
 a tablet and a phone without horizontal scroll, and "no SPC charts configured"."""
@@ -34,8 +34,8 @@ from tests.integration.test_live_page_flags import config as flags_config
 SCENARIO = Path(__file__).with_name("spc_page_scenario.yaml")
 SHOTS = Path("/tmp/s18/shots")
 CHART = "m1-weight"
-DRIFT_S = 45  # the scenario's fill_drift.at_s
-IDLE_S = 80  # the scenario's m1 stops making parts then
+DRIFT_S = 12  # the scenario's fill_drift.at_s
+IDLE_S = 22  # the scenario's m1 stops making parts then
 
 
 def config_text(data: Path, api_port: int, modbus_port: int) -> str:
@@ -63,7 +63,7 @@ machines:
       fill_weight: {{address: 136, type: float32, order: CDAB}}
     state_rules: [{{tag: code, map: {{1: running, 2: idle, 3: fault, 4: setup, 5: planned_stop}}}}]
     counters: {{total: {{tag: total}}}}
-    ideal_cycle_s: 1
+    ideal_cycle_s: 0.25
 spc:
   charts:
     - id: {CHART}
@@ -200,10 +200,15 @@ def test_trial_limits_then_the_drift_marked_named_and_alarmed(plant: Plant) -> N
         first = min(v["seq"] for v in chart["violations"])
         at_first = [v for v in chart["violations"] if v["seq"] == first]
         assert {v["rule"] for v in at_first} & {"WE1", "WE2", "WE3", "WE4"}
-        red = {seq: title for seq, bad, title in s["points"] if bad}
-        assert first in red
-        for v in at_first:
-            assert f"{v['rule']} {v['name']}" in red[first]
+        names = [f"{v['rule']} {v['name']}" for v in at_first]
+
+        def named() -> dict[str, Any] | None:
+            # Each rule's `spc_violation` event names the point as it comes.
+            page = panel(driver)
+            red = {seq: title for seq, bad, title in page["points"] if bad}
+            return page if all(n in red.get(first, "") for n in names) else None
+
+        s = wait_for(named, 10, f"point {first} red and named {names}")
         assert [first, True] in [[seq, bad] for seq, bad, _ in s["points"]]
         listed = {(rule, seq) for rule, seq, _ in s["violations"]}
         assert {(v["rule"], v["seq"]) for v in at_first} <= listed
@@ -253,6 +258,15 @@ def test_frozen_limits_and_the_shifts_capability(plant: Plant) -> None:
         assert s["capN"] == f"n = {cap['n']} readings"
         assert s["phase"].startswith("Phase II: limits frozen by loopback at ")
         assert "the chart broke run rules in this range" in s["text"]
+        # Every point of the shift is one product's (the first ones, before the product was
+        # known, pooled with it): n is the chart's points, fewer than 25 subgroups, flagged.
+        assert cap["n"] == len(plant.api(f"/api/v1/spc/charts/{CHART}")["points"])
+        # Every point of the shift is the one product's (the first ones, before the
+        # product was known, pooled with it: the page once showed n = 2 of 16 points).
+        points = plant.api(f"/api/v1/spc/charts/{CHART}?shift=current")["points"]
+        assert (cap["n"], cap["subgroups"]) == (len(points), len(points))
+        broken = {p["seq"] for p in points if p["violations"]}
+        assert cap["flags"] == [{"flag": "out_of_control", "value": len(broken)}]
         save_png(driver, SHOTS / "spc-page-frozen-1280.png")
 
 
