@@ -233,7 +233,8 @@ export class SpcPanel {
     box.append(el("p", "muted", t("spcCapN", c.n, c.subgroups)));
     const flags = new Map((c.flags || []).map((f) => [f.flag, f.value]));
     // Fewer than 25 subgroups: the figures are shown greyed, with why (AIAG).
-    const grid = el("div", flags.has("few_subgroups") ? "spc-figs spc-few" : "spc-figs");
+    const grid = el("div", "spc-figs");
+    grid.classList.toggle("spc-few", flags.has("few_subgroups"));
     for (const k of ["cp", "cpk", "pp", "ppk", "cpm"]) grid.append(figure(k, c[k], c.ci && c.ci[k]));
     grid.append(ppm(c));
     box.append(grid);

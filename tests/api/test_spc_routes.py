@@ -45,8 +45,8 @@ def _config(tmp_path: Path) -> Config:
         "site": "plant1", "area": "paint", "line": "line1",
         "calendar": {"timezone": "UTC",
                      "shifts": [{"name": "early", "start": "06:00", "end": "14:00"}]},
-        "machines": [{"id": "mixer1", "ideal_cycle_s": 2, "products": {"P1": {"ideal_cycle_s": 2}, "P2": {"ideal_cycle_s": 2}},
-                      **machine}],
+        "machines": [{"id": "mixer1", "ideal_cycle_s": 2, **machine,
+                      "products": {"P1": {"ideal_cycle_s": 2}, "P2": {"ideal_cycle_s": 2}}}],
         "spc": {"charts": [chart]},
     })  # fmt: skip
 
