@@ -93,6 +93,8 @@ const en = {
       moves_before_window: (v) => v + " part(s) of earlier shifts moved between good and " +
         "reject: no first-pass yield",
       no_scrap_reasons: () => "the history store keeps no booked scrap: no reject has a reason",
+      q_weighted_by_cycle: () => "OEE quality differs from the first-pass yield: it weighs " +
+        "each part by its ideal cycle time, the yield counts every part alike",
     },
     quality: "First-pass yield and scrap", booked: "booked as scrap", fpy: "first-pass yield",
     scrapRate: "scrap rate", rty: (order, x) => "Rolled throughput yield " +
@@ -110,6 +112,9 @@ const en = {
   qualityTitle: "Quality in the shift",
   fpy: (x) => "first-pass yield " + x,
   scrapRate: (x) => "scrap " + x,
+  oeeQuality: (x) => "OEE Q " + x,
+  qWeighted: "OEE Q weighs each part by its ideal cycle time; the first-pass yield " +
+    "counts every part alike (products of different cycle times yield differently)",
   qualityShift: "this shift",
   qualityReason: (reason, n, share) => reason + ": " + n + " (" + share + ")",
   noReasons: "no scrap booked with a reason",
@@ -254,6 +259,8 @@ const de = {
         "umgebucht: keine Erstdurchlaufquote",
       no_scrap_reasons: () => "der Verlaufsspeicher hält keine Ausschussbuchungen: kein " +
         "Ausschuss hat einen Grund",
+      q_weighted_by_cycle: () => "OEE-Qualität weicht von der Erstdurchlaufquote ab: sie " +
+        "gewichtet jedes Teil mit seiner Soll-Taktzeit, die Quote zählt jedes Teil gleich",
     },
     quality: "Erstdurchlauf und Ausschuss", booked: "als Ausschuss gebucht",
     fpy: "Erstdurchlaufquote", scrapRate: "Ausschussquote", rty: (order, x) =>
@@ -271,6 +278,9 @@ const de = {
   qualityTitle: "Qualität der Schicht",
   fpy: (x) => "Erstdurchlaufquote " + x,
   scrapRate: (x) => "Ausschuss " + x,
+  oeeQuality: (x) => "OEE-Q " + x,
+  qWeighted: "OEE-Q gewichtet jedes Teil mit seiner Soll-Taktzeit, die Erstdurchlaufquote " +
+    "zählt jedes Teil gleich (Produkte verschiedener Taktzeit mit verschiedener Quote)",
   qualityShift: "diese Schicht",
   qualityReason: (reason, n, share) => reason + ": " + n + " (" + share + ")",
   noReasons: "kein Ausschuss mit Grund gebucht",

@@ -31,6 +31,13 @@ export function updateQuality(box, q) {
   const scrap = el("span", "q-scrap", t("scrapRate", pct(q.scrap_rate)));
   const span = el("span", "muted", q.shift ? t("qualityShift") : t("day"));
   r.figs.replaceChildren(fpy, scrap, span);
+  // Where the card's Q (OEE) and this FPY differ, say why (docs/SPC.md "FPY and the OEE
+  // quality factor Q"): the OEE Q of the same counts, with the reason on hover/tap.
+  if (q.flags.some((f) => f.flag === "q_weighted_by_cycle")) {
+    const oeeQ = el("span", "q-oee muted", t("oeeQuality", pct(q.oee_quality)));
+    oeeQ.title = t("qWeighted");
+    r.figs.append(oeeQ);
+  }
   const booked = q.pareto.filter((row) => row.reason_code !== null).slice(0, 3);
   r.reasons.replaceChildren(...booked.map((row) => {
     const li = el("li", "", t("qualityReason", row.reason, parts(row.count), pct(row.share)));

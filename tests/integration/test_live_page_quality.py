@@ -58,8 +58,10 @@ def test_each_card_shows_the_shifts_quality(server: ApiThread, tmp_path: Path) -
             "every card's quality",
         )
         # m1: FPY 772 / 800, scrap 28 / 800; booked: Scratch 8, Dent 4, Burr 1 of 28 rejects.
+        # Its OEE Q weighs parts by ideal cycle (1839 / 1900 = 96.8 %): shown beside, why on
+        # hover (tests/api/test_quality_vs_oee.py).
         assert shown["m1"] == [
-            "first-pass yield 96.5 %scrap 3.5 %this shift",
+            "first-pass yield 96.5 %scrap 3.5 %this shiftOEE Q 96.8 %",
             ["Scratch: 8 (28.6 %)", "Dent: 4 (14.3 %)", "Burr: 1 (3.6 %)"],
         ]
         # m2: 755 / 780 = 96.79 %, 25 rejects of which 5 booked "Burr".
@@ -68,5 +70,7 @@ def test_each_card_shows_the_shifts_quality(server: ApiThread, tmp_path: Path) -
             "first-pass yield –scrap –this shift",
             ["no scrap booked with a reason"],
         ]
+        title = browser.execute_script("return document.querySelector('.q-oee').title")
+        assert title.startswith("OEE Q weighs each part by its ideal cycle time")
         width, _ = save_png(browser, tmp_path / "quality-1280.png")
         assert width == 1280
