@@ -63,11 +63,16 @@ _OPCUA_NODES = {
     "reject16": "Counters.Reject16",
     "speed": "Speed",
     "temperature": "Temperature",
+    "fill_weight": "FillWeight",
     "fault": "Fault",
     "running": "Running",
 }
 # Which demo machines are read over OPC UA, per --protocol.
-OPCUA_MACHINES = {"modbus": set(), "opcua": {"press1", "press2", "packer1"}, "mixed": {"packer1"}}
+OPCUA_MACHINES = {
+    "modbus": set(),
+    "opcua": {"press1", "press2", "packer1", "filler1"},
+    "mixed": {"packer1"},
+}
 
 
 def demo_config(

@@ -29,7 +29,9 @@ from tests.fixtures.browser import chrome, chromium
 from tests.fixtures.demo_process import DemoProcess, running_demo, start_demo
 
 T = TypeVar("T")
-DEMO_MACHINES = {"press1": "Press 1", "press2": "Press 2", "packer1": "Packer 1"}
+DEMO_MACHINES = {
+    "press1": "Press 1", "press2": "Press 2", "packer1": "Packer 1", "filler1": "Filler 1",
+}  # fmt: skip
 # The colours of live.css, as getComputedStyle reports them.
 STATE_COLOURS = {
     "running": "rgb(46, 204, 113)",
