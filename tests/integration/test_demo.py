@@ -100,6 +100,9 @@ def check_the_fill_weight_chart(d: DemoProcess, store: Path, deadline: float) ->
     """The chart demo.yaml puts filler1's fill weight on: its points are the parts'
     weights, its trial limits come from its first 20 subgroups before the drift, and a
     rule breaks within the first subgroups after the drift."""
+    assert d.banner("SPC") == (
+        f"{CHART}: {d.url}/api/v1/spc/charts/{CHART}, {ROOT}/filler1/spc/{CHART}"
+    )
     (state,) = d.api("/api/v1/spc/charts")["charts"]
     assert (state["chart"], state["machine"], state["kind"], state["unit"], state["tag"]) == (
         CHART, "filler1", "xbar_r", "g", "fill_weight",

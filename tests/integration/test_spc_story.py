@@ -255,6 +255,21 @@ def story(api: str, gw: GatewayProcess, mqtt: TimedCollector, store: Path) -> No
     )  # fmt: skip
     for figure in ("mean", "sigma_within", "sigma_overall", "cp", "cpk", "pp", "ppk", "cpm"):
         assert cap[figure] == pytest.approx(getattr(want, figure), rel=1e-5), figure
+    if all(p == list(range(5 * i + 1, 5 * i + 6)) for i, p in enumerate(parts)):
+        # Every part read once (the usual run): the figures docs/SPC.md "A worked
+        # example" quotes, as the API rounds them (6 significant digits).
+        assert (lim["center"], lim["ucl"], lim["lcl"], lim["spread_center"]) == (
+            500.042, 501.342, 498.741, 2.25435,
+        )  # fmt: skip
+        assert (drifted["value"], points[13]["value"], points[13]["violations"]) == (
+            503.074, 503.019, ["WE1", "WE2"],
+        )  # fmt: skip
+        assert [cap[k] for k in ("mean", "sigma_within", "sigma_overall")] == [
+            500.456, 1.01573, 1.39583,
+        ]  # fmt: skip
+        assert [cap[k] for k in ("cp", "cpk", "pp", "ppk", "cpm", "expected_ppm")] == [
+            1.64085, 1.49136, 1.19404, 1.08526, 1.13512, 611.876,
+        ]  # fmt: skip
     print_figures(lim, drifted, delay, cap)
 
 
