@@ -30,6 +30,7 @@ from edge.config import (
 from edge.config.loading import ConfigError, parse_config
 from edge.config.preflight import directory_problem
 from edge.config.reading import load_yaml
+from edge.config.spc import ChartConfig
 from edge.pipeline.gateway import Gateway
 from oee.states import MachineState
 
@@ -63,11 +64,16 @@ _OPCUA_NODES = {
     "reject16": "Counters.Reject16",
     "speed": "Speed",
     "temperature": "Temperature",
+    "fill_weight": "FillWeight",
     "fault": "Fault",
     "running": "Running",
 }
 # Which demo machines are read over OPC UA, per --protocol.
-OPCUA_MACHINES = {"modbus": set(), "opcua": {"press1", "press2", "packer1"}, "mixed": {"packer1"}}
+OPCUA_MACHINES = {
+    "modbus": set(),
+    "opcua": {"press1", "press2", "packer1", "filler1"},
+    "mixed": {"packer1"},
+}
 
 
 def demo_config(
@@ -208,10 +214,18 @@ def _banner(
             f"  MQTT       {broker_kind} on {config.mqtt.host}:{config.mqtt.port}, topics {root}/#",
             f"             mosquitto_sub -p {config.mqtt.port} -t '{config.mqtt.prefix}/#' -v",
             *(f"  raw tags   {root}/{m.id}/tags" for m in config.machines if m.publish_tags),
+            *(
+                f"  SPC        {c.id}: {api}/api/v1/spc/charts/{c.id}, {_spc_topic(root, c)}"
+                for c in config.spc.charts
+            ),
             f"  shift      {shifts.describe()}",
             f"  store      SQLite in {config.sqlite_path}",
         ]
     )
+
+
+def _spc_topic(root: str, chart: ChartConfig) -> str:
+    return f"{root}/{chart.machine}/spc/{chart.id}"
 
 
 async def demo(args: argparse.Namespace, data_dir: Path) -> None:

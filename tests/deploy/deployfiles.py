@@ -28,7 +28,7 @@ SCHEMA_SOURCE = "compose-spec/compose-spec@00655e2222608fa6eaecdf12ac5195889ca22
 SCHEMA_SHA256 = "bc50c2d79102aed8df21b3a13e56c9396c7a06da6cff5ce37629f2ee7eb41735"
 # The env example leaves these empty: each user sets their own.
 SECRETS = {"INFLUX_ADMIN_PASSWORD", "INFLUX_TOKEN", "OEE_API_KEY", "GRAFANA_ADMIN_PASSWORD"}
-MACHINES = ["press1", "press2", "packer1"]
+MACHINES = ["press1", "press2", "packer1", "filler1"]
 
 # ----------------------------------------------------------------------------- helpers
 

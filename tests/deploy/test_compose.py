@@ -211,7 +211,7 @@ def test_every_env_example_variable_is_used() -> None:
 def test_check_accepts_the_compose_config_with_the_env_example() -> None:
     r = run([OEE_EDGE, "check", str(GATEWAY_CONFIG)], cli_env(**gateway_env()))
     assert (r.returncode, r.stderr) == (0, "")
-    assert "OK — gateway compose-gw, 3 machine(s), 21 tag(s), MQTT mosquitto:1883" in r.stdout
+    assert "OK — gateway compose-gw, 4 machine(s), 30 tag(s), MQTT mosquitto:1883" in r.stdout
 
 
 @pytest.mark.parametrize(

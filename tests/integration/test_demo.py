@@ -1,13 +1,17 @@
 """`oee-edge demo` as a user runs it, a real process (tests/fixtures/demo_process.py): the
-shift it shows from its first minute, press1's raw tags on MQTT and in the store, the
+shift it shows from its first minute, press1's raw tags on MQTT and in the store, the fill
+weight's SPC chart (trial limits, then a violation after the simulator's drift), the
 temporary directory gone after Ctrl-C, and the same ports on a quick restart."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import socket
+import sqlite3
+import struct
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
+from simulators.model import fill_weight
 from tests.fixtures.demo_process import DemoPorts, DemoProcess, start_demo
 from tests.fixtures.mosquitto import MqttCollector
 
@@ -57,6 +63,80 @@ def alarms_within(d: DemoProcess, since: str, deadline: float) -> list[dict[str,
         time.sleep(0.5)
 
 
+# The demo's filler (simulators/scenarios/demo.yaml): seed 42, part k weighs
+# normal(500, 1) g, 2 g more from part 148 on (done at sim 5 + 2k >= 300 s).
+DRIFT_PART = 148
+CHART = "filler1-weight"
+
+
+def part_of(weight: float, after: int) -> int:
+    """The number of the part (`after` or a later one) that weighs `weight` as the
+    gateway reads it (float32 over Modbus): the weights are a pure function of seed and
+    part. The same part may be read twice: the counter (registers 4-5) and the weight
+    (136-137) are two requests apart, and a part done between them has its weight read
+    at the poll before its count; at 30x a part can also pass unread between two polls."""
+    for k in range(max(after, 1), after + 200):
+        mean = 502.0 if k >= DRIFT_PART else 500.0
+        if float32(fill_weight("42:filler1", k, mean, 1)) == weight:
+            return k
+    raise AssertionError(f"{weight} is none of parts {after}..{after + 199}'s weights")
+
+
+def float32(x: float) -> float:
+    return float(struct.unpack("<f", struct.pack("<f", x))[0])
+
+
+def stored_points(store: Path) -> list[tuple[int, float, list[float], list[str]]]:
+    """(seq, n, readings, violations) of the chart's stored points, oldest first."""
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+        rows = db.execute(
+            'SELECT seq, n, "values", violations FROM spc_points WHERE chart = ? ORDER BY seq',
+            (CHART,),
+        ).fetchall()
+    return [(s, n, json.loads(v), json.loads(found)) for s, n, v, found in rows]
+
+
+def check_the_fill_weight_chart(d: DemoProcess, store: Path, deadline: float) -> None:
+    """The chart demo.yaml puts filler1's fill weight on: its points are the parts'
+    weights, its trial limits come from its first 20 subgroups before the drift, and a
+    rule breaks within the first subgroups after the drift."""
+    assert d.banner("SPC") == (
+        f"{CHART}: {d.url}/api/v1/spc/charts/{CHART}, {ROOT}/filler1/spc/{CHART}"
+    )
+    (state,) = d.api("/api/v1/spc/charts")["charts"]
+    assert (state["chart"], state["machine"], state["kind"], state["unit"], state["tag"]) == (
+        CHART, "filler1", "xbar_r", "g", "fill_weight",
+    )  # fmt: skip
+    assert state["spec"] == {"lsl": 495, "usl": 505, "target": 500}
+    parts: list[list[int]] = []
+    while not parts or parts[-1][0] < DRIFT_PART + 10:  # 2 subgroups after the drift
+        assert time.monotonic() < deadline + 30, f"no points after the drift: {parts}"
+        time.sleep(0.5)
+        points, parts, last = stored_points(store), [], 0
+        for _, _, values, _ in points:
+            parts.append([last := part_of(v, last) for v in values])
+    assert [(p[0], p[1]) for p in points] == [(i, 5) for i in range(1, len(points) + 1)]
+    # Trial limits (Phase I) from points 1-20, all of them before the drift: X̄̄ ± A2·R̄
+    # (Montgomery, 8th ed., eq. 6.4; A2(5) = 3/(d2·√5), d2(5) = 2.325929, Appendix VI).
+    assert parts[19][-1] < DRIFT_PART, f"the gateway started too late: {parts[:20]}"
+    body = d.api(f"/api/v1/spc/charts/{CHART}?limit=1000")
+    limits = body["limits"]
+    assert (limits["source"], limits["subgroups"], limits["n"], body["phase"]) == (
+        "computed", 20, 5, "I",
+    )  # fmt: skip
+    xbb = sum(sum(p[2]) / 5 for p in points[:20]) / 20
+    rbar = sum(max(p[2]) - min(p[2]) for p in points[:20]) / 20
+    a2 = 3 / (2.325929 * 5**0.5)
+    assert limits["center"] == pytest.approx(xbb, rel=1e-6)
+    assert limits["ucl"] == pytest.approx(xbb + a2 * rbar, rel=1e-6)
+    assert limits["lcl"] == pytest.approx(xbb - a2 * rbar, rel=1e-6)
+    # The first subgroup made only of drifted parts, or one of the next two, breaks WE1
+    # or WE2 above the centre line (x̄ ~ N(502, 1/√5) against a UCL near 501.3).
+    first = next(i for i, p in enumerate(parts) if p[0] >= DRIFT_PART) + 1
+    up = [v for v in body["violations"] if v["rule"] in ("WE1", "WE2") and v["side"] == "+"]
+    assert up and first - 1 <= up[0]["seq"] <= first + 2, (first, body["violations"])
+
+
 def test_the_demo_shows_its_shift_and_raw_tags_at_once_and_leaves_nothing_behind(
     tmp_path: Path,
 ) -> None:
@@ -83,7 +163,7 @@ def test_the_demo_shows_its_shift_and_raw_tags_at_once_and_leaves_nothing_behind
                 assert {t["quality"] for t in body["tags"].values()} == {"good"}
             # Every machine's shift and day windows begin at the shift's start and hold
             # parts within the demo's first minute.
-            for machine in ("press1", "press2", "packer1"):
+            for machine in ("press1", "press2", "packer1", "filler1"):
                 for window in ("shift", "day"):
                     path = f"/api/v1/machines/{machine}/oee?window={window}"
                     body = figures_within(d, path, deadline)
@@ -100,6 +180,7 @@ def test_the_demo_shows_its_shift_and_raw_tags_at_once_and_leaves_nothing_behind
             press2 = [a for a in alarms if a["machine"] == "press2"]
             assert [(a["rule"], a["severity"]) for a in press2][:1] == [("long-fault", "critical")]
             assert press2[0]["message"].startswith("Press 2: fault"), press2[0]
+            check_the_fill_weight_chart(d, store, deadline)
         finally:
             code = d.interrupt()
         out = d.log

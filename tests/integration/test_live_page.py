@@ -29,7 +29,9 @@ from tests.fixtures.browser import chrome, chromium
 from tests.fixtures.demo_process import DemoProcess, running_demo, start_demo
 
 T = TypeVar("T")
-DEMO_MACHINES = {"press1": "Press 1", "press2": "Press 2", "packer1": "Packer 1"}
+DEMO_MACHINES = {
+    "press1": "Press 1", "press2": "Press 2", "packer1": "Packer 1", "filler1": "Filler 1",
+}  # fmt: skip
 # The colours of live.css, as getComputedStyle reports them.
 STATE_COLOURS = {
     "running": "rgb(46, 204, 113)",
@@ -213,7 +215,7 @@ def test_tablet_portrait_has_no_horizontal_overflow(demo: DemoProcess, tmp_path:
         assert s["scrollWidth"] <= s["innerWidth"], s["scrollWidth"]
         assert s["widest"] <= s["innerWidth"]
         assert s["smallButtons"] == 0  # every button is a finger-sized target
-        assert len(s["cards"]) == 3
+        assert len(s["cards"]) == len(DEMO_MACHINES)
         width, _ = save_png(driver, tmp_path / "live-page-768.png")
         assert width == 768
 

@@ -40,7 +40,7 @@ def test_serves_until_signal_and_exits_zero(sig: signal.Signals) -> None:
         text=True,
     )
     assert proc.stdout is not None
-    lines = [proc.stdout.readline() for _ in range(5)]
+    lines = [proc.stdout.readline() for _ in range(6)]
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
@@ -49,6 +49,7 @@ def test_serves_until_signal_and_exits_zero(sig: signal.Signals) -> None:
         f"  modbus tcp 127.0.0.1:{port} unit 1   press1 (random)\n",
         f"  modbus tcp 127.0.0.1:{port} unit 2   press2 (script)\n",
         f"  modbus tcp 127.0.0.1:{port} unit 3   packer1 (random)\n",
+        f"  modbus tcp 127.0.0.1:{port} unit 4   filler1 (script)\n",
         "serving; Ctrl-C to stop\n",
     ]
     assert out == "simulator stopped\n"

@@ -22,18 +22,22 @@ def errors_of(data: object) -> str:
     return str(info.value)
 
 
-def test_bundled_demo_has_three_lively_machines_on_one_port() -> None:
+def test_bundled_demo_has_four_machines_on_one_port() -> None:
     s = load_scenario("demo")
     assert (s.name, s.host, s.port, s.time_scale) == ("demo", "127.0.0.1", 5020, 1.0)
     assert [(m.id, m.unit_id, m.port) for m in s.machines] == [
         ("press1", 1, None),
         ("press2", 2, None),
         ("packer1", 3, None),
+        ("filler1", 4, None),
     ]
-    press1, press2, packer1 = (m.params for m in s.machines)
+    press1, press2, packer1, filler1 = (m.params for m in s.machines)
     assert all(not m.script and m.mtbf_s > 0 for m in (press1, packer1))  # random mode
     assert (press2.repeat, sum(seg.for_s for seg in press2.script)) == (True, 600.0)
     assert packer1.counter_start == 65476
+    # The fill weight the demo's SPC chart watches (tests/edge/cli/test_demo.py).
+    assert (filler1.cycle_s, filler1.fill_mean, filler1.fill_sd) == (2.0, 500, 1)
+    assert (filler1.fill_drift_at_s, filler1.fill_drift_shift) == (300, 2)
 
 
 def test_the_demo_press2_faults_35_s_within_its_first_minute() -> None:

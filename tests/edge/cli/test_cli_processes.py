@@ -42,7 +42,7 @@ def stop(proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("protocol", ["mixed", "opcua"])
-def test_demo_runs_three_machines_and_stops_on_ctrl_c(protocol: str, tmp_path: Path) -> None:
+def test_demo_runs_four_machines_and_stops_on_ctrl_c(protocol: str, tmp_path: Path) -> None:
     api, mqtt, modbus, opcua = free_port(), free_port(), free_port(), free_port()
     cmd = [sys.executable, "-m", "edge.cli", "demo", "--api-port", str(api),
            "--mqtt-port", str(mqtt), "--modbus-port", str(modbus), "--opcua-port", str(opcua),
@@ -54,7 +54,7 @@ def test_demo_runs_three_machines_and_stops_on_ctrl_c(protocol: str, tmp_path: P
         base = f"http://127.0.0.1:{api}/api/v1/machines"
         # Every machine is read: a state other than offline, whatever the protocol.
         machines = wait_http(base, lambda ms: all(m["state"] not in (None, "offline") for m in ms))
-        assert [m["id"] for m in machines] == ["press1", "press2", "packer1"]
+        assert [m["id"] for m in machines] == ["press1", "press2", "packer1", "filler1"]
         with MqttCollector("127.0.0.1", mqtt, ["oee/demo-plant/#"]) as c:
             # Every machine changes state at least once more (the sim runs 30x).
             changed = wait_http(
@@ -72,7 +72,7 @@ def test_demo_runs_three_machines_and_stops_on_ctrl_c(protocol: str, tmp_path: P
     assert code == 0, out
     assert out.startswith("oee-edge demo is running (Ctrl-C to stop)\n")
     assert f"dashboard  http://127.0.0.1:{api}/" in out
-    on_opcua = "packer1" if protocol == "mixed" else "press1, press2, packer1"
+    on_opcua = "packer1" if protocol == "mixed" else "press1, press2, packer1, filler1"
     endpoint = f"opc.tcp://127.0.0.1:{opcua}/oee-edge/sim"
     assert f"  machines   {on_opcua} (simulated, OPC UA on {endpoint})\n" in out
     assert ("Modbus TCP" in out) == (protocol == "mixed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import struct
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,8 @@ from edge.cli.demo import demo_config, demo_data_dir, demo_shifts, port_or_free
 from edge.cli.main import build_parser, main
 from edge.cli.startup import StartupError
 from oee.calendar import PlannedStop, ShiftInstance
+from oee.spc import RuleSet, RuleTracker, Subgroup, compute_limits, judge
+from simulators.scenario import load_scenario
 
 UTC_START = datetime(2026, 12, 7, 0, 12, 34, 567000, tzinfo=UTC)
 
@@ -160,3 +163,58 @@ def test_bad_demo_options_are_refused_before_anything_starts(
         main(["demo", *argv])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def _filler_readings(until_s: float) -> list[tuple[int, float, float]]:
+    """(part, fill weight as the gateway reads it: float32, sim time) of each part the
+    demo's filler1 makes until `until_s`, read as a per-part chart reads: at the poll
+    where the part counter moved (here every 0.25 s, the demo's poll at 1x)."""
+    model = load_scenario("demo").model("filler1", history_size=None)
+    out: list[tuple[int, float, float]] = []
+    for tick in range(1, int(until_s * 4) + 1):
+        model.advance_to(tick / 4)
+        snap = model.snapshot()
+        if snap.parts > len(out):
+            assert snap.parts == len(out) + 1, "a poll every 0.25 s sees every part"
+            weight = struct.unpack("<f", struct.pack("<f", snap.fill_weight))[0]
+            out.append((snap.parts, weight, snap.sim_t))
+    return out
+
+
+def test_the_demo_fill_weight_gets_trial_limits_then_breaks_we1_after_its_drift() -> None:
+    # The demo's SPC story, replayed from its simulator scenario through oee.spc with the
+    # chart demo.yaml configures, at 1x and with the gateway reading from part 1.
+    chart = demo_config("/tmp/x", 5020, 1883, 8080).spc.charts[0]
+    assert (chart.id, chart.machine, chart.kind, chart.tag) == (
+        "filler1-weight", "filler1", "xbar_r", "fill_weight",
+    )  # fmt: skip
+    assert (chart.subgroup.size, chart.subgroup.per_part, chart.baseline_subgroups) == (5, True, 20)
+    assert chart.spec is not None and (chart.spec.lsl, chart.spec.usl) == (495, 505)
+    readings = _filler_readings(420)
+    n = chart.subgroup.size
+    groups = [
+        Subgroup(datetime.fromtimestamp(readings[i + n - 1][2], UTC),
+                 tuple(r[1] for r in readings[i : i + n]))
+        for i in range(0, len(readings) - n + 1, n)
+    ]  # fmt: skip
+    # Part k is done at 5 + 2k s; the drift (+2 g from 300 s) begins at part 148.
+    assert [r[0] for r in readings if r[2] < 300][-1] == 147
+    trial = compute_limits("xbar_r", groups[:20])  # parts 1-100, done at 205 s
+    assert readings[99][2] == 205
+    # Montgomery (8th ed.) eq. 6.4 and Appendix VI: X̄̄ ± A2·R̄, A2(5) = 0.577.
+    xbb = sum(sum(g.values) / n for g in groups[:20]) / 20
+    rbar = sum(max(g.values) - min(g.values) for g in groups[:20]) / 20
+    assert (trial.center, trial.ucl) == (
+        pytest.approx(xbb),
+        pytest.approx(xbb + 0.577 * rbar, abs=2e-3),
+    )
+    rules = RuleSet(western_electric=frozenset(chart.rules.western_electric))
+    tracker = RuleTracker(rules)
+    broken = []
+    for seq, g in enumerate(groups[20:], start=21):
+        found = tracker.add(seq, judge("xbar_r", g, trial))
+        if found:
+            broken.append((seq, groups[seq - 1].ts.timestamp(), [v.rule for v in found]))
+    # None before the drift; subgroup 31 (parts 151-155, done at 315 s) breaks WE1 and
+    # subgroup 32 WE1 and WE2 (32 and 31 both beyond 2σ).
+    assert broken[:2] == [(31, 315, ["WE1"]), (32, 325, ["WE1", "WE2"])]

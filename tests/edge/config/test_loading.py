@@ -50,7 +50,7 @@ def test_demo_config_loads() -> None:
     from edge.cli.demo import demo_config
 
     c = demo_config("/tmp/x", 5020, 1883, 8080)
-    assert [m.id for m in c.machines] == ["press1", "press2", "packer1"]
+    assert [m.id for m in c.machines] == ["press1", "press2", "packer1", "filler1"]
     assert c.machines[2].counters is not None and c.machines[2].counters.total is not None
     assert c.machines[2].counters.total.bits == 16
 
