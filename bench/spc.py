@@ -104,11 +104,18 @@ def take_part(args: argparse.Namespace) -> None:
         f"\n### take: a machine without a chart, {t.batches} batches, A/B alternated, "
         f"median of {t.runs}\n"
     )
-    print("| config | µs per Gateway.take |")
-    print("| --- | ---: |")
-    print(f"| A: no `spc` section ({machines + 1} machines) | {t.without_spc:.1f} |")
-    print(f"| B: {args.charts} charts on the other {machines} machines | {t.with_spc:.1f} |")
-    print(f"| B − A | {t.with_spc - t.without_spc:+.1f} |")
+    print("| config | µs per Gateway.take | fastest..slowest run |")
+    print("| --- | ---: | ---: |")
+    a, b = t.spread_a, t.spread_b
+    print(
+        f"| A: no `spc` section ({machines + 1} machines) | {t.without_spc:.1f} "
+        f"| {a[0]:.1f}..{a[1]:.1f} |"
+    )
+    print(
+        f"| B: {args.charts} charts on the other {machines} machines | {t.with_spc:.1f} "
+        f"| {b[0]:.1f}..{b[1]:.1f} |"
+    )
+    print(f"| B − A | {t.with_spc - t.without_spc:+.1f} | |")  # fmt: skip
     apply_ns, observe_ns, lookup_ns = spc_calls(machines)
     print(
         f"\nIn B, per event of that machine: SpcEngine.apply {apply_ns:.0f} ns, "

@@ -36,6 +36,8 @@ class TakeResult:
     with_spc: float  # B: 1,000 charts on other machines
     runs: int
     batches: int
+    spread_a: tuple[float, float]  # the fastest and slowest run of each
+    spread_b: tuple[float, float]
 
 
 def _time_take(config: Config, count: int, seed: int) -> float:
@@ -63,7 +65,10 @@ def run_take(machines: int, runs: int, count: int = 5000) -> TakeResult:
         for seed in range(runs):
             times_a.append(_time_take(a, count, seed))
             times_b.append(_time_take(b, count, seed))
-    return TakeResult(statistics.median(times_a), statistics.median(times_b), runs, count)
+    return TakeResult(
+        statistics.median(times_a), statistics.median(times_b), runs, count,
+        (min(times_a), max(times_a)), (min(times_b), max(times_b)),
+    )  # fmt: skip
 
 
 def spc_calls(machines: int, count: int = 200_000) -> tuple[float, float, float]:
