@@ -78,7 +78,8 @@ bench: deps sysdeps $(NR_DIR)/node_modules/.installed
 bench-oee: deps
 	$(PY) -m bench.oee_tracker
 
-# SPC statistics per point at 1,000 charts (not part of `make bench`).
+# SPC per point at 1,000 charts: the statistics, the engine (publications, checkpoints, MQTT
+# encoding) and what machines without a chart pay in Gateway.take (not part of `make bench`).
 bench-spc: deps
 	$(PY) -m bench.spc
 
