@@ -175,7 +175,10 @@ def fmt(x: float) -> str:
 def test_trial_limits_then_the_drift_marked_named_and_alarmed(plant: Plant) -> None:
     with chromium(1280, 900) as driver:
         s = open_panel(driver, plant.url, 16)
-        assert s["options"] == [[CHART, "Filler 1 · Filler 1 fill weight (I-MR)"]]
+        # The option names the rules a point broke in the hour (" ⚠ WE1" …): on a loaded
+        # box the page may open after the drift, or after a false alarm of the trial limits.
+        [(value, text)] = s["options"]
+        assert value == CHART and text.startswith("Filler 1 · Filler 1 fill weight (I-MR)")
         assert s["head"].startswith("Filler 1 fill weight · I-MR")
         assert s["phase"] == "Phase I: trial limits from 15 subgroups (not frozen yet)"
         assert s["spec"] == "Spec: LSL 490 · target 500 · USL 510 g"
