@@ -486,9 +486,8 @@ def test_a_read_key_sees_no_action(plant: Plant) -> None:
         assert all(c["actions"] == [] for c in s["cards"].values())
         assert [a["ack"] for a in s["alarms"]] == [0]
         assert s["cards"]["m2"]["main"] == "good 8 / target 600"  # figures it may read
-        driver.find_element(
-            By.CSS_SELECTOR, '[data-machine="m1"] button.seg[data-state="idle"]'
-        ).click()
+        # The timeline's segments come with the state history, after the banner: wait.
+        click(driver, '[data-machine="m1"] button.seg[data-state="idle"]')
         dialog = driver.find_element(By.ID, "panel")
         assert dialog.find_elements(By.CSS_SELECTOR, ".planned-box, .choices") == []
         assert stop["state"] == "idle"
