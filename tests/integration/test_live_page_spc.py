@@ -59,7 +59,7 @@ machines:
     modbus: {{host: 127.0.0.1, port: {modbus_port}, unit_id: 1, poll_interval_s: 0.1}}
     tags:
       code: {{address: 0}}
-      total: {{address: 4, type: uint32}}
+      total: {{address: 138, type: uint32}}  # the part record: read with the weight
       fill_weight: {{address: 136, type: float32, order: CDAB}}
     state_rules: [{{tag: code, map: {{1: running, 2: idle, 3: fault, 4: setup, 5: planned_stop}}}}]
     counters: {{total: {{tag: total}}}}
