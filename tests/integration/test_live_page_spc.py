@@ -207,7 +207,9 @@ def test_trial_limits_then_the_drift_marked_named_and_alarmed(plant: Plant) -> N
             # Each rule's `spc_violation` event names the point as it comes.
             page = panel(driver)
             red = {seq: title for seq, bad, title in page["points"] if bad}
-            return page if all(n in red.get(first, "") for n in names) else None
+            listed = {(rule, seq) for rule, seq, _ in page["violations"]}
+            in_list = {(v["rule"], v["seq"]) for v in at_first} <= listed  # SPREAD's too
+            return page if in_list and all(n in red.get(first, "") for n in names) else None
 
         s = wait_for(named, 10, f"point {first} red and named {names}")
         assert [first, True] in [[seq, bad] for seq, bad, _ in s["points"]]
