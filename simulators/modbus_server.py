@@ -29,13 +29,14 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from simulators.clock import SimClock
 from simulators.lifecycle import serving
 from simulators.registers import (
-    FILL_WEIGHT_START,
     LIVE_COUNT,
+    PART_RECORD_COUNT,
+    PART_RECORD_START,
     TEST_PATTERN,
     TEST_PATTERN_START,
     coil_word,
-    fill_registers,
     machine_registers,
+    part_record,
 )
 from simulators.scenario import MachineSpec, Scenario
 
@@ -49,7 +50,7 @@ class _Image:
 
     holding: list[int] = field(default_factory=lambda: [0] * LIVE_COUNT)
     bits: int = 0
-    fill: list[int] = field(default_factory=lambda: [0, 0])  # holding 136-137
+    record: list[int] = field(default_factory=lambda: [0] * PART_RECORD_COUNT)  # 136-139
     sim_t: float = -1.0  # before any model time: not encoded yet
 
 
@@ -112,7 +113,7 @@ class ModbusSimulator:
             snap = model.snapshot()
             image.holding = machine_registers(snap, model.params.extra_tags)
             image.bits = coil_word(snap)
-            image.fill = fill_registers(snap)
+            image.record = part_record(snap)
             image.sim_t = snap.sim_t
         return image
 
@@ -152,14 +153,16 @@ class ModbusSimulator:
             registers: list[int],
             _values: list[int] | list[bool] | None,
         ) -> ExcCodes | None:
-            # Both blocks start at address 0, so index 0 is register/coil-word 0.
+            # Both blocks start at address 0, so index 0 is register/coil-word 0. One
+            # image per request: the values of one read come from one model snapshot.
             image = self._image(spec.id)
             if func_code in _BIT_FCS:
                 registers[0] = image.bits
             else:
                 registers[0 : len(image.holding)] = image.holding
-                if len(registers) > FILL_WEIGHT_START:  # the holding registers' list
-                    registers[FILL_WEIGHT_START : FILL_WEIGHT_START + 2] = image.fill
+                if len(registers) > PART_RECORD_START:  # the holding registers' list
+                    end = PART_RECORD_START + PART_RECORD_COUNT
+                    registers[PART_RECORD_START:end] = image.record
             return None
 
         blocks = _register_blocks(LIVE_COUNT + spec.params.extra_tags)
@@ -171,7 +174,7 @@ def _register_blocks(
 ) -> tuple[list[SimData], list[SimData], list[SimData], list[SimData]]:
     """Coils, discrete inputs, holding and input registers of one machine.
 
-    Addresses outside these blocks (holding 16..99, 138.., input 16.., coils 16..)
+    Addresses outside these blocks (holding 16..99, 140.., input 16.., coils 16..)
     are invalid, so pymodbus answers exception 02. All read-only: the gateway
     never writes, and a write must not be silently overwritten by the next update.
     """
@@ -189,8 +192,13 @@ def _register_blocks(
         datatype=DataType.REGISTERS,
         readonly=True,
     )
-    fill = SimData(FILL_WEIGHT_START, values=[0, 0], datatype=DataType.REGISTERS, readonly=True)
-    return (bits(), bits(), [live(), pattern, fill], [live()])
+    record = SimData(
+        PART_RECORD_START,
+        values=[0] * PART_RECORD_COUNT,
+        datatype=DataType.REGISTERS,
+        readonly=True,
+    )
+    return (bits(), bits(), [live(), pattern, record], [live()])
 
 
 def _unknown_unit_device() -> SimDevice:

@@ -14,9 +14,15 @@ LIVE_COUNT = 16  # holding/input registers 0..15
 TEST_PATTERN_START = 100
 # A machine's `extra_tags` sit in registers 16.. and must end before the test pattern.
 MAX_EXTRA_TAGS = TEST_PATTERN_START - LIVE_COUNT
-# Holding registers 136-137: the last part's fill weight (float32 CDAB, as the
-# temperature), after the test pattern, so the extras (16..99) keep their addresses.
+# Holding registers 136-139: the part record, after the test pattern, so the extras
+# (16..99) keep their addresses: 136-137 the last part's fill weight (float32 CDAB, as
+# the temperature), 138-139 the total count (uint32, as 4-5) from the same snapshot, so
+# one read of 136..139 gets a part's weight and its number together (a PLC's "part
+# record": a counter read in another request may already count the next part).
 FILL_WEIGHT_START = 136
+PART_RECORD_START = FILL_WEIGHT_START
+PART_RECORD_COUNT = 4
+PART_TOTAL_START = 138
 COIL_COUNT = 4  # coils / discrete inputs 0..3
 
 # Status word (holding register 1) and coils 0..3, by state.
@@ -79,9 +85,10 @@ def machine_registers(snap: Snapshot, extra_tags: int = 0) -> list[int]:
     return regs
 
 
-def fill_registers(snap: Snapshot) -> list[int]:
-    """Holding registers 136-137: the fill weight of the last part, float32 CDAB."""
-    return _pack("f", snap.fill_weight, "CDAB")
+def part_record(snap: Snapshot) -> list[int]:
+    """Holding registers 136-139: the fill weight of the last part (float32 CDAB) and the
+    total count with it (uint32 ABCD, the same value as 4-5 in the same snapshot)."""
+    return [*_pack("f", snap.fill_weight, "CDAB"), *_pack("I", snap.total)]
 
 
 def coil_word(snap: Snapshot) -> int:

@@ -56,6 +56,7 @@ from edge.pipeline.components import (
 from edge.pipeline.handcounts import HandCounts
 from edge.pipeline.live import LiveView
 from edge.pipeline.normaliser import MachineNormaliser
+from edge.pipeline.part_record import report_split_reads
 from edge.pipeline.products import ChosenProducts
 
 # The name it had before the move: operators filter on it.
@@ -108,6 +109,7 @@ class Gateway:
         }
         issues = {m: n.issues for m, n in self.normalisers.items()}
         self._samplers = sample_observers(self.engines, issues)  # SPC: machines with charts
+        report_split_reads(config, issues, clock())  # per-part readings read apart from parts
         self._tags_out = {m.id for m in config.machines if m.publish_tags}
         self._alive_file = config.gateway.data_dir / "alive"
         self.products = ChosenProducts(config.gateway.data_dir / "products.json", self.normalisers)

@@ -30,6 +30,7 @@ import yaml
 
 from connectors.mqtt.broker import find_mosquitto
 from edge.config.loading import load_config
+from edge.pipeline.part_record import split_reads
 from simulators.scenario import load_scenario
 from tests.deploy.deployfiles import (
     COMPOSE,
@@ -183,6 +184,8 @@ def test_gateway_reads_the_machines_the_simulator_serves() -> None:
     read = {m.id: (m.modbus.host, m.modbus.port, m.modbus.unit_id) for m in config.machines}  # type: ignore[union-attr]
     assert read == {mid: ("simulator", port, unit) for mid, unit in scenario.items()}
     assert list(read) == MACHINES
+    # The per-part fill weight chart reads the counter with the weight (the part record).
+    assert split_reads(config) == []
 
 
 def test_grafana_gets_the_variables_its_data_source_reads() -> None:

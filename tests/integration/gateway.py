@@ -27,7 +27,7 @@ _MODBUS_M1 = """
       code: {{address: 0}}
       reason: {{address: 2}}
       product: {{address: 3}}
-      total: {{address: 4, type: uint32}}
+      total: {{address: {total}, type: uint32}}
       reject: {{address: 8, type: uint32}}
       total16: {{address: 10}}
       reject16: {{address: 11}}{more_tags}
@@ -54,10 +54,13 @@ def modbus_machines(
     timeout_s: float | None = None,
     more_tags: str = "",
     m1_extra: str = "",
+    part_record: bool = False,
 ) -> str:
     """The `machines:` entries of the simulator's machines in `ideal_cycle_s` (m1 first),
     read from the Modbus `port` (as written in the YAML: a number or a placeholder).
-    `more_tags` is one more tag of every machine, `m1_extra` one more line of m1's."""
+    `more_tags` is one more tag of every machine, `m1_extra` one more line of m1's.
+    `part_record`: the total count from the part record (holding 138, read with the fill
+    weight at 136 in one request: docs/SPC.md "How readings become points"), not 4."""
     assert next(iter(ideal_cycle_s)) == "m1", "the other machines alias m1's settings"
     out = ""
     for m, ideal in ideal_cycle_s.items():
@@ -67,6 +70,7 @@ def modbus_machines(
                 timeout="" if timeout_s is None else f"timeout_s: {timeout_s}, ",
                 more_tags=f"\n      {more_tags}" if more_tags else "",
                 m1_extra=f"\n    {m1_extra}" if m1_extra else "",
+                total=138 if part_record else 4,
             )
         else:
             out += _MODBUS_OTHER.format(id=m, unit=m.removeprefix("m"))

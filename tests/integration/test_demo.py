@@ -72,9 +72,9 @@ CHART = "filler1-weight"
 def part_of(weight: float, after: int) -> int:
     """The number of the part (`after` or a later one) that weighs `weight` as the
     gateway reads it (float32 over Modbus): the weights are a pure function of seed and
-    part. The same part may be read twice: the counter (registers 4-5) and the weight
-    (136-137) are two requests apart, and a part done between them has its weight read
-    at the poll before its count; at 30x a part can also pass unread between two polls."""
+    part. filler1's counter comes from the part record (138, one request with the weight
+    at 136), so no part is read twice (the caller asks from the part after the last);
+    at 30x a part can still pass unread between two polls."""
     for k in range(max(after, 1), after + 200):
         mean = 502.0 if k >= DRIFT_PART else 500.0
         if float32(fill_weight("42:filler1", k, mean, 1)) == weight:
@@ -114,7 +114,7 @@ def check_the_fill_weight_chart(d: DemoProcess, store: Path, deadline: float) ->
         time.sleep(0.5)
         points, parts, last = stored_points(store), [], 0
         for _, _, values, _ in points:
-            parts.append([last := part_of(v, last) for v in values])
+            parts.append([last := part_of(v, last + 1) for v in values])
     assert [(p[0], p[1]) for p in points] == [(i, 5) for i in range(1, len(points) + 1)]
     # Trial limits (Phase I) from points 1-20, all of them before the drift: X̄̄ ± A2·R̄
     # (Montgomery, 8th ed., eq. 6.4; A2(5) = 3/(d2·√5), d2(5) = 2.325929, Appendix VI).

@@ -78,7 +78,10 @@ def subgroup(i: int) -> tuple[float, ...]:
 def config(tmp_path: Path, mqtt: int, sim: int, chart: str):  # type: ignore[no-untyped-def]
     text = CONFIG.format(data=tmp_path, api=free_port(), mqtt=mqtt, chart=chart)
     text += modbus_machines(
-        str(sim), {"m1": 0.2}, more_tags="fill_weight: {address: 136, type: float32, order: CDAB}"
+        str(sim),
+        {"m1": 0.2},
+        more_tags="fill_weight: {address: 136, type: float32, order: CDAB}",
+        part_record=True,  # the counter from 138: read with the weight, each part once
     )
     return parse_config(text, "spc.yaml")
 

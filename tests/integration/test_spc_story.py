@@ -12,11 +12,13 @@ The simulator (tests/integration/spc_story_scenario.yaml, seed 12, 60x) makes pa
 13 (parts 61-65, x̄ about 503 against a UCL of 501.342) is beyond the UCL: WE1. The
 figures are in docs/SPC.md "A worked example".
 
-Only the number of readings per part can vary: the counter and the weight are two Modbus
-requests apart, so a part done between them has its weight read once at the poll before
-its count and again with it (see tests/integration/test_demo.py's `part_of`). The test
-therefore identifies each stored reading's part from its weight instead of assuming
-parts 5i-4..5i, and computes every figure from the weights of the parts read.
+The gateway reads the counter from the simulator's part record (holding 138, in one
+request with the weight at 136), so each poll's reading is the weight of the part it
+counted and every part is read once: point i is parts 5i-4..5i (checked from the stored
+weights), and the figures docs/SPC.md quotes are asserted exactly on every run. (With
+the counter at 4, two requests from the weight, a part done between them had its
+weight read at the poll before its count and again with it: tests/integration/
+test_part_record.py.)
 """
 
 from __future__ import annotations
@@ -89,7 +91,10 @@ def write_config(tmp_path: Path, api: int, mqtt: int, sim: int) -> Path:
         early=shifts["EARLY"], late=shifts["LATE"], night=shifts["NIGHT"],
     )  # fmt: skip
     text += modbus_machines(
-        str(sim), {"m1": 0.2}, more_tags="fill_weight: {address: 136, type: float32, order: CDAB}"
+        str(sim),
+        {"m1": 0.2},
+        more_tags="fill_weight: {address: 136, type: float32, order: CDAB}",
+        part_record=True,  # the counter from 138: read with the weight, each part once
     )
     path = tmp_path / "config.yaml"
     path.write_text(text)
@@ -103,13 +108,15 @@ def weight(part: int) -> float:
     return float(struct.unpack("<f", struct.pack("<f", raw))[0])
 
 
-def parts_of(readings: list[float], after: int) -> list[int]:
-    """The part each reading is the weight of (`after` or later, never going back)."""
-    out = []
+def parts_of(readings: list[float], first: int) -> list[int]:
+    """The part each reading is the weight of (`first` or later, each later than the one
+    before: a part read twice fails here)."""
+    out: list[int] = []
     for r in readings:
-        after = next((k for k in range(max(after, 1), after + 20) if weight(k) == r), -1)
-        assert after > 0, f"{r} g is the weight of no part after part {out or '0'}"
-        out.append(after)
+        start = out[-1] + 1 if out else first
+        part = next((k for k in range(start, start + 20) if weight(k) == r), -1)
+        assert part > 0, f"{r} g is the weight of no part from part {start}"
+        out.append(part)
     return out
 
 
@@ -196,8 +203,8 @@ def story(api: str, gw: GatewayProcess, mqtt: TimedCollector, store: Path) -> No
     assert base["violations"] == [] and base["excluded"] == []
     baseline: list[list[int]] = []
     for _, _, values in stored(store)[:8]:
-        baseline.append(parts_of(values, baseline[-1][-1] if baseline else 1))
-    assert baseline[-1][-1] < DRIFT_PART
+        baseline.append(parts_of(values, baseline[-1][-1] + 1 if baseline else 1))
+    assert baseline == [list(range(5 * i + 1, 5 * i + 6)) for i in range(8)]  # parts 1-40
     # X̄̄ ± A2·R̄ from the simulator's weights of the parts read (Montgomery, 8th ed.,
     # §6.2.1, eqs. 6.4-6.5; NIST/SEMATECH e-Handbook §6.3.2.1); σ̂ = R̄/d2.
     groups = [[weight(k) for k in parts] for parts in baseline]
@@ -242,8 +249,8 @@ def story(api: str, gw: GatewayProcess, mqtt: TimedCollector, store: Path) -> No
     assert [r[0] for r in rows] == list(range(1, 15))  # the machine stopped at part 70
     parts: list[list[int]] = []
     for _, _, values in rows:  # every reading is a part's weight, the drift from part 61
-        parts.append(parts_of(values, parts[-1][-1] if parts else 1))
-    assert parts[11][-1] < DRIFT_PART <= parts[12][0] and parts[13][-1] <= 70
+        parts.append(parts_of(values, parts[-1][-1] + 1 if parts else 1))
+    assert parts == [list(range(5 * i + 1, 5 * i + 6)) for i in range(14)]  # each part once
     cap = get(api, "/api/v1/spc/charts/fill/capability?shift=current")
     want = capability(
         "xbar_r",
@@ -255,21 +262,20 @@ def story(api: str, gw: GatewayProcess, mqtt: TimedCollector, store: Path) -> No
     )  # fmt: skip
     for figure in ("mean", "sigma_within", "sigma_overall", "cp", "cpk", "pp", "ppk", "cpm"):
         assert cap[figure] == pytest.approx(getattr(want, figure), rel=1e-5), figure
-    if all(p == list(range(5 * i + 1, 5 * i + 6)) for i, p in enumerate(parts)):
-        # Every part read once (the usual run): the figures docs/SPC.md "A worked
-        # example" quotes, as the API rounds them (6 significant digits).
-        assert (lim["center"], lim["ucl"], lim["lcl"], lim["spread_center"]) == (
-            500.042, 501.342, 498.741, 2.25435,
-        )  # fmt: skip
-        assert (drifted["value"], points[13]["value"], points[13]["violations"]) == (
-            503.074, 503.019, ["WE1", "WE2"],
-        )  # fmt: skip
-        assert [cap[k] for k in ("mean", "sigma_within", "sigma_overall")] == [
-            500.456, 1.01573, 1.39583,
-        ]  # fmt: skip
-        assert [cap[k] for k in ("cp", "cpk", "pp", "ppk", "cpm", "expected_ppm")] == [
-            1.64085, 1.49136, 1.19404, 1.08526, 1.13512, 611.876,
-        ]  # fmt: skip
+    # The figures docs/SPC.md "A worked example" quotes, as the API rounds them (6
+    # significant digits): the simulator's weights of parts 1-70, seed 12.
+    assert (lim["center"], lim["ucl"], lim["lcl"], lim["spread_center"]) == (
+        500.042, 501.342, 498.741, 2.25435,
+    )  # fmt: skip
+    assert (drifted["value"], points[13]["value"], points[13]["violations"]) == (
+        503.074, 503.019, ["WE1", "WE2"],
+    )  # fmt: skip
+    assert [cap[k] for k in ("mean", "sigma_within", "sigma_overall")] == [
+        500.456, 1.01573, 1.39583,
+    ]  # fmt: skip
+    assert [cap[k] for k in ("cp", "cpk", "pp", "ppk", "cpm", "expected_ppm")] == [
+        1.64085, 1.49136, 1.19404, 1.08526, 1.13512, 611.876,
+    ]  # fmt: skip
     print_figures(lim, drifted, delay, cap)
 
 

@@ -1,6 +1,7 @@
 """The simulated fill weight (issue 18, a process value for SPC): one weight per part,
 the same however the model is sampled, normal with the scenario's mean and σ, and a
-drift of the mean from a sim time on; served over Modbus (holding 136-137, float32 CDAB)."""
+drift of the mean from a sim time on; served over Modbus in the part record (holding
+136-137 the weight, float32 CDAB; 138-139 the total count with it, uint32)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pymodbus.client import AsyncModbusTcpClient
 
 from simulators.modbus_server import serve_modbus
 from simulators.model import MachineModel, MachineParams, MachineState, Segment, fill_weight
-from simulators.registers import FILL_WEIGHT_START
+from simulators.registers import PART_RECORD_COUNT, PART_RECORD_START
 from simulators.scenario import load_scenario, parse_scenario
 from tests.simulators.test_scenario import errors_of, minimal
 
@@ -89,9 +90,10 @@ def test_scenario_keys_and_their_errors() -> None:
     assert "machines[0].fill_drift.shift: required" in text
 
 
-async def test_modbus_serves_the_last_parts_weight_cdab() -> None:
+async def test_modbus_serves_the_part_record_weight_and_its_count() -> None:
     # The bundled test scenario at 3600x: its 180 s script is over after 50 ms, m1 (seed
-    # "1:m1") made 50 parts, m2 30, m3 20.
+    # "1:m1") made 50 parts, m2 30, m3 20. One read of 136..139: the last part's weight
+    # (float32 CDAB) and the total count with it (uint32 ABCD, as registers 4-5).
     async with serve_modbus(load_scenario("test"), port=0, time_scale=3600) as sim:
         await asyncio.sleep(0.3)
         client = AsyncModbusTcpClient(sim.host, port=sim.port, timeout=2)
@@ -99,14 +101,17 @@ async def test_modbus_serves_the_last_parts_weight_cdab() -> None:
         try:
             found = {}
             for unit in (1, 2, 3):
-                rr = await client.read_holding_registers(FILL_WEIGHT_START, count=2, device_id=unit)
+                rr = await client.read_holding_registers(
+                    PART_RECORD_START, count=PART_RECORD_COUNT, device_id=unit
+                )
                 assert not rr.isError(), rr
                 found[unit] = list(rr.registers)
         finally:
             client.close()
     for unit, parts in ((1, 50), (2, 30), (3, 20)):
-        low, high = found[unit]  # CDAB: the low word first
+        low, high, total_hi, total_lo = found[unit]  # CDAB: the low word first
         value = struct.unpack(">f", struct.pack(">HH", high, low))[0]
         expected = fill_weight(f"1:m{unit}", parts, 500.0, 1.0)
         assert value == struct.unpack(">f", struct.pack(">f", expected))[0]
-        assert sim.models[f"m{unit}"].snapshot().parts == parts
+        snap = sim.models[f"m{unit}"].snapshot()
+        assert snap.parts == parts and (total_hi << 16) | total_lo == snap.total

@@ -98,7 +98,7 @@ async def test_test_pattern_decodes_with_pymodbus() -> None:
 
 async def test_unmapped_addresses_answer_exception_02() -> None:
     async with served(time_scale=1) as (_sim, client):
-        for addr, count in ((1000, 1), (16, 1), (99, 2), (138, 1), (130, 10)):
+        for addr, count in ((1000, 1), (16, 1), (99, 2), (140, 1), (138, 3), (132, 10)):
             rr = await client.read_holding_registers(addr, count=count, device_id=1)
             assert rr.isError() and rr.exception_code == 2, (addr, rr)
         rr = await client.read_input_registers(100, count=1, device_id=1)

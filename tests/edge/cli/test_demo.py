@@ -15,6 +15,7 @@ import pytest
 from edge.cli.demo import demo_config, demo_data_dir, demo_shifts, port_or_free
 from edge.cli.main import build_parser, main
 from edge.cli.startup import StartupError
+from edge.pipeline.part_record import split_reads
 from oee.calendar import PlannedStop, ShiftInstance
 from oee.spc import RuleSet, RuleTracker, Subgroup, compute_limits, judge
 from simulators.scenario import load_scenario
@@ -184,7 +185,11 @@ def _filler_readings(until_s: float) -> list[tuple[int, float, float]]:
 def test_the_demo_fill_weight_gets_trial_limits_then_breaks_we1_after_its_drift() -> None:
     # The demo's SPC story, replayed from its simulator scenario through oee.spc with the
     # chart demo.yaml configures, at 1x and with the gateway reading from part 1.
-    chart = demo_config("/tmp/x", 5020, 1883, 8080).spc.charts[0]
+    config = demo_config("/tmp/x", 5020, 1883, 8080)
+    chart = config.spc.charts[0]
+    # The counter from the part record (138), read with the weight: each part's own weight.
+    assert config.machine("filler1").modbus_tags["total"].address == 138
+    assert split_reads(config) == []
     assert (chart.id, chart.machine, chart.kind, chart.tag) == (
         "filler1-weight", "filler1", "xbar_r", "fill_weight",
     )  # fmt: skip
