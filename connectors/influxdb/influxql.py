@@ -16,8 +16,10 @@ from typing import Any, Self
 import httpx
 
 from connectors.common.tls import TlsConfig
+from connectors.influxdb import spcread
 from connectors.influxdb.config import InfluxConfig
 from connectors.influxdb.lineprotocol import timestamp_ns
+from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import CountDelta, MachineRef, MachineState, Quality, Sample, StateRecord, TagValue
 
 __all__ = ["InfluxHistory", "InfluxQueryError", "http_client", "quote_ident", "quote_string"]
@@ -72,14 +74,16 @@ def quote_ident(text: str) -> str:
 
 
 def _results(body: bytes) -> list[list[dict[str, Any]]]:
-    """Per statement of a `/query` answer, its rows as dicts; a statement's error raises."""
+    """Per statement of a `/query` answer, its rows as dicts (with the tags of its
+    series when grouped by tags); a statement's error raises."""
     out = []
     for result in json.loads(body).get("results", []):
         if "error" in result:
             raise InfluxQueryError(result["error"])
         rows = []
         for series in result.get("series", []):
-            rows += [dict(zip(series["columns"], v, strict=True)) for v in series["values"]]
+            tags = series.get("tags") or {}
+            rows += [tags | dict(zip(series["columns"], v, strict=True)) for v in series["values"]]
         out.append(rows)
     return out
 
@@ -89,10 +93,11 @@ def _limit(limit: int | None) -> str:
 
 
 class InfluxHistory:
-    """HistoryReader over InfluxQL `/query` (InfluxDB 1.x, 2.x with DBRP mapping, 3.x).
+    """HistoryReader and SpcHistory over InfluxQL `/query` (InfluxDB 1.x, 2.x with DBRP
+    mapping, 3.x).
 
     With `machines`, queries also match site/area/line, so gateways sharing a database
-    and reusing machine ids do not see each other's history.
+    and reusing machine (or chart) ids do not see each other's history.
     """
 
     def __init__(self, config: InfluxConfig, machines: dict[str, MachineRef] | None = None):
@@ -206,6 +211,33 @@ class InfluxHistory:
             f'SELECT COUNT("total") FROM "production" {span}'
         )
         return sum(int(r.get("count") or 0) for r in states + counts)
+
+    async def _rows_of(self, q: str) -> list[dict[str, Any]]:
+        """The rows of one query grouped by machine tags, of this gateway's machines."""
+        (rows,) = await self.query(q)
+        return list(filter(spcread.mine(self._machines.values()), rows))
+
+    async def spc_points(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcPoint]:
+        """The points of `chart` with start <= ts < end, oldest first; the latest `limit`
+        of them when there are more."""
+        q = spcread.points_query(quote_string(chart), timestamp_ns(start), timestamp_ns(end), limit)
+        return spcread.points(chart, await self._rows_of(q), limit)
+
+    async def spc_violations(
+        self, chart: str, start: datetime, end: datetime, limit: int | None = None
+    ) -> list[SpcViolation]:
+        """The run-rule violations of `chart` with start <= ts < end, oldest first (the
+        oldest `limit`, as the SQLite store)."""
+        s, e = timestamp_ns(start), timestamp_ns(end)
+        q = spcread.violations_query(quote_string(chart), s, e, limit)
+        return spcread.violations(chart, await self._rows_of(q), limit)
+
+    async def spc_limits_history(self, chart: str) -> list[SpcLimitsChange]:
+        """Every change of `chart`'s limits, oldest first."""
+        q = spcread.limits_query(quote_string(chart))
+        return spcread.limits_changes(chart, await self._rows_of(q))
 
 
 _QUALITY_OF = {q.code: q for q in Quality}

@@ -3,7 +3,9 @@
 - `spc`: one point per chart point at its time, tags `chart`, `kind` (and the machine's):
   `value`, `spread`, `n`, `center`, `ucl`, `lcl` (floats; missing ones left out), `seq`,
   `violations` (how many rules it completed), `held` (readings of its span held out)
-  (ints), `phase`, `zone` (strings);
+  (ints), `phase`, `zone`, `rules` (the ids of the rules it completed, "WE1,SPREAD"),
+  `values` (the subgroup's readings, "500.0,500.5", each as Python's `repr` writes it, so
+  they read back exactly), `product` (strings; an empty one left out);
 - `spc_violation`: one per rule broken, at the point's time, tags `chart`, `rule`:
   `seq` (int), `value` (float), `points` (the seqs involved, "59,60,61"), `name`,
   `side`, `phase` (strings);
@@ -39,6 +41,11 @@ def _seqs(seqs: tuple[int, ...]) -> str | None:
     return escape_string(",".join(map(str, seqs))) if seqs else None
 
 
+def _readings(values: tuple[float, ...]) -> str | None:
+    # repr: the shortest text that reads back as the same float (capability, baselines).
+    return escape_string(",".join(repr(float(v)) for v in values)) if values else None
+
+
 def _head(measurement: str, ref: MachineRef, **extra: str) -> str:
     """`measurement,tag=v,…` with the machine's tags and `extra`, keys sorted."""
     tags = {
@@ -55,6 +62,8 @@ def _point(e: SpcPoint, ref: MachineRef) -> str:
             ("ucl", opt_float(e.ucl)), ("lcl", opt_float(e.lcl)), ("seq", f"{e.seq}i"),
             ("violations", f"{len(e.violations)}i"), ("held", f"{e.held}i"),
             ("phase", escape_string(e.phase)), ("zone", opt_string(e.zone)),
+            ("rules", opt_string(",".join(e.violations))), ("values", _readings(e.values)),
+            ("product", opt_string(e.product)),
         ]
     )  # fmt: skip
     return f"{_head('spc', ref, chart=e.chart, kind=e.kind)} {body} {timestamp_ns(e.ts)}"

@@ -3,7 +3,8 @@ control, as in the daemon: readings entered by hand on an I-MR chart (Montgomery
 aircraft primer paint viscosity, Introduction to SQC 5th ed., pp. 232-235, Table 6.9;
 qcc's vignette "Continuous one-at-time data"), a Phase I baseline previewed, frozen with
 and without an assignable cause, a drifted reading judged against the frozen limits,
-limits by hand, unfreezing, capability and every refusal with its exact message."""
+limits by hand, unfreezing, capability and every refusal with its exact message; and the
+same case over a real influxd as the history store, answering as the SQLite store."""
 
 from __future__ import annotations
 
@@ -17,11 +18,16 @@ import httpx
 import pytest
 
 from api.app import create_app
+from connectors.influxdb.influxql import InfluxHistory
+from connectors.influxdb.sink import InfluxSink
 from connectors.sqlite.store import SqliteStore
 from core.spc import SpcPoint
-from edge.config import Config, SqliteConfig
+from edge.config import Config, InfluxConfig, SqliteConfig
+from edge.outbox import Journal, Outbox
 from edge.pipeline.gateway import Gateway
-from edge.pipeline.live import LiveView
+from edge.pipeline.live import LiveView, machine_refs
+from tests.connectors.influxdb.test_influxdb import until
+from tests.fixtures.influx import InfluxServer
 from tests.oee.spc.datasets import VISCOSITY
 
 T0 = datetime(2026, 11, 3, 6, 0, tzinfo=UTC)
@@ -268,3 +274,51 @@ async def test_read_only_api_lists_charts_but_refuses_changes(tmp_path: Path) ->
         503,
         "read-only API: no running gateway to hand the change to",
     )
+
+
+async def _frozen_then_drifted(plant: Plant, settle: Any) -> tuple[Any, Any]:
+    """The viscosity case through the store: 20 readings, limits frozen from them (the
+    stored points), the drifted 21st; the chart of the hour and the capability of the 20."""
+    await _twenty(plant)
+    await settle()
+    assert (await plant.client.post(f"{URL}/limits", json={"last": 20})).status_code == 200
+    assert (await plant.read(20, 36.5)).status_code == 200
+    await settle()
+    chart = await plant.client.get(URL, params={"from": T0.isoformat(), "to": NOW.isoformat()})
+    span = {"from": T0.isoformat(), "to": (T0 + timedelta(minutes=20)).isoformat()}
+    cap = await plant.client.get(f"{URL}/capability", params=span)
+    assert (chart.status_code, cap.status_code) == (200, 200), (chart.text, cap.text)
+    return chart.json(), cap.json()
+
+
+async def test_influxdb_as_the_history_store_answers_as_sqlite(
+    plant: Plant, influxd: InfluxServer, outbox: Outbox, tmp_path: Path
+) -> None:
+    async def nothing() -> None:
+        pass
+
+    expected = await _frozen_then_drifted(plant, nothing)
+    config = _config(tmp_path / "influx")
+    cfg = InfluxConfig(url=influxd.url, database=influxd.new_database("spcapi"), api="v1",
+                       flush_interval_s=0.05)  # type: ignore[call-arg]  # fmt: skip
+    sink = InfluxSink(cfg, machine_refs(config), journal=Journal(outbox))
+
+    async def settle() -> None:  # every line the gateway handed the sink is in influxd
+        await until(lambda: outbox.depth(sink.name).records == 0, within_s=10)
+
+    holder: list[Plant] = []
+    async with sink, InfluxHistory(cfg, machine_refs(config)) as influx:
+        gateway = Gateway(config, sinks=[sink], history=influx, clock=lambda: holder[0].now)
+        app = create_app(config, gateway.live, influx, lambda: holder[0].now, control=gateway)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            holder.append(Plant(client, gateway))
+            chart, cap = await _frozen_then_drifted(holder[0], settle)
+    assert (chart, cap) == expected
+    # The figures themselves (Montgomery Table 6.9; qcc σ̂ 0.5076521 with d2 = 1.128).
+    assert [p["value"] for p in chart["points"]] == [*VISCOSITY[:20], 36.5]
+    lim = chart["limits"]
+    assert (lim["center"], round(lim["lcl"], 2), round(lim["ucl"], 2)) == (34.088, 32.57, 35.61)
+    assert [(v["seq"], v["rule"]) for v in chart["violations"]] == [(21, "WE1"), (21, "SPREAD")]
+    assert (cap["n"], cap["mean"]) == (20, 34.088)
+    assert cap["sigma_within"] == pytest.approx(0.5076521 * 1.128 / D2, rel=2e-6)

@@ -29,7 +29,9 @@ def test_the_lines_of_a_point_a_violation_and_the_limits_changes() -> None:
     assert encode(POINT, REF) == [
         "spc,area=a1,chart=filler1-weight,kind=xbar_r,line=l1,machine=m1,site=s1 "
         "value=503.456789,spread=0.8,n=5.0,center=500.0123456,ucl=501.742987,"
-        'lcl=498.281704,seq=61i,violations=1i,held=1i,phase="II",zone="beyond+" '
+        'lcl=498.281704,seq=61i,violations=1i,held=1i,phase="II",zone="beyond+",'
+        # The readings as repr writes them (the shortest text of the same float).
+        'rules="WE1",values="503.1,503.6,503.2,503.9,503.483945",product="P100" '
         f"{POINT_NS}"
     ]
     assert encode(VIOLATION, REF) == [
@@ -58,6 +60,13 @@ def test_the_lines_of_a_point_a_violation_and_the_limits_changes() -> None:
     early = replace(point(3), center=None, ucl=None, lcl=None, zone=None, phase="I")
     (bare,) = encode(early, REF)
     assert "center=" not in bare and "zone=" not in bare and 'phase="I"' in bare
+    # An attributes point: no readings, no product, no rule broken: those fields left out.
+    counted = replace(early, kind="p", values=(), product=None, spread=None)
+    (bare,) = encode(counted, REF)
+    assert bare.split(" ")[1] == 'value=500.25,n=5.0,seq=3i,violations=0i,held=0i,phase="I"'
+    # 0.1 + 0.2 is 0.30000000000000004: repr keeps every digit a float needs.
+    (exact,) = encode(replace(point(4), values=(0.1 + 0.2, 1e-07, 2.0)), REF)
+    assert 'values="0.30000000000000004,1e-07,2.0"' in exact
 
 
 async def _until(cond: Callable[[], bool], within_s: float = 5.0) -> None:
@@ -79,11 +88,13 @@ async def test_through_the_outbox_into_influxd(influxd: InfluxServer, outbox: Ou
         {"time": 1_796_631_960_000_000_000, **TAGS, "chart": "filler1-weight",
          "kind": "xbar_r", "value": 500.25, "spread": 2.5, "n": 5, "center": 500.0123456,
          "ucl": 501.742987, "lcl": 498.281704, "seq": 26, "violations": 0, "held": 0,
-         "phase": "II", "zone": "C+"},
+         "phase": "II", "zone": "C+", "rules": None,
+         "values": "500.0,500.5,500.25,499.75,501.0", "product": "P100"},
         {"time": POINT_NS, **TAGS, "chart": "filler1-weight", "kind": "xbar_r",
          "value": 503.456789, "spread": 0.8, "n": 5, "center": 500.0123456,
          "ucl": 501.742987, "lcl": 498.281704, "seq": 61, "violations": 1, "held": 1,
-         "phase": "II", "zone": "beyond+"},
+         "phase": "II", "zone": "beyond+", "rules": "WE1",
+         "values": "503.1,503.6,503.2,503.9,503.483945", "product": "P100"},
     ]  # fmt: skip
     assert q("SELECT * FROM spc_violation", db) == [
         {"time": POINT_NS, **TAGS, "chart": "filler1-weight", "rule": "WE1", "seq": 61,
@@ -96,6 +107,5 @@ async def test_through_the_outbox_into_influxd(influxd: InfluxServer, outbox: Ou
         ("frozen", True, 500.0123456, "ana", "7,12"),
         ("unfrozen", False, None, "ana", None),
     ]
-    # The charts are read from the SQLite store only: InfluxHistory is no SpcHistory, so
-    # the API says the history is not available from InfluxDB, as for the alarms.
-    assert not isinstance(InfluxHistory(cfg), SpcHistory)
+    # Read back for the SPC routes as from the SQLite store (test_influx_spc_read.py).
+    assert isinstance(InfluxHistory(cfg), SpcHistory)
