@@ -24,7 +24,7 @@ from oee.spc import Spec, Subgroup, capability
 
 __all__ = ["ChartQuery", "Specs", "capability_job", "chart_job", "points_job"]
 
-_NO_SPC = "the history store (InfluxDB) keeps no SPC points for the API: use the SQLite store"
+_NO_SPC = "the history store keeps no SPC points for the API"
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,9 @@ async def chart_job(reader: HistoryReader, cpu: Cpu, q: ChartQuery, head: dict[s
     """`head` (the chart state, rules, zones) with the range's points and violations."""
     store = _spc(reader)
     points = await from_store("SPC points", store.spc_points(q.chart, q.start, q.end, q.limit))
-    found = await from_store(
-        "SPC violations", store.spc_violations(q.chart, q.start, q.end, q.limit)
-    )
+    # The points are the latest `limit`: the violations those of the same span.
+    since = points[0].ts if len(points) == q.limit else q.start
+    found = await from_store("SPC violations", store.spc_violations(q.chart, since, q.end))
 
     def build() -> bytes:
         body = {

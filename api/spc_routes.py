@@ -54,7 +54,7 @@ async def list_charts(ctx: Ctx) -> ChartsOut:
     responses=error_docs(
         e404=_UNKNOWN,
         e422="Bad range or `limit`",
-        e501="The history store (InfluxDB) keeps no SPC points for the API",
+        e501="The history store keeps no SPC points for the API",
         e503="History store unavailable",
     ),  # fmt: skip
 )
@@ -102,7 +102,7 @@ def _range(
     responses=error_docs(
         e404=_UNKNOWN + ", a shift or day that does not run, or no points of the product",
         e422="Bad range; an attributes chart or one without a spec (the detail says which)",
-        e501="The history store (InfluxDB) keeps no SPC points for the API",
+        e501="The history store keeps no SPC points for the API",
         e503="History store unavailable",
     ),
 )

@@ -74,8 +74,8 @@ async def plant(tmp_path: Path) -> AsyncIterator[Plant]:
     config = _config(tmp_path)
     async with SqliteStore(SqliteConfig(path=tmp_path / "spc.sqlite")) as store:
         holder: list[Plant] = []
-        gateway = Gateway(config, sinks=[store], history=store, clock=lambda: holder[0].now)
-        app = create_app(config, gateway.live, store, lambda: holder[0].now, control=gateway)
+        gateway = Gateway(config, sinks=[store], history=store, clock=lambda: NOW)
+        app = create_app(config, gateway.live, store, lambda: NOW, control=gateway)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             holder.append(Plant(client, gateway))
@@ -162,6 +162,13 @@ async def test_freeze_from_a_baseline_then_judge_a_drift(plant: Plant) -> None:
     assert chart["zones"]["c"] == pytest.approx([34.088 - step, 34.088 + step], abs=1e-4)
     last = chart["points"][-1]
     assert (last["ucl"], last["lcl"]) == (chart["limits"]["ucl"], chart["limits"]["lcl"])
+    # `limit`: the latest points, and only the violations among them: not point 21's, nor
+    # 22's (its moving range |34.1 - 36.5| = 2.4 is beyond 1.871: SPREAD).
+    for minute, value in ((21, 34.1), (22, 34.0), (23, 34.2)):
+        assert (await plant.read(minute, value)).status_code == 200
+    page = (await plant.client.get(URL, params={"from": T0.isoformat(), "limit": 2})).json()
+    assert [p["seq"] for p in page["points"]] == [23, 24]
+    assert (page["violations"], page["count"]) == ([], 2)
 
 
 async def test_a_point_with_an_assignable_cause_is_left_out(plant: Plant) -> None:
@@ -308,8 +315,8 @@ async def test_influxdb_as_the_history_store_answers_as_sqlite(
 
     holder: list[Plant] = []
     async with sink, InfluxHistory(cfg, machine_refs(config)) as influx:
-        gateway = Gateway(config, sinks=[sink], history=influx, clock=lambda: holder[0].now)
-        app = create_app(config, gateway.live, influx, lambda: holder[0].now, control=gateway)
+        gateway = Gateway(config, sinks=[sink], history=influx, clock=lambda: NOW)
+        app = create_app(config, gateway.live, influx, lambda: NOW, control=gateway)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             holder.append(Plant(client, gateway))
