@@ -54,10 +54,14 @@ sysdeps:
 demo: deps
 	$(VENV)/bin/oee-edge demo
 
+# The suite waits on real servers and real time far more than it computes: two workers
+# (a test file each, so its module-scoped servers stay shared) halve it on two cores.
+TEST_WORKERS ?= 2
+
 test: deps sysdeps nodedeps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy core edge connectors oee api simulators
-	$(PYTEST) -q -p no:cacheprovider
+	$(PYTEST) -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 # The zero-data-loss soak (tests/integration/test_soak.py): OEE_SOAK_MINUTES (default 60)
 # of killed brokers, databases, simulators and gateways; OEE_FAULT_REPORT=FILE keeps the JSON.
@@ -65,7 +69,7 @@ soak: deps sysdeps
 	$(PYTEST) -q -m soak -p no:cacheprovider -s
 
 test-all: deps sysdeps nodedeps
-	$(PYTEST) -q -m 'not soak' -p no:cacheprovider
+	$(PYTEST) -q -m 'not soak' -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 # Benchmarks are not tests: they print the tables of docs/BENCHMARKS.md (about 40 min).
 # BENCH_ARGS=... adds options to both load runs (e.g. --runs 1 --seconds 10 for a quick look).

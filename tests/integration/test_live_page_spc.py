@@ -9,6 +9,7 @@ a tablet and a phone without horizontal scroll, and "no SPC charts configured"."
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ from tests.integration.test_live_page import save_png, wait_for
 from tests.integration.test_live_page_flags import config as flags_config
 
 SCENARIO = Path(__file__).with_name("spc_page_scenario.yaml")
-SHOTS = Path("/tmp/s18/shots")
+# Kept after the run, to look at: $TMPDIR/oee-edge-shots/spc-page-*.png.
+SHOTS = Path(tempfile.gettempdir()) / "oee-edge-shots"
 CHART = "m1-weight"
 DRIFT_S = 12  # the scenario's fill_drift.at_s
 IDLE_S = 22  # the scenario's m1 stops making parts then
