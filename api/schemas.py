@@ -219,7 +219,7 @@ class OeeOut(OeeBrief, LossDetails):
 class IssueOut(Out):
     """Something wrong with the machine's input now (open until it ends): `kind` is
     `counter_invalid`, `state_code_unmapped`, `pipeline_error`, `implausible_value`,
-    `spc_error`, `spc_limits` or `per_part_split_read` (docs/API.md)."""
+    `spc_error`, `spc_limits`, `per_part_split_read` or `per_part_missed` (docs/API.md)."""
 
     kind: str
     detail: str

@@ -56,6 +56,10 @@ __all__ = ["SpcEngine"]
 log = logging.getLogger("edge.spc")
 
 
+# Single-part movements in a row after which missed per-part readings are no longer an issue.
+STEADY = 100
+
+
 class SpcEngine(SpcActs):
     """Every configured chart, fed and judged live."""
 
@@ -120,12 +124,37 @@ class SpcEngine(SpcActs):
         elif isinstance(event, CountDelta):
             if event.total > 0:
                 self._moved[machine] = event.ts
+                self._parts_per_poll(machine, event.total, event.ts)
             for chart in self._of_machine[machine]:
                 chart.product = event.product
                 if chart.counts is not None and chart.config.kind != "c":
                     with self._contained(chart, event.ts, "count left out", clear=False):
                         closed = chart.counts.counted(event.total, event.reject, event.ts)
                         self._close(chart, closed)
+
+    def _parts_per_poll(self, machine: str, parts: int, ts: datetime) -> None:
+        """A per-part chart reads one part's value a poll: more parts since the last poll
+        leave the others without a reading. Said as an open issue of the machine (not
+        silently thinner subgroups), ended after `STEADY` single-part movements."""
+        issues = self._issues.get(machine)
+        for chart in self._of_machine[machine]:
+            c = chart.config
+            if not c.subgroup.per_part or c.source != "tag" or issues is None:
+                continue
+            key = f"spc/{c.id}/missed"
+            if parts > 1:
+                chart.missed, chart.steady = chart.missed + parts - 1, 0
+                detail = (
+                    f"SPC chart {c.id}: {chart.missed} part(s) without a reading of {c.tag}: "
+                    f"the counter moved by {parts} between two polls and a poll reads one "
+                    "part's value; poll faster than the parts come (poll_interval_s)"
+                )
+                issues.raise_(key, "per_part_missed", detail, ts)
+            elif chart.missed:
+                chart.steady += 1
+                if chart.steady >= STEADY:
+                    issues.clear(key)
+                    chart.missed = 0
 
     def observe(self, events: Sequence[Event]) -> None:
         """Scrap booked by hand: defects of the c and u charts (of the chosen reasons)."""

@@ -69,6 +69,8 @@ class Chart:
     recent: deque[Kept] = field(default_factory=deque)
     previous: Subgroup | None = None  # the last reading (I-MR's moving range)
     held: int = 0  # readings held out since the last point
+    missed: int = 0  # per-part: parts that came between two polls without a reading
+    steady: int = 0  # per-part: single-part movements since the last miss
     product: str | None = None
     baseline_from_seq: int = 1  # Phase I: trial limits from the points from this seq on
     last: SpcPoint | None = None

@@ -22,7 +22,7 @@ from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import CountDelta, Event, MachineState, Quality, Sample, SampleBatch, StateChange
 from edge.config import Config
 from edge.config.loading import parse_config
-from edge.engines.spc import SpcEngine
+from edge.engines.spc import STEADY, SpcEngine
 from edge.engines.spc_views import BaselineError, UnknownChart
 from edge.pipeline.issues import Issues
 
@@ -150,6 +150,26 @@ def test_per_part_readings_only_where_the_counter_moved() -> None:
         e.take_samples(batch(s, v))
     [p] = of("weight5", published(e, 5), SpcPoint)
     assert (p.values, p.value, p.spread, p.n) == ((1.0, 3.0), 2.0, 2.0, 2.0)
+
+
+def test_parts_between_two_polls_leave_readings_missing_and_say_so() -> None:
+    # The counter moves by 2 at 2 s: one poll reads one part's weight, so one part has no
+    # reading: an open issue of the machine (not silently thinner subgroups), counted.
+    e, issues = engine()
+    e.apply(CountDelta("filler1", at(2), 2, 2, 0))
+    e.apply(CountDelta("filler1", at(3), 3, 3, 0))
+    [issue] = issues.open()
+    assert (issue.kind, issue.count) == ("per_part_missed", 2)
+    assert issue.detail == (
+        "SPC chart weight5: 3 part(s) without a reading of fill_weight: the counter moved by "
+        "3 between two polls and a poll reads one part's value; poll faster than the parts "
+        "come (poll_interval_s)"
+    )
+    for s in range(STEADY - 1):  # single parts a poll again: the issue stays a while ...
+        e.apply(CountDelta("filler1", at(4 + s), 1, 1, 0))
+    assert [i.kind for i in issues.open()] == ["per_part_missed"]
+    e.apply(CountDelta("filler1", at(4 + STEADY), 1, 1, 0))
+    assert issues.open() == []  # ... then ends
 
 
 def test_freeze_a_baseline_with_an_excluded_point_then_restart() -> None:
