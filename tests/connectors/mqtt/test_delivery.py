@@ -196,10 +196,13 @@ async def test_broker_sigkilled_mid_stream_loses_nothing(
     dups = len(got) - 2000
     stats = sink.stats
     assert stats.acked == 2000
-    # The window in flight never reached the frozen broker; it went out again, once (paho's
-    # own copies are dropped on connect), so the subscriber has no copy at all.
+    # The window in flight went out again, once (paho's own copies are dropped on
+    # connect). Mostly it never reached the frozen broker and the subscriber has no copy
+    # at all; on a loaded box a record can reach the broker (and the subscriber) just
+    # before the freeze, its PUBACK unread: QoS 1 is at least once, so a duplicate, but
+    # never more than the window (seen once in CI with two test workers: 1 of 20).
     assert stats.republished == in_flight > 0
-    assert dups == 0, (dups, in_flight, stats)
+    assert dups <= in_flight, (dups, in_flight, stats)
     with capsys.disabled():
         print(
             f"\n[broker SIGKILL] killed after {before} of 2000 received, {in_flight} in flight; "
