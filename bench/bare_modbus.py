@@ -10,8 +10,8 @@ are spread evenly over one interval, as a gateway staggers them. Nothing is deco
 stored or sent.
 
 `--slots N` puts the machines into N groups that each poll at once, the groups spread
-over the interval (the gateway's default is 20 slots); the default, one slot per
-machine, spreads them evenly.
+over the interval (the gateway's default: one slot per 25 machines, at most 20); the
+default, one slot per machine, spreads them evenly.
 
 Stats (written every second, in case the process is killed, and on SIGTERM/SIGINT):
 ``{"requests", "values", "errors", "missed", "elapsed_s", "lateness_ms": {"p50", "p99",

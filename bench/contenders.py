@@ -21,7 +21,7 @@ from typing import Any
 from bench.endpoints import Load
 from bench.gateway_config import write_config
 from bench.sims import stop
-from edge.pipeline.components import POLL_SLOTS
+from edge.pipeline.components import poll_slots
 from tests.fixtures.ports import free_port
 
 __all__ = ["CONTENDERS", "Running", "Setting"]
@@ -160,7 +160,7 @@ def _bare_figures(stats: Path) -> dict[str, Any]:
 @contextlib.contextmanager
 def bare_slots(s: Setting) -> Iterator[Running]:
     """The bare loop polling in the gateway's slots (a burst of machines at once)."""
-    with bare(s, slots=POLL_SLOTS) as running:
+    with bare(s, slots=poll_slots(len(s.load.machines))) as running:
         yield running
 
 

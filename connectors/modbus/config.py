@@ -131,8 +131,8 @@ class ModbusConnection(Model):
         ge=0,
         lt=1,
         description="where in the interval the polls fall (0..1, from the wall-clock "
-        "multiples); default: the Modbus machines spread over 20 slots, so their reads "
-        "do not all queue up at once",
+        "multiples); default: the Modbus machines spread over up to 20 slots (one per 25 "
+        "machines), so their reads do not all queue up at once",
     )
     addressing: Literal[0, 1] = Field(
         default=0, description="1 if the addresses in `tags` are 1-based (as in many PLC manuals)"

@@ -34,14 +34,23 @@ def _modbus_source(m: MachineConfig, config: Config) -> Source:
 
 
 POLL_SLOTS = 20
+MACHINES_PER_SLOT = 25
+
+
+def poll_slots(n: int) -> int:
+    """How many slots `n` polled machines share: one per `MACHINES_PER_SLOT` machines, at
+    most `POLL_SLOTS`. Each slot costs the same whatever it holds (an outbox commit, a
+    store write, a delivery round), so a few machines share one slot rather than spread
+    thinly over twenty; a slot never holds more than 25 until there are over 500."""
+    return max(1, min(POLL_SLOTS, -(-n // MACHINES_PER_SLOT)))
 
 
 def poll_phase(i: int, n: int) -> float:
-    """Where machine `i` of `n` polls in its interval: in one of `POLL_SLOTS` slots, round
-    robin. The machines of a slot poll together, so their records share one outbox commit
-    (a commit per machine would cost several times the CPU); the slots keep each burst
-    small, so the last machine of a slot waits little (latency)."""
-    slots = min(n, POLL_SLOTS)
+    """Where machine `i` of `n` polls in its interval: in one of `poll_slots(n)` slots,
+    round robin. The machines of a slot poll together, so their records share one outbox
+    commit (a commit per machine would cost several times the CPU); the slots keep each
+    burst small, so the last machine of a slot waits little (latency)."""
+    slots = poll_slots(n)
     return (i % slots) / slots
 
 

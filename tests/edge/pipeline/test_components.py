@@ -11,7 +11,7 @@ from connectors.sqlite.store import SqliteStore
 from edge.config import Config
 from edge.config.preflight import places
 from edge.outbox import Journal
-from edge.pipeline.components import build_sinks, build_source, outbox_for, poll_phase
+from edge.pipeline.components import build_sinks, build_source, outbox_for, poll_phase, poll_slots
 
 
 def config(phases: list[float | None]) -> Config:
@@ -40,8 +40,10 @@ def phase_of(config: Config, machine: str) -> float:
 
 
 def test_modbus_machines_spread_their_polls_over_the_interval() -> None:
-    c = config([None, None, None, None])  # the OPC UA machine does not count
-    assert [phase_of(c, f"m{i}") for i in range(4)] == [0.0, 0.25, 0.5, 0.75]
+    c = config([None] * 26)  # 26 Modbus machines: two slots of 13
+    assert [phase_of(c, f"m{i}") for i in range(4)] == [0.0, 0.5, 0.0, 0.5]
+    c = config([None] * 25)  # the OPC UA machine does not count, or 26 would make two
+    assert {phase_of(c, f"m{i}") for i in range(25)} == {0.0}
 
 
 def test_a_configured_phase_is_kept() -> None:
@@ -71,7 +73,17 @@ def test_the_mqtt_ack_timeout_comes_from_the_config(tmp_path: Path) -> None:
 
 
 def test_many_machines_share_twenty_slots_round_robin() -> None:
-    assert [poll_phase(i, 45) for i in (0, 1, 19, 20, 21, 44)] == [0.0, 0.05, 0.95, 0.0, 0.05, 0.2]
+    phases = [poll_phase(i, 600) for i in (0, 1, 19, 20, 21, 599)]
+    assert phases == [0.0, 0.05, 0.95, 0.0, 0.05, 0.95]
+
+
+def test_few_machines_share_few_slots_of_up_to_25() -> None:
+    # A slot costs a commit, a store write and a delivery round whatever it holds.
+    assert [poll_slots(n) for n in (1, 25, 26, 50, 200, 499, 500, 501, 2000)] == [
+        1, 1, 2, 2, 8, 20, 20, 20, 20,
+    ]  # fmt: skip
+    assert [poll_phase(i, 45) for i in (0, 1, 2, 44)] == [0.0, 0.5, 0.0, 0.0]
+    assert {poll_phase(i, 200) for i in range(200)} == {k / 8 for k in range(8)}
 
 
 async def _open_and_close(store: SqliteStore) -> None:
