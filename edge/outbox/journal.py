@@ -87,6 +87,11 @@ class Journal:
         yield tx
         await asyncio.shield(self._submit(tx))
 
+    def submit(self, tx: Transaction) -> asyncio.Future[None]:
+        """Queue the closed `tx` for the next commit; the future is done once it is
+        committed (or held). Committed even if nobody awaits the future."""
+        return self._submit(tx)
+
     async def flush(self) -> bool:
         """Commit everything closed so far, and try once more what is held in memory;
         True when nothing is held."""

@@ -26,6 +26,7 @@ from core.interfaces import (
     Sink,
     Source,
 )
+from core.records import Transaction
 from core.types import (
     CountDecision,
     CountDelta,
@@ -53,6 +54,7 @@ from edge.pipeline.components import (
     outbox_for,
     sample_observers,
 )
+from edge.pipeline.emitter import Emitter, stage_group
 from edge.pipeline.handcounts import HandCounts
 from edge.pipeline.live import LiveView
 from edge.pipeline.normaliser import MachineNormaliser
@@ -117,7 +119,7 @@ class Gateway:
         # Live events for the engines while they replay the stored history (see run).
         self._engine_backlog: list[MachineEvent | SampleBatch] | None = None
         self.sources: dict[str, Source] = {}  # per machine, while running
-        self._emitting: set[asyncio.Future[None]] = set()
+        self._emitter = Emitter(self._hand_in, self._direct, self._sink_failed)
         self.sink_errors = 0
         self.poll_errors = dict.fromkeys(self.normalisers, 0)  # batches with an error
         self.events_out = telemetry.EventCounts()  # events handed to the sinks
@@ -370,37 +372,35 @@ class Gateway:
     async def emit(self, events: Sequence[Event]) -> None:
         """Hand events to the live view and every sink; a failing sink never stops the rest.
         The durable sinks' records and the checkpoints of the machines concerned are
-        committed to the outbox in one transaction. Once begun, an emit completes even if
-        the caller is cancelled (a stopping gateway): its events already carry `seq`."""
+        committed to the outbox in one transaction. Returns once they are committed and
+        the other sinks have them. Once called, an emit completes even if the caller is
+        cancelled (a stopping gateway): its events already carry `seq`. The emits made
+        while the previous ones are committed go out together, in order
+        (`edge.pipeline.emitter`: one transaction per poll slot, not per machine)."""
         if not events:
             return
-        task = asyncio.ensure_future(self._deliver(events))
-        self._emitting.add(task)
-        task.add_done_callback(self._emitting.discard)
-        await asyncio.shield(task)
-
-    async def _deliver(self, events: Sequence[Event]) -> None:
         events = [self._numbered(e) for e in events]
-        self.events_out.count(events)
         for e in events:
             if isinstance(e, ReasonAssigned | StopPlanned):
                 self._feed(e)
+        await self._emitter.emit(events)
+
+    def _hand_in(self, parts: list[list[Event]]) -> tuple[list[Event], asyncio.Future[None] | None]:
+        """One group of emits: the live view, the watching engines and the journal
+        transaction; the future of its commit (None without a journal)."""
+        events = parts[0] if len(parts) == 1 else [e for p in parts for e in p]
+        self.events_out.count(events)
+        for e in events:
             if not isinstance(e, SampleBatch):
                 self.live.apply(e)
         self._observe(events)
-        if self.journal is not None:
-            async with self.journal.transaction() as tx:
-                for durable in self._staged:
-                    try:
-                        durable.stage(events, tx)
-                    except Exception:
-                        self._sink_failed(durable, events)
-                tx.set_meta({**self._checkpoints(events), **self._engine_checkpoints(events)})
-        for sink in self._direct:
-            try:
-                await sink.handle(events)
-            except Exception:
-                self._sink_failed(sink, events)
+        if self.journal is None:
+            return events, None
+        tx = Transaction()
+        for durable in self._staged:
+            stage_group(durable, parts, events, tx, self._sink_failed)
+        tx.set_meta({**self._checkpoints(events), **self._engine_checkpoints(events)})
+        return events, self.journal.submit(tx)
 
     def _observe(self, events: Sequence[Event]) -> None:
         """Every emitted event to the engines that watch them (the alarm engine)."""
@@ -482,5 +482,5 @@ class Gateway:
         changes = [c for n in self.normalisers.values() if (c := n.go_offline(now)) is not None]
         with contextlib.suppress(Exception):
             # The emits of polls cancelled on their way out finish first, before the sinks close.
-            await asyncio.gather(*self._emitting, return_exceptions=True)
+            await self._emitter.settle()
             await self.emit(changes)
