@@ -247,3 +247,34 @@ async def test_one_send_per_flush_and_every_packet_in_order(
     assert any(n != offered for offered, n in counting.sends), counting.sends  # it did block
     assert max(offered for offered, _ in counting.sends) <= GATHER_BYTES + 2000
     assert len(counting.sends) < 1000
+
+
+async def test_a_callback_raising_in_a_gathered_write_drops_the_connection(
+    mosquitto: MosquittoBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """paho's QoS 0 `on_publish` runs while it counts a gathered send; if it raises, the
+    bytes on the wire are ahead of paho's queue: the connection is dropped (and made
+    again) rather than sending those packets a second time."""
+    client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="raising")
+    connects: list[int] = []
+    client.on_connect = lambda *_: connects.append(len(connects) + 1)
+    published: list[int] = []
+
+    def on_publish(c: paho.Client, u: object, mid: int, rc: object, props: object) -> None:
+        published.append(mid)
+        if len(published) == 1:
+            raise RuntimeError("a bug in a callback")
+
+    client.on_publish = on_publish
+    driver = LoopDriver(
+        client, "127.0.0.1", mosquitto.port, 30, Backoff(0.1, 0.2), lambda why: None, name="t"
+    )
+    driver.start()
+    await wait_until(lambda: connects == [1])
+    for i in range(3):
+        client.publish(f"{unique_site()}/raising", str(i).encode(), qos=0)
+    await wait_until(lambda: connects == [1, 2])
+    await driver.stop_reconnecting()
+    await driver.disconnect(1.0)
+    assert len(published) == 1  # the other two were sent, never counted
+    assert "a write ended before paho counted what was sent" in caplog.text
