@@ -12,6 +12,18 @@ Here paho's external-loop API is driven from the event loop instead:
   packet. The driver then writes once, soon (`call_soon`), everything queued meanwhile:
   a burst of publishes costs one callback and no selector change. Only what the socket
   does not take at once waits for `loop.add_writer`;
+- one `send` per flush: paho writes each queued packet with its own `send` (one system
+  call per message). The driver takes paho's `_sock_send`: at the first packet of a
+  write it joins the bytes of every packet queued behind it (up to `GATHER_BYTES`) and
+  sends them at once through paho's own `_sock_send` (so its error handling, TLS's
+  want-read/want-write included, is paho's); then it hands paho, packet by packet, the
+  byte counts that send took, and paho's `_packet_write` does its bookkeeping as ever
+  (positions, partial packets, QoS 0 `on_publish`, DISCONNECT). A send that took less
+  than offered leaves the rest queued in paho, as a short write does (the next packet
+  of that write is told "would block" without another system call); an error is raised
+  to paho for the packet it was writing, before any byte was counted, as it would have
+  been. For TLS a retry after want-write offers the same bytes first (paho's queue keeps
+  its order and only grows at the end), as OpenSSL asks;
 - `loop_misc` once a second, in the task `{name}-keepalive`: pings after `keepalive_s`
   of silence, gives up a connection whose ping (or CONNACK) has not come back within
   `keepalive_s`;
@@ -39,9 +51,14 @@ import paho.mqtt.client as paho
 from connectors.common.backoff import Backoff
 from connectors.mqtt.client import drop_connection
 
-__all__ = ["LoopDriver"]
+__all__ = ["GATHER_BYTES", "LoopDriver"]
 
 log = logging.getLogger(__name__)
+
+GATHER_BYTES = 64 * 1024
+"""At most this much (plus one packet) per `send`: a backlog is written in sends of this
+size rather than joined whole, when the socket takes only part of it anyway."""
+_DISCONNECT = 0xE0
 
 
 class LoopDriver:
@@ -89,6 +106,11 @@ class LoopDriver:
         client.on_socket_close = self._closed
         client.on_socket_register_write = self._write_requested
         client.on_socket_unregister_write = self._write_done
+        # One send per write of paho's queue (see the module's doc).
+        self._paho_send: Callable[[bytes | bytearray], int] = client._sock_send
+        self._credit = 0  # bytes sent for packets paho has not counted yet
+        self._short = False  # a send of this write took less than offered
+        client._sock_send = self._send  # type: ignore[method-assign]
 
     @property
     def connecting(self) -> bool:
@@ -132,7 +154,7 @@ class LoopDriver:
             for _ in range(10_000):
                 if client.socket() is None:
                     break
-                client.loop_read()
+                self._read()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -203,7 +225,7 @@ class LoopDriver:
         assert self._loop is not None
         self._fd = fd
         self._gone.clear()
-        self._loop.add_reader(fd, self._client.loop_read)
+        self._loop.add_reader(fd, self._read)
 
     def _closed(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         if self._on_thread():
@@ -240,15 +262,73 @@ class LoopDriver:
         client = self._client
         if client.socket() is None:
             return
-        client.loop_write()
+        self._write()
         if client.want_write() and not self._writer and self._fd != -1:
             # The socket took only part: write the rest when it can take more.
             assert self._loop is not None
             self._writer = True
-            self._loop.add_writer(self._fd, client.loop_write)
+            self._loop.add_writer(self._fd, self._write)
 
     def _write_done(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         """paho wrote all it had (or closes the socket): no writer needed."""
         if self._writer and self._loop is not None:
             self._loop.remove_writer(self._fd)
             self._writer = False
+
+    # ------------------------------------------------------------------ one send per write
+
+    def _send(self, buf: bytes | bytearray) -> int:
+        """paho's `_sock_send`, called by its `_packet_write` for each packet in turn
+        with what is left of it (the packet already taken off paho's queue)."""
+        if self._credit:  # already sent with a packet before it
+            n = min(len(buf), self._credit)
+            self._credit -= n
+            return n
+        if self._short:  # the socket is full: what a second send would say
+            raise BlockingIOError
+        queue = self._client._out_packet
+        if not queue or len(buf) >= GATHER_BYTES:
+            sent = self._paho_send(buf)
+            self._short = sent < len(buf)
+            return sent
+        parts = [buf]
+        size = len(buf)
+        for packet in queue:
+            pos = packet["pos"]
+            data = packet["packet"]
+            parts.append(data[pos:] if pos else data)
+            size += len(data) - pos
+            if size >= GATHER_BYTES or packet["command"] & 0xF0 == _DISCONNECT:
+                break
+        data = b"".join(parts)
+        sent = self._paho_send(data)  # raises as paho's own send would
+        self._short = sent < len(data)
+        n = min(len(buf), sent)
+        self._credit = sent - n
+        return n
+
+    def _write(self) -> None:
+        try:
+            self._client.loop_write()
+        finally:
+            self._settle()
+
+    def _read(self) -> None:
+        try:
+            self._client.loop_read()  # a CONNACK writes what waited for it
+        finally:
+            self._settle()
+
+    def _settle(self) -> None:
+        """paho counted every byte sent, unless its write ended early: a DISCONNECT
+        written (the socket is closed: what followed it is moot) or a callback that
+        raised in the middle. In the latter the bytes on the wire are ahead of paho's
+        queue, so the connection cannot go on: drop it, paho sends again on the next."""
+        self._short = False
+        if not self._credit:
+            return
+        self._credit = 0
+        if self._client.socket() is not None:
+            log.error("MQTT %s: a write ended before paho counted what was sent; "
+                      "dropping the connection", self._name)  # fmt: skip
+            drop_connection(self._client)
