@@ -99,9 +99,10 @@ class Header:
     rest: int
 
 
-def parse_header(raw: bytes) -> Header:
-    """The header of the next frame; BadFrame if these bytes cannot be one."""
-    tid, protocol, length, unit = _HEADER.unpack(raw)
+def parse_header(raw: bytes, offset: int = 0) -> Header:
+    """The header of the frame at `offset` of `raw` (at least `HEADER_SIZE` bytes from
+    there); BadFrame if these bytes cannot be one."""
+    tid, protocol, length, unit = _HEADER.unpack_from(raw, offset)
     if protocol != 0:
         raise BadFrame(f"protocol id 0x{protocol:04X}, expected 0 (not Modbus TCP?)")
     if not 2 <= length <= _MAX_LENGTH:

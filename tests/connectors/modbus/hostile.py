@@ -5,7 +5,10 @@ MBAP header, unit id, function code, start and count), and the server's current
 `behaviour` decides what goes back: a correct answer, silence, or one of the faults
 seen on real networks (a wrong function code, a wrong unit id, a byte count or length
 that does not match, garbage). `behaviour` can be swapped while the gateway polls, so a
-test can end an outage.
+test can end an outage. A behaviour may also answer in pieces (a list of byte strings),
+sent apart so that the gateway receives them in separate reads, as TCP may cut a frame:
+the server awaits `pause` between two pieces (by default a short sleep; a test that must
+be sure of the cuts waits until the client has received every byte written so far).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -28,8 +31,15 @@ class Request:
     count: int
 
 
-Behaviour = Callable[[Request], bytes | None]
-"""The bytes to send for a request (None: say nothing)."""
+Behaviour = Callable[[Request], bytes | list[bytes] | None]
+"""The bytes to send for a request (None: say nothing; a list: pieces sent apart)."""
+
+Pause = Callable[[int], Awaitable[None]]
+"""Awaited between two pieces, with the bytes written on this connection so far."""
+
+
+async def short_pause(_written: int) -> None:
+    await asyncio.sleep(0.02)
 
 
 def register(address: int) -> int:
@@ -70,6 +80,7 @@ class HostileServer:
     """A listening server; `requests` lists every request received."""
 
     behaviour: Behaviour
+    pause: Pause = short_pause
     port: int = 0
     requests: list[Request] = field(default_factory=list)
     connections: int = 0
@@ -78,6 +89,7 @@ class HostileServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         self.writers.add(writer)
+        written = 0
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             while True:
                 head = await reader.readexactly(7)
@@ -87,17 +99,23 @@ class HostileServer:
                 req = Request(tid, unit, fc, start, count)
                 self.requests.append(req)
                 answer = self.behaviour(req)
-                if answer:
-                    writer.write(answer)
+                pieces = answer if isinstance(answer, list) else [answer] if answer else []
+                for i, piece in enumerate(pieces):
+                    if i:
+                        await self.pause(written)
+                    writer.write(piece)
+                    written += len(piece)
                     await writer.drain()
         self.writers.discard(writer)
         writer.close()
 
 
 @contextlib.asynccontextmanager
-async def hostile_server(behaviour: Behaviour, port: int = 0) -> AsyncIterator[HostileServer]:
+async def hostile_server(
+    behaviour: Behaviour, port: int = 0, pause: Pause = short_pause
+) -> AsyncIterator[HostileServer]:
     """Serve `behaviour` on 127.0.0.1 (`port` 0: any free one) while the block runs."""
-    state = HostileServer(behaviour)
+    state = HostileServer(behaviour, pause)
     listener = await asyncio.start_server(state._serve, "127.0.0.1", port)
     state.port = listener.sockets[0].getsockname()[1]
     try:

@@ -177,7 +177,7 @@ class Switch:
     def __init__(self, behaviour: Behaviour) -> None:
         self.now = behaviour
 
-    def __call__(self, req: Request) -> bytes | None:
+    def __call__(self, req: Request) -> bytes | list[bytes] | None:
         return self.now(req)
 
 
