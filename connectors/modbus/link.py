@@ -27,6 +27,7 @@ exactly one answer, parsed in place without a copy; only a cut frame is joined.
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from connectors.modbus.frames import (
     HEADER_SIZE,
@@ -150,8 +151,8 @@ class _Connection(asyncio.Protocol):
     # -------------------------------------------------------------- asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not an isinstance check: uvloop's transports are not asyncio.Transport subclasses.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.broken is not None:

@@ -256,3 +256,16 @@ async def test_transaction_ids_wrap_around() -> None:
         values = [await link.read(CALL) for _ in range(3)]
     assert values == [RIGHT] * 3
     assert seen == [0xFFFF, 1, 2]
+
+
+def test_the_link_reads_on_uvloop() -> None:
+    """The daemon runs on uvloop (`gateway.event_loop: auto`), whose transports are not
+    `asyncio.Transport` subclasses: a check for one refused every connection there."""
+    import uvloop
+
+    async def read_once() -> list[int] | list[bool]:
+        async with linked(correct) as link:
+            return await link.read(CALL)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(read_once()) == RIGHT
