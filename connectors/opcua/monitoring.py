@@ -66,8 +66,8 @@ class MonitoredTags:
         seen: set[str] = set()
         handles, accept = self.handles, self._table.accept
         ours = 0
-        for handle, dv in notice.items:
-            name = handles.get(handle)
+        for item in notice.items:
+            name = handles.get(item.ClientHandle)
             if name is None:
                 continue
             ours += 1
@@ -75,7 +75,7 @@ class MonitoredTags:
                 batches.append(self._table.batch(now))
                 seen.clear()
             seen.add(name)
-            accept(name, dv, now)
+            accept(name, item.Value, now)
         batches.append(self._table.batch(now))
         return batches, ours
 

@@ -3,6 +3,7 @@ each sample with its own source time and quality, one time object per PLC scan."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,12 @@ from asyncua import ua
 from connectors.mqtt.payloads import MachineTopics, tags_payload
 from connectors.opcua.config import OpcUaConnection, OpcUaTag
 from connectors.opcua.monitoring import MonitoredTags
-from connectors.opcua.subscription import DataChanges
+from connectors.opcua.subscription import (
+    BatchingSubscription,
+    DataChanges,
+    StatusChange,
+    subscription_params,
+)
 from connectors.opcua.tags import TagTable
 from connectors.sqlite.schema import tags_json
 from connectors.sqlite.times import to_ms
@@ -31,6 +37,10 @@ def dv(value: object, vtype: ua.VariantType, ts: datetime, status: int = 0) -> u
     )
 
 
+def notice(*items: tuple[int, ua.DataValue]) -> DataChanges:
+    return DataChanges([ua.MonitoredItemNotification(ClientHandle=h, Value=v) for h, v in items])
+
+
 def monitored(n: int) -> tuple[MonitoredTags, TagTable]:
     conn = OpcUaConnection(endpoint="opc.tcp://127.0.0.1:4840")
     tags = {f"t{i}": OpcUaTag(node=f"ns=2;s=m.t{i}") for i in range(n)}
@@ -41,16 +51,14 @@ def monitored(n: int) -> tuple[MonitoredTags, TagTable]:
 def test_one_publish_of_n_changes_is_one_batch_with_their_own_times_and_qualities() -> None:
     items, table = monitored(6)
     earlier = SCAN - timedelta(milliseconds=500)
-    changes = DataChanges(
-        [
-            (1, dv(3, ua.VariantType.UInt32, SCAN)),
-            (2, dv(1.5, ua.VariantType.Double, SCAN)),
-            (3, dv(True, ua.VariantType.Boolean, earlier)),
-            (4, dv(7.0, ua.VariantType.Float, SCAN, ua.StatusCodes.UncertainLastUsableValue)),
-            (5, dv(None, ua.VariantType.Null, SCAN, ua.StatusCodes.BadSensorFailure)),
-            (6, dv("A-100", ua.VariantType.String, earlier)),
-            (99, dv(1, ua.VariantType.UInt32, SCAN)),  # not ours
-        ]
+    changes = notice(
+        (1, dv(3, ua.VariantType.UInt32, SCAN)),
+        (2, dv(1.5, ua.VariantType.Double, SCAN)),
+        (3, dv(True, ua.VariantType.Boolean, earlier)),
+        (4, dv(7.0, ua.VariantType.Float, SCAN, ua.StatusCodes.UncertainLastUsableValue)),
+        (5, dv(None, ua.VariantType.Null, SCAN, ua.StatusCodes.BadSensorFailure)),
+        (6, dv("A-100", ua.VariantType.String, earlier)),
+        (99, dv(1, ua.VariantType.UInt32, SCAN)),  # not ours
     )
     batches, ours = items.apply(changes)
     assert ours == 6 and len(batches) == 1
@@ -73,9 +81,9 @@ def test_one_publish_of_n_changes_is_one_batch_with_their_own_times_and_qualitie
 
 def test_the_samples_times_in_the_payload_and_the_stored_row() -> None:
     items, _ = monitored(3)
-    first = DataChanges([(h, dv(h, ua.VariantType.UInt16, SCAN)) for h in (1, 2, 3)])
+    first = notice(*[(h, dv(h, ua.VariantType.UInt16, SCAN)) for h in (1, 2, 3)])
     later = SCAN + timedelta(seconds=1)
-    second = DataChanges([(2, dv(20, ua.VariantType.UInt16, later))])
+    second = notice((2, dv(20, ua.VariantType.UInt16, later)))
     items.apply(first)
     (batch,), _ = items.apply(second)
     assert batch.ts == later
@@ -93,12 +101,10 @@ def test_the_samples_times_in_the_payload_and_the_stored_row() -> None:
 def test_a_tag_twice_in_one_publish_closes_a_batch_first() -> None:
     items, _ = monitored(2)
     later = SCAN + timedelta(milliseconds=100)
-    changes = DataChanges(
-        [
-            (1, dv(1, ua.VariantType.UInt16, SCAN)),
-            (2, dv(5, ua.VariantType.UInt16, SCAN)),
-            (1, dv(2, ua.VariantType.UInt16, later)),
-        ]
+    changes = notice(
+        (1, dv(1, ua.VariantType.UInt16, SCAN)),
+        (2, dv(5, ua.VariantType.UInt16, SCAN)),
+        (1, dv(2, ua.VariantType.UInt16, later)),
     )
     batches, ours = items.apply(changes)
     assert ours == 3
@@ -106,3 +112,38 @@ def test_a_tag_twice_in_one_publish_closes_a_batch_first() -> None:
         [(1, SCAN), (5, SCAN)],
         [(2, later), (5, SCAN)],
     ]
+
+
+def test_a_publish_response_is_one_notice_of_all_its_changes_in_order() -> None:
+    got: list[object] = []
+    sub = BatchingSubscription(None, subscription_params(1.0, 60.0), got.append)
+    first = [
+        ua.MonitoredItemNotification(ClientHandle=h, Value=dv(h, ua.VariantType.UInt16, SCAN))
+        for h in (1, 2)
+    ]
+    second = [
+        ua.MonitoredItemNotification(ClientHandle=3, Value=dv(3, ua.VariantType.UInt16, SCAN))
+    ]
+    result = ua.PublishResult()
+    result.NotificationMessage.NotificationData = [
+        ua.DataChangeNotification(MonitoredItems=first),
+        ua.StatusChangeNotification(
+            Status=ua.StatusCode(ua.StatusCodes.GoodSubscriptionTransferred)
+        ),
+        ua.DataChangeNotification(MonitoredItems=second),
+    ]
+    asyncio.run(sub.publish_callback(result))
+    status, changes = got
+    assert isinstance(status, StatusChange) and status.status.is_good()
+    assert isinstance(changes, DataChanges)
+    assert [m.ClientHandle for m in changes.items] == [1, 2, 3]
+    # One notification, as nearly every publish carries: asyncua's own list, not copied.
+    got.clear()
+    result.NotificationMessage.NotificationData = [ua.DataChangeNotification(MonitoredItems=first)]
+    asyncio.run(sub.publish_callback(result))
+    assert [type(n) for n in got] == [DataChanges] and got[0].items is first  # type: ignore[attr-defined]
+    # A keep-alive delivers nothing.
+    got.clear()
+    result.NotificationMessage.NotificationData = []
+    asyncio.run(sub.publish_callback(result))
+    assert got == []
