@@ -331,11 +331,23 @@ def _sample(s: Sample) -> dict[str, object]:
 def _batch_tags(batch: SampleBatch, ts: str) -> dict[str, dict[str, object]]:
     # The hot path (every poll of every machine): the samples share the batch's datetime
     # as a rule, and a non-finite float becomes null in `dumps` as `_value` would make it.
+    # An OPC UA subscription's samples keep the times of the scans that last changed
+    # them: a few distinct times, each formatted once.
     bts = batch.ts
+    texts: dict[datetime, str] = {}
     return {
-        s.tag: {"value": s.value, "quality": s.quality, "ts": ts if s.ts is bts else rfc3339(s.ts)}
+        s.tag: {
+            "value": s.value,
+            "quality": s.quality,
+            "ts": ts if s.ts is bts else texts.get(s.ts) or _format(texts, s.ts),
+        }
         for s in batch.samples
     }
+
+
+def _format(texts: dict[datetime, str], t: datetime) -> str:
+    text = texts[t] = rfc3339(t)
+    return text
 
 
 def tags_payload(t: MachineTopics, batch: SampleBatch) -> bytes:

@@ -64,17 +64,20 @@ class MonitoredTags:
         now = self._clock()
         batches: list[SampleBatch] = []
         seen: set[str] = set()
-        for handle, dv in notice.items:
-            name = self.handles.get(handle)
+        handles, accept = self.handles, self._table.accept
+        ours = 0
+        for item in notice.items:
+            name = handles.get(item.ClientHandle)
             if name is None:
                 continue
+            ours += 1
             if name in seen:
                 batches.append(self._table.batch(now))
                 seen.clear()
             seen.add(name)
-            self._table.accept(name, dv, now)
+            accept(name, item.Value, now)
         batches.append(self._table.batch(now))
-        return batches, sum(1 for handle, _ in notice.items if handle in self.handles)
+        return batches, ours
 
     def _sampling_interval(self) -> float:
         s = self._conn.sampling_interval_s

@@ -29,9 +29,10 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class DataChanges:
-    """The data changes of one publish response, in the server's order."""
+    """The data changes of one publish response, in the server's order (asyncua's own
+    notifications, not copied: a client handle and a DataValue each)."""
 
-    items: Sequence[tuple[int, ua.DataValue]]
+    items: Sequence[ua.MonitoredItemNotification]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +66,11 @@ class BatchingSubscription(Subscription):
         data = publish_result.NotificationMessage.NotificationData
         if not data:
             return  # a keep-alive
-        items: list[tuple[int, ua.DataValue]] = []
+        items: list[ua.MonitoredItemNotification] = []
         for notice in data:
             if isinstance(notice, ua.DataChangeNotification):
-                items.extend((m.ClientHandle, m.Value) for m in notice.MonitoredItems)
+                # As a rule the only one: taken as it is, not copied.
+                items = items + notice.MonitoredItems if items else notice.MonitoredItems
             elif isinstance(notice, ua.StatusChangeNotification):
                 self._deliver_notice(StatusChange(notice.Status))
         if items:

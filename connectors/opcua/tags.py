@@ -49,6 +49,7 @@ class TagTable:
         self._values: dict[str, Sample] = {}
         self._last_ts: datetime | None = None
         self._changed_at: datetime | None = None  # latest change since the last batch
+        self._stamps: dict[datetime, datetime] = {}  # recent sample times (see `accept`)
 
     def resolve(self, namespaces: list[str]) -> dict[str, ua.NodeId]:
         """NodeIds of this server run for every resolvable tag; the others noted."""
@@ -62,13 +63,29 @@ class TagTable:
 
     def accept(self, name: str, dv: ua.DataValue, now: datetime) -> None:
         """Take a DataValue of tag `name` (from a read or a notification)."""
-        sample, problem = self.readers[name].sample(dv, now)
+        reader = self.readers[name]
+        ts = reader.time(dv, now)
+        # The values of one PLC scan carry one timestamp, but asyncua decodes a datetime
+        # per value: equal times share one object, so that the batch's own time is the
+        # very object of its samples' and the payloads and the store format it once.
+        stamps = self._stamps
+        ts = stamps.setdefault(ts, ts)
+        if len(stamps) > 64:
+            stamps.clear()
+            stamps[ts] = ts
+        sample, problem = reader.sample_at(dv, ts)
         before = self._values.get(name)
-        changed = before is None or (before.value, before.quality) != (sample.value, sample.quality)
-        if changed and (self._changed_at is None or sample.ts > self._changed_at):
-            self._changed_at = sample.ts
+        if (
+            before is None
+            or before.quality is not sample.quality
+            or not (before.value is sample.value or before.value == sample.value)
+        ) and (self._changed_at is None or ts > self._changed_at):
+            self._changed_at = ts
         self._values[name] = sample
-        self.problem(name, None if problem is None else f"node {self.tags[name].node} {problem}")
+        if problem is not None:
+            self.problem(name, f"node {self.tags[name].node} {problem}")
+        elif name in self.problems:
+            self.problem(name, None)
 
     def mark_bad(self, name: str, problem: str, now: datetime) -> None:
         """Tag `name` cannot be read at all (e.g. its monitored item was refused)."""

@@ -7,7 +7,6 @@ becomes a bad-quality sample and a problem text that the source logs once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -27,12 +26,18 @@ _NUMERIC = {
 }  # fmt: skip
 
 
+_SEVERITY = (Quality.GOOD, Quality.UNCERTAIN, Quality.BAD, Quality.BAD)
+# What a plain scalar of a numeric variant may be in Python (not a subclass such as an
+# IntEnum, which `_scalar` turns into its int).
+_PLAIN = frozenset({bool, int, float})
+_NO_TIME_YEAR = 1601  # 1601-01-01 is OPC UA's "no time"
+
+
 def quality_of(status: ua.StatusCode | None) -> Quality:
     """Good, uncertain or bad from the severity bits of an OPC UA StatusCode."""
     if status is None:
         return Quality.GOOD
-    severity = (status.value >> 30) & 0b11
-    return {0: Quality.GOOD, 1: Quality.UNCERTAIN}.get(severity, Quality.BAD)
+    return _SEVERITY[(status.value >> 30) & 0b11]
 
 
 def status_problem(status: ua.StatusCode | None) -> str:
@@ -63,28 +68,53 @@ class ValueReader:
     tag: OpcUaTag
     timestamp: Literal["source", "server", "gateway"] = "source"
     numeric: bool = False
+    # A scalar taken as it is (no index, field, scale or offset): the hot path's case.
+    plain: bool = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        t = self.tag
+        plain = t.index is None and t.field is None and t.scale == 1.0 and t.offset == 0.0
+        object.__setattr__(self, "plain", plain)
 
     def sample(self, dv: ua.DataValue, now: datetime) -> tuple[Sample, str | None]:
         """The sample and, when it is bad for a reason worth a log line, that reason."""
-        ts = self._time(dv, now)
-        quality = quality_of(dv.StatusCode)
-        if quality is Quality.BAD or dv.Value is None or dv.Value.Value is None:
-            return Sample(self.name, None, Quality.BAD, ts), status_problem(dv.StatusCode)
-        value, problem = self._pick(dv.Value)
+        return self.sample_at(dv, self.time(dv, now))
+
+    def sample_at(self, dv: ua.DataValue, ts: datetime) -> tuple[Sample, str | None]:
+        """`sample` with its time already chosen (`time`)."""
+        status = dv.StatusCode
+        variant = dv.Value
+        if self.plain and (status is None or status.value >> 30 == 0) and variant is not None:
+            # Good and a plain number of a numeric type: nearly every value a PLC sends.
+            raw = variant.Value
+            if type(raw) in _PLAIN and variant.VariantType in _NUMERIC:
+                return Sample(self.name, raw, Quality.GOOD, ts), None
+        quality = quality_of(status)
+        if quality is Quality.BAD or variant is None or variant.Value is None:
+            return Sample(self.name, None, Quality.BAD, ts), status_problem(status)
+        value, problem = self._pick(variant)
         if problem is not None:
             return Sample(self.name, None, Quality.BAD, ts), problem
         return Sample(self.name, value, quality, ts), None
 
-    def _time(self, dv: ua.DataValue, now: datetime) -> datetime:
-        chain: tuple[Callable[[], datetime | None], ...] = ()
+    def time(self, dv: ua.DataValue, now: datetime) -> datetime:
+        """The sample's time: the source's (or server's) timestamp as configured, in UTC,
+        or `now` when the server gave none."""
+        ts: datetime | None
         if self.timestamp == "source":
-            chain = (lambda: dv.SourceTimestamp, lambda: dv.ServerTimestamp)
-        elif self.timestamp == "server":
-            chain = (lambda: dv.ServerTimestamp,)
-        for pick in chain:
-            ts = _aware(pick())
-            if ts is not None and ts.year > 1601:  # 1601-01-01 is OPC UA's "no time"
+            source: datetime | None = dv.SourceTimestamp
+            if source is not None and source.tzinfo is UTC and source.year > _NO_TIME_YEAR:
+                return source  # asyncua's own: aware UTC already
+            ts = _aware(source)
+            if ts is not None and ts.year > _NO_TIME_YEAR:
                 return ts
+            ts = _aware(dv.ServerTimestamp)
+        elif self.timestamp == "server":
+            ts = _aware(dv.ServerTimestamp)
+        else:
+            return now
+        if ts is not None and ts.year > _NO_TIME_YEAR:
+            return ts
         return now
 
     def _pick(self, variant: ua.Variant) -> tuple[TagValue, str | None]:

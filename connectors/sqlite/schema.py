@@ -285,10 +285,17 @@ def _output_row(e: OutputUpdate | LineOutputUpdate) -> tuple[Any, ...]:
 def tags_json(batch: SampleBatch, batch_ms: int) -> str:
     """A batch's values as stored: `{tag: [value, quality code(, ts ms)]}`."""
     doc: dict[str, list[Any]] = {}
+    bts = batch.ts
+    stamps: dict[datetime, int] = {}  # an OPC UA batch's few distinct sample times
     for s in batch.samples:
         cell: list[Any] = [s.value, s.quality.code]
-        if s.ts is not batch.ts and (ms := to_ms(s.ts)) != batch_ms:
-            cell.append(ms)  # a batch's samples mostly share its time
+        t = s.ts
+        if t is not bts:  # a batch's samples mostly share its time
+            ms = stamps.get(t)
+            if ms is None:
+                ms = stamps[t] = to_ms(t)
+            if ms != batch_ms:
+                cell.append(ms)
         doc[s.tag] = cell
     return dumps_text(doc)
 

@@ -305,3 +305,30 @@ def test_asyncapi_document_matches_the_payloads(t: MachineTopics) -> None:
         assert set(json.loads(payload)) == required(name), name
     tag_fields = set(json.loads(tag_payload(t, Sample("x", 1, Quality.GOOD, T0))))
     assert tag_fields == common | set(raw) | {"tag"}
+
+
+def test_tags_payload_formats_each_sample_time(t: MachineTopics) -> None:
+    # An OPC UA batch: samples keep the times of the scans that changed them, equal
+    # times as separate objects, one in another zone (each formatted once per payload).
+    earlier = T0 - timedelta(seconds=1)
+    same = datetime.fromtimestamp(earlier.timestamp(), UTC)
+    east = earlier.astimezone(timezone(timedelta(hours=2)))
+    batch = SampleBatch(
+        "p7",
+        T0,
+        (
+            Sample("a", 1, Quality.GOOD, earlier),
+            Sample("b", 2, Quality.GOOD, T0),
+            Sample("c", 3, Quality.GOOD, same),
+            Sample("d", 4, Quality.GOOD, east),
+            Sample("e", 5, Quality.GOOD, T1),
+        ),
+    )
+    tags = json.loads(tags_payload(t, batch))["tags"]
+    assert {n: v["ts"] for n, v in tags.items()} == {
+        "a": "2026-11-25T09:59:59.123Z",
+        "b": "2026-11-25T10:00:00.123Z",
+        "c": "2026-11-25T09:59:59.123Z",
+        "d": "2026-11-25T09:59:59.123Z",
+        "e": "2026-11-25T09:58:30.000Z",
+    }
