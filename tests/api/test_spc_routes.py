@@ -302,7 +302,7 @@ async def test_influxdb_as_the_history_store_answers_as_sqlite(
     plant: Plant, influxd: InfluxServer, outbox: Outbox, tmp_path: Path
 ) -> None:
     async def nothing() -> None:
-        pass
+        """No step between the freeze and the drift: the same story as the SQLite run."""
 
     expected = await _frozen_then_drifted(plant, nothing)
     config = _config(tmp_path / "influx")
