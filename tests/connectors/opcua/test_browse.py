@@ -612,6 +612,10 @@ def test_installed_script(server: ServerThread) -> None:
     assert proc.stderr == "5 variable(s); 8 node(s) browsed under Machines\n"
 
 
+def _sigint_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_quietly() -> None:
     with socket.socket() as listener:  # accepts TCP, never answers: the browse hangs
         listener.bind(("127.0.0.1", 0))
@@ -622,6 +626,9 @@ def test_ctrl_c_exits_130_quietly() -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A background job of a non-interactive shell ignores SIGINT and its children
+            # inherit that: Ctrl-C as a terminal sends it is what is under test here.
+            preexec_fn=_sigint_as_at_a_terminal,
         )
         listener.settimeout(15)
         conn, _ = listener.accept()  # the client is connecting now
