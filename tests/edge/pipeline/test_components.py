@@ -11,7 +11,14 @@ from connectors.sqlite.store import SqliteStore
 from edge.config import Config
 from edge.config.preflight import places
 from edge.outbox import Journal
-from edge.pipeline.components import build_sinks, build_source, outbox_for, poll_phase, poll_slots
+from edge.pipeline.components import (
+    SourceContext,
+    build_sinks,
+    build_source,
+    outbox_for,
+    poll_phase,
+    poll_slots,
+)
 
 
 def config(phases: list[float | None]) -> Config:
@@ -34,7 +41,7 @@ def config(phases: list[float | None]) -> Config:
 
 def phase_of(config: Config, machine: str) -> float:
     m = next(x for x in config.machines if x.id == machine)
-    source = build_source(m, config)
+    source = build_source(m, config, SourceContext())
     assert isinstance(source, ModbusSource)
     return source.phase
 
