@@ -146,6 +146,11 @@ class OpcUaConnection(Model):
     watchdog_s: Interval = Field(default=2.0, description="how often the link is probed")
     backoff_initial_s: Interval = 0.5
     backoff_max_s: Interval = 30.0
+    share_session: bool = Field(
+        default=True,
+        description="one session (and subscription) for every machine with the same "
+        "endpoint and session settings; false: a session of its own",
+    )
 
     @model_validator(mode="after")
     def _backoff_grows(self) -> OpcUaConnection:

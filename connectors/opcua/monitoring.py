@@ -19,7 +19,8 @@ __all__ = ["MonitoredTags"]
 
 
 class MonitoredTags:
-    """One monitored item per tag of `table` on `sub`; client handle i+1 is tag i."""
+    """One monitored item per tag of `table` on `sub`; client handle `first_handle` + i
+    is tag i (machines that share a subscription each have a range of their own)."""
 
     def __init__(
         self,
@@ -27,9 +28,10 @@ class MonitoredTags:
         table: TagTable,
         conn: OpcUaConnection,
         clock: Callable[[], datetime],
+        first_handle: int = 1,
     ) -> None:
         self.sub, self._table, self._conn, self._clock = sub, table, conn, clock
-        self.handles = {i + 1: name for i, name in enumerate(table.readers)}
+        self.handles = {first_handle + i: name for i, name in enumerate(table.readers)}
 
     async def create(self, nodes: dict[str, ua.NodeId], names: set[str]) -> set[str]:
         """Create monitored items for `names`; the names that failed (to retry later)."""

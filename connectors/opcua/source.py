@@ -1,13 +1,15 @@
 """The OPC UA source: one machine's tags by subscription or by batched polling.
 
-Each connection is built from scratch: open a session, read the namespace array,
-resolve `nsu=` node ids to this run's indices, check every node once, then subscribe
-(or poll). When anything breaks — server restart, network drop, session timeout,
-a namespace array in a new order — the whole session is dropped and rebuilt with
-jittered backoff, so nothing from the old server run (indices, subscription ids,
-monitored items) is ever reused. Meanwhile the machine reads as all-bad, i.e. offline.
-Nodes that do not exist (yet) are retried while the session lives, so a PLC that
-loads its program after the server is up does not leave tags dead.
+Each connection is built from scratch: the endpoint (`connectors.opcua.endpoint`,
+shared by the machines on one server) opens a session and reads the namespace array;
+each machine then resolves its `nsu=` node ids to this run's indices, checks every node
+once, and subscribes (or polls). When anything breaks — server restart, network drop,
+session timeout, a namespace array in a new order — the whole session is dropped and
+rebuilt with jittered backoff, so nothing from the old server run (indices,
+subscription ids, monitored items) is ever reused. Meanwhile the machine reads as
+all-bad, i.e. offline. Nodes that do not exist (yet) are retried per machine while the
+session lives, so a PLC that loads its program after the server is up does not leave
+tags dead.
 """
 
 from __future__ import annotations
@@ -24,22 +26,23 @@ from typing import Self
 
 from asyncua import Client, ua
 
-from connectors.common.aio import within
-from connectors.common.backoff import Backoff
 from connectors.common.latency import LatencyHistogram
 from connectors.common.outage import OutageLog
-from connectors.opcua.client import bounded, close_client, describe_status, open_client
+from connectors.opcua.client import bounded
 from connectors.opcua.config import OpcUaConnection, OpcUaTag
-from connectors.opcua.errors import OpcUaError
+from connectors.opcua.endpoint import Endpoint
 from connectors.opcua.monitoring import MonitoredTags
 from connectors.opcua.pki import Pki
 from connectors.opcua.reads import DECODE_ERRORS, BatchedReads, Undecodable
-from connectors.opcua.subscription import (
-    BatchingSubscription,
-    DataChanges,
-    Notice,
-    StatusChange,
-    subscription_params,
+from connectors.opcua.session import (
+    LINK_ERRORS,
+    Down,
+    Ended,
+    Member,
+    Session,
+    SessionLost,
+    Up,
+    describe_failure,
 )
 from connectors.opcua.tags import TagTable
 from core.types import SampleBatch, utc_now
@@ -61,12 +64,12 @@ class OpcUaStats:
     session_losses: int = 0
 
 
-class _SessionLost(Exception):
-    """The session or its transport is gone; rebuild everything."""
-
-
 class OpcUaSource:
-    """A `Source` of SampleBatches for one machine on one OPC UA server."""
+    """A `Source` of SampleBatches for one machine on one OPC UA server.
+
+    The session comes from `endpoint` (`connectors.opcua.endpoint`), which the machines
+    of a gateway with the same session settings share; without one the source has a
+    session of its own. Everything per machine happens here, on that session."""
 
     def __init__(
         self,
@@ -78,18 +81,22 @@ class OpcUaSource:
         application_uri: str,
         numeric: Iterable[str] = (),
         clock: Callable[[], datetime] = utc_now,
+        endpoint: Endpoint | None = None,
     ) -> None:
         self.machine_id = machine_id
         self.conn = conn
         self.stats = OpcUaStats()
         self.poll_duration = LatencyHistogram()  # read cycles (mode poll), for /metrics
-        self._pki, self._app_uri, self._clock = pki, application_uri, clock
+        self._clock = clock
         self._table = TagTable(machine_id, conn, tags, numeric)
         self._reads = BatchedReads(conn.max_nodes_per_read)
-        self._backoff = Backoff(conn.backoff_initial_s, conn.backoff_max_s)
         self._outage = OutageLog(log, f"opcua {machine_id} ({self.endpoint})")
         self._ever_connected = False
-        self._client: Client | None = None
+        self._link = endpoint or Endpoint(  # a session of its own
+            conn, pki, application_uri=application_uri, name=f"oee-edge {machine_id}"
+        )
+        self._member: Member | None = None
+        self._session: Session | None = None  # while the machine has one
 
     @property
     def endpoint(self) -> str:
@@ -97,81 +104,76 @@ class OpcUaSource:
 
     @property
     def connected(self) -> bool:
-        return self._client is not None
+        return self._session is not None
 
     async def __aenter__(self) -> Self:
-        return self  # connecting is the stream's business, with its backoff
+        return self  # connecting is the stream's business (the endpoint's, with backoff)
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await close_client(client)
+        await self._leave()
+
+    async def _leave(self) -> None:
+        member, self._member, self._session = self._member, None, None
+        if member is not None:
+            await self._link.leave(member)
 
     async def stream(self) -> AsyncIterator[SampleBatch]:
         """Batches until cancelled; all-bad batches (with `error`) while disconnected."""
-        while True:
-            error = await self._connect()
-            if error is None:
-                assert self._client is not None
-                try:
-                    async for batch in self._session(self._client):
-                        yield batch
-                except _SessionLost as exc:
-                    self.stats.session_losses += 1
-                    error = f"connection lost: {exc}"
-                finally:
-                    client, self._client = self._client, None
-                    if client is not None:
-                        await close_client(client)
-            self._outage.down(error or "session ended")
-            self._table.forget()
-            yield self._table.batch(self._clock(), error)
-            await asyncio.sleep(self._backoff.next())
+        self._member = member = self._link.join(len(self._table.readers))
+        try:
+            while True:
+                notice = await member.next()
+                if isinstance(notice, Up):
+                    self._up(notice.session)
+                    try:
+                        async for batch in self._on(notice.session, member):
+                            yield batch
+                    except Ended as ended:
+                        notice = ended.down
+                    except SessionLost as exc:
+                        notice.session.drop(str(exc))  # for every member: rebuild it
+                        notice = await member.until_down()
+                if isinstance(notice, Down):
+                    yield self._down(notice)
+        finally:
+            await self._leave()
 
     # ------------------------------------------------------------------ session
 
-    async def _connect(self) -> str | None:
-        try:
-            self._client = await open_client(
-                self.conn,
-                self._pki,
-                application_uri=self._app_uri,
-                name=f"oee-edge {self.machine_id}",
-            )
-        except OpcUaError as exc:
-            self.stats.connect_failures += 1
-            return str(exc)
+    def _up(self, session: Session) -> None:
+        self._session = session
         self.stats.connects += 1
-        if self._ever_connected:
-            self.stats.reconnects += 1
-        self._outage.up()
+        self.stats.reconnects += self._ever_connected
         self._ever_connected = True
-        return None
+        self._outage.up()
 
-    async def _session(self, client: Client) -> AsyncIterator[SampleBatch]:
-        lost: asyncio.Queue[Notice | Exception] = asyncio.Queue()
+    def _down(self, notice: Down) -> SampleBatch:
+        if self._session is not None:
+            self.stats.session_losses += 1
+        else:
+            self.stats.connect_failures += 1
+        self._session = None
+        self._outage.down(notice.error)
+        self._table.forget()
+        return self._table.batch(self._clock(), notice.error)
 
-        async def on_lost(exc: Exception) -> None:
-            lost.put_nowait(exc)
-
-        client.connection_lost_callback = on_lost
-        nodes = await self._resolve(client)
-        self._backoff.reset()
-        if self.conn.mode == "poll":
-            async for batch in self._poll(client, nodes, lost):
+    async def _on(self, session: Session, member: Member) -> AsyncIterator[SampleBatch]:
+        nodes = self._table.resolve(session.namespaces)  # read once by the endpoint
+        if session.sub is None:
+            async for batch in self._poll(session.client, nodes, member):
                 yield batch
         else:
-            async for batch in self._subscribe(client, nodes, lost):
+            async for batch in self._subscribe(session, nodes, member):
                 yield batch
 
     async def _resolve(self, client: Client) -> dict[str, ua.NodeId]:
         """NodeIds of this server run for every resolvable tag; problems noted per tag."""
         try:
             namespaces = await bounded(client.get_namespace_array(), self.conn.timeout_s, client)
-        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-            raise _SessionLost(_describe(exc)) from None
+        except LINK_ERRORS as exc:
+            raise SessionLost(describe_failure(exc)) from None
         return self._table.resolve(namespaces)
 
     def _retry_s(self) -> float:
@@ -183,15 +185,13 @@ class OpcUaSource:
     # ------------------------------------------------------------------ polling
 
     async def _poll(
-        self, client: Client, nodes: dict[str, ua.NodeId], lost: asyncio.Queue[Notice | Exception]
+        self, client: Client, nodes: dict[str, ua.NodeId], member: Member
     ) -> AsyncIterator[SampleBatch]:
         loop = asyncio.get_running_loop()
         interval = self.conn.poll_interval_s
         next_at = loop.time()
         retry_at = next_at + self._retry_s()  # the session resolved them just now
         while True:
-            if not lost.empty():
-                raise _SessionLost(_describe(lost.get_nowait()))
             # A node that does not exist reads bad and is read again next poll, but a tag
             # whose namespace is missing has no NodeId to read: resolve it again.
             if len(nodes) < len(self._table.refs) and loop.time() >= retry_at:
@@ -202,7 +202,9 @@ class OpcUaSource:
                 self._accept(name, dv, now)
             yield self._table.batch(now)
             next_at = max(next_at + interval, loop.time())
-            await asyncio.sleep(next_at - loop.time())
+            # Waiting on the notices, not sleeping: a lost session ends the wait at once.
+            while loop.time() < next_at:
+                await member.wait(next_at - loop.time())
 
     async def _read(
         self, client: Client, nodes: dict[str, ua.NodeId]
@@ -225,8 +227,8 @@ class OpcUaSource:
             values = await bounded(client.uaclient.read(params), self.conn.timeout_s, client)
         except DECODE_ERRORS:
             raise  # one value the library cannot decode: read_split isolates it
-        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-            raise _SessionLost(_describe(exc)) from None
+        except LINK_ERRORS as exc:
+            raise SessionLost(describe_failure(exc)) from None
         self.stats.reads += counted
         return values
 
@@ -241,15 +243,11 @@ class OpcUaSource:
     # ------------------------------------------------------------------ subscription
 
     async def _subscribe(
-        self, client: Client, nodes: dict[str, ua.NodeId], lost: asyncio.Queue[Notice | Exception]
+        self, session: Session, nodes: dict[str, ua.NodeId], member: Member
     ) -> AsyncIterator[SampleBatch]:
-        params = subscription_params(self.conn.publishing_interval_s, self.conn.session_timeout_s)
-        sub = BatchingSubscription(client.uaclient.session, params, lost.put_nowait)
-        items = MonitoredTags(sub, self._table, self.conn, self._clock)
-        try:
-            await bounded(sub.init(), self.conn.timeout_s, client)
-        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-            raise _SessionLost(_describe(exc)) from None
+        assert session.sub is not None
+        client = session.client
+        items = MonitoredTags(session.sub, self._table, self.conn, self._clock, member.first_handle)
         missing = await self._monitor(client, items, nodes, set(self._table.refs))
         loop = asyncio.get_running_loop()
         retry_at = loop.time() + self._retry_s()
@@ -258,18 +256,13 @@ class OpcUaSource:
         # normaliser takes for offline: no heartbeat before them, unless none can come.
         initial_pending = missing != set(self._table.refs)
         while True:
-            try:
-                notice = await within(lost.get(), heartbeat)
-            except TimeoutError:
+            changes = await member.wait(heartbeat)
+            if changes is None:
                 if not initial_pending:
                     yield self._table.batch(self._clock())  # time-based rules need ticks
             else:
-                initial_pending = initial_pending and not isinstance(notice, DataChanges)
-                if isinstance(notice, StatusChange) and notice.status.is_good():
-                    continue
-                if not isinstance(notice, DataChanges):
-                    raise _SessionLost(_describe(notice))
-                batches, values = items.apply(notice)
+                initial_pending = False
+                batches, values = items.apply(changes)
                 self.stats.notifications += values
                 for batch in batches:
                     yield batch
@@ -296,20 +289,10 @@ class OpcUaSource:
         try:
             created = items.create(nodes, names - undecodable)
             return await bounded(created, self.conn.timeout_s, client) | undecodable
-        except (OSError, TimeoutError, ua.UaError, ConnectionError) as exc:
-            raise _SessionLost(_describe(exc)) from None
+        except LINK_ERRORS as exc:
+            raise SessionLost(describe_failure(exc)) from None
 
     @property
     def problems(self) -> dict[str, str]:
         """What is wrong with each tag that is not good now (for logs, checks, the API)."""
         return dict(self._table.problems)
-
-
-def _describe(exc: object) -> str:
-    if isinstance(exc, StatusChange):
-        return f"the server ended the subscription ({describe_status(exc.status)})"
-    if isinstance(exc, ua.UaStatusCodeError):
-        return describe_status(exc.code)
-    if isinstance(exc, Exception):
-        return str(exc) or type(exc).__name__
-    return str(exc)

@@ -33,7 +33,7 @@ from core.types import SampleBatch
 from edge.cli.readout import readout
 from edge.config import Config, InfluxConfig, MachineConfig, MqttConfig
 from edge.config.preflight import check_places
-from edge.pipeline.components import build_source
+from edge.pipeline.components import SourceContext, build_source
 
 __all__ = ["EXIT_CONNECT_FAILED", "Outcome", "check_connections", "main"]
 
@@ -75,9 +75,10 @@ async def check_connections(config: Config, timeout_s: float = DEFAULT_TIMEOUT_S
     """Every connection of `config` tried at once; outcomes in config order (machines,
     then MQTT, then InfluxDB)."""
     probes: list[tuple[str, str, Awaitable[Outcome]]] = []
+    shared = SourceContext()  # as the gateway: machines on one OPC UA server, one session
     for m in config.machines:
         kind, target = _machine_target(m)
-        probes.append((kind, target, _machine(m, config, timeout_s)))
+        probes.append((kind, target, _machine(m, config, timeout_s, shared)))
     if config.mqtt is not None:
         mqtt = config.mqtt
         target = f"{mqtt.host}:{mqtt.port}"
@@ -112,24 +113,26 @@ def _ms(started: float) -> str:
     return f"{(time.perf_counter() - started) * 1000:.1f} ms"
 
 
-async def _machine(m: MachineConfig, config: Config, timeout_s: float) -> Outcome:
+async def _machine(
+    m: MachineConfig, config: Config, timeout_s: float, shared: SourceContext
+) -> Outcome:
     kind, target = _machine_target(m)
     if m.modbus is not None:
         conn: Any = m.modbus.model_copy(update={"timeout_s": min(m.modbus.timeout_s, timeout_s)})
-        return await _modbus(m.model_copy(update={"modbus": conn}), config, target)
+        return await _modbus(m.model_copy(update={"modbus": conn}), config, target, shared)
     if m.opcua is not None:
         # A read cycle is the check, whatever the gateway's mode.
         update = {"mode": "poll", "timeout_s": min(m.opcua.timeout_s, timeout_s)}
         conn = m.opcua.model_copy(update=update)
-        return await _opcua(m.model_copy(update={"opcua": conn}), config, target)
+        return await _opcua(m.model_copy(update={"opcua": conn}), config, target, shared)
     return Outcome(False, kind, target, "no connection configured")
 
 
-async def _modbus(m: MachineConfig, config: Config, target: str) -> Outcome:
+async def _modbus(m: MachineConfig, config: Config, target: str, shared: SourceContext) -> Outcome:
     from connectors.modbus.source import ModbusSource
 
     assert m.modbus is not None
-    source = build_source(m, config)
+    source = build_source(m, config, shared)
     assert isinstance(source, ModbusSource)
     started = time.perf_counter()
     try:
@@ -149,11 +152,11 @@ async def _modbus(m: MachineConfig, config: Config, target: str) -> Outcome:
     return Outcome(True, "modbus", target, detail, readout(m, config, batch))
 
 
-async def _opcua(m: MachineConfig, config: Config, target: str) -> Outcome:
+async def _opcua(m: MachineConfig, config: Config, target: str, shared: SourceContext) -> Outcome:
     from connectors.opcua.source import OpcUaSource
 
     assert m.opcua is not None
-    source = build_source(m, config)
+    source = build_source(m, config, shared)
     assert isinstance(source, OpcUaSource)
     started = time.perf_counter()
     # An async generator: closing it closes the session it opened.

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from core.interfaces import Engine, HistoryReader, IssueLog, SampleObserver, Sink, Source
 from edge.config import Config, MachineConfig
@@ -22,7 +23,28 @@ from edge.pipeline.live import machine_refs, spc_chart_infos
 log = logging.getLogger("edge.components")
 
 
-def _modbus_source(m: MachineConfig, config: Config) -> Source:
+T = TypeVar("T")
+
+
+class SourceContext:
+    """What the sources of one gateway run share (e.g. an OPC UA session per endpoint),
+    one object per kind. Whoever builds the sources makes one for the run: never
+    module-global, so two gateways in one process, or a connection check beside a
+    running gateway, share nothing."""
+
+    def __init__(self) -> None:
+        self._shared: dict[type, object] = {}
+
+    def get(self, kind: type[T]) -> T:
+        """The run's one `kind()`, made at the first ask."""
+        found = self._shared.get(kind)
+        if found is None:
+            found = self._shared[kind] = kind()
+        assert isinstance(found, kind)
+        return found
+
+
+def _modbus_source(m: MachineConfig, config: Config, ctx: SourceContext) -> Source:
     from connectors.modbus.source import ModbusSource
 
     assert m.modbus is not None
@@ -54,24 +76,34 @@ def poll_phase(i: int, n: int) -> float:
     return (i % slots) / slots
 
 
-def _opcua_source(m: MachineConfig, config: Config) -> Source:
+def _opcua_source(m: MachineConfig, config: Config, ctx: SourceContext) -> Source:
+    from connectors.opcua.endpoint import OpcUaEndpoints
     from connectors.opcua.pki import Pki
     from connectors.opcua.source import OpcUaSource
 
     assert m.opcua is not None
     pki = Pki(config.gateway.data_dir / "pki")  # security.trust_dir, if set, wins
+    app_uri = f"urn:oee-edge:{config.gateway.id}"
+    endpoint = None  # share_session off: the source opens a session of its own
+    if m.opcua.share_session:
+        endpoints = ctx.get(OpcUaEndpoints)
+        endpoint = endpoints.get(
+            m.opcua, pki, application_uri=app_uri, name=f"oee-edge {config.gateway.id}"
+        )
     return OpcUaSource(
         m.id,
         m.opcua,
         m.opcua_tags,
         pki=pki,
-        application_uri=f"urn:oee-edge:{config.gateway.id}",
+        application_uri=app_uri,
         numeric=numeric_tags(m, config),
+        endpoint=endpoint,
     )
 
 
 # Which connection field of a machine selects which connector.
-SOURCES: dict[str, Callable[[MachineConfig, Config], Source]] = {
+# A factory gets the run's `SourceContext` for what its sources share.
+SOURCES: dict[str, Callable[[MachineConfig, Config, SourceContext], Source]] = {
     "modbus": _modbus_source,
     "opcua": _opcua_source,
 }
@@ -106,10 +138,11 @@ def sample_observers(
     return out
 
 
-def build_source(m: MachineConfig, config: Config) -> Source:
+def build_source(m: MachineConfig, config: Config, ctx: SourceContext) -> Source:
+    """The source of machine `m`, sharing what it can with the other sources of `ctx`."""
     for field, factory in SOURCES.items():
         if getattr(m, field, None) is not None:
-            return factory(m, config)
+            return factory(m, config, ctx)
     raise ValueError(f"machine {m.id} has no connection ({' or '.join(SOURCES)})")
 
 

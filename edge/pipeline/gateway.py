@@ -47,6 +47,7 @@ from edge.logs.progress import FirstConnects
 from edge.outbox import Journal, Outbox
 from edge.pipeline import checkpoint, restart, telemetry
 from edge.pipeline.components import (
+    SourceContext,
     build_engines,
     build_sinks,
     build_source,
@@ -185,8 +186,10 @@ class Gateway:
                 stack.push_async_callback(self.journal.aclose)
             resumed = await self._restore()
             await stack.enter_async_context(opened(self.sinks))
+            shared = SourceContext()  # this run's: e.g. one OPC UA session per endpoint
             for m in self.config.machines:
-                self.sources[m.id] = await stack.enter_async_context(build_source(m, self.config))
+                source = build_source(m, self.config, shared)
+                self.sources[m.id] = await stack.enter_async_context(source)
             last_seen, started = self._last_seen(), self.clock()
             if self.history is not None:  # the engines take live events once they have these
                 self._engine_backlog = []

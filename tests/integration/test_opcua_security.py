@@ -55,7 +55,7 @@ async def test_every_policy_and_mode(
     config = opcua_config(tmp_path, sim.url, machines=("m1",), conn_extra=sec)
     async with running(config) as gw:
         await wait_until(lambda: done(gw), 15, f"m1 over {policy}/{mode}")
-        client = gw.sources["m1"]._client  # type: ignore[attr-defined]
+        client = gw.sources["m1"]._session.client  # type: ignore[attr-defined]
         assert client.security_policy.URI == POLICIES[policy].URI
         assert client.security_policy.Mode == getattr(
             ua.MessageSecurityMode, mode.replace("None", "None_")

@@ -217,7 +217,7 @@ def test_opcua_errors_speak_opcua() -> None:
         "machines[0].opcua.endpoin: unknown field; did you mean 'endpoint'? allowed here: "
         "auth, backoff_initial_s, backoff_max_s, deadband, endpoint, max_nodes_per_read, mode, "
         "poll_interval_s, publishing_interval_s, queue_size, sampling_interval_s, security, "
-        "session_timeout_s, timeout_s, timestamp, watchdog_s"
+        "session_timeout_s, share_session, timeout_s, timestamp, watchdog_s"
     ]
 
 

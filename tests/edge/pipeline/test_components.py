@@ -11,7 +11,14 @@ from connectors.sqlite.store import SqliteStore
 from edge.config import Config
 from edge.config.preflight import places
 from edge.outbox import Journal
-from edge.pipeline.components import build_sinks, build_source, outbox_for, poll_phase, poll_slots
+from edge.pipeline.components import (
+    SourceContext,
+    build_sinks,
+    build_source,
+    outbox_for,
+    poll_phase,
+    poll_slots,
+)
 
 
 def config(phases: list[float | None]) -> Config:
@@ -34,9 +41,41 @@ def config(phases: list[float | None]) -> Config:
 
 def phase_of(config: Config, machine: str) -> float:
     m = next(x for x in config.machines if x.id == machine)
-    source = build_source(m, config)
+    source = build_source(m, config, SourceContext())
     assert isinstance(source, ModbusSource)
     return source.phase
+
+
+def opcua_config(*conns: dict[str, Any]) -> Config:
+    machines = [
+        {"id": f"u{i}", "opcua": {"endpoint": "opc.tcp://127.0.0.1:4840", **conn},
+         "tags": {"code": "ns=2;s=C"}, "ideal_cycle_s": 1}
+        for i, conn in enumerate(conns)
+    ]  # fmt: skip
+    return Config.model_validate(
+        {"gateway": {"id": "gw"}, "site": "s", "area": "a", "line": "l", "machines": machines}
+    )
+
+
+def endpoints_of(c: Config, shared: SourceContext) -> list[object]:
+    from connectors.opcua.source import OpcUaSource
+
+    sources = [build_source(m, c, shared) for m in c.machines]
+    assert all(isinstance(s, OpcUaSource) for s in sources)
+    return [s._link for s in sources]  # type: ignore[attr-defined]
+
+
+def test_opcua_machines_with_the_same_session_settings_share_an_endpoint() -> None:
+    """Per-item settings do not separate machines; a session setting, `share_session`
+    false, or another gateway run's context does."""
+    c = opcua_config({"queue_size": 5}, {"deadband": {"value": 1}}, {"publishing_interval_s": 2},
+                     {"share_session": False}, {"mode": "poll", "publishing_interval_s": 3},
+                     {"mode": "poll", "poll_interval_s": 5})  # fmt: skip
+    shared = SourceContext()
+    a, b, slower, own, poll_a, poll_b = endpoints_of(c, shared)
+    assert a is b and poll_a is poll_b
+    assert len({id(a), id(slower), id(own), id(poll_a)}) == 4
+    assert endpoints_of(c, SourceContext())[0] is not a
 
 
 def test_modbus_machines_spread_their_polls_over_the_interval() -> None:
