@@ -131,6 +131,8 @@ class OutboxDrain:
                     self.depth = 0
                     return
                 await self._deliver(entries)
+                if self._tick_done(entries, final):
+                    return
                 continue
             except WriteFailed as e:
                 delay = self._failed(e)
@@ -144,6 +146,14 @@ class OutboxDrain:
             else:
                 with contextlib.suppress(TimeoutError):
                     await within(self._stop.wait(), delay)
+
+    def _tick_done(self, entries: list[Entry], final: bool) -> bool:
+        """A batch short of `batch_size` was all that waited when it was peeked: what
+        comes in after it waits for the next interval or a full batch (as Telegraf's
+        flush does). Going on would write each commit that lands meanwhile on its own:
+        on a loaded box, one request per event. A stop, or a byte limit learnt from a
+        413 (which shortens batches), goes on."""
+        return not final and self._max_bytes is None and len(entries) < self._cfg.batch_size
 
     async def _deliver(self, entries: list[Entry]) -> None:
         """Write `entries` and ack them; split on 413/400. WriteFailed (RETRY) leaves
