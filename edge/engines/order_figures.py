@@ -3,7 +3,6 @@ machine's calendar (`oee.orders`, `oee.prodtime`) and its OEE while it ran."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from edge.config.orders import OrdersConfig
@@ -13,9 +12,6 @@ from oee.orders import Progress, WorkOrder, progress
 from oee.prodtime import current_rate, shift_rate
 
 __all__ = ["order_oee", "progress_of"]
-
-# Time that is no planned busy time of the order: planned stops, and unknown time.
-_NOT_BUSY = ("planned_stop", "offline")
 
 
 def progress_of(
@@ -35,11 +31,11 @@ def progress_of(
     )  # fmt: skip
 
 
-def order_oee(state_s: Mapping[str, float], good: int, ideal_s: float | None) -> float | None:
-    """OEE while the order ran (ISO 22400-2): good parts times the ideal cycle time over
-    the order's planned busy time (its time in every state but planned stop and
-    offline). None without such time or an ideal cycle time."""
-    busy = sum(s for k, s in state_s.items() if k not in _NOT_BUSY)
-    if busy <= 0 or not ideal_s:
+def order_oee(p: Progress, ideal_s: float | None) -> float | None:
+    """OEE while the order ran (ISO 22400-2: good-part time over planned busy time): its
+    good parts times the ideal cycle time over its planned production time (the
+    calendar's, less breaks and its pauses: `Progress.production_s`). None without such
+    time or an ideal cycle time."""
+    if p.production_s <= 0 or not ideal_s:
         return None
-    return max(0, good) * ideal_s / busy
+    return max(0, p.good) * ideal_s / p.production_s

@@ -280,7 +280,7 @@ class OrderEngine(OrderActs, OrderStore):
         got = progress_of(judged, run, now, cal, self.settings)
         return OrderProgress(
             m.id, now, order, run.run(), got, m.source, dict(run.state_s),
-            order_oee(run.state_s, run.good, ideal),
+            order_oee(got, ideal),
         )  # fmt: skip
 
     def _once(self, key: str, msg: str, *args: object) -> None:

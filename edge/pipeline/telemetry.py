@@ -19,6 +19,7 @@ from typing import Protocol
 from connectors.common.latency import LatencyHistogram
 from core.alarms import AlarmChange
 from core.interfaces import Sink, Source
+from core.orders import ChangeoverDone, OrderCommand, OrderProgress
 from core.types import (
     CountDecision,
     CountDelta,
@@ -165,6 +166,9 @@ _KINDS: dict[type, str] = {
     SpcPoint: "spc",
     SpcViolation: "spc_violation",
     SpcLimitsChange: "spc_limits",
+    OrderProgress: "order",
+    ChangeoverDone: "changeover",
+    OrderCommand: "order_command",
 }
 
 
