@@ -4,6 +4,7 @@ until that changeover completes (`oee.changeovers`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ class MachineOrders:
     id: str
     state: MachineState | None = None
     since: datetime | None = None
+    reason: tuple[int | None, str | None] = (None, None)  # of the current state
     mark: datetime | None = None  # the current order's time by state is counted up to here
     current: str | None = None
     source: OrderSource | None = None
@@ -42,12 +44,24 @@ class MachineOrders:
     last_part: CountPoint | None = None  # the last part before the pending changeover
     segment: list[CountPoint] = field(default_factory=list)  # parts since, while pending
 
-    def entered(self, state: MachineState, ts: datetime) -> None:
+    def entered(
+        self, state: MachineState, ts: datetime, code: int | None = None, reason: str | None = None
+    ) -> None:
         """A state change: the interval it ends is kept while a changeover may need it."""
         if self.state is not None and self.since is not None and ts > self.since:
-            self.intervals.append(StateInterval(self.since, ts, self.state))
-        self.state, self.since = state, ts
+            self.intervals.append(StateInterval(self.since, ts, self.state, *self.reason))
+        self.state, self.since, self.reason = state, ts, (code, reason)
         self._trim()
+
+    def reasoned(self, stop_ts: datetime, code: int | None, reason: str | None) -> None:
+        """A reason given later to the stop that began at `stop_ts`."""
+        if self.since == stop_ts:
+            self.reason = (code, reason)
+            return
+        self.intervals = [
+            dataclasses.replace(i, reason_code=code, reason=reason) if i.start == stop_ts else i
+            for i in self.intervals
+        ]
 
     def part(self, point: CountPoint) -> bool:
         """A count; True when it begins a new (product, order) run after another one: a
@@ -74,7 +88,7 @@ class MachineOrders:
             return None
         spans = list(self.intervals)
         if self.state is not None and self.since is not None and until > self.since:
-            spans.append(StateInterval(self.since, until, self.state))
+            spans.append(StateInterval(self.since, until, self.state, *self.reason))
         found = changeovers(
             self.id, spans, [self.last_part, *self.segment], until=until,
             ideal_s={self.segment[0].product: ideal_s}, ramp_fraction=ramp.fraction,

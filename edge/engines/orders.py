@@ -29,6 +29,7 @@ from core.types import (
     CountDelta,
     Event,
     ProductChanged,
+    ReasonAssigned,
     SampleBatch,
     ScrapBooked,
     StateChange,
@@ -119,13 +120,16 @@ class OrderEngine(OrderActs, OrderStore):
             self._switch(m, batch.ts)
 
     def apply(self, event: object) -> None:
-        """States (time by state) and counts (the current order's parts)."""
+        """States (time by state), reasons (a changeover's) and counts (the current
+        order's parts)."""
         m = self.machines.get(getattr(event, "machine", ""))
         if m is None:
             return
         if isinstance(event, StateChange):
             self._account(m, event.ts)
-            m.entered(event.state, event.ts)
+            m.entered(event.state, event.ts, event.reason_code, event.reason)
+        elif isinstance(event, ReasonAssigned):
+            m.reasoned(event.stop_ts, event.reason_code, event.reason)
         elif isinstance(event, CountDelta):
             self._count(m, event)
 
@@ -153,8 +157,9 @@ class OrderEngine(OrderActs, OrderStore):
         return (queue[0].id, "queue") if queue else (None, None)
 
     def _switch(self, m: MachineOrders, ts: datetime) -> None:
-        """Make the chosen order current at `ts`: the one before is paused (if it ran and
-        is not done), the new one starts (a queued one at its first part) or resumes."""
+        """Make the chosen order current at `ts`: the one before says its last progress
+        and is paused (if it ran and is not done), the new one starts (a queued one at its
+        first part) or resumes."""
         new, source = self._choose(m)
         if new == m.current:
             m.source = source  # type: ignore[assignment]
@@ -162,8 +167,10 @@ class OrderEngine(OrderActs, OrderStore):
         self._account(m, ts)
         old = self.book.runs.get(m.current) if m.current is not None else None
         done = m.current is None or self.book.done(m.current)
-        if old is not None and old.started is not None and not (done or old.paused_now):
-            old.paused.append((ts, None))  # left unfinished: paused, to resume later
+        if old is not None and old.started is not None:
+            if not (done or old.paused_now):
+                old.paused.append((ts, None))  # left unfinished: paused, to resume later
+            self._pending.append(self._progress(m, ts))  # its last progress, as it left
         m.current, m.source = new, source  # type: ignore[assignment]
         if new is None:
             return

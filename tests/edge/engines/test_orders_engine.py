@@ -63,8 +63,8 @@ def published(engine: OrderEngine, now: datetime) -> list[Event]:
 
 
 def progress(engine: OrderEngine, now: datetime) -> OrderProgress:
-    (p,) = [e for e in published(engine, now) if isinstance(e, OrderProgress)]
-    return p
+    """The last `OrderProgress` published at `now` (the retained `…/order`)."""
+    return [e for e in published(engine, now) if isinstance(e, OrderProgress)][-1]
 
 
 def count(engine: OrderEngine, t: datetime, good: int, product: str = "p1") -> None:
@@ -112,7 +112,9 @@ def test_an_order_paused_and_resumed_leaves_out_the_pause() -> None:
     assert progress(engine, at(90)).order is not None  # published: the retained document
     command(engine, "pause", at(90))
     state(engine, S.IDLE, at(90))
-    assert progress(engine, at(95)) == OrderProgress("press1", at(95))  # none runs now
+    left, none = [e for e in published(engine, at(95)) if isinstance(e, OrderProgress)]
+    assert left.ts == at(90) and left.run and left.run.paused == ((at(90), None),)
+    assert none == OrderProgress("press1", at(95))  # none runs now
     assert published(engine, at(96)) == []  # said once
     run_a(engine, range(91, 100))  # made while paused: not the order's
     command(engine, "resume", at(100))
@@ -175,7 +177,10 @@ def test_the_queue_runs_orders_in_turn_with_the_changeover_between() -> None:
     # 27 parts (0.9 x 300 s / 10 s) in (08:12, 08:17]: 30 came, at rate from the end.
     assert (c.at_rate, c.parts_to_rate) == (at(12), 0)
     assert (done.seq, done.standard_s, done.loss_s) == (1, 480.0, 120.0)
-    (p,) = [e for e in out if isinstance(e, OrderProgress)]
+    final, p = [e for e in out if isinstance(e, OrderProgress)]
+    assert final.ts == at(10 / 6) and final.order and final.order.id == "A"
+    assert final.progress and final.progress.status == "done"
+    assert (final.progress.finished, final.progress.on_time) == (at(10 / 6), True)
     assert p.order and p.order.id == "B" and p.run and p.run.started == at(12 + 1 / 6)
     assert p.progress and p.progress.good == 30
     a = engine.book.runs["A"]
