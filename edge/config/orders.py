@@ -71,14 +71,14 @@ class OrdersConfig(Model):
         default=DEFAULT_INTAKE, pattern=r"^[^#+]+$", description="null: no MQTT intake"
     )
 
-    def standards(self, products: set[str]) -> dict[tuple[str, str], float]:
-        """(from, to) -> standard seconds for every pair of `products`; an exact pair wins
-        over `*`."""
-        out: dict[tuple[str, str], float] = {}
-        for s in sorted(self.changeover_standards, key=lambda s: s.from_ != "*"):
-            sources = products if s.from_ == "*" else {s.from_}
-            out.update({(a, s.to): s.standard_s for a in sources if a != s.to})
-        return out
+    def standard(self, from_product: str, to_product: str) -> float | None:
+        """The standard changeover seconds from one product to another: of the exact
+        pair, else of `*` to it; None when none is configured (or the same product)."""
+        if from_product == to_product:
+            return None
+        found = {(s.from_, s.to): s.standard_s for s in self.changeover_standards}
+        exact = found.get((from_product, to_product))
+        return exact if exact is not None else found.get(("*", to_product))
 
     def topic(self, prefix: str, site: str) -> str | None:
         """The intake topic with `{prefix}` and `{site}` filled in (None: off)."""

@@ -129,6 +129,18 @@ class OrderBook:
         return sorted(mine, key=lambda o: (o.planned_start is None, o.planned_start or o.due,
                                            o.due, o.id))  # fmt: skip
 
+    def forget(self, before: datetime, keep: set[str]) -> list[str]:
+        """Drop the orders done before `before` (ended, or complete at their last count)
+        but those in `keep`; their ids. Their history stays in the store."""
+        gone = [
+            i for i, r in self.runs.items()
+            if i not in keep and self.done(i)
+            and (r.ended or (r.points[-1][0] if r.points else before)) < before
+        ]  # fmt: skip
+        for i in gone:
+            del self.orders[i], self.runs[i]
+        return gone
+
     def of_machine(self, machine: str) -> list[str]:
         """The ids of the orders of `machine`."""
         return [i for i, o in self.orders.items() if o.machine == machine]

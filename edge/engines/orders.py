@@ -29,6 +29,7 @@ from core.types import (
     CountDelta,
     Event,
     ProductChanged,
+    Quality,
     ReasonAssigned,
     SampleBatch,
     ScrapBooked,
@@ -48,6 +49,8 @@ __all__ = ["OrderEngine"]
 
 log = logging.getLogger("edge.orders")
 SetProduct = Callable[[str, str | None], str | None]
+# A done order stays in the book (and the checkpoints) this long after it ended.
+KEEP_DONE = timedelta(days=7)
 
 
 class OrderEngine(OrderActs, OrderStore):
@@ -68,8 +71,6 @@ class OrderEngine(OrderActs, OrderStore):
         self.machines = {m.id: MachineOrders(m.id) for m in config.machines}
         self._mcfg = {m.id: m for m in config.machines}
         self._tagged = {m.id: m.order_tag for m in config.machines if m.order_tag}
-        products = {p for m in config.machines for p in m.products}
-        self.standards = config.orders.standards(products | {o.product for o in self.fixed})
         self.ramp = Ramp(config.orders.ramp_fraction, config.orders.ramp_window_s)
         self._pending: list[Event] = []
         self._set_product: SetProduct | None = None
@@ -87,7 +88,7 @@ class OrderEngine(OrderActs, OrderStore):
         return frozenset(self._tagged)
 
     def bind_issues(self, issues: Mapping[str, IssueLog]) -> None:
-        """Unused: an unknown order id in a tag is logged once."""
+        """Unused: an unknown order id in a tag is logged once instead."""
 
     async def preload(
         self, history: HistoryReader, now: datetime, last_alive: datetime | None
@@ -107,8 +108,8 @@ class OrderEngine(OrderActs, OrderStore):
     def take_samples(self, batch: SampleBatch) -> None:
         """The order tag's value: the order running now ('' or 0: none)."""
         sample = batch.values().get(self._tagged[batch.machine])
-        if sample is None or sample.value is None:
-            return
+        if sample is None or sample.value is None or sample.quality is Quality.BAD:
+            return  # unknown: the order stays as it was
         v = sample.value
         text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
         text = "" if text in ("0", "False") else text
@@ -120,8 +121,7 @@ class OrderEngine(OrderActs, OrderStore):
             self._switch(m, batch.ts)
 
     def apply(self, event: object) -> None:
-        """States (time by state), reasons (a changeover's) and counts (the current
-        order's parts)."""
+        """States (time by state), reasons (of changeovers), counts (the order's parts)."""
         m = self.machines.get(getattr(event, "machine", ""))
         if m is None:
             return
@@ -134,7 +134,8 @@ class OrderEngine(OrderActs, OrderStore):
             self._count(m, event)
 
     def observe(self, events: Sequence[Event]) -> None:
-        """The emitted operator events: product changes, order commands, scrap."""
+        """The emitted operator events: order commands and scrap (a product set by hand
+        reaches the engine with the counts)."""
         for e in events:
             m = self.machines.get(getattr(e, "machine", ""))
             if m is None:
@@ -245,7 +246,7 @@ class OrderEngine(OrderActs, OrderStore):
             self._pending.append(self._done(m, found, now))
 
     def _done(self, m: MachineOrders, c: Changeover, now: datetime) -> ChangeoverDone:
-        std = self.standards.get((c.from_product, c.to_product))
+        std = self.settings.standard(c.from_product, c.to_product)
         loss = None if std is None else max(0.0, c.duration_s - std)
         return ChangeoverDone(m.id, now, c, std, loss, m.seq)
 
@@ -260,6 +261,8 @@ class OrderEngine(OrderActs, OrderStore):
     def publications(self, now: datetime) -> Iterator[list[Event]]:
         """Every machine's order progress (and changeovers completed by now)."""
         out: list[Event] = []
+        current = {m.current for m in self.machines.values() if m.current is not None}
+        self.book.forget(now - KEEP_DONE, current | {o.id for o in self.fixed})
         for m in self.machines.values():
             self._switch(m, now)  # the queue may have changed (intake, a restart)
             self._changeover(m, now)

@@ -61,7 +61,11 @@ def test_fixed_orders_and_the_standards_per_pair() -> None:
     assert c.machines[0].order_tag == "order"
     (a,) = c.orders.fixed
     assert a.to_order().due == datetime(2026, 12, 8, 11, tzinfo=UTC)
-    assert c.orders.standards({"p1", "p2", "p3"}) == {("p1", "p2"): 300, ("p3", "p2"): 600}
+    got = {(a, b): c.orders.standard(a, b) for a in ("p1", "p2", "p3") for b in ("p1", "p2")}
+    assert got == {
+        ("p1", "p1"): None, ("p1", "p2"): 300, ("p2", "p1"): None, ("p2", "p2"): None,
+        ("p3", "p1"): None, ("p3", "p2"): 600,
+    }  # fmt: skip
 
 
 def test_every_refusal_names_its_field() -> None:

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from core.orders import ChangeoverDone, OrderCommand, OrderProgress
-from core.types import CountDelta, Event, MachineState, ProductChanged, StateChange
+from core.types import (
+    CountDelta,
+    Event,
+    MachineState,
+    ProductChanged,
+    Quality,
+    Sample,
+    SampleBatch,
+    StateChange,
+)
 from edge.config.loading import parse_config
 from edge.engines.orders import OrderEngine
 from edge.outbox import Outbox
@@ -257,3 +266,60 @@ def test_a_restart_keeps_the_book_the_run_and_its_counts(tmp_path: Path) -> None
     assert p.order and p.order.id == "A" and p.source == "operator"
     assert p.progress and (p.progress.good, p.progress.remaining) == (240, 760)
     assert p.state_s == {"running": 1800.0 + 600.0}  # down 08:30-08:40: no order's time
+
+
+TAGGED = CONFIG.replace(
+    "    ideal_cycle_s: 5\n", "    ideal_cycle_s: 5\n    order_tag: order\n", 1
+).replace("tags: {code: {address: 0}}", "tags: {code: {address: 0}, order: {address: 1}}")
+
+
+def tag(engine: OrderEngine, t: datetime, value: object, q: Quality = Quality.GOOD) -> None:
+    engine.take_samples(SampleBatch("press1", t, (Sample("order", value, q, t),)))  # type: ignore[arg-type]
+
+
+def test_the_order_tag_decides_which_order_runs(caplog: pytest.LogCaptureFixture) -> None:
+    engine = engine_of(TAGGED)
+    assert engine.sampled() == frozenset({"press1"})
+    engine.intake(json.dumps({**ORDERS[0], "id": "1001"}).encode())
+    state(engine, S.RUNNING, at(0))
+    run_a(engine, range(1, 3))  # no order in the tag yet: none runs
+    tag(engine, at(3), 1001.0)  # a number as the PLC holds it
+    run_a(engine, range(4, 6))
+    tag(engine, at(6), 0)  # 0: none
+    with caplog.at_level(logging.WARNING, "edge.orders"):
+        command(engine, "start", at(6), "A")  # the tag decides, not the operator
+        tag(engine, at(7), 77, Quality.BAD)  # an unknown value changes nothing
+        tag(engine, at(8), "X9")
+    run = engine.book.runs["1001"]
+    assert (run.started, run.good, run.paused) == (at(3), 12, [(at(6), None)])
+    assert engine.machines["press1"].current is None and engine.book.runs["A"].started is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "press1: start of A ignored (not this machine's or tag-driven)",
+        "press1: order tag names unknown order 'X9'",
+    ]
+
+
+def test_a_changeover_that_never_reaches_rate_completes_after_twice_the_ramp_window() -> None:
+    engine = engine_of(QUEUE)
+    state(engine, S.RUNNING, at(0))
+    for i in range(1, 11):
+        count(engine, at(i / 6), 1)
+    state(engine, S.SETUP, at(2))
+    state(engine, S.RUNNING, at(12))
+    for i in range(1, 30):  # a part of p2 each 30 s: a third of its ideal rate
+        count(engine, at(12 + i / 2), 1, "p2")
+    assert [e for e in published(engine, at(21.9)) if isinstance(e, ChangeoverDone)] == []
+    (done,) = [e for e in published(engine, at(22)) if isinstance(e, ChangeoverDone)]
+    assert (done.ts, done.changeover.at_rate, done.changeover.parts_to_rate) == (at(22), None, None)
+
+
+def test_a_done_order_leaves_the_book_a_week_after_it_ended() -> None:
+    engine = engine_of()
+    engine.intake(json.dumps({**ORDERS[0], "quantity": 6}).encode())
+    command(engine, "start", at(0), "W1")
+    run_a(engine, range(1, 2))  # its 6 parts
+    command(engine, "end", at(2), "W1")
+    published(engine, at(2) + timedelta(days=7))
+    assert "W1" in engine.book.orders  # a week to the minute: kept
+    published(engine, at(3) + timedelta(days=7))
+    assert sorted(engine.book.orders) == ["A"]  # the config's order is kept
