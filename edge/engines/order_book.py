@@ -109,13 +109,20 @@ class OrderBook:
     def __init__(self) -> None:
         self.orders: dict[str, WorkOrder] = {}
         self.runs: dict[str, RunState] = {}
+        # Each machine's order ids: the queue is asked at counts, on the hot path.
+        self._of: dict[str, set[str]] = {}
 
-    def put(self, order: WorkOrder) -> bool:
-        """Add or update `order`; False when it is known exactly so (idempotent by id)."""
-        if self.orders.get(order.id) == order:
+    def put(self, order: WorkOrder, run: RunState | None = None) -> bool:
+        """Add or update `order` (with `run`, a restored one); False when it is known
+        exactly so (idempotent by id)."""
+        before = self.orders.get(order.id)
+        if before == order and run is None:
             return False
+        if before is not None:
+            self._of[before.machine].discard(order.id)
+        self._of.setdefault(order.machine, set()).add(order.id)
         self.orders[order.id] = order
-        self.runs.setdefault(order.id, RunState())
+        self.runs[order.id] = run or self.runs.get(order.id) or RunState()
         return True
 
     def done(self, order_id: str) -> bool:
@@ -125,7 +132,7 @@ class OrderBook:
 
     def queue(self, machine: str) -> list[WorkOrder]:
         """The machine's orders not done, by planned start (none: last), then due, then id."""
-        mine = [o for o in self.orders.values() if o.machine == machine and not self.done(o.id)]
+        mine = [self.orders[i] for i in self._of.get(machine, ()) if not self.done(i)]
         return sorted(mine, key=lambda o: (o.planned_start is None, o.planned_start or o.due,
                                            o.due, o.id))  # fmt: skip
 
@@ -138,9 +145,14 @@ class OrderBook:
             and (r.ended or (r.points[-1][0] if r.points else before)) < before
         ]  # fmt: skip
         for i in gone:
+            self._of[self.orders[i].machine].discard(i)
             del self.orders[i], self.runs[i]
         return gone
 
+    def has(self, machine: str) -> bool:
+        """Whether `machine` has any order."""
+        return bool(self._of.get(machine))
+
     def of_machine(self, machine: str) -> list[str]:
-        """The ids of the orders of `machine`."""
-        return [i for i, o in self.orders.items() if o.machine == machine]
+        """The ids of the orders of `machine`, sorted."""
+        return sorted(self._of.get(machine, ()))

@@ -89,8 +89,7 @@ class OrderStore:
         orders = [order_from_doc(d) for d in doc["orders"]]
         runs = {i: RunState.load(r) for i, r in doc["runs"].items()}
         for order in orders:
-            self.book.orders[order.id] = order
-            self.book.runs[order.id] = runs.get(order.id, RunState())
+            self.book.put(order, runs.get(order.id, RunState()))
         m.current, m.source = doc["current"], doc["source"]
         m.operator, m.held, m.tag = doc["operator"], bool(doc["held"]), doc["tag"]
         m.seq = int(doc["seq"])

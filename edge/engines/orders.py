@@ -212,7 +212,7 @@ class OrderEngine(OrderActs, OrderStore):
         m.mark = until
 
     def _count(self, m: MachineOrders, e: CountDelta) -> None:
-        if m.current is None:
+        if m.current is None and self.book.has(m.id):
             self._switch(m, e.ts)  # a queued order may be waiting
         cur = m.current
         if cur is not None and m.source == "queue" and self.book.runs[cur].started is None:
