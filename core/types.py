@@ -14,6 +14,7 @@ from typing import Literal, NamedTuple
 
 from core.alarms import AlarmChange
 from core.operator import AuditEntry, ProductChanged, ScrapBooked, ShiftNote, StopPlanned
+from core.orders import ChangeoverDone, OrderCommand, OrderProgress
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
 from core.report import ShiftReportDone
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
@@ -25,6 +26,9 @@ from oee.targets import Output
 __all__ = [
     "AuditEntry",
     "AlarmChange",
+    "ChangeoverDone",
+    "OrderCommand",
+    "OrderProgress",
     "CountDecision",
     "CountDelta",
     "Event",
@@ -416,6 +420,9 @@ Event = (
     | SpcPoint
     | SpcViolation
     | SpcLimitsChange
+    | OrderCommand
+    | OrderProgress
+    | ChangeoverDone
 )
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from oee.orderwatch import OrderWatch
 from oee.spcwatch import SpcHit, SpcTrack
 from oee.states import MachineState
 
@@ -37,6 +38,7 @@ __all__ = [
     "FigureRule",
     "MachineView",
     "OfflineRule",
+    "OrderRule",
     "Rule",
     "SpcHit",
     "SpcRule",
@@ -79,6 +81,7 @@ class MachineView:
     figures: dict[str, WindowFigures] = field(default_factory=dict)
     suspects: dict[int, datetime] = field(default_factory=dict)  # seq -> held since
     spc: dict[str, SpcTrack] = field(default_factory=dict)  # chart id -> what is known
+    order: OrderWatch | None = None  # the current order, as its last progress said
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,12 +264,32 @@ class SpcRule:
         return track.first is None or track.seq - (track.first - 1) < self.clear_after
 
 
+@dataclass(frozen=True, slots=True)
+class OrderRule:
+    """The current order `late` (`order_late`: past due, or expected to finish after it)
+    or `at_risk` (`order_at_risk`, `oee.orders`); cleared when that status ends."""
+
+    name: str
+    severity: str
+    kind: str = "order_late"
+
+    def check(self, view: MachineView, now: datetime, active: bool) -> Condition | None:
+        w, want = view.order, self.kind.removeprefix("order_")
+        if w is None or w.status != want:
+            return None
+        return Condition(
+            w.since, f"order {w.order} {want.replace('_', ' ')} (due {w.due:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
 RULE_KINDS: dict[str, type] = {
     "stop": StopRule,
     "offline": OfflineRule,
     "suspect_count": SuspectRule,
     "figure": FigureRule,
     "spc": SpcRule,
+    "order_late": OrderRule,
+    "order_at_risk": OrderRule,
 }
 
 

@@ -31,8 +31,10 @@ from connectors.influxdb.lpfields import opt_int as _opt_int
 from connectors.influxdb.lpfields import opt_ms as _ms
 from connectors.influxdb.lpfields import opt_string as _opt_string
 from connectors.influxdb.lpfields import tagset as _tagset
+from connectors.influxdb.orderlines import encode_order
 from connectors.influxdb.spclines import encode_spc
 from core.alarms import AlarmChange
+from core.orders import ChangeoverDone, OrderCommand, OrderProgress
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
@@ -387,4 +389,6 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return _alarm(event, ref)
     if isinstance(event, SpcPoint | SpcViolation | SpcLimitsChange):
         return encode_spc(event, ref)
+    if isinstance(event, OrderProgress | ChangeoverDone | OrderCommand):
+        return [encode_order(event, ref)]
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

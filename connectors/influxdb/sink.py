@@ -41,6 +41,7 @@ from connectors.influxdb.lineprotocol import encode
 from connectors.influxdb.quarantine import Quarantine
 from connectors.influxdb.write import Api, InfluxWriter
 from core.interfaces import TransactionJournal
+from core.orders import OrderProgress
 from core.records import Priority, Record, Transaction
 from core.types import (
     Event,
@@ -67,6 +68,8 @@ def priority(event: Event) -> Priority:
     if isinstance(event, SampleBatch):
         return Priority.TAGS
     if isinstance(event, OeeUpdate | LineOeeUpdate | OutputUpdate | LineOutputUpdate):
+        return Priority.OEE
+    if isinstance(event, OrderProgress):  # the next publication supersedes it
         return Priority.OEE
     return Priority.EVENTS
 

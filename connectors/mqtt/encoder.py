@@ -17,6 +17,7 @@ from connectors.mqtt.operator import (
     product_payload,
     scrap_payload,
 )
+from connectors.mqtt.orders import changeover_payload, order_payload
 from connectors.mqtt.payloads import (
     LineTopics,
     MachineTopics,
@@ -34,6 +35,7 @@ from connectors.mqtt.spc import SpcLane, spc_violation_payload
 from connectors.mqtt.stats import MqttStats
 from connectors.mqtt.suspects import decision_payload, suspect_payload
 from core.alarms import AlarmChange
+from core.orders import ChangeoverDone, OrderProgress
 from core.records import Priority, Record
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
@@ -155,6 +157,10 @@ class Encoder:
             elif isinstance(ev, AlarmChange):  # QoS 1 whatever `mqtt.qos` says: never lost
                 rec(Priority.EVENTS, mt.alarm, alarm_payload(mt, ev, stream), 1, False)
                 rec(Priority.EVENTS, mt.alarms, active_alarms_payload(mt, ev), 1, True)
+            elif isinstance(ev, OrderProgress):  # QoS 1: the order on the floor, retained
+                rec(Priority.OEE, mt.order, order_payload(mt, ev), 1, True)
+            elif isinstance(ev, ChangeoverDone):
+                rec(Priority.EVENTS, mt.changeover, changeover_payload(mt, ev, stream), 1, False)
             elif isinstance(ev, SampleBatch) and ev.machine in self.publish_tags:
                 msg = Message(mt.tags, tags_payload(mt, ev), 0, False)
                 if direct is None or not direct(msg):

@@ -132,15 +132,15 @@ class MachineTopics(_Topics):
     """Topic names and the JSON payload head of one machine, built once.
 
     `root` is `{prefix}/{site}/{area}/{line}/{machine}`; `state`, `event`, `count`,
-    `suspect`, `decision`, `reason`, `scrap`, `planned`, `product`, `tags`, `alarm`, `alarms` hang
-    under it;
+    `suspect`, `decision`, `reason`, `scrap`, `planned`, `product`, `tags`, `alarm`, `alarms`,
+    `order`, `changeover` hang under it;
     `oee(window)`, `tag(name)` and `spc(chart)` build (and cache) the per-window, per-tag
     and per-chart topics.
     """
 
     __slots__ = (
-        "alarm", "alarms", "count", "decision", "event", "machine", "path", "planned", "reason",
-        "product", "scrap", "state", "suspect", "tags", "_spc",
+        "alarm", "alarms", "changeover", "count", "decision", "event", "machine", "order", "path",
+        "planned", "reason", "product", "scrap", "state", "suspect", "tags", "_spc",
     )  # fmt: skip
 
     def __init__(self, prefix: str, ref: MachineRef) -> None:
@@ -163,6 +163,8 @@ class MachineTopics(_Topics):
         self.tags = f"{self.root}/tags"
         self.alarm = f"{self.root}/alarm"
         self.alarms = f"{self.root}/alarms"
+        self.order = f"{self.root}/order"
+        self.changeover = f"{self.root}/changeover"
         self._spc: dict[str, tuple[str, str]] = {}
 
     def spc(self, chart: str) -> tuple[str, str]:
@@ -214,9 +216,9 @@ def state_payload(t: MachineTopics, ev: StateChange) -> bytes:
 def event_id(stream: str, machine: str, kind: str, seq: int) -> str | None:
     """The stable id of a machine's event: `{stream}:{machine}:{kind}{seq}` (kind `s`
     state change, `c` count, `r` reason, `x` suspect count, `d` decision, `k` scrap booked,
-    `p` stop turned into planned time, `a` alarm change). `stream` is random per outbox, so
-    ids stay unique if the gateway's data directory is wiped and `seq` starts again. None
-    for an event without a number."""
+    `p` stop turned into planned time, `a` alarm change, `o` changeover). `stream` is
+    random per outbox, so ids stay unique if the gateway's data directory is wiped and
+    `seq` starts again. None for an event without a number."""
     return f"{stream}:{machine}:{kind}{seq}" if seq > 0 else None
 
 

@@ -29,7 +29,11 @@ version has not had yet, one step at a time, in one transaction:
   spread and n, its limits at its n, zone, phase, the rules it completed and its readings
   as JSON, how many readings were held out), `spc_violations` (one row per rule broken:
   the points involved as JSON) and `spc_limits` (every change of a chart's limits: the
-  limits, who and when, the baseline and the points left out of it).
+  limits, who and when, the baseline and the points left out of it);
+- 11: orders (issue 19): `order_progress` (a machine's order at each publication, or
+  none: order, product, status, counts and the JSON of the `…/order` payload) and
+  `changeover` (one row per completed changeover: from/to, start, end, duration, loss
+  against the standard and the JSON of the `…/changeover` payload).
 """
 
 from __future__ import annotations
@@ -154,8 +158,20 @@ CREATE TABLE IF NOT EXISTS spc_limits (
     baseline_from INTEGER, baseline_to INTEGER, excluded TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS spc_limits_chart_ts ON spc_limits (chart, ts);
 """
+_V_ORDERS = """
+CREATE TABLE IF NOT EXISTS order_progress (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, order_id TEXT, product TEXT, status TEXT,
+    good INTEGER, reject INTEGER, scrap INTEGER, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_progress_machine_ts ON order_progress (machine, ts);
+CREATE INDEX IF NOT EXISTS order_progress_order_ts ON order_progress (order_id, ts);
+CREATE TABLE IF NOT EXISTS changeover (
+    machine TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL, from_product TEXT NOT NULL,
+    to_product TEXT NOT NULL, from_order TEXT, to_order TEXT, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, duration_s REAL NOT NULL, loss_s REAL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS changeover_machine_ts ON changeover (machine, ts);
+"""
 # MIGRATIONS[n] takes a file from version n to n + 1
 MIGRATIONS = (
-    _V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR, _V_ALARM, _V_REPORT, _V_SPC,
+    _V1, _V2, _V3, _V4, _V5, _V_OUTPUT, _V_OPERATOR, _V_ALARM, _V_REPORT, _V_SPC, _V_ORDERS,
 )  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,6 +27,7 @@ EVENT_TABLES = (
     "output",
     "alarm",
     "spc_points", "spc_violations",
+    "order_progress", "changeover",
 )  # fmt: skip
 TAG_TABLES = ("tag_batch", "tag")  # `tag`: rows of files written before schema 4
 CHUNK = 20_000

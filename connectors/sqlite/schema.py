@@ -17,9 +17,11 @@ from connectors.common.oeedetails import details_document, line_details_document
 from connectors.common.outputdoc import output_document
 from connectors.common.timefmt import rfc3339
 from connectors.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
+from connectors.sqlite.orders import ORDER_COLUMNS, changeover_row, progress_row
 from connectors.sqlite.spc import SPC_COLUMNS, limits_row, point_row, violation_row
 from connectors.sqlite.times import from_ms, to_ms
 from core.alarms import AlarmChange
+from core.orders import ChangeoverDone, OrderProgress
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
@@ -96,6 +98,7 @@ _COLUMNS = {
         "raised", "cleared", "acked_by", "acked_at", "seq",
     ),
     **SPC_COLUMNS,
+    **ORDER_COLUMNS,
 }  # fmt: skip
 
 
@@ -169,6 +172,10 @@ class Writes:
                 w.rows["spc_violations"].append(violation_row(e))
             elif isinstance(e, SpcLimitsChange):
                 w.rows["spc_limits"].append(limits_row(e))
+            elif isinstance(e, OrderProgress):
+                w.rows["order_progress"].append(progress_row(e))
+            elif isinstance(e, ChangeoverDone):
+                w.rows["changeover"].append(changeover_row(e))
         return w
 
     @classmethod

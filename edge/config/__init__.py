@@ -44,6 +44,7 @@ from edge.config.oee import (
     window_seconds,
 )
 from edge.config.operator import NOTE_MAX_CHARS, ScrapReasonConfig
+from edge.config.orders import ChangeoverStandard, OrderIn, OrdersConfig
 from edge.config.rules import (
     BoolRule,
     CodeMapRule,
@@ -57,6 +58,9 @@ from edge.config.spc import ChartConfig, SpcConfig
 from edge.config.targets import LineTargetsConfig, TargetsConfig
 
 __all__ = [
+    "ChangeoverStandard",
+    "OrderIn",
+    "OrdersConfig",
     "LineTargetsConfig",
     "TargetsConfig",
     "AlarmRuleConfig",

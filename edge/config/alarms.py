@@ -1,6 +1,7 @@
 """The `alarms:` section: alarm rules and the optional webhook (README "Configuration").
 
-Each rule has a `kind` (`stop`, `figure`, `suspect_count`, `offline`, `spc`; the registry is
+Each rule has a `kind` (`stop`, `figure`, `suspect_count`, `offline`, `spc`, `order_late`,
+`order_at_risk`; the registry is
 `oee.alarms.RULE_KINDS`), a `name` (unique: the alarm's `rule`), a `severity` and an
 optional filter of machines and lines; `to_rule()` makes the pure rule of `oee.alarms`.
 """
@@ -14,7 +15,15 @@ from pydantic import BeforeValidator, Field
 from connectors.webhook.config import WebhookConfig
 from core.config import INT64, Model, within
 from edge.config.machine import Identifier
-from oee.alarms import FigureRule, OfflineRule, Rule, SpcRule, StopRule, SuspectRule
+from oee.alarms import (
+    FigureRule,
+    OfflineRule,
+    OrderRule,
+    Rule,
+    SpcRule,
+    StopRule,
+    SuspectRule,
+)
 from oee.states import MachineState
 
 __all__ = ["AlarmRuleConfig", "AlarmsConfig"]
@@ -124,8 +133,23 @@ class SpcRuleConfig(_RuleBase):
         return SpcRule(self.name, self.severity, charts, rules, self.clear_after)
 
 
+class OrderRuleConfig(_RuleBase):
+    """The machine's current order late (`order_late`: past due, or expected to finish
+    after it) or at risk (`order_at_risk`: within `orders.at_risk_margin_s` of due)."""
+
+    kind: Literal["order_late", "order_at_risk"]
+
+    def to_rule(self) -> Rule:
+        return OrderRule(self.name, self.severity, self.kind)
+
+
 AlarmRuleConfig = Annotated[
-    StopRuleConfig | FigureRuleConfig | SuspectRuleConfig | OfflineRuleConfig | SpcRuleConfig,
+    StopRuleConfig
+    | FigureRuleConfig
+    | SuspectRuleConfig
+    | OfflineRuleConfig
+    | SpcRuleConfig
+    | OrderRuleConfig,
     Field(discriminator="kind"),
 ]
 

@@ -73,6 +73,9 @@ class MachineConfig(Model):
     default_state: MachineState = MachineState.IDLE
     counters: CountersConfig | None = None
     product_tag: str | None = None
+    order_tag: str | None = Field(
+        default=None, description="a tag holding the id of the order running now (empty/0: none)"
+    )
     ideal_cycle_s: IdealCycle
     products: dict[str, ProductConfig] = Field(default_factory=dict)
     # A stop longer than an hour is no micro stop.
@@ -152,7 +155,10 @@ class MachineConfig(Model):
     @model_validator(mode="after")
     def _references(self) -> MachineConfig:
         known = set(self.tags)
-        refs: list[tuple[str, str | None]] = [("product_tag", self.product_tag)]
+        refs: list[tuple[str, str | None]] = [
+            ("product_tag", self.product_tag),
+            ("order_tag", self.order_tag),
+        ]
         for i, rule in enumerate(self.state_rules):
             if isinstance(rule, CodeMapRule | BoolRule):
                 refs += [(f"state_rules[{i}].tag", rule.tag)]

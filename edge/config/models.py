@@ -33,6 +33,7 @@ from edge.config.oee import (
     window_seconds,
 )
 from edge.config.operator import ScrapReasonConfig
+from edge.config.orders import OrdersConfig, order_problems
 from edge.config.spc import SpcConfig, chart_problems
 from edge.config.targets import target_problems
 from oee.calendar import Calendar
@@ -100,6 +101,7 @@ class Config(Model):
     oee: OeeConfig = OeeConfig()
     alarms: AlarmsConfig = AlarmsConfig()
     spc: SpcConfig = SpcConfig()
+    orders: OrdersConfig = OrdersConfig()
 
     @property
     def sqlite_path(self) -> Path:
@@ -138,6 +140,11 @@ class Config(Model):
         machines = {m.id: m for m in self.machines}
         scrap = {m.id: self.scrap_reasons_for(m.id) for m in self.machines}
         raise_problems("Config", chart_problems(self.spc.charts, machines, scrap))
+        return self
+
+    @model_validator(mode="after")
+    def _orders_fit_the_machines(self) -> Config:
+        raise_problems("Config", order_problems(self.orders, {m.id for m in self.machines}))
         return self
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from connectors.common.alarmdoc import alarm_document, alarm_from_document
 from core.alarms import Alarm, AlarmChange, ChangeKind, alarm_id
 from core.interfaces import HistoryReader
+from core.orders import OrderProgress
 from core.spc import SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
@@ -33,6 +34,7 @@ from core.types import (
 )
 from edge.config import Config
 from oee.alarms import MachineView, Rule, SpcRule, WindowFigures, transitions
+from oee.orderwatch import watch
 from oee.spcwatch import SpcHit, SpcTrack
 
 log = logging.getLogger("edge.alarms")
@@ -95,7 +97,8 @@ class AlarmEngine:
             self._step(event.machine, event.ts)
 
     def observe(self, events: Sequence[Event]) -> None:
-        """Every emitted event: OEE figures and held or decided counts are what it needs."""
+        """Every emitted event: OEE figures, held or decided counts, SPC points and order
+        progress are what it needs."""
         for e in events:
             view = self._views.get(getattr(e, "machine", ""))
             if view is None:
@@ -108,6 +111,10 @@ class AlarmEngine:
                 view.suspects.pop(e.suspect_seq, None)
             elif isinstance(e, SpcPoint | SpcViolation) and self._horizon[e.machine]:
                 self._spc(view, e)
+            elif isinstance(e, OrderProgress):
+                o, status = e.order, e.progress.status if e.progress else None
+                due = o.due if o is not None else None
+                view.order = watch(view.order, o.id if o else None, due, status, e.ts)
             else:
                 continue
             self._step(e.machine, e.ts)

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from core.interfaces import Engine, HistoryReader, IssueLog, SampleObserver, Sink, Source
 from edge.config import Config, MachineConfig
 from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
+from edge.engines.orders import OrderEngine
 from edge.engines.output import OutputEngine
 from edge.engines.spc import SpcEngine
 from edge.outbox import Journal, Outbox
 from edge.pipeline.live import machine_refs, spc_chart_infos
+
+if TYPE_CHECKING:
+    from connectors.mqtt.intake import OrderIntake
 
 # The name it had before the move: operators filter on it.
 log = logging.getLogger("edge.components")
@@ -115,8 +119,29 @@ ENGINES: dict[str, Callable[[Config], Engine]] = {
     "oee": OeeEngine,
     "output": OutputEngine,
     "spc": SpcEngine,
+    "orders": OrderEngine,
     "alarms": AlarmEngine,  # after OEE: it judges the figures OEE publishes in the same tick
 }
+
+
+def order_engine(engines: Mapping[str, Engine]) -> OrderEngine:
+    """The order engine among `engines` (every gateway runs one)."""
+    engine = engines["orders"]
+    assert isinstance(engine, OrderEngine)
+    return engine
+
+
+def order_intake(config: Config, take: Callable[[bytes], Awaitable[None]]) -> OrderIntake | None:
+    """The subscription to `orders.intake_topic` (None: no MQTT, or the topic is off)."""
+    if config.mqtt is None:
+        return None
+    topic = config.orders.topic(config.mqtt.prefix, config.site)
+    if topic is None:
+        return None
+    from connectors.mqtt.intake import OrderIntake
+
+    client_id = f"{config.mqtt.client_id or config.gateway.id}-orders-in"
+    return OrderIntake(config.mqtt, client_id, topic, take)
 
 
 def build_engines(config: Config) -> dict[str, Engine]:

@@ -52,6 +52,8 @@ from edge.pipeline.components import (
     build_sinks,
     build_source,
     opened,
+    order_engine,
+    order_intake,
     outbox_for,
     sample_observers,
 )
@@ -117,6 +119,8 @@ class Gateway:
         self._alive_file = config.gateway.data_dir / "alive"
         self.products = ChosenProducts(config.gateway.data_dir / "products.json", self.normalisers)
         self.products.load()
+        self.orders = order_engine(self.engines)
+        self.orders.bind_products(self.set_product)  # an order sets its machine's product
         # Live events for the engines while they replay the stored history (see run).
         self._engine_backlog: list[MachineEvent | SampleBatch] | None = None
         self.sources: dict[str, Source] = {}  # per machine, while running
@@ -163,6 +167,13 @@ class Gateway:
         assert isinstance(engine, SpcEngine)
         return engine
 
+    async def take_orders(self, payload: bytes) -> None:
+        """Orders sent to the intake topic (`OrderEngine.intake`): the progress of the
+        machines they concern goes out at once (and the book's checkpoint with it)."""
+        if self.orders.intake(payload)[0]:
+            for batch in self.orders.publications(self.clock()):
+                await self.emit(batch)
+
     async def emit_spc(self) -> None:
         """Emit what an act on the SPC engine made (freeze, limits, unfreeze, readings by
         hand) at once, after the points before it; the engine's checkpoint goes with it."""
@@ -204,6 +215,8 @@ class Gateway:
                         tg.create_task(self._poll(machine, source), name=f"poll:{machine}")
                     # The ticker publishes every engine's figures (its name predates them).
                     tg.create_task(self._oee_ticker(), name="oee-ticker")
+                    if intake := order_intake(self.config, self.take_orders):
+                        tg.create_task(intake.run(), name="orders-intake")
                     for i, fn in enumerate(extra):
                         tg.create_task(fn(), name=getattr(fn, "__name__", f"extra-{i}"))
             finally:

@@ -19,6 +19,7 @@ from typing import Protocol
 from connectors.common.latency import LatencyHistogram
 from core.alarms import AlarmChange
 from core.interfaces import Sink, Source
+from core.orders import ChangeoverDone, OrderCommand, OrderProgress
 from core.types import (
     CountDecision,
     CountDelta,
@@ -132,6 +133,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "oee_edge_pipeline_errors_total": ("counter", "Failures inside the pipeline for a "
                                        "machine (normaliser, engines), contained to it."),
     "oee_edge_engine_errors_total": ("counter", "Publications of an engine that failed."),
+    "oee_edge_orders_refused_total": ("counter", "Orders refused at the intake topic "
+                                      "(orders.intake_topic): each is logged once."),
     "oee_edge_suspect_counts": ("gauge", "Suspect counts waiting for a decision."),
     "oee_edge_machine_issues": ("gauge", "Open issues of a machine's input (see the API)."),
     "oee_edge_alarms_active": ("gauge", "Alarms raised and not yet cleared (acknowledged "
@@ -165,6 +168,9 @@ _KINDS: dict[type, str] = {
     SpcPoint: "spc",
     SpcViolation: "spc_violation",
     SpcLimitsChange: "spc_limits",
+    OrderProgress: "order",
+    ChangeoverDone: "changeover",
+    OrderCommand: "order_command",
 }
 
 
@@ -235,6 +241,9 @@ def _input_counters(gw: Observed) -> list[IntSample]:
         )
     for engine, errors in gw.engine_errors.items():
         out.append(("oee_edge_engine_errors_total", {"engine": engine}, errors))
+    orders = getattr(gw, "orders", None)  # a running gateway's order engine
+    if orders is not None:
+        out.append(("oee_edge_orders_refused_total", {}, orders.refused))
     return out
 
 

@@ -281,12 +281,17 @@ async def test_metrics_of_a_running_gateway(
         "spc",
         "spc_violation",
         "spc_limits",
+        "order",
+        "changeover",
+        "order_command",
     }
     assert events["state"] == tally.get(StateChange, 0) >= 4  # each machine's first state
     assert events["count"] == tally.get(CountDelta, 0)
     assert events["oee"] == tally[OeeUpdate] > 0
     assert events["reason"] == events["alarm"] == events["report"] == events["product"] == 0
     assert events["spc"] == events["spc_violation"] == events["spc_limits"] == 0  # no charts
+    assert events["order"] == events["changeover"] == events["order_command"] == 0  # no orders
+    assert series_of(now, "oee_edge_orders_refused_total") == {(): 0}
     # No alarm rule: every machine has none active.
     assert set(series_of(now, "oee_edge_alarms_active").values()) == {0}
     assert events["tags"] > 0  # m1 publishes its raw tags

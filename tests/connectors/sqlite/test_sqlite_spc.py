@@ -65,7 +65,7 @@ async def test_the_rows_as_stored(tmp_path: Path) -> None:
         await store.handle([FROZEN, POINT, VIOLATION])
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
         point_row = conn.execute('SELECT violations, "values", held, ts FROM spc_points').fetchone()
         assert point_row == (
             '["WE1"]',

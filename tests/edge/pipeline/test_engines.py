@@ -96,7 +96,7 @@ async def test_a_registered_engine_is_fed_and_published_beside_oee(
         gw = Gateway(
             config(tmp_path), sinks=[store, collector], history=store, clock=lambda: at(3600)
         )
-        assert list(gw.engines) == ["oee", "output", "spc", "alarms", "tally"]
+        assert list(gw.engines) == ["oee", "output", "spc", "orders", "alarms", "tally"]
         gw._engine_backlog = []  # as `run` does before it starts the polls
         live = StateChange("m1", S.FAULT, S.RUNNING, at(1800), at(0), 1800.0, 2)
         gw._feed(live)
@@ -134,8 +134,8 @@ async def test_an_engine_whose_history_fails_starts_without_it(
     assert [r.getMessage() for r in failed] == ["Broken history not loaded; starting without"]
 
 
-def test_every_gateway_runs_the_oee_output_spc_and_alarm_engines(tmp_path: Path) -> None:
-    assert list(components.ENGINES) == ["oee", "output", "spc", "alarms"]
+def test_every_gateway_runs_the_oee_output_spc_order_and_alarm_engines(tmp_path: Path) -> None:
+    assert list(components.ENGINES) == ["oee", "output", "spc", "orders", "alarms"]
     gw = Gateway(config(tmp_path), sinks=[])
     assert isinstance(gw.engine, OeeEngine) and gw.engine is gw.engines["oee"]
     assert isinstance(gw.spc, SpcEngine) and gw.spc.charts() == []  # no charts: idle

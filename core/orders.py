@@ -1,0 +1,62 @@
+"""The events of work orders (issue 19): an operator's command on an order, an order's
+progress on a machine, and a changeover once it completed; part of `core.types.Event`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from oee.changeovers import Changeover
+from oee.orders import OrderRun, Progress, WorkOrder
+
+__all__ = ["ChangeoverDone", "OrderAction", "OrderCommand", "OrderProgress", "OrderSource"]
+
+OrderAction = Literal["start", "pause", "resume", "end"]
+#: Why the order runs: its machine's order tag, an operator's start, or the queue.
+OrderSource = Literal["tag", "operator", "queue"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCommand:
+    """Someone (`by`, the API key's name) starts, pauses, resumes or ends `order` on
+    `machine` at `ts`. Starting (or resuming) an order pauses the one that ran."""
+
+    machine: str
+    ts: datetime
+    order: str
+    action: OrderAction
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderProgress:
+    """The order `machine` runs (or would run next: `progress.status` `not_started`) at
+    `ts`, with what happened to it (`run`), its figures (`progress`, `oee.orders`), why
+    it runs (`source`), its seconds by machine state while it ran (`state_s`) and its
+    OEE then (None without the time or an ideal cycle). `order` None: none runs."""
+
+    machine: str
+    ts: datetime
+    order: WorkOrder | None = None
+    run: OrderRun | None = None
+    progress: Progress | None = None
+    source: OrderSource | None = None
+    state_s: Mapping[str, float] = field(default_factory=dict)
+    oee: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeoverDone:
+    """A changeover of `machine` (`oee.changeovers.Changeover`) that has completed: the
+    machine is at rate again, or the ramp window passed (twice) without it. `ts` is
+    when that was known; `standard_s` the configured standard of its product pair and
+    `loss_s` the time over it (None without one). `seq` numbers a machine's changeovers."""
+
+    machine: str
+    ts: datetime
+    changeover: Changeover
+    standard_s: float | None = None
+    loss_s: float | None = None
+    seq: int = 0
