@@ -103,7 +103,7 @@ class Gateway:
         self.history = history
         self.live = LiveView.from_config(config)
         self.live.sinks_connected = lambda: {s.name: s.connected for s in self.sinks}
-        self.live.sink_problems = self._sink_problems
+        self.live.sink_problems = lambda: telemetry.sink_problems(self.sinks)
         self.engines = build_engines(config)
         # Sorted out once: an isinstance check against a runtime Protocol costs ~1 us, and
         # every emit asked it of every engine (issue 17's profile: 2.7 % of the CPU).
@@ -139,12 +139,6 @@ class Gateway:
         self.hand = HandCounts(self.normalisers, self._feed, self.emit, self.clock)
         self.live.counters = lambda: telemetry.counters(self)
         self.live.gauges = lambda: telemetry.gauges(self)
-
-    def _sink_problems(self) -> dict[str, str]:
-        """A sink may say why it does not deliver (`problem`, e.g. the MQTT sink's stuck
-        broker) though it is connected."""
-        found = {s.name: getattr(s, "problem", None) for s in self.sinks}
-        return {name: p for name, p in found.items() if isinstance(p, str)}
 
     @property
     def engine(self) -> OeeEngine:

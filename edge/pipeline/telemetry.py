@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from connectors.common.latency import LatencyHistogram
@@ -354,3 +354,10 @@ def _int_fields(stats: object) -> list[tuple[str, int]]:
         return []
     values = ((f.name, getattr(stats, f.name)) for f in dataclasses.fields(stats))
     return [(k, v) for k, v in values if isinstance(v, int)]
+
+
+def sink_problems(sinks: Sequence[Sink]) -> dict[str, str]:
+    """Why each sink that says so does not deliver (`problem`, e.g. the MQTT sink's stuck
+    broker) though it is connected."""
+    found = {s.name: getattr(s, "problem", None) for s in sinks}
+    return {name: p for name, p in found.items() if isinstance(p, str)}
