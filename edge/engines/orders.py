@@ -76,6 +76,7 @@ class OrderEngine(OrderActs, OrderStore):
         self._set_product: SetProduct | None = None
         self.refused = 0  # orders refused at the intake
         self._said: set[str] = set()  # what was logged once
+        self._ran: dict[str, str | None] = {}  # checkpoints: the order each machine ran
 
     # --- wiring ----------------------------------------------------------------------
 
