@@ -8,8 +8,10 @@ Definitions (docs/OEE.md, "Orders, plan and changeovers: the figures"):
   machine is not running (setup, idle, fault, ...), and **ends** when it is back to
   running: at the end of the last such stop before the first part of the next. Its
   **duration** is end − start less planned stop time in it (a break in the middle of a
-  setup is not changeover time). Its **reason** is that of its first setup stop that has
-  one, else of its first stop that has one. No stop between the two parts: duration 0.
+  setup is not changeover time): the machine's own planned stops and, given a
+  `calendar`, the plant's breaks, no-shift time and planned periods, each instant once.
+  Its **reason** is that of its first setup stop that has one, else of its first stop
+  that has one. No stop between the two parts: duration 0.
 - **at rate again** (SMED's "run-up" to full speed, Shingo): the first instant T, from
   the end on (the end, then each count of the new product), such that the good parts
   counted in (T, T + `ramp_window_s`] reach `ramp_fraction` of the ideal rate, i.e.
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
 
+from oee.calendar import Calendar
 from oee.prodtime import aware
 from oee.states import MachineState
 from oee.timemodel import StateInterval
@@ -114,11 +117,21 @@ def _stops(intervals: Sequence[StateInterval], a: datetime, b: datetime) -> list
     return sorted(found, key=lambda i: i.start)
 
 
-def _planned(stops: Sequence[StateInterval], a: datetime, b: datetime) -> timedelta:
-    pieces = [
-        (max(i.start, a), min(i.end, b)) for i in stops if i.effective is MachineState.PLANNED_STOP
-    ]
-    return sum((e - s for s, e in pieces if s < e), _ZERO)
+def _planned(
+    stops: Sequence[StateInterval], a: datetime, b: datetime, calendar: Calendar | None
+) -> timedelta:
+    """Planned time in [a, b): the reported planned stops and the calendar's, merged so
+    that an instant both name counts once."""
+    spans = [(i.start, i.end) for i in stops if i.effective is MachineState.PLANNED_STOP]
+    if calendar is not None and a < b:
+        spans += [(p.start, p.end) for p in calendar.planned_stops(a, b)]
+    total, reached = _ZERO, a
+    for s, e in sorted(spans):
+        s, e = max(s, reached), min(e, b)
+        if s < e:
+            total += e - s
+            reached = e
+    return total
 
 
 def _reason(stops: Sequence[StateInterval]) -> str | None:
@@ -151,9 +164,11 @@ def changeovers(
     ideal_s: Mapping[str, float],
     ramp_fraction: float = 0.9,
     ramp_window_s: float = 300.0,
+    calendar: Calendar | None = None,
 ) -> list[Changeover]:
     """The changeovers of `machine` from its state intervals and counts (module docs).
-    `ideal_s`: each product's ideal cycle time; `until`: the data's horizon."""
+    `ideal_s`: each product's ideal cycle time; `until`: the data's horizon; `calendar`:
+    the plant's, whose planned stops are not changeover time either."""
     if not 0 < ramp_fraction <= 1:
         raise ValueError(f"ramp_fraction must be in (0, 1], got {ramp_fraction!r}")
     if not ramp_window_s > 0:
@@ -177,7 +192,7 @@ def changeovers(
             need = ramp_fraction * ramp_window_s / ideal
             limit = min(until, segment[-1].at)
             at_rate, to_rate = _ramp(segment, end, limit, need, window)
-        duration = (end - start) - _planned(stops, start, end)
+        duration = (end - start) - _planned(stops, start, end, calendar)
         out.append(
             Changeover(
                 machine,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.orders import OrderSource
+from oee.calendar import Calendar
 from oee.changeovers import Changeover, CountPoint, changeovers
 from oee.states import MachineState
 from oee.timemodel import StateInterval
@@ -82,8 +83,11 @@ class MachineOrders:
     def pending(self) -> bool:
         return bool(self.segment)
 
-    def changeover(self, until: datetime, ideal_s: float, ramp: Ramp) -> Changeover | None:
-        """The pending changeover as known at `until` (None: none pending)."""
+    def changeover(
+        self, until: datetime, ideal_s: float, ramp: Ramp, calendar: Calendar | None = None
+    ) -> Changeover | None:
+        """The pending changeover as known at `until` (None: none pending); the planned
+        stops of `calendar` (the machine's) are not changeover time."""
         if not self.segment or self.last_part is None:
             return None
         spans = list(self.intervals)
@@ -92,16 +96,16 @@ class MachineOrders:
         found = changeovers(
             self.id, spans, [self.last_part, *self.segment], until=until,
             ideal_s={self.segment[0].product: ideal_s}, ramp_fraction=ramp.fraction,
-            ramp_window_s=ramp.window_s,
+            ramp_window_s=ramp.window_s, calendar=calendar,
         )  # fmt: skip
         return found[0] if found else None
 
     def complete(
-        self, until: datetime, ideal_s: float, ramp: Ramp, force: bool
+        self, until: datetime, ideal_s: float, ramp: Ramp, force: bool, calendar: Calendar | None
     ) -> Changeover | None:
         """The pending changeover once complete: at rate again, or the ramp window passed
         twice after its end (`force`: now, as it stands); then it is no longer pending."""
-        found = self.changeover(until, ideal_s, ramp)
+        found = self.changeover(until, ideal_s, ramp, calendar)
         if found is None:
             return None
         late = until - found.end >= timedelta(seconds=2 * ramp.window_s)

@@ -242,7 +242,8 @@ class OrderEngine(OrderActs, OrderStore):
         if not m.pending:
             return
         first = m.segment[0]
-        found = m.complete(now, self._ideal(m.id, first.product, first.order), self.ramp, force)
+        ideal = self._ideal(m.id, first.product, first.order)
+        found = m.complete(now, ideal, self.ramp, force, self.config.calendar_for(m.id))
         if found is not None:
             self._pending.append(self._done(m, found, now))
 

@@ -351,3 +351,21 @@ def test_counts_after_the_last_publication_survive_a_restart(tmp_path: Path) -> 
     count(again, at(41), 6)
     p = progress(again, at(41))
     assert p.progress and (p.progress.good, p.progress.remaining) == (216, 784)
+
+
+def test_a_changeover_across_the_lunch_break_leaves_the_break_out() -> None:
+    """A done 09:50, setup from 09:55, B's first part 10:35: the span 09:55-10:35 is
+    2400 s, less the calendar's lunch 10:00-10:30 (the machine reported setup through
+    it) = 600 s, against the standard 480 s: loss 120 s."""
+    engine = engine_of(QUEUE)
+    state(engine, S.RUNNING, hm("9:48"))
+    for i in range(1, 11):  # A: a part each 10 s, 09:48:20 .. 09:49:50
+        count(engine, hm("9:48") + timedelta(seconds=10 + 10 * i), 1)
+    state(engine, S.SETUP, hm("9:55"))
+    state(engine, S.RUNNING, hm("10:35"))
+    for i in range(1, 31):  # B: a part each 10 s from 10:35:10
+        count(engine, hm("10:35") + timedelta(seconds=10 * i), 1, "p2")
+    (done,) = [e for e in published(engine, hm("10:40:10")) if isinstance(e, ChangeoverDone)]
+    c = done.changeover
+    assert (c.start, c.end, c.duration_s) == (hm("9:55"), hm("10:35"), 600.0)
+    assert (done.standard_s, done.loss_s) == (480.0, 120.0)
