@@ -72,6 +72,16 @@ async def test_an_operator_changes_which_order_runs_over_http(  # type: ignore[n
             day = (await c.get("/api/v1/plan", params={"period": "day"})).json()
             changeovers = (await c.get("/api/v1/changeovers")).json()
             audit = (await c.get("/api/v1/audit")).json()
+            before = (await c.get("/api/v1/orders")).json()["orders"]
+        # A restart (the same data directory): the book as the API left it came back
+        # from the checkpoint committed with the progress.
+        async with running(cfg), httpx.AsyncClient(base_url=base, timeout=20) as c:
+            await _up(c)
+            again = (await c.get("/api/v1/orders")).json()["orders"]
+    keep = ("order", "source", "current")
+    assert [{k: o[k] for k in keep} for o in again] == [{k: o[k] for k in keep} for o in before]
+    assert again[1]["progress"]["paused"] == before[1]["progress"]["paused"]
+    assert again[1]["progress"]["started"] == at
     # A-101's window runs from its planned start to its due (no ideal cycle), 24/7 in UTC:
     # the day holds 86400 s of it, so 24 x 86400 / the window's seconds are planned today;
     # B-102's 10 s window (100 x 0.1 s) lay on 2026-01-01.
