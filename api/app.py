@@ -22,7 +22,9 @@ from api import (
     notes_routes,
     oee_routes,
     operator_routes,
+    order_routes,
     output_routes,
+    plan_routes,
     quality_routes,
     report_routes,
     spc_acts,
@@ -81,7 +83,7 @@ def create_app(
         v1, oee_routes.router, tag_router, control_routes.router, count_routes.router,
         operator_routes.router, notes_routes.router, shift_router, report_routes.router,
         alarm_routes.router, calendar_routes.router, output_routes.router, quality_routes.router,
-        spc_routes.router, spc_acts.router,
+        spc_routes.router, spc_acts.router, order_routes.router, plan_routes.router,
     )  # fmt: skip
     for router in (*routers, events.router, ops):
         app.include_router(router)

@@ -4,7 +4,8 @@ The keys are `api.keys` (each `read`, `operate` or `admin`) and `api.api_key` (o
 key named "default"). A request sends one as `Authorization: Bearer KEY` (or `X-API-Key:
 KEY`). `read` may call every GET; `operate` also what an operator does at the line
 (`OPERATE_PATHS`: a stop's reason, scrap, the product, shift notes, acknowledging an
-alarm, SPC readings by hand); `admin` every change (`require_admin`). Which scope a
+alarm, SPC readings by hand, orders put, imported or deleted and an order started,
+paused, resumed or ended); `admin` every change (`require_admin`). Which scope a
 request needs is decided from its method and path alone (`required_scope`), by the guard
 before any body is read and again by the route. Without any key configured the config
 already forces a loopback bind, so every check is off.
@@ -44,6 +45,8 @@ OPERATE_PATHS: tuple[re.Pattern[str], ...] = (
     re.compile(r"/api/v1/shifts/.+/notes"),
     re.compile(r"/api/v1/alarms/[^/]+/ack"),
     re.compile(r"/api/v1/spc/charts/[^/]+/measurements"),
+    re.compile(r"/api/v1/orders(/import|/[^/]+)?"),
+    re.compile(r"/api/v1/machines/[^/]+/order"),
 )
 
 

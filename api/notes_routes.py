@@ -88,7 +88,8 @@ async def get_audit(
     to: Annotated[ApiTime | None, Query(description="default: now (inclusive)")] = None,
     machine: Annotated[str | None, Query(description="only this machine's changes")] = None,
 ) -> list[AuditOut]:
-    """Every operator change (a stop's reason, scrap, planned time, shift notes) of
+    """Every operator change (a stop's reason, scrap, planned time, shift notes, the
+    product, an order put or deleted, an order's start, pause, resume or end) of
     [from, to), oldest first (at most `api.limits.max_rows`): who, when, old and new."""
     end = to or ctx.clock() + timedelta(milliseconds=1)  # default: up to now, inclusive
     start = from_ or end - timedelta(days=1)

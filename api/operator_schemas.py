@@ -94,8 +94,8 @@ class AuditOut(Out):
     ts: Timestamp
     machine: str | None
     line: str | None
-    action: Literal["reason", "scrap", "planned", "notes", "product"]
+    action: Literal["reason", "scrap", "planned", "notes", "product", "order", "order_command"]
     by: str
-    target: str | None = Field(description="a stop's start, or a shift's id")
+    target: str | None = Field(description="a stop's start, a shift's id, or an order's id")
     old: dict[str, Any] | None
     new: dict[str, Any] | None

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from core.alarms import Alarm
+from core.orders import ChangeoverDone
 from core.records import Entry, Record, SinkDepth, Transaction
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
@@ -32,6 +33,7 @@ from core.types import (
 
 __all__ = [
     "AlarmReader",
+    "ChangeoverHistory",
     "Checkpointed",
     "DurableSink",
     "Engine",
@@ -331,6 +333,19 @@ class AlarmReader(Protocol):
         self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
     ) -> list[Alarm]:
         """The alarms active at some time of start <= t < end, as they stand now."""
+        ...
+
+
+@runtime_checkable
+class ChangeoverHistory(Protocol):
+    """A store that keeps the completed changeovers (the SQLite store): the API's
+    changeover list and matrix over a range (issue 19)."""
+
+    async def changeovers(
+        self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
+    ) -> list[ChangeoverDone]:
+        """The changeovers (of `machine`, or all) that started in [start, end), by start;
+        at most `limit`."""
         ...
 
 

@@ -1,5 +1,6 @@
-"""The events of work orders (issue 19): an operator's command on an order, an order's
-progress on a machine, and a changeover once it completed; part of `core.types.Event`."""
+"""The events of work orders (issue 19): an operator's command on an order, an order put
+or deleted through the API, an order's progress on a machine, and a changeover once it
+completed; part of `core.types.Event`."""
 
 from __future__ import annotations
 
@@ -11,11 +12,17 @@ from typing import Literal
 from oee.changeovers import Changeover
 from oee.orders import OrderRun, Progress, WorkOrder
 
-__all__ = ["ChangeoverDone", "OrderAction", "OrderCommand", "OrderProgress", "OrderSource"]
+# (`Changeover` and `WorkOrder` too: the connectors take oee's types from core.)
+__all__ = [
+    "Changeover", "ChangeoverDone", "OrderAction", "OrderCommand", "OrderEdit", "OrderEdited",
+    "OrderProgress", "OrderSource", "WorkOrder",
+]  # fmt: skip
 
 OrderAction = Literal["start", "pause", "resume", "end"]
 #: Why the order runs: its machine's order tag, an operator's start, or the queue.
 OrderSource = Literal["tag", "operator", "queue"]
+#: What became of an order sent through the API (`OrderEdited.edit`).
+OrderEdit = Literal["created", "updated", "deleted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,22 @@ class OrderCommand:
     order: str
     action: OrderAction
     by: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEdited:
+    """Someone (`by`, the API key's name) created, updated or deleted `order` (of
+    `machine`) through the API at `ts`: `old` is the order before (None: new), `new` the
+    order after (None: deleted). The store's audit keeps it (as the operator's other
+    changes); no other channel carries it."""
+
+    machine: str
+    ts: datetime
+    order: str
+    edit: OrderEdit
+    by: str
+    old: WorkOrder | None = None
+    new: WorkOrder | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Literal, NamedTuple
 
 from core.alarms import AlarmChange
 from core.operator import AuditEntry, ProductChanged, ScrapBooked, ShiftNote, StopPlanned
-from core.orders import ChangeoverDone, OrderCommand, OrderProgress
+from core.orders import ChangeoverDone, OrderCommand, OrderEdited, OrderProgress
 from core.output import LineOutputUpdate, OutputUpdate, ShiftRef
 from core.report import ShiftReportDone
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
@@ -28,6 +28,7 @@ __all__ = [
     "AlarmChange",
     "ChangeoverDone",
     "OrderCommand",
+    "OrderEdited",
     "OrderProgress",
     "CountDecision",
     "CountDelta",
@@ -421,6 +422,7 @@ Event = (
     | SpcViolation
     | SpcLimitsChange
     | OrderCommand
+    | OrderEdited
     | OrderProgress
     | ChangeoverDone
 )

@@ -14,9 +14,9 @@ from typing import Any
 
 from connectors.common.spcdoc import sig
 from connectors.common.timefmt import rfc3339
-from core.orders import ChangeoverDone, OrderProgress
+from core.orders import ChangeoverDone, OrderProgress, WorkOrder
 
-__all__ = ["changeover_document", "progress_document"]
+__all__ = ["changeover_document", "order_document", "progress_document"]
 
 
 def _ts(t: datetime | None) -> str | None:
@@ -27,15 +27,18 @@ def _s(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
-def _order(ev: OrderProgress) -> dict[str, Any] | None:
-    o = ev.order
-    if o is None:
-        return None
+def order_document(o: WorkOrder) -> dict[str, Any]:
+    """An order's fields: `id`, `product`, `quantity`, `due`, `planned_start`,
+    `ideal_cycle_s`, `customer` (the `order` of `…/order`; the audit's old and new)."""
     return {
         "id": o.id, "product": o.product, "quantity": o.quantity, "due": _ts(o.due),
         "planned_start": _ts(o.planned_start), "ideal_cycle_s": o.ideal_cycle_s,
         "customer": o.customer,
     }  # fmt: skip
+
+
+def _order(ev: OrderProgress) -> dict[str, Any] | None:
+    return None if ev.order is None else order_document(ev.order)
 
 
 def progress_document(ev: OrderProgress) -> dict[str, Any]:

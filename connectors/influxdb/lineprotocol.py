@@ -34,7 +34,7 @@ from connectors.influxdb.lpfields import tagset as _tagset
 from connectors.influxdb.orderlines import encode_order
 from connectors.influxdb.spclines import encode_spc
 from core.alarms import AlarmChange
-from core.orders import ChangeoverDone, OrderCommand, OrderProgress
+from core.orders import ChangeoverDone, OrderCommand, OrderEdited, OrderProgress
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
@@ -391,4 +391,6 @@ def encode(event: Event, ref: MachineRef) -> list[str]:
         return encode_spc(event, ref)
     if isinstance(event, OrderProgress | ChangeoverDone | OrderCommand):
         return [encode_order(event, ref)]
+    if isinstance(event, OrderEdited):
+        return []  # the audit of the API's changes is the SQLite store's; InfluxDB keeps none
     raise TypeError(f"cannot encode {type(event).__name__} as line protocol")

@@ -23,10 +23,12 @@ from connectors.sqlite.operator import (
     read_report,
     read_scrap,
 )
+from connectors.sqlite.orders import read_changeovers
 from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
 from connectors.sqlite.schema import from_ms, read_tag, to_ms
 from connectors.sqlite.spc import read_spc_limits, read_spc_points, read_spc_violations
 from core.alarms import Alarm
+from core.orders import ChangeoverDone
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import AuditEntry, CountDelta, Sample, ScrapBooked, ShiftNote, StateRecord
 
@@ -128,6 +130,14 @@ class HistoryQueries:
     async def spc_limits_history(self, chart: str) -> list[SpcLimitsChange]:
         """Every change of `chart`'s limits (trial, frozen, manual, unfrozen), oldest first."""
         return await self._read(lambda c: read_spc_limits(c, chart))
+
+    async def changeovers(
+        self, start: datetime, end: datetime, machine: str | None = None, limit: int = 10_000
+    ) -> list[ChangeoverDone]:
+        """The changeovers (of `machine`, or all) that started in [start, end), by start;
+        at most `limit`."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_changeovers(c, machine, s, e, limit))
 
 
 class SqliteHistory(HistoryQueries):

@@ -17,11 +17,11 @@ from connectors.common.oeedetails import details_document, line_details_document
 from connectors.common.outputdoc import output_document
 from connectors.common.timefmt import rfc3339
 from connectors.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
-from connectors.sqlite.orders import ORDER_COLUMNS, changeover_row, progress_row
+from connectors.sqlite.orders import ORDER_COLUMNS, changeover_row, order_audit, progress_row
 from connectors.sqlite.spc import SPC_COLUMNS, limits_row, point_row, violation_row
 from connectors.sqlite.times import from_ms, to_ms
 from core.alarms import AlarmChange
-from core.orders import ChangeoverDone, OrderProgress
+from core.orders import ChangeoverDone, OrderCommand, OrderEdited, OrderProgress
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
     CountDecision,
@@ -176,6 +176,8 @@ class Writes:
                 w.rows["order_progress"].append(progress_row(e))
             elif isinstance(e, ChangeoverDone):
                 w.rows["changeover"].append(changeover_row(e))
+            elif isinstance(e, OrderEdited | OrderCommand):  # the API's changes: audited
+                w.rows["audit"].append(audit_row(e))
         return w
 
     @classmethod
@@ -217,11 +219,15 @@ def _cell(value: Any) -> Any:
 
 
 def audit_row(
-    e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote | ProductChanged,
-) -> tuple[Any, ...]:
+    e: ReasonAssigned | ScrapBooked | StopPlanned | ShiftNote | ProductChanged | OrderEdited
+    | OrderCommand,
+) -> tuple[Any, ...]:  # fmt: skip
     """The `audit` row of an operator's change: (ts, machine, line, action, by, target,
     old, new), `old` and `new` as JSON objects (null: nothing before)."""
     old: dict[str, Any] | None
+    if isinstance(e, OrderEdited | OrderCommand):
+        action, target, old, new_ = order_audit(e)
+        return (to_ms(e.ts), e.machine, None, action, e.by, target, _json(old), _json(new_))
     if isinstance(e, ReasonAssigned):
         action, by, target = "reason", e.source, rfc3339(e.stop_ts)
         old = {"reason_code": e.previous_reason_code, "reason": e.previous_reason}

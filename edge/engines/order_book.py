@@ -149,6 +149,12 @@ class OrderBook:
             del self.orders[i], self.runs[i]
         return gone
 
+    def remove(self, order_id: str) -> None:
+        """Drop `order_id` and its run (KeyError: unknown)."""
+        order = self.orders.pop(order_id)
+        del self.runs[order_id]
+        self._of[order.machine].discard(order_id)
+
     def has(self, machine: str) -> bool:
         """Whether `machine` has any order."""
         return bool(self._of.get(machine))

@@ -18,7 +18,6 @@ outbox's checkpoints, written with each machine's progress (`edge.engines.order_
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -36,10 +35,8 @@ from core.types import (
     StateChange,
 )
 from edge.config import Config
-from edge.engines.oee import ideal_cycle_s
 from edge.engines.order_acts import OrderActs
 from edge.engines.order_book import OrderBook
-from edge.engines.order_figures import order_oee, progress_of
 from edge.engines.order_machine import MachineOrders, Ramp
 from edge.engines.order_store import OrderStore
 from oee.changeovers import Changeover, CountPoint
@@ -252,12 +249,6 @@ class OrderEngine(OrderActs, OrderStore):
         loss = None if std is None else max(0.0, c.duration_s - std)
         return ChangeoverDone(m.id, now, c, std, loss, m.seq)
 
-    def _ideal(self, machine: str, product: str, order_id: str | None) -> float:
-        order = self.book.orders.get(order_id) if order_id is not None else None
-        if order is not None and order.ideal_cycle_s is not None:
-            return order.ideal_cycle_s
-        return ideal_cycle_s(self._mcfg[machine], product)
-
     # --- out -----------------------------------------------------------------------------
 
     def publications(self, now: datetime) -> Iterator[list[Event]]:
@@ -284,16 +275,7 @@ class OrderEngine(OrderActs, OrderStore):
     def _progress(self, m: MachineOrders, now: datetime) -> OrderProgress:
         if m.current is None:
             return OrderProgress(m.id, now)
-        order, run = self.book.orders[m.current], self.book.runs[m.current]
-        cal = self.config.calendar_for(m.id)
-        ideal = self._ideal(m.id, order.product, order.id)
-        # The ideal expected end: at the order's ideal cycle, else its product's.
-        judged = dataclasses.replace(order, ideal_cycle_s=ideal)
-        got = progress_of(judged, run, now, cal, self.settings)
-        return OrderProgress(
-            m.id, now, order, run.run(), got, m.source, dict(run.state_s),
-            order_oee(got, ideal),
-        )  # fmt: skip
+        return self.report(m.current, now, m.source)
 
     def _once(self, key: str, msg: str, *args: object) -> None:
         if key not in self._said:

@@ -49,6 +49,15 @@ CASES: list[tuple[str, str, dict[str, str], dict[str, str], Any, str | None, int
     ("put", STOP, {"machine_id": "press1", "at": "2026-11-03T07:00:00Z"}, {}, {"code": "x"},
      ADMIN, 422),
     ("post", "/api/v1/config/reload", {}, {}, None, ADMIN, 503),
+    ("get", "/api/v1/orders", {}, {"machine": "nope"}, None, READ, 404),
+    ("get", "/api/v1/orders", {}, {}, None, READ, 503),
+    ("get", "/api/v1/orders/{order_id}", {"order_id": "A"}, {}, None, READ, 503),
+    ("post", "/api/v1/orders/import", {}, {"dry_run": "maybe"}, [], ADMIN, 422),
+    ("post", "/api/v1/orders/import", {}, {}, [], ADMIN, 503),
+    ("post", f"{M}/order", {"machine_id": "press1"}, {}, {"order": "A", "action": "go"},
+     ADMIN, 422),
+    ("get", "/api/v1/plan", {}, {"period": "month"}, None, READ, 422),
+    ("get", "/api/v1/changeovers", {}, {"from": "x"}, None, READ, 422),
 ]  # fmt: skip
 
 

@@ -50,6 +50,10 @@ ADMIN = {
     ("put", "/api/v1/spc/charts/{chart}/limits"),
     ("delete", "/api/v1/spc/charts/{chart}/limits"),
     ("post", "/api/v1/spc/charts/{chart}/measurements"),
+    ("post", "/api/v1/orders"),
+    ("post", "/api/v1/orders/import"),
+    ("delete", "/api/v1/orders/{order_id}"),
+    ("post", "/api/v1/machines/{machine_id}/order"),
 }
 KEY_SCHEMES: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -94,6 +98,7 @@ async def test_a_read_key_gets_the_documented_403(method: str, path: str, tmp_pa
         name="early",
         alarm_id="press1.r.1",
         chart="gauge",
+        order_id="A-1",
     )
     async with scoped_app(tmp_path) as c:
         body = {"code": None} if "reason" in path else {"product": None}

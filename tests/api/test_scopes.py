@@ -42,6 +42,21 @@ OPERATE_CHANGES = [
     ("PUT", "/api/v1/machines/press1/product", {"product": None}, 503),
     ("PUT", "/api/v1/machines/press1/stops/2026-11-03T07:00:00Z/reason", {"code": None}, 404),
     ("POST", "/api/v1/spc/charts/gauge/measurements", {"values": [1.0]}, 404),
+    (
+        "POST",
+        "/api/v1/orders",
+        {
+            "id": "A-1",
+            "product": "101",
+            "quantity": 1,
+            "due": "2026-11-04T00:00:00Z",
+            "machine": "press1",
+        },
+        503,
+    ),
+    ("POST", "/api/v1/orders/import", [], 503),
+    ("DELETE", "/api/v1/orders/A-1", None, 503),
+    ("POST", "/api/v1/machines/press1/order", {"order": "A-1", "action": "start"}, 503),
 ]
 ADMIN_CHANGES = [
     ("POST", "/api/v1/config/reload", None, 503),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from connectors.influxdb.lineprotocol import encode
 from connectors.influxdb.sink import priority
-from core.orders import OrderCommand
+from core.orders import OrderCommand, OrderEdited
 from core.records import Priority
 from core.types import MachineRef
 from tests.fixtures.order_events import CHANGEOVER, NONE_RUNS, PROGRESS, T
@@ -39,3 +39,10 @@ def test_a_changeover_point_and_an_operator_command() -> None:
     )
     (cmd,) = encode(OrderCommand("m1", T, "A", "pause", "ana"), REF)
     assert cmd == f'order_command,action=pause,{TAGS},site=plant1 order="A",by="ana" {NS}'
+
+
+def test_an_order_put_through_the_api_is_no_point() -> None:
+    # Its audit is the SQLite store's (`GET /api/v1/audit`); InfluxDB keeps none.
+    order = PROGRESS.order
+    assert order is not None
+    assert encode(OrderEdited("m1", T, "A", "created", "ana", None, order), REF) == []
