@@ -6,7 +6,9 @@ Definitions (docs/OEE.md, "Orders, plan and changeovers: the figures"):
   quantity. Only good parts count towards an order (ISO 22400-2: the order quantity is
   the planned quantity of a production order, the good quantity what fulfils it).
 - **done**: the run has ended (closed by the operator or the tag), or its good count
-  reached the quantity: it is done at that instant (`OrderRun.ended`, else `now`).
+  reached the quantity: it is done at that instant (`OrderRun.completed` when known:
+  the quantity was there then, whenever the order was closed; else `OrderRun.ended`,
+  else `now`).
   **complete**: good ≥ quantity; **on_time**: complete and done at or before `due` (SCOR
   "delivery performance to commit date": an order must be complete to be on time).
 - **production_s**: planned production time of the calendar from the start to the end
@@ -88,8 +90,9 @@ class WorkOrder:
 @dataclass(frozen=True, slots=True)
 class OrderRun:
     """What happened to an order: `started` (None: not yet), `ended` (None: open),
-    good, reject and scrap parts so far, and `paused` spans [start, end) between runs
-    (end None: paused now). Datetimes are stored in UTC."""
+    good, reject and scrap parts so far, `paused` spans [start, end) between runs
+    (end None: paused now), and `completed`, the instant the good count reached the
+    quantity (None: not yet, or not known). Datetimes are stored in UTC."""
 
     started: datetime | None = None
     ended: datetime | None = None
@@ -97,6 +100,7 @@ class OrderRun:
     reject: int = 0
     scrap: int = 0
     paused: tuple[tuple[datetime, datetime | None], ...] = ()
+    completed: datetime | None = None
 
     def __post_init__(self) -> None:
         for name in ("good", "reject", "scrap"):
@@ -113,6 +117,8 @@ class OrderRun:
                 )
             object.__setattr__(self, "ended", ended)
         object.__setattr__(self, "paused", self._pauses())
+        if self.completed is not None:
+            object.__setattr__(self, "completed", aware("completed", self.completed))
 
     def _pauses(self) -> tuple[tuple[datetime, datetime | None], ...]:
         out: list[tuple[datetime, datetime | None]] = []
@@ -163,6 +169,16 @@ def _eta(
     return advance(calendar, start, remaining / rate, pauses)
 
 
+def _finished(run: OrderRun, complete: bool, now: datetime) -> datetime | None:
+    """When the order was done: its quantity made (if known), else closed, else now if
+    its quantity is there; None while neither."""
+    if complete and run.completed is not None:
+        return run.completed
+    if run.ended is not None:
+        return run.ended
+    return now if complete else None
+
+
 def _status(
     order: WorkOrder, run: OrderRun, now: datetime, eta: datetime | None, margin: timedelta
 ) -> Status:
@@ -191,7 +207,7 @@ def progress(
     now = aware("now", now)
     remaining = max(0, order.quantity - run.good)
     complete = remaining == 0
-    finished = run.ended if run.ended is not None else (now if complete else None)
+    finished = _finished(run, complete, now)
     pauses = run.pauses_until(now)
     end = finished if finished is not None else now
     production_s = (

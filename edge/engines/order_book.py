@@ -42,22 +42,27 @@ class RunState:
     paused: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     state_s: dict[str, float] = field(default_factory=dict)
     points: list[tuple[datetime, int]] = field(default_factory=list)
+    completed: datetime | None = None  # when the good count reached the quantity
 
     def run(self) -> OrderRun:
         """The `oee.orders.OrderRun` of it."""
         return OrderRun(
             self.started, self.ended, max(0, self.good), max(0, self.reject), self.scrap,
-            tuple(self.paused),
+            tuple(self.paused), self.completed,
         )  # fmt: skip
 
     @property
     def paused_now(self) -> bool:
         return bool(self.paused) and self.paused[-1][1] is None
 
-    def count(self, ts: datetime, good: int, reject: int) -> None:
-        """Parts counted for the order at `ts` (a move from good to reject included)."""
+    def count(self, ts: datetime, good: int, reject: int, quantity: int | None = None) -> None:
+        """Parts counted for the order at `ts` (a move from good to reject included);
+        `quantity`, the order's, dates the instant it is complete (undone by scrap)."""
         self.good += good
         self.reject += reject
+        if quantity is not None:
+            done = self.good >= quantity
+            self.completed = (self.completed or ts) if done else None
         if len(self.points) >= 2 and ts - self.points[-2][0] < POINT_STEP:
             self.points[-1] = (ts, self.good)
         else:
@@ -71,6 +76,7 @@ class RunState:
             "reject": self.reject, "scrap": self.scrap,
             "paused": [[_iso(a), _iso(b)] for a, b in self.paused], "state_s": self.state_s,
             "points": [[t.isoformat(), n] for t, n in self.points],
+            "completed": _iso(self.completed),
         }  # fmt: skip
 
     @classmethod
@@ -81,6 +87,7 @@ class RunState:
             int(d["scrap"]), [(a, b) for a, b in paused if a is not None],
             {k: float(v) for k, v in d["state_s"].items()},
             [(datetime.fromisoformat(t), int(n)) for t, n in d["points"]],
+            _time(d.get("completed")),  # absent from the first checkpoints
         )  # fmt: skip
 
 

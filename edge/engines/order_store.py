@@ -35,7 +35,7 @@ _THIN = timedelta(minutes=10)
 
 # Events after which a machine's runs may have changed since its last checkpoint.
 _CHANGES = (CountDelta, StateChange, OrderCommand, ScrapBooked, SampleBatch)
-_RUN_FIELDS = ("started", "ended", "good", "reject", "scrap", "paused", "state_s")
+_RUN_FIELDS = ("started", "ended", "good", "reject", "scrap", "paused", "state_s", "completed")
 
 
 def checkpoint_key(machine: str) -> str:

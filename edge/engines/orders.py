@@ -230,7 +230,7 @@ class OrderEngine(OrderActs, OrderStore):
         if run is None or cur is None:
             return
         self._account(m, e.ts)
-        run.count(e.ts, e.good, e.reject)
+        run.count(e.ts, e.good, e.reject, self.book.orders[cur].quantity)
         if m.source == "queue" and self.book.done(cur):
             run.ended = e.ts  # its quantity is made: the queue moves on
             self._switch(m, e.ts)

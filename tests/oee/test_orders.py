@@ -259,3 +259,18 @@ def test_bad_input_is_refused_with_a_clear_message() -> None:
         progress(order(), OrderRun(), datetime(2026, 12, 7, 8), calendar=CAL, rate_now=None,
                  rate_shift=None)  # fmt: skip
     assert str(e.value) == "now: naive datetime 2026-12-07T08:00:00, pass an aware (UTC) one"
+
+
+def test_an_order_complete_before_due_stays_on_time_when_asked_after_due() -> None:
+    """500 of 500 good at 19:00Z (due 20:00Z), never ended (an operator's order waits for
+    its end): asked at 22:00Z it is done at 19:00Z and on time, not done "now" and late.
+    Found on review: `finished` was the instant of asking."""
+    run = OrderRun(started=z(5), good=500, completed=z(19))
+    p = progress(order(500), run, z(22), calendar=CAL, rate_now=None, rate_shift=None)
+    assert (p.status, p.finished, p.on_time) == ("done", z(19), True)
+    # Without the instant known (an old checkpoint), the best known is the asking time.
+    unknown = progress(
+        order(500), OrderRun(started=z(5), good=500), z(22), calendar=CAL, rate_now=None,
+        rate_shift=None,
+    )  # fmt: skip
+    assert (unknown.finished, unknown.on_time) == (z(22), False)

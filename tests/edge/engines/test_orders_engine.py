@@ -369,3 +369,19 @@ def test_a_changeover_across_the_lunch_break_leaves_the_break_out() -> None:
     c = done.changeover
     assert (c.start, c.end, c.duration_s) == (hm("9:55"), hm("10:35"), 600.0)
     assert (done.standard_s, done.loss_s) == (480.0, 120.0)
+
+
+def test_an_operators_order_made_before_due_stays_on_time_after_due() -> None:
+    """A (1,000 due 12:00) started by hand, 1,000 good by 10:46:40 and never ended: at
+    13:00 it is done at 10:46:40 and on time (it was "late" at any look after 12:00)."""
+    engine = engine_of()
+    state(engine, S.RUNNING, at(0))
+    command(engine, "start", at(0))
+    for i in range(1, 101):  # 10 good each 100 s: 1,000 at 08:00 + 10,000 s = 10:46:40
+        count(engine, at(i * 100 / 60), 10)
+    p = progress(engine, hm("13:00"))
+    assert p.order and p.order.id == "A" and p.progress
+    assert (p.progress.status, p.progress.finished, p.progress.on_time) == (
+        "done", hm("10:46:40"), True
+    )  # fmt: skip
+    assert engine.book.runs["A"].ended is None  # an operator's order waits for its end
