@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from oee.changeovers import Changeover
 from oee.orders import OrderRun, Progress, WorkOrder
 
-__all__ = ["ChangeoverDone", "OrderAction", "OrderCommand", "OrderProgress", "OrderSource"]
+__all__ = [
+    "ChangeoverDone", "OrderAction", "OrderCommand", "OrderProgress", "OrderSource", "OrderTrack",
+]  # fmt: skip
 
 OrderAction = Literal["start", "pause", "resume", "end"]
 #: Why the order runs: its machine's order tag, an operator's start, or the queue.
@@ -60,3 +62,17 @@ class ChangeoverDone:
     standard_s: float | None = None
     loss_s: float | None = None
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTrack:
+    """What the store kept of one order on `machine` over a range [start, end): the good
+    parts so far at each publication of its progress in the range (`points`, oldest
+    first), its last `…/order` document in the range (`last`) and its last one before
+    the range (`before`: None when it was never published before)."""
+
+    machine: str
+    order: str
+    points: tuple[tuple[datetime, int], ...]
+    last: Mapping[str, Any]
+    before: Mapping[str, Any] | None = None
