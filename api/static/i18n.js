@@ -113,6 +113,7 @@ const en = {
       onTime + " of " + n + ")",
     changeovers: "Changeovers", products: "from → to", standard: "standard",
     overStandard: "over standard",
+    ordersNotKept: "not in this report (kept before orders were added)",
     lossName: {
       breakdowns: "breakdowns", setup: "setup", idle: "idle", unknown: "unknown",
       small_stops: "small stops", speed: "reduced speed", startup_rejects: "start-up rejects",
@@ -290,6 +291,7 @@ const de = {
       onTime + " von " + n + ")",
     changeovers: "Rüstvorgänge", products: "von → nach", standard: "Standard",
     overStandard: "über Standard",
+    ordersNotKept: "nicht in diesem Bericht (gespeichert, bevor es Aufträge gab)",
     lossName: {
       breakdowns: "Störungen", setup: "Rüsten", idle: "Warten", unknown: "unbekannt",
       small_stops: "Kurzstopps", speed: "verringerte Geschwindigkeit",

@@ -112,7 +112,7 @@ function paretoSection(doc) {
 // shift's end), plan versus actual, and its changeovers (docs/API.md "Shift report").
 function ordersSection(doc) {
   const r = R();
-  if (!doc.orders) return section(r.orders, el("p", "muted", r.notKept));  // kept before v 3
+  if (!doc.orders) return section(r.orders, el("p", "muted", r.ordersNotKept));  // before v 3
   const s = section(r.orders, doc.orders.length ? table(
     [r.machine, r.order, r.product, r.goodShift, r.progress, r.status, r.due, r.onTime],
     doc.orders.map((o) => [o.machine, o.order + (o.customer ? " · " + o.customer : ""),
