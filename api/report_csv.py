@@ -1,6 +1,7 @@
 """The shift report as one flat CSV table (`GET …/report.csv`, docs/API.md "Shift report"):
 one row per figure, loss, quality figure (of the machine and by product), defect Pareto
-row, stop, scrap reason, alarm, note and flag, each with its `section`, so that a
+row, stop, scrap reason, alarm, note, flag, order, changeover and plan figure, each with
+its `section`, so that a
 spreadsheet filters it by section and machine (`_line`: the line). The last three
 columns serve the quality sections: a Pareto row's `share` and `cumulative`, a product
 row's `product`."""
@@ -92,3 +93,24 @@ def _rows(doc: dict[str, Any]) -> Iterator[Row]:
                "by": n["by"]}  # fmt: skip
     for f in doc["flags"]:
         yield {"section": "flag", "machine": f["machine"], "item": f["flag"], "value": f["value"]}
+    yield from _orders(doc)
+
+
+def _orders(doc: dict[str, Any]) -> Iterator[Row]:
+    """An order's good parts in the shift (`value`), its progress at the shift's end in
+    percent (`points`), status (`state`), `end` when done; a changeover's loss against
+    the standard (`value`) and the standard (`points`); the plan's figures. Absent from
+    a report kept before version 3."""
+    for o in doc.get("orders", ()):
+        yield {"section": "order", "machine": o["machine"], "item": o["order"],
+               "value": o["good"], "points": o["percent"], "state": o["status"],
+               "end": o["finished"], "product": o["product"]}  # fmt: skip
+    for c in doc.get("changeovers", ()):
+        yield {"section": "changeover", "machine": c["machine"],
+               "item": f"{c['from_product']}>{c['to_product']}", "value": c["loss_s"],
+               "points": c["standard_s"], "start": c["start"], "end": c["end"],
+               "duration_s": c["duration_s"], "reason": c["reason"]}  # fmt: skip
+    plan = doc.get("plan") or {}
+    for k, v in plan.items():
+        if k != "orders":
+            yield {"section": "plan", "machine": "_line", "item": k, "value": v}

@@ -29,27 +29,32 @@ from api.report_build import (
     scrap_rows,
     stop_rows,
 )
+from api.report_orders import changeover_rows, order_rows, plan_doc
 from connectors.common.outputdoc import shift_document
 from connectors.common.timefmt import rfc3339
-from core.interfaces import AlarmReader, HistoryReader, OperatorHistory, ReportStore
+from core.interfaces import AlarmReader, HistoryReader, OperatorHistory, OrderHistory, ReportStore
+from core.orders import OrderTrack
 from core.report import ReportLoss, ShiftReportDone
 from core.types import CountDelta, OeeUpdate, ScrapBooked, ShiftRef
 from edge.config import MachineConfig
 from edge.engines.lines import LineSpec, line_update
 from edge.engines.oee import ideal_cycle_s
-from oee.calendar import ShiftInstance
+from oee.calendar import Calendar, ShiftInstance
+from oee.orders import WorkOrder
 from oee.targets import Made, Output, combine_outputs, output, planned_spans
 
 __all__ = ["ReportQuery", "report_event", "report_job"]
 
 _MS = timedelta(milliseconds=1)
-REPORT_VERSION = 2  # 2: `quality_figures` (issue 18)
+REPORT_VERSION = 3  # 2: `quality_figures` (issue 18); 3: orders, changeovers, plan (19)
 
 
 @dataclass(frozen=True)
 class ReportQuery:
     """A history job's arguments: the report of `spec`'s line for `shift` (a
-    `ShiftInstance` of the line's calendar, named `ref`), as known at `now`."""
+    `ShiftInstance` of the line's calendar, named `ref`), as known at `now`; `calendar`
+    the line's (its plan versus actual), `book` the gateway's orders of the line's
+    machines with their start (None: not started; empty without a running gateway)."""
 
     spec: LineSpec
     shift: ShiftInstance
@@ -58,6 +63,8 @@ class ReportQuery:
     line_target: float | None
     now: datetime
     budget: int
+    calendar: Calendar | None = None
+    book: tuple[tuple[WorkOrder, datetime | None], ...] = ()
 
     def machine(self, machine_id: str) -> MachineConfig:
         """A machine's config (`api.quality_views.MachineConfigs`: the products' names)."""
@@ -69,7 +76,8 @@ async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
     until = min(q.now, q.shift.end)
     rq = RangeQuery(q.machines, q.shift.start, until, until, q.budget)  # (so far)
     updates = await range_job(reader, cpu, rq)
-    machines = [await _machine(reader, q, m, updates[m], until) for m in q.spec.machines]
+    tracks = {m: await _tracks(reader, q, m, until) for m in q.spec.machines}
+    machines = [await _machine(reader, q, m, updates[m], until, tracks[m]) for m in q.spec.machines]
     line = line_update(q.spec, "shift", updates)
     outputs = [o for _, o, _ in machines if o is not None]
     line_out = combine_outputs(outputs, q.line_target)
@@ -91,6 +99,7 @@ async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
         "output": output_doc(line_out),
         "losses": loss_rows(None if line is None else line.report),
         "quality_figures": quality,
+        "plan": _plan(q, [t for ts in tracks.values() for t in ts], until),
         "machines": [{k: v for k, v in d.items() if k not in _LISTS} for d in docs],
         **{k: [row for d in docs for row in d[k]] for k in _LISTS},
         "notes": None if note is None
@@ -98,8 +107,26 @@ async def report_job(reader: HistoryReader, cpu: Cpu, q: ReportQuery) -> Doc:
     }  # fmt: skip
 
 
-_LISTS = ("stops", "scrap", "alarms", "flags")
+_LISTS = ("stops", "scrap", "alarms", "flags", "orders", "changeovers")
 _SPAN = {"from_", "to", "shift", "day"}  # the report's own fields say these
+
+
+async def _tracks(
+    reader: HistoryReader, q: ReportQuery, machine: str, until: datetime
+) -> list[OrderTrack]:
+    """The orders published on `machine` in the shift so far (none without the store's
+    order tables)."""
+    if not isinstance(reader, OrderHistory):
+        return []
+    what = f"orders of {machine} in the shift report"
+    return await from_store(what, reader.order_tracks(machine, q.shift.start, until + _MS))
+
+
+def _plan(q: ReportQuery, tracks: list[OrderTrack], until: datetime) -> Doc | None:
+    """Plan versus actual of the shift so far (None without the line's calendar)."""
+    if q.calendar is None:
+        return None
+    return plan_doc(tracks, q.book, q.shift.start, q.shift.end, until, q.calendar)
 
 
 def _quality(
@@ -124,10 +151,15 @@ def _doc(out: BaseModel, key: str) -> Doc:
 
 
 async def _machine(
-    reader: HistoryReader, q: ReportQuery, machine: str, u: OeeUpdate, until: datetime
+    reader: HistoryReader,
+    q: ReportQuery,
+    machine: str,
+    u: OeeUpdate,
+    until: datetime,
+    tracks: list[OrderTrack],
 ) -> tuple[Doc, Output | None, QualityInputs]:
-    """One machine's part of the report, its output (for the line's) and its quality
-    inputs (for its and the line's quality figures)."""
+    """One machine's part of the report (its orders from `tracks`), its output (for the
+    line's) and its quality inputs (for its and the line's quality figures)."""
     what = f"shift report of {machine}"
     start, end = q.shift.start, q.shift.end
     states = await from_store(what, reader.state_history(machine, start, end))
@@ -144,6 +176,9 @@ async def _machine(
     if isinstance(reader, ReportStore):
         suspects = await from_store(what, reader.suspects(machine, start + _MS, until + _MS))
     made = _output(q, machine, counts, until)
+    changes: list[dict[str, Any]] = []
+    if isinstance(reader, OrderHistory):
+        changes = await from_store(what, reader.changeover_docs(machine, start, until + _MS))
     report = u.report
     coverage = None if report is None else report.coverage
     spans = planned_spans(q.machines[machine].calendar, start, end)
@@ -155,6 +190,8 @@ async def _machine(
         "stops": stop_rows(machine, states, start, until, audit),
         "scrap": scrap_rows(machine, booked or [], u.reject),
         "alarms": alarm_rows(alarms),
+        "orders": order_rows(tracks),
+        "changeovers": changeover_rows(machine, changes),
         "flags": flags(
             machine, coverage, bool(report and report.performance_flagged), suspects,
             outside_plan(counts, spans),
@@ -188,6 +225,7 @@ def report_event(doc: Doc, ref: ShiftRef, built: datetime) -> ShiftReportDone:
     out: dict[str, Any] = doc["output"] or {}
     losses = sorted((x for x in doc["losses"] if x["seconds"]), key=lambda x: -x["seconds"])
     stops = [s for s in doc["stops"] if not s["planned"]]
+    plan: Doc = doc["plan"] or {}
     return ShiftReportDone(
         line=doc["line"], area=doc["area"], shift=ref, ts=built,
         oee=doc["oee"], availability=doc["availability"],
@@ -199,4 +237,9 @@ def report_event(doc: Doc, ref: ShiftRef, built: datetime) -> ShiftReportDone:
         scrap=sum(s["quantity"] for s in doc["scrap"] if s["booked"]),
         alarms=len(doc["alarms"]),
         document=json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+        orders=len(doc["orders"]),
+        orders_late=sum(o["status"] == "late" for o in doc["orders"]),
+        changeovers=len(doc["changeovers"]),
+        changeover_loss_s=r3(sum(c["loss_s"] or 0.0 for c in doc["changeovers"])) or 0.0,
+        plan_attainment=plan.get("attainment"), otd_count=plan.get("otd_count"),
     )  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,12 +29,15 @@ from connectors.common.timefmt import rfc3339
 from core.interfaces import OperatorHistory, ReportStore
 from core.types import ShiftRef
 from edge.engines.lines import LineSpec
+from edge.engines.orders import OrderEngine
 from edge.engines.output import shift_ref
-from oee.calendar import ShiftInstance
+from oee.calendar import Calendar, ShiftInstance
+from oee.orders import WorkOrder
 
 __all__ = ["report_doc", "router"]
 
 router = v1_router(machine_routes=False)
+Booked = tuple[WorkOrder, datetime | None]  # an order of the book and when it started
 _MS = timedelta(milliseconds=1)
 _DOCS = error_docs(
     e404="Unknown line, no such shift in the line's calendar (`known`: its shifts), or "
@@ -99,7 +103,7 @@ async def report_doc(
         kept = await _kept(ctx, spec, shift)
         if kept is not None and not await _newer_input(ctx, spec, shift, kept[0], now):
             return dict(json.loads(kept[1]))
-    doc = await _build(ctx, spec, shift, ref, now)
+    doc = await _build(ctx, spec, shift, ref, now, calendar)
     if final and ctx.control is not None:
         await ctx.control.emit([report_event(doc, ref, now)])
         if not isinstance(ctx.history, ReportStore):
@@ -108,16 +112,38 @@ async def report_doc(
 
 
 async def _build(
-    ctx: ApiContext, spec: LineSpec, shift: ShiftInstance, ref: ShiftRef, now: datetime
+    ctx: ApiContext,
+    spec: LineSpec,
+    shift: ShiftInstance,
+    ref: ShiftRef,
+    now: datetime,
+    calendar: Calendar,
 ) -> dict[str, Any]:
     cfg = ctx.config.lines.get(spec.line)
     per_shift = cfg.targets.per_shift if cfg is not None and cfg.targets else {}
     q = ReportQuery(
         spec, shift, ref, {m: MachineInputs.of(ctx.config, m) for m in spec.machines},
-        per_shift.get(shift.name), now, limits(ctx).max_history_rows,
+        per_shift.get(shift.name), now, limits(ctx).max_history_rows, calendar,
+        _book(ctx, spec.machines),
     )  # fmt: skip
     doc: dict[str, Any] = await run_job(ctx, report_job, q)
     return doc
+
+
+def _book(
+    ctx: ApiContext, machines: Sequence[str]
+) -> tuple[tuple[WorkOrder, datetime | None], ...]:
+    """The running gateway's orders of `machines` with their start (the plan counts the
+    ones not begun, which the store has never seen); none without a gateway."""
+    engine = getattr(ctx.control, "orders", None)  # the Gateway's; a bare control has none
+    if not isinstance(engine, OrderEngine):
+        return ()
+    book = engine.book
+    return tuple(
+        (o, book.runs[i].started if i in book.runs else None)
+        for i, o in book.orders.items()
+        if o.machine in machines
+    )
 
 
 def report_path(ctx: ApiContext, line: str, shift: ShiftInstance) -> Path:

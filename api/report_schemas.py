@@ -117,12 +117,81 @@ class ReportNote(Out):
     ts: str
 
 
+_V3 = "absent from reports kept before version 3"
+
+
+class ReportOrder(Out):
+    """An order published on a machine in the shift: the parts it gained in the shift
+    and, as last published in the shift, its progress, status and delivery."""
+
+    machine: str
+    order: str
+    product: str
+    quantity: int
+    due: str
+    customer: str | None
+    good: int = Field(description="good parts made for it in the shift")
+    reject: int = Field(description="rejects made for it in the shift")
+    total_good: int = Field(description="its good parts so far at the shift's end")
+    percent: float | None = Field(description="its progress at the shift's end, 0..100")
+    status: str | None = Field(description="not_started, on_track, at_risk, late, done")
+    finished: str | None = Field(description="when it was done (null: open)")
+    on_time: bool | None = Field(description="complete by due (null: not done)")
+
+
+class ReportChangeover(Out):
+    """A changeover that started in the shift (`…/changeover`)."""
+
+    machine: str
+    from_product: str
+    to_product: str
+    from_order: str | None
+    to_order: str | None
+    start: str
+    end: str
+    duration_s: float | None = Field(description="less planned stop time inside it")
+    standard_s: float | None = Field(description="the pair's standard (null: none)")
+    loss_s: float | None = Field(description="time over the standard (null: none)")
+    reason: str | None
+
+
+class ReportPlanOrder(Out):
+    order: str
+    planned: float | None = Field(description="its quantity planned in the shift")
+    produced: int = Field(description="its good parts counted in the shift")
+
+
+class ReportPlan(Out):
+    """Plan versus actual of the shift (docs/OEE.md, `oee.plan.plan_actual`): planned and
+    produced quantity, attainment, schedule adherence (volume and mix, sequence, in
+    window) and on-time delivery by count and quantity; ratios null without orders."""
+
+    planned: float | None
+    produced: int
+    attainment: float | None
+    volume_mix: float | None
+    sequence: float | None
+    sequence_orders: int
+    in_window: float | None
+    window_orders: int
+    otd_count: float | None
+    otd_quantity: float | None
+    delivered_orders: int
+    on_time_orders: int
+    delivered_quantity: int
+    on_time_quantity: int
+    orders: list[ReportPlanOrder]
+
+
 class ReportOut(Out):
     """A line's report of one shift: the line's roll-up, each machine, every stop, scrap
     by reason, the quality figures (FPY, scrap rate, defect Pareto, RTY), the alarms,
-    the notes and the flags."""
+    the orders and changeovers, plan versus actual, the notes and the flags."""
 
-    v: int = Field(description="2 (1: kept before `quality_figures` was added)")
+    v: int = Field(
+        description="3 (2: kept before `orders`, `changeovers` and `plan`; 1: before "
+        "`quality_figures`)"
+    )
     line: str
     area: str
     shift: ShiftDoc
@@ -143,4 +212,7 @@ class ReportOut(Out):
     scrap: list[ReportScrap]
     alarms: list[ReportAlarm]
     flags: list[ReportFlag]
+    orders: list[ReportOrder] = Field(default_factory=list, description=_V3)
+    changeovers: list[ReportChangeover] = Field(default_factory=list, description=_V3)
+    plan: ReportPlan | None = Field(None, description="null without a calendar; " + _V3)
     notes: ReportNote | None

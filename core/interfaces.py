@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 from core.alarms import Alarm
-from core.orders import ChangeoverDone
+from core.orders import ChangeoverDone, OrderTrack
 from core.records import Entry, Record, SinkDepth, Transaction
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import (
@@ -155,6 +155,24 @@ class OperatorHistory(Protocol):
         self, machine: str, start: datetime, end: datetime, limit: int | None = None
     ) -> list[ScrapBooked]:
         """The scrap booked by hand on `machine` with start <= ts < end, oldest first."""
+        ...
+
+
+@runtime_checkable
+class OrderHistory(Protocol):
+    """The orders' history a store keeps (the SQLite store's `order_progress` and
+    `changeover`): the shift report's orders, changeovers and plan read it."""
+
+    async def order_tracks(self, machine: str, start: datetime, end: datetime) -> list[OrderTrack]:
+        """Each order published on `machine` with start <= ts < end, by its first
+        publication there."""
+        ...
+
+    async def changeover_docs(
+        self, machine: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """The `…/changeover` documents of `machine` whose changeover started with
+        start <= t < end, by start."""
         ...
 
 

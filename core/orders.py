@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from oee.changeovers import Changeover
 from oee.orders import OrderRun, Progress, WorkOrder
@@ -15,7 +15,7 @@ from oee.orders import OrderRun, Progress, WorkOrder
 # (`Changeover` and `WorkOrder` too: the connectors take oee's types from core.)
 __all__ = [
     "Changeover", "ChangeoverDone", "OrderAction", "OrderCommand", "OrderEdit", "OrderEdited",
-    "OrderProgress", "OrderSource", "WorkOrder",
+    "OrderProgress", "OrderSource", "OrderTrack", "WorkOrder",
 ]  # fmt: skip
 
 OrderAction = Literal["start", "pause", "resume", "end"]
@@ -83,3 +83,17 @@ class ChangeoverDone:
     standard_s: float | None = None
     loss_s: float | None = None
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTrack:
+    """What the store kept of one order on `machine` over a range [start, end): the good
+    parts so far at each publication of its progress in the range (`points`, oldest
+    first), its last `…/order` document in the range (`last`) and its last one before
+    the range (`before`: None when it was never published before)."""
+
+    machine: str
+    order: str
+    points: tuple[tuple[datetime, int], ...]
+    last: Mapping[str, Any]
+    before: Mapping[str, Any] | None = None

@@ -27,7 +27,10 @@ class ShiftReportDone:
     """The report of `line` for `shift`, built at `ts` (after the shift's end). Ratios are
     None where nothing was planned; `stop_s` the stops' seconds; `scrap` the parts booked
     as scrap by hand; `alarms` how many were active in the shift; `document` the whole
-    report as `GET /api/v1/shifts/{date}/{name}/report` answers it (JSON)."""
+    report as `GET /api/v1/shifts/{date}/{name}/report` answers it (JSON). Orders
+    (issue 19): how many ran in the shift and how many of them were late at its end,
+    the changeovers that started in it and their loss against standard (seconds), the
+    plan's attainment and on-time delivery by count (None: nothing planned, delivered)."""
 
     line: str
     area: str
@@ -48,3 +51,9 @@ class ShiftReportDone:
     scrap: int
     alarms: int
     document: str
+    orders: int = 0
+    orders_late: int = 0
+    changeovers: int = 0
+    changeover_loss_s: float = 0.0
+    plan_attainment: float | None = None
+    otd_count: float | None = None

@@ -102,6 +102,18 @@ const en = {
     rtyMissing: (list) => "left out, no first-pass yield: " + list,
     notKept: "not in this report (kept before the quality figures were added)",
     pareto: "Defect Pareto", rank: "#", share: "share", cumulative: "cumulative",
+    orders: "Orders", order: "order", product: "product", goodShift: "good in shift / quantity",
+    progress: "progress", status: "status", due: "due", onTime: "on time", yes: "yes",
+    no: "no (late)",
+    orderStatus: { not_started: "not started", on_track: "on track", at_risk: "at risk",
+      late: "late", done: "done" },
+    plan: (planned, produced, att, mix, seq, win, otd, onTime, n) => "Plan " + planned +
+      " · made " + produced + " · attainment " + att + " · volume and mix " + mix +
+      " · sequence " + seq + " · in window " + win + " · on-time delivery " + otd + " (" +
+      onTime + " of " + n + ")",
+    changeovers: "Changeovers", products: "from → to", standard: "standard",
+    overStandard: "over standard",
+    ordersNotKept: "not in this report (kept before orders were added)",
     lossName: {
       breakdowns: "breakdowns", setup: "setup", idle: "idle", unknown: "unknown",
       small_stops: "small stops", speed: "reduced speed", startup_rejects: "start-up rejects",
@@ -268,6 +280,18 @@ const de = {
     rtyMissing: (list) => "ausgelassen, ohne Erstdurchlaufquote: " + list,
     notKept: "nicht in diesem Bericht (erstellt, bevor es die Qualitätskennzahlen gab)",
     pareto: "Ausschuss-Pareto", rank: "Nr.", share: "Anteil", cumulative: "kumuliert",
+    orders: "Aufträge", order: "Auftrag", product: "Produkt",
+    goodShift: "gut in der Schicht / Menge", progress: "Fortschritt", status: "Status",
+    due: "fällig", onTime: "pünktlich", yes: "ja", no: "nein (verspätet)",
+    orderStatus: { not_started: "nicht begonnen", on_track: "im Plan", at_risk: "gefährdet",
+      late: "verspätet", done: "fertig" },
+    plan: (planned, produced, att, mix, seq, win, otd, onTime, n) => "Plan " + planned +
+      " · gefertigt " + produced + " · Planerfüllung " + att + " · Menge und Mix " + mix +
+      " · Reihenfolge " + seq + " · im Zeitfenster " + win + " · Liefertreue " + otd + " (" +
+      onTime + " von " + n + ")",
+    changeovers: "Rüstvorgänge", products: "von → nach", standard: "Standard",
+    overStandard: "über Standard",
+    ordersNotKept: "nicht in diesem Bericht (gespeichert, bevor es Aufträge gab)",
     lossName: {
       breakdowns: "Störungen", setup: "Rüsten", idle: "Warten", unknown: "unbekannt",
       small_stops: "Kurzstopps", speed: "verringerte Geschwindigkeit",

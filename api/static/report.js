@@ -108,6 +108,36 @@ function paretoSection(doc) {
     r.cumulative], rows, "pareto") : []);
 }
 
+// The shift's orders (what each gained in the shift, its progress and status at the
+// shift's end), plan versus actual, and its changeovers (docs/API.md "Shift report").
+function ordersSection(doc) {
+  const r = R();
+  if (!doc.orders) return section(r.orders, el("p", "muted", r.ordersNotKept));  // before v 3
+  const s = section(r.orders, doc.orders.length ? table(
+    [r.machine, r.order, r.product, r.goodShift, r.progress, r.status, r.due, r.onTime],
+    doc.orders.map((o) => [o.machine, o.order + (o.customer ? " · " + o.customer : ""),
+      o.product, i18n.parts(o.good) + " / " + i18n.parts(o.quantity),
+      o.percent === null ? "–" : i18n.pct(o.percent / 100), r.orderStatus[o.status] || "–",
+      at(o.due), o.on_time === null ? "–" : (o.on_time ? r.yes : r.no)]), "orders") : []);
+  const p = doc.plan;
+  if (p && (p.planned || p.delivered_orders)) {
+    s.append(el("p", "plan", r.plan(i18n.parts(Math.round(p.planned)), i18n.parts(p.produced),
+      i18n.pct(p.attainment), i18n.pct(p.volume_mix), i18n.pct(p.sequence),
+      i18n.pct(p.in_window), i18n.pct(p.otd_count), p.on_time_orders, p.delivered_orders)));
+  }
+  return s;
+}
+
+function changeoverSection(doc) {
+  const r = R();
+  const rows = (doc.changeovers || []).map((c) => [c.machine,
+    c.from_product + " → " + c.to_product, at(c.start), mins(c.duration_s),
+    c.standard_s === null ? "–" : mins(c.standard_s), c.loss_s === null ? "–" : mins(c.loss_s),
+    c.reason || "–"]);
+  return section(r.changeovers, rows.length ? table([r.machine, r.products, r.start, r.duration,
+    r.standard, r.overStandard, r.reason], rows, "changeovers") : []);
+}
+
 function render(doc) {
   const r = R();
   const main = document.getElementById("report");
@@ -128,6 +158,8 @@ function render(doc) {
       s.by || "–"]), "stops") : []));
   main.append(qualitySection(doc));
   main.append(paretoSection(doc));
+  main.append(ordersSection(doc));
+  main.append(changeoverSection(doc));
   main.append(section(r.alarms, doc.alarms.length ? table(
     [r.machine, r.rule, r.severity, r.raised, r.cleared, r.acked],
     doc.alarms.map((a) => [a.machine, a.message, a.severity, at(a.raised), at(a.cleared),

@@ -190,6 +190,11 @@ def _report(e: ShiftReportDone, site: str) -> list[str]:
             ("target", _opt_float(e.target)), ("attainment", _opt_float(e.attainment)),
             ("stops", f"{e.stops}i"), ("stop_s", _float(e.stop_s)),
             ("scrap", f"{e.scrap}i"), ("alarms", f"{e.alarms}i"),
+            ("orders", f"{e.orders}i"), ("orders_late", f"{e.orders_late}i"),
+            ("changeovers", f"{e.changeovers}i"),
+            ("changeover_loss_s", _float(e.changeover_loss_s)),
+            ("plan_attainment", _opt_float(e.plan_attainment)),
+            ("otd_count", _opt_float(e.otd_count)),
         ]
     )  # fmt: skip
     return [f"shift_report,{tags} {fields} {timestamp_ns(e.shift.end)}"]

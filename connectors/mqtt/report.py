@@ -19,7 +19,8 @@ def report_topic(t: LineTopics) -> str:
 
 def report_payload(t: LineTopics, ev: ShiftReportDone) -> bytes:
     """The shift, its figures (ratios 0..1), output against target, the three biggest
-    losses, the stops' count and minutes, the scrap booked and the alarms' count."""
+    losses, the stops' count and minutes, the scrap booked, the alarms' count, the
+    orders (and late ones), changeovers and their loss, plan attainment and OTD."""
     return t.payload(
         {
             "shift": shift_document(ev.shift),
@@ -39,6 +40,12 @@ def report_payload(t: LineTopics, ev: ShiftReportDone) -> bytes:
             "stop_min": round(ev.stop_s / 60, 2),
             "scrap": ev.scrap,
             "alarms": ev.alarms,
+            "orders": ev.orders,
+            "orders_late": ev.orders_late,
+            "changeovers": ev.changeovers,
+            "changeover_loss_s": ev.changeover_loss_s,
+            "plan_attainment": ev.plan_attainment,
+            "otd_count": ev.otd_count,
             "ts": rfc3339(ev.ts),
         }
     )

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from connectors.sqlite.alarms import read_alarms
 from connectors.sqlite.file import CorruptFile, corruption_as_corrupt_file
@@ -23,12 +23,13 @@ from connectors.sqlite.operator import (
     read_report,
     read_scrap,
 )
+from connectors.sqlite.orderreads import read_changeover_docs, read_order_tracks
 from connectors.sqlite.orders import read_changeovers
 from connectors.sqlite.reads import count_rows, open_reader, read_counts, read_states
 from connectors.sqlite.schema import from_ms, read_tag, to_ms
 from connectors.sqlite.spc import read_spc_limits, read_spc_points, read_spc_violations
 from core.alarms import Alarm
-from core.orders import ChangeoverDone
+from core.orders import ChangeoverDone, OrderTrack
 from core.spc import SpcLimitsChange, SpcPoint, SpcViolation
 from core.types import AuditEntry, CountDelta, Sample, ScrapBooked, ShiftNote, StateRecord
 
@@ -106,6 +107,18 @@ class HistoryQueries:
         """(when it was built, its JSON) of the report kept of shift `shift` of `line`."""
         row = await self._read(lambda c: read_report(c, line, shift))
         return None if row is None else (from_ms(row[0]), row[1])
+
+    async def order_tracks(self, machine: str, start: datetime, end: datetime) -> list[OrderTrack]:
+        """Each order published on `machine` with start <= ts < end (`OrderHistory`)."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_order_tracks(c, machine, s, e))
+
+    async def changeover_docs(
+        self, machine: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """The changeovers of `machine` that started with start <= t < end (documents)."""
+        s, e = to_ms(start), to_ms(end)
+        return await self._read(lambda c: read_changeover_docs(c, machine, s, e))
 
     async def suspects(self, machine: str, start: datetime, end: datetime) -> int:
         """How many counter movements of `machine` were held as suspect in [start, end)."""

@@ -28,6 +28,7 @@ from edge.config import (
     OpcUaTag,
 )
 from edge.config.loading import ConfigError, parse_config
+from edge.config.orders import OrdersConfig
 from edge.config.preflight import directory_problem
 from edge.config.reading import load_yaml
 from edge.config.spc import ChartConfig
@@ -99,7 +100,8 @@ def demo_config(
         "MODBUS_PORT": str(modbus_port),
         "MQTT_PORT": str(mqtt_port),
         "API_PORT": str(api_port),
-        **(shifts or demo_shifts()).env,
+        **(shifts := shifts or demo_shifts()).env,
+        **shifts.order_env(time_scale),
     }
     config = parse_config(text, "demo.yaml", env)
     machines = list(config.machines)
@@ -111,7 +113,8 @@ def demo_config(
     if time_scale != 1.0:
         machines = [_scaled(m, time_scale) for m in machines]
         alarms = _scaled_alarms(config.alarms, time_scale)
-        config = config.model_copy(update={"alarms": alarms})
+        orders = _scaled_orders(config.orders, time_scale)
+        config = config.model_copy(update={"alarms": alarms, "orders": orders})
     return config.model_copy(update={"machines": machines})
 
 
@@ -123,6 +126,18 @@ def _scaled_alarms(alarms: AlarmsConfig, k: float) -> AlarmsConfig:
         for r in alarms.rules
     ]
     return alarms.model_copy(update={"rules": rules})
+
+
+def _scaled_orders(orders: OrdersConfig, k: float) -> OrdersConfig:
+    # The orders' ideal cycles, the at-risk margin and the windows shrink with the
+    # simulator's clock (its due times already are, `DemoShifts.order_env`).
+    fixed = [
+        o.model_copy(update={"ideal_cycle_s": o.ideal_cycle_s / k}) if o.ideal_cycle_s else o
+        for o in orders.fixed
+    ]
+    names = ("at_risk_margin_s", "rate_window_s", "ramp_window_s")
+    windows = {n: getattr(orders, n) / k for n in names}
+    return orders.model_copy(update={"fixed": fixed, **windows})
 
 
 def _demo_yaml() -> str:

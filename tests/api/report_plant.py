@@ -5,7 +5,8 @@ Shift `2026-11-03/early` 06:00-08:00 UTC, break 07:00-07:15 (planned: 6,300 s).
 m1 (ideal 2 s): 06:00 running · 06:30 fault "Jam" (20) · 06:40 running · 07:30 idle ·
 07:40 running. Counted 2,000 parts (20 rejects); 15 booked as scrap by hand by anna
 (8 + 4 "Scratch" 101, 3 "Dent" 102); a suspect count held at 07:20; one alarm (raised
-06:35, acknowledged by anna 06:36, cleared 06:40); the shift's note by ben.
+06:35, acknowledged by anna 06:36, cleared 06:40); the shift's note by ben; orders P-1
+and P-2 and a changeover between them (tests/api/report_orders_plant.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from core.types import (
 )
 from edge.config import Config
 from tests.api.plant import state_changes
+from tests.api.report_orders_plant import ORDER_HISTORY, P3
 
 RUN, IDLE, FAULT = MachineState.RUNNING, MachineState.IDLE, MachineState.FAULT
 SHIFT_URL = "/api/v1/shifts/2026-11-03/early/report"
@@ -49,6 +51,7 @@ def report_config(data_dir: Path) -> Config:
             },
             "reasons": {20: {"text": "Jam", "states": ["fault"]}},
             "scrap_reasons": {101: "Scratch", 102: "Dent"},
+            "orders": {"fixed": [P3]},
             "machines": [
                 {
                     "id": "m1",
@@ -96,4 +99,5 @@ HISTORY: list[Event] = [
     AlarmChange("m1", t("06:36"), "acknowledged", _ACKED, (_ACKED,), seq=2),
     AlarmChange("m1", t("06:40"), "cleared", _CLEARED, (), seq=3),
     ShiftNote("line1", "press", "2026-11-03/early", "Die 4 worn", t("07:58"), "ben"),
+    *ORDER_HISTORY,
 ]

@@ -21,6 +21,7 @@ from connectors.sqlite.store import SqliteStore
 from core.types import CountDelta
 from edge.config import Config
 from edge.pipeline.gateway import Gateway
+from tests.api.report_orders_plant import CHANGEOVERS, ORDERS, PLAN
 from tests.api.report_plant import HISTORY, SHIFT_URL, report_config, t
 
 
@@ -127,7 +128,7 @@ async def test_the_report_of_a_finished_shift(client: httpx.AsyncClient) -> None
     assert r.status_code == 200, r.text
     doc = r.json()
     assert {k: doc[k] for k in ("v", "line", "area", "shift", "timezone", "final", "until")} == {
-        "v": 2, "line": "line1", "area": "press", "shift": SHIFT, "timezone": "UTC",
+        "v": 3, "line": "line1", "area": "press", "shift": SHIFT, "timezone": "UTC",
         "final": True, "until": "2026-11-03T08:00:00.000Z",
     }  # fmt: skip
     assert {k: doc[k] for k in FIGURES} == FIGURES
@@ -155,6 +156,15 @@ async def test_the_report_of_a_finished_shift(client: httpx.AsyncClient) -> None
         "missing": [],
     }  # fmt: skip
     assert doc["notes"] == {"text": "Die 4 worn", "by": "ben", "ts": "2026-11-03T07:58:00.000Z"}
+
+
+async def test_the_report_has_the_shifts_orders_changeovers_and_plan(
+    client: httpx.AsyncClient,
+) -> None:
+    doc = (await client.get(SHIFT_URL)).json()
+    assert doc["orders"] == ORDERS
+    assert doc["changeovers"] == CHANGEOVERS
+    assert doc["plan"] == PLAN
 
 
 CSV_HEAD = [
@@ -217,8 +227,19 @@ async def test_the_csv_is_one_flat_table(client: httpx.AsyncClient) -> None:
     assert ("alarm", "long_stop") in rows and ("flag", "suspect_counts") in rows
     # 5 figures + 5 output + 8 losses + 7 quality + 6 of the one product (none known) +
     # 3 Pareto rows, for the line (and its rty) and m1; 2 stops, 3 scrap, 1 alarm, 1 note,
-    # 1 flag; the header; the empty string after the last CRLF.
-    assert len(lines) == 2 * 34 + 1 + 8 + 2
+    # 1 flag; 2 orders, 1 changeover, 14 plan figures; the header; the empty string
+    # after the last CRLF.
+    assert len(lines) == 2 * 34 + 1 + 8 + 17 + 2
+    assert [x for x in lines if ",order," in x or ",changeover," in x] == [
+        "2026-11-03/early,line1,order,m1,P-1,990,100.0,,2026-11-03T06:30:00.000Z,,done,,,,,,A",
+        "2026-11-03/early,line1,order,m1,P-2,975,97.5,,,,late,,,,,,B",
+        "2026-11-03/early,line1,changeover,m1,A>B,300.0,300.0,2026-11-03T06:30:00.000Z,"
+        "2026-11-03T06:40:00.000Z,600.0,,,Jam,,,,",
+    ]
+    assert [x for x in lines if ",plan," in x][2:4] == [
+        "2026-11-03/early,line1,plan,_line,attainment,0.7172,,,,,,,,,,,",
+        "2026-11-03/early,line1,plan,_line,volume_mix,0.7172,,,,,,,,,,,",
+    ]
 
 
 async def test_a_finished_shift_is_kept_and_rebuilt_after_newer_input(

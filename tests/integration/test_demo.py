@@ -1,7 +1,8 @@
 """`oee-edge demo` as a user runs it, a real process (tests/fixtures/demo_process.py): the
 shift it shows from its first minute, press1's raw tags on MQTT and in the store, the fill
-weight's SPC chart (trial limits, then a violation after the simulator's drift), the
-temporary directory gone after Ctrl-C, and the same ports on a quick restart."""
+weight's SPC chart (trial limits, then a violation after the simulator's drift), today's
+orders (a late one, changeovers), the temporary directory gone after Ctrl-C, and the
+same ports on a quick restart."""
 
 from __future__ import annotations
 
@@ -137,6 +138,39 @@ def check_the_fill_weight_chart(d: DemoProcess, store: Path, deadline: float) ->
     assert up and first - 1 <= up[0]["seq"] <= first + 2, (first, body["violations"])
 
 
+def changeovers(store: Path) -> list[tuple[Any, ...]]:
+    """press2's stored changeovers: (from, to product, from, to order, standard_s)."""
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+        return db.execute(
+            "SELECT from_product, to_product, from_order, to_order, json_extract(doc, "
+            "'$.standard_s') FROM changeover WHERE machine = 'press2' ORDER BY seq"
+        ).fetchall()
+
+
+def check_the_orders(d: DemoProcess, store: Path, deadline: float) -> None:
+    """demo.yaml's orders: press1 runs 1001, late (it cannot make its due), on the
+    retained `…/order`; press2 makes 2001's 40 parts, then runs 2002, with a changeover
+    between the orders and one from product 201 to 202 at its scripted setup."""
+
+    def last(c: MqttCollector, machine: str) -> dict[str, Any]:
+        found = c.on(f"{ROOT}/{machine}/order")
+        return json.loads(found[-1].payload) if found else {"order": None}
+
+    with MqttCollector("127.0.0.1", d.ports.mqtt, [f"{ROOT}/+/order"]) as c:
+        (press1,) = c.wait_count(1, f"{ROOT}/press1/order", timeout=10)
+        while (p2 := last(c, "press2"))["order"] is None or p2["order"]["id"] != "2002":
+            assert time.monotonic() < deadline, f"press2 never ran 2002: {p2}"
+            time.sleep(0.2)
+        p1 = last(c, "press1")
+    assert press1.retain and (p1["order"]["id"], p1["source"]) == ("1001", "queue")
+    assert (p1["order"]["customer"], p1["status"]) == ("Acme Tools", "late")
+    assert p1["progress"]["good"] > 0 and p1["progress"]["eta_now"] > p1["order"]["due"]
+    while len(found := changeovers(store)) < 2:
+        assert time.monotonic() < deadline, f"press2's changeovers: {found}"
+        time.sleep(0.5)
+    assert found[:2] == [("201", "201", "2001", "2002", None), ("201", "202", "2002", "2002", 45.0)]
+
+
 def test_the_demo_shows_its_shift_and_raw_tags_at_once_and_leaves_nothing_behind(
     tmp_path: Path,
 ) -> None:
@@ -181,6 +215,7 @@ def test_the_demo_shows_its_shift_and_raw_tags_at_once_and_leaves_nothing_behind
             assert [(a["rule"], a["severity"]) for a in press2][:1] == [("long-fault", "critical")]
             assert press2[0]["message"].startswith("Press 2: fault"), press2[0]
             check_the_fill_weight_chart(d, store, deadline)
+            check_the_orders(d, store, deadline)
         finally:
             code = d.interrupt()
         out = d.log

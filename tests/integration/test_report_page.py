@@ -2,7 +2,8 @@
 SQLite store and Gateway holding the hand-computed shift of tests/api/report_plant.py:
 with print media emulated at the printable width of A4 portrait (210 mm - 2 x 12 mm
 margins = 186 mm = 703 CSS px) nothing is cut or wider than the page, in English and in
-German; the PDF Chromium prints is A4. Screenshots saved (and looked at)."""
+German, with the shift's orders, plan versus actual and changeovers; the PDF Chromium
+prints is A4. Screenshots saved (and looked at)."""
 
 from __future__ import annotations
 
@@ -90,13 +91,20 @@ def _open(driver: webdriver.Chrome, url: str) -> None:
           # tests/api/test_report.py QUALITY: FPY 0.9825, scrap 0.0175; Pareto 12, 3, 20.
           "First-pass yield and scrap", "line1 2,000 1,965 35 15 98.3 % 1.8 %",
           "Rolled throughput yield (m1) 98.3 %", "Defect Pareto",
-          "m1 1 101 Scratch 12 34.3 % 34.3 %", "m1 3 counted by the machine 20 57.1 % 100.0 %"]),
+          "m1 1 101 Scratch 12 34.3 % 34.3 %", "m1 3 counted by the machine 20 57.1 % 100.0 %",
+          # tests/api/report_orders_plant.py: ORDERS, PLAN, CHANGEOVERS.
+          "Orders", "m1 P-1 · ACME A 990 / 1,290 100.0 % done", "m1 P-2 B 975 / 1,000 97.5 % late",
+          "Plan 2,740 · made 1,965 · attainment 71.7 % · volume and mix 71.7 % · sequence "
+          "100.0 % · in window 50.0 % · on-time delivery 50.0 % (1 of 2)",
+          "Changeovers", "m1 A → B"]),
         ("de", "Schichtbericht · Linie line1",
          ["Schicht 2026-11-03 · early · 06:00–08:00 (UTC) · abgeschlossen",
           "von der Maschine gezählt", "Die 4 worn", "62,4 %", "verringerte Geschwindigkeit",
           "Erstdurchlauf und Ausschuss", "line1 2.000 1.965 35 15 98,3 % 1,8 %",
           "Durchlaufausbeute der Linie (m1) 98,3 %", "Ausschuss-Pareto",
-          "m1 2 102 Dent 3 8,6 % 42,9 %"]),
+          "m1 2 102 Dent 3 8,6 % 42,9 %", "Aufträge",
+          "m1 P-2 B 975 / 1.000 97,5 % verspätet", "Liefertreue 50,0 % (1 von 2)",
+          "Rüstvorgänge", "m1 A → B"]),
     ],
 )  # fmt: skip
 def test_the_printed_report_fits_a4(

@@ -17,6 +17,7 @@ import httpx
 
 from edge.config.loading import parse_config
 from tests.fixtures.mosquitto import MqttCollector
+from tests.fixtures.order_events import asyncapi_errors
 from tests.fixtures.ports import free_port
 from tests.integration.gateway import modbus_machines, running, wait_until
 
@@ -29,6 +30,9 @@ line: rep
 api: {{port: {api}}}
 mqtt: {{host: 127.0.0.1, port: {mqtt}}}
 oee: {{windows: [1h], publish_interval_s: 0.25}}
+orders:
+  fixed: [{{id: R-1, product: "101", quantity: 1000000, due: "{due}", machine: m1,
+           planned_start: "{start}", ideal_cycle_s: 0.0333333333}}]
 calendar:
   timezone: UTC
   shifts:
@@ -45,7 +49,8 @@ async def test_the_report_is_kept_and_published_at_the_shift_end(
     early, late = now - timedelta(seconds=30), now + timedelta(seconds=12)
     text = CONFIG.format(
         data=tmp_path / "data", api=free_port(), mqtt=mosquitto.port,
-        early=f"{early:%H:%M:%S}", late=f"{late:%H:%M:%S}",
+        early=f"{early:%H:%M:%S}", late=f"{late:%H:%M:%S}", due=late.isoformat(),
+        start=early.isoformat(),
     ) + modbus_machines(str(sim.port), {"m1": 0.0333333333})  # fmt: skip
     config = parse_config(text, "report.yaml", {})
     topic = "oee/plant/area1/rep/_line/report"
@@ -75,10 +80,7 @@ async def test_the_report_is_kept_and_published_at_the_shift_end(
             "timezone": "UTC",
         }  # fmt: skip
         assert (summary["v"], summary["line"], summary["path"]) == (2, "rep", "plant/area1/rep")
-        assert set(summary) >= {
-            "oee", "availability", "performance", "quality", "good", "reject", "total",
-            "target", "attainment", "top_losses", "stops", "stop_min", "scrap", "alarms", "ts",
-        }  # fmt: skip
+        assert asyncapi_errors("Report", summary) == []
         assert summary["stops"] >= 1 and summary["stop_min"] > 0  # the fault (and idle)
         assert summary["good"] > 0 and summary["scrap"] == 0 and summary["alarms"] == 0
         r = await http.get(f"/api/v1/shifts/{shift_id}/report")
@@ -92,3 +94,16 @@ async def test_the_report_is_kept_and_published_at_the_shift_end(
         fault = next(s for s in doc["stops"] if s["state"] == "fault")
         assert (fault["reason_code"], fault["machine"]) == (12, "m1")
         assert len([s for s in doc["stops"] if not s["planned"]]) == summary["stops"]
+        # The order R-1 (queued: started at m1's first part) as last published in the
+        # shift; due at the shift's end, a million parts: late.
+        (r1,) = doc["orders"]
+        assert (r1["order"], r1["machine"], r1["status"], r1["on_time"]) == (
+            "R-1", "m1", "late", None)  # fmt: skip
+        assert 0 < r1["good"] == r1["total_good"] <= doc["output"]["good"]
+        assert (summary["orders"], summary["orders_late"], summary["changeovers"]) == (1, 1, 0)
+        # Planned from the shift's start at the ideal cycle: all of its 42 s; decided at
+        # its due, the shift's end: late.
+        plan = doc["plan"]
+        assert plan["planned"] == round(42 / 0.0333333333, 3) and plan["produced"] == r1["good"]
+        assert (plan["otd_count"], plan["delivered_orders"]) == (0.0, 1)
+        assert summary["plan_attainment"] == plan["attainment"] and summary["otd_count"] == 0.0

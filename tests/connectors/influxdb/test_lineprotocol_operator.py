@@ -1,17 +1,20 @@
 """Exact line protocol of the operator's input: `scrap`, `stop_planned` (and the stop's
-`machine_state` point with its planned kind), `shift_note`, `product_change` (README "InfluxDB")."""
+`machine_state` point with its planned kind), `shift_note`, `product_change`, and the
+shift report's summary `shift_report` (README "InfluxDB")."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from connectors.influxdb.lineprotocol import encode
+from core.report import ShiftReportDone
 from core.types import (
     MachineRef,
     MachineState,
     ProductChanged,
     ScrapBooked,
     ShiftNote,
+    ShiftRef,
     StopPlanned,
 )
 
@@ -62,4 +65,21 @@ def test_product_change_line() -> None:
     back = ProductChanged("m1", T0, None, "102", "ops")
     assert encode(back, REF) == [
         f'product_change,{TAGS} previous="102",by="ops" 1795601100000000000'
+    ]
+
+
+def test_shift_report_line_with_the_orders() -> None:
+    """tests/api/report_orders_plant.py's shift: 2 orders (1 late), a changeover 300 s
+    over its standard, attainment 0.7172, OTD 1 of 2; no target (left out)."""
+    shift = ShiftRef("2026-11-25/early", "early", "2026-11-25", T0, T0, "UTC")
+    ev = ShiftReportDone(
+        "l1", "a1", shift, T0, 0.5, 0.8, 0.75, 0.9, 1965, 35, 2000, None, None, (), 2, 1200.0,
+        15, 1, "{}", orders=2, orders_late=1, changeovers=1, changeover_loss_s=300.0,
+        plan_attainment=0.7172, otd_count=0.5,
+    )  # fmt: skip
+    assert encode(ev, REF) == [
+        'shift_report,area=a1,line=l1,site=s1 shift="2026-11-25/early",oee=0.5,'
+        "availability=0.8,performance=0.75,quality=0.9,good=1965i,reject=35i,total=2000i,"
+        "stops=2i,stop_s=1200.0,scrap=15i,alarms=1i,orders=2i,orders_late=1i,changeovers=1i,"
+        "changeover_loss_s=300.0,plan_attainment=0.7172,otd_count=0.5 1795601100000000000"
     ]

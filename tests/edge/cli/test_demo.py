@@ -66,6 +66,23 @@ def test_a_demo_started_before_the_spring_dst_change_has_a_seven_hour_early_shif
     )
 
 
+def test_the_demos_orders_are_due_minutes_after_its_start_in_simulated_time() -> None:
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    shifts = demo_shifts(start)
+    orders = demo_config("/tmp/x", 5020, 1883, 8080, shifts=shifts).orders
+    due = {o.id: (o.machine, o.due - start, o.planned_start) for o in orders.fixed}
+    assert due == {
+        "1001": ("press1", timedelta(minutes=20), start),
+        "2001": ("press2", timedelta(minutes=10), start),
+        "2002": ("press2", timedelta(minutes=15), None),
+    }
+    # At 30x the simulator's 20 minutes are 40 s of the gateway's clock, its windows and
+    # the at-risk margin alike.
+    fast = demo_config("/tmp/x", 5020, 1883, 8080, 30.0, shifts=shifts).orders
+    assert {o.id: o.due - start for o in fast.fixed}["1001"] == timedelta(seconds=40)
+    assert (fast.at_risk_margin_s, fast.ramp_window_s) == (10.0, 2.0)
+
+
 def test_press1_publishes_its_raw_tags() -> None:
     c = demo_config("/tmp/x", 5020, 1883, 8080)
     assert [m.id for m in c.machines if m.publish_tags] == ["press1"]
