@@ -166,8 +166,12 @@ def test_the_spc_chart_shows_points_limits_and_the_drift(datasource: DataSource)
         assert r["+1σ"] == pytest.approx(r["CL"] + sigma)
         assert r["−2σ"] == pytest.approx(r["CL"] - 2 * sigma)
     rows = panel_rows(datasource, "oee-edge-spc", "Run rule violations")
-    # The drift of 8σ at 240 sim s: WE1 at points after the trial limits' 10.
-    assert "WE1" in {r["rule"] for r in rows}
-    assert all(r["seq"] > 10 and r["value"] > 251 for r in rows if r["rule"] == "WE1"), rows
+    # The drift of 8σ at 240 sim s: WE1 at points after the trial limits' 10, the drifted
+    # ones among them. Not "only drifted ones": trial limits from 10 points (σ from 9
+    # moving ranges) give an in-control point a WE1 now and then, and which parts the
+    # polls read differs from run to run (one run under load had one).
+    we1 = [r for r in rows if r["rule"] == "WE1"]
+    assert we1 and all(r["seq"] > 10 for r in we1), rows
+    assert any(r["value"] > 251 for r in we1), rows
     rows = panel_rows(datasource, "oee-edge-spc", "Limits: trial, frozen, set by hand")
     assert [(r["action"], r["subgroups"]) for r in rows] == [("trial", 10)]
