@@ -70,7 +70,13 @@ class OrderActs:
     def intake(self, payload: bytes) -> tuple[list[WorkOrder], list[str]]:
         """Orders sent to the intake topic: taken (idempotent by id), or refused, each
         refusal logged once and counted. The machines concerned publish at once."""
-        orders, errors = parse_orders(payload, self.machines)
+        return self.take_parsed(*parse_orders(payload, self.machines))
+
+    def take_parsed(
+        self, orders: list[WorkOrder], errors: list[str]
+    ) -> tuple[list[WorkOrder], list[str]]:
+        """What `parse_orders` made of an intake message (parsed off the event loop by
+        the gateway): the orders taken, the refusals logged once and counted."""
         for err in errors:
             self.refused += 1
             self._once(f"intake:{err}", "order refused at the intake: %s", err)

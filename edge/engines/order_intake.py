@@ -14,7 +14,11 @@ from pydantic import ValidationError
 from edge.config.orders import OrderIn
 from oee.orders import WorkOrder
 
-__all__ = ["parse_orders"]
+__all__ = ["MAX_INTAKE_BYTES", "parse_orders"]
+
+#: A message larger than this is refused unread: a plan of ~4,000 orders fits; parsing
+#: one of hundreds of MB would hold the gateway for seconds.
+MAX_INTAKE_BYTES = 1024 * 1024
 
 
 def _where(index: int | None, loc: tuple[int | str, ...]) -> str:
@@ -37,7 +41,11 @@ def _one(item: Any, index: int | None, machines: Collection[str]) -> WorkOrder |
 
 def parse_orders(payload: bytes, machines: Collection[str]) -> tuple[list[WorkOrder], list[str]]:
     """The valid orders of one intake message and an error for each refused one (its
-    index in a list, the field and why)."""
+    index in a list, the field and why). Heavy for a long list: run it off the event
+    loop (the gateway does)."""
+    if len(payload) > MAX_INTAKE_BYTES:
+        size = f"{len(payload):,} bytes, more than {MAX_INTAKE_BYTES:,}"
+        return [], [f"payload: {size}: send the orders in smaller lists"]
     try:
         doc = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:

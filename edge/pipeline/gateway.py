@@ -42,6 +42,7 @@ from core.types import (
 from edge.config import Config
 from edge.engines.alarms import AlarmEngine
 from edge.engines.oee import OeeEngine
+from edge.engines.order_intake import parse_orders
 from edge.engines.spc import SpcEngine
 from edge.logs.progress import FirstConnects
 from edge.outbox import Journal, Outbox
@@ -164,7 +165,8 @@ class Gateway:
     async def take_orders(self, payload: bytes) -> None:
         """Orders sent to the intake topic (`OrderEngine.intake`): the progress of the
         machines they concern goes out at once (and the book's checkpoint with it)."""
-        if self.orders.intake(payload)[0]:
+        parsed = await asyncio.to_thread(parse_orders, payload, self.orders.machines)
+        if self.orders.take_parsed(*parsed)[0]:
             for batch in self.orders.publications(self.clock()):
                 await self.emit(batch)
 

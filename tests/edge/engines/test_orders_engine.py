@@ -25,6 +25,7 @@ from core.types import (
     StateChange,
 )
 from edge.config.loading import parse_config
+from edge.engines.order_intake import MAX_INTAKE_BYTES
 from edge.engines.orders import OrderEngine
 from edge.outbox import Outbox
 
@@ -385,3 +386,12 @@ def test_an_operators_order_made_before_due_stays_on_time_after_due() -> None:
         "done", hm("10:46:40"), True
     )  # fmt: skip
     assert engine.book.runs["A"].ended is None  # an operator's order waits for its end
+
+
+def test_an_intake_message_over_the_size_limit_is_refused_unread() -> None:
+    engine = engine_of()
+    big = b"[" + b" " * MAX_INTAKE_BYTES + b"]"
+    assert engine.intake(big) == (
+        [], ["payload: 1,048,578 bytes, more than 1,048,576: send the orders in smaller lists"]
+    )  # fmt: skip
+    assert (engine.refused, sorted(engine.book.orders)) == (1, ["A"])
