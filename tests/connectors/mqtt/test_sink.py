@@ -9,7 +9,7 @@ import random
 import signal
 import socket
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -269,21 +269,35 @@ async def test_mosquitto_sub_reads_the_contract(mosquitto_factory, outbox: Outbo
     ]
 
 
+class _Drawn(Backoff):
+    """The sink's own backoff, keeping each delay it hands out."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.drawn: list[float] = []
+
+    def next(self) -> float:
+        self.drawn.append(super().next())
+        return self.drawn[-1]
+
+
 async def test_reconnect_attempts_follow_the_jittered_backoff(
     caplog: pytest.LogCaptureFixture, outbox: Outbox
 ) -> None:
     """paho alone doubles a fixed delay, so gateways restarted together would retry in
-    step; the sink sets each next delay from its jittered backoff."""
+    step; the sink waits the delays its jittered backoff draws."""
     caplog.set_level(logging.DEBUG, logger="connectors.mqtt.sink")
     seed = 7  # draws 0.1, 0.172, 0.3, 0.249, 0.3, 0.284, 0.247: off paho's 0.1, 0.2, 0.3...
-    backoff = Backoff(0.1, 0.3, rng=random.Random(seed))
+    backoff = _Drawn(0.1, 0.3, rng=random.Random(seed))
     async with make_sink(free_port(), unique_site(), outbox=outbox, backoff=backoff):
         await asyncio.sleep(2.5)
     tries = [r.created for r in caplog.records if "connect" in r.getMessage()]
     gaps = [b - a for a, b in zip(tries, tries[1:], strict=False)]
-    # Each wait is the delay drawn at the failure before it; the first is left out, as
-    # paho's first connection waits twice before its second attempt.
     twin = Backoff(0.1, 0.3, rng=random.Random(seed))
-    expected = [twin.next() for _ in tries][1 : len(gaps)]
     assert len(gaps) >= 6, gaps
-    assert all(abs(g - e) < 0.02 for g, e in zip(gaps[1:], expected, strict=True)), (gaps, expected)
+    assert len(backoff.drawn) >= len(gaps) and backoff.drawn == [twin.next() for _ in backoff.drawn]
+    # Each wait is the delay drawn at the failure before it (the first left out: the first
+    # connection's setup is in it), never shorter; longer by the refused connect, which a
+    # loaded box stretches by tens of ms (a 20 ms bound on both sides failed there).
+    waits = list(zip(gaps[1:], backoff.drawn[1:], strict=False))
+    assert all(d - 0.005 <= g <= d + 0.15 for g, d in waits), (gaps, backoff.drawn)
