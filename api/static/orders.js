@@ -42,6 +42,9 @@ export class OrdersPanel {
   /** Read the orders (and the matrix, unless read less than MATRIX_MIN_MS ago). */
   async load(matrixToo = true) {
     this.loadedAt = this.hooks.now();
+    // A refusal (a read-only API: 503; InfluxDB only: the matrix's 501) is asked again
+    // with the next full load only, not after every count.
+    if (!matrixToo && (this.error !== null || (this.matrix && this.matrix.error))) return;
     const reads = [this.hooks.api("api/v1/orders").then((a) => {
       this.rows = a.orders;
       this.error = null;
