@@ -5,8 +5,8 @@ it for B-102 from its queue, then stops. The card shows the running order with i
 progress as the API computes it; the orders view lists them late first with their
 status; an operate key starts another order from the view (the card follows) and sees a
 refusal's words as the API gives them; a read key (in German) sees no buttons; the
-changeover matrix shows the 101 -> 102 setup with its figures. Screenshots at 1280 and
-768 px: $TMPDIR/oee-edge-shots/orders-page-*.png."""
+changeover matrix shows the 101 -> 102 setup with its figures. Screenshots at 1280, 768
+and 390 px: $TMPDIR/oee-edge-shots/orders-page-*.png."""
 
 from __future__ import annotations
 
@@ -293,6 +293,14 @@ def test_a_read_key_sees_the_orders_without_buttons_in_german(plant: Plant) -> N
         assert driver.find_elements(By.CSS_SELECTOR, "#orders button") == []
         driver.execute_script("document.getElementById('orders-box').scrollIntoView()")
         save_png(driver, SHOTS / "orders-page-read-de-768.png")
+        # A phone: the card's order and the view wrap, the matrix scrolls in its own box.
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": False},
+        )
+        phone = wait_for(lambda: (p := page(driver))["innerWidth"] == 390 and p, 10, "390 px")
+        assert phone["scrollWidth"] <= 390, phone["scrollWidth"]
+        save_png(driver, SHOTS / "orders-page-read-de-390.png")
         assert console_errors(driver) == []
 
 
