@@ -17,6 +17,7 @@ import { eventHandlers } from "./events.js";
 import { lineOutput } from "./output.js";
 import { updateQuality } from "./quality.js";
 import { SpcPanel } from "./spc.js";
+import { OrdersPanel } from "./orders.js";
 
 const { t } = i18n;
 const cfg = document.body.dataset;
@@ -152,7 +153,7 @@ async function loadEverything() {
     await loadMachines();
     await loadCalendars();
     await Promise.all([loadTimelines(), loadLines(), loadPareto(), loadQuality(), loadAlarms(),
-      spc.load()]);
+      spc.load(), orders.load()]);
   } catch (err) {
     if (!(err instanceof KeyNeeded)) setConn(app.live ? "live" : "down", err.message);
   }
@@ -258,6 +259,7 @@ function paretoSoon() {
     app.paretoTimer = null;
     loadPareto().catch(() => {});
     loadQuality().catch(() => {});
+    orders.soon();
   }, wait);
 }
 
@@ -278,6 +280,17 @@ const alarms = new Alarms($("banner"), {
 
 const spc = new SpcPanel($("spc"), { api, now,
   machineName: (id) => (app.machines.get(id) || { name: id }).name });
+
+const orders = new OrdersPanel($("orders"), $("panel"), {
+  api,
+  canOperate,
+  machineIds: () => [...app.machines.keys()],
+  machineName: (id) => (app.machines.get(id) || { name: id }).name,
+  now,
+  changed() {
+    for (const [id, card] of app.cards) orders.drawCard(card.refs.order, id);
+  },
+});
 
 const actions = new Actions($("panel"), {
   api,
@@ -371,6 +384,7 @@ function renderCards() {
     view.updateCard(card, m, app.windows, app.selected, app.calendars.get(m.id) || null);
     drawActions(card, m);
     drawBadge(card, alarms.of(m.id));
+    orders.drawCard(card.refs.order, m.id);
     cards.push(card);
   }
   if (!cards.length) cards.push(view.el("p", "muted", app.plant ? t("noMachines") : t("loading")));
@@ -441,7 +455,10 @@ function schedule() {
   if (now() - app.lastFull >= FULL_MS[mode] || now() >= app.calendarUntil) {
     app.calendarUntil = Infinity;
     loadAll();
-  } else if (now() - app.lastLoad >= RESYNC_MS[mode]) loadMachines().catch(() => {});
+  } else if (now() - app.lastLoad >= RESYNC_MS[mode]) {
+    loadMachines().catch(() => {});
+    orders.soon();  // the orders with the machines (the stream carries no order events)
+  }
 }
 
 // ------------------------------------------------------------------ live events

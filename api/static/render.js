@@ -64,13 +64,15 @@ export function createCard(m, onWindow, onStop) {
   const shift = el("div", "shiftline");
   const timeline = createTimeline(onStop);
   const output = createOutput();
+  const order = el("div", "order-box");  // its current order (orders.js)
+  order.hidden = true;
   const quality = createQuality();
   const counts = el("div", "counts");
   const flags = el("ul", "flags");
   const actions = el("div", "actions");
-  card.append(head, status, reason, flags, output, gauges, coverage, wins, shift, timeline.box,
+  card.append(head, status, reason, flags, output, order, gauges, coverage, wins, shift, timeline.box,
     counts, quality, actions);
-  card.refs = { state, dur, reason, flags, output, gauges, ring, ringVal, bars, coverage, wins,
+  card.refs = { state, dur, reason, flags, output, order, gauges, ring, ringVal, bars, coverage, wins,
     shift, timeline, counts, quality, actions };
   return card;
 }
