@@ -108,6 +108,12 @@ class MachineOrders:
         found = self.changeover(until, ideal_s, ramp, calendar)
         if found is None:
             return None
+        if found.from_product == found.to_product and found.start == found.end:
+            # The next order of the same product with no stop between: nothing was set
+            # up, so no changeover (a 0 s one would pull the pair's figures down).
+            self.last_part, self.segment = self.segment[-1], []
+            self._trim()
+            return None
         late = until - found.end >= timedelta(seconds=2 * ramp.window_s)
         if not (force or late or found.at_rate is not None):
             return None

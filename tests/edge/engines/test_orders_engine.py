@@ -395,3 +395,20 @@ def test_an_intake_message_over_the_size_limit_is_refused_unread() -> None:
         [], ["payload: 1,048,578 bytes, more than 1,048,576: send the orders in smaller lists"]
     )  # fmt: skip
     assert (engine.refused, sorted(engine.book.orders)) == (1, ["A"])
+
+
+SAME = QUEUE.replace("{id: B, product: p2,", "{id: B, product: p1,")
+
+
+def test_the_next_order_of_the_same_product_without_a_stop_is_no_changeover() -> None:
+    """A (10 of p1) then B (p1 too) straight on, no stop: nothing was set up, so no
+    changeover is recorded (a 0 s one pulled the pair's median down). Found on review
+    in the demo (201 -> 201). A stop between them would make it one."""
+    engine = engine_of(SAME)
+    state(engine, S.RUNNING, at(0))
+    for i in range(1, 21):  # a part each 10 s: A's 10, then B's first 10
+        count(engine, at(i / 6), 1)
+    out = published(engine, at(30))
+    assert [e for e in out if isinstance(e, ChangeoverDone)] == []
+    assert (engine.book.runs["A"].good, engine.book.runs["B"].good) == (10, 10)
+    assert engine.machines["press1"].pending is False
