@@ -6,6 +6,7 @@ actual and the changeovers read in the history workers; the audit naming who."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,11 +30,9 @@ def orders_on(messages: list[Received]) -> list[dict[str, Any]]:
 async def _up(c: httpx.AsyncClient) -> None:
     """Until the gateway's API answers (it starts with the gateway)."""
     for _ in range(100):
-        try:
+        with contextlib.suppress(httpx.TransportError):  # not listening yet
             if (await c.get("/api/v1/orders")).status_code == 200:
                 return
-        except httpx.TransportError:
-            pass
         await asyncio.sleep(0.1)
     raise AssertionError("the API never came up")
 
