@@ -152,8 +152,11 @@ async function loadEverything() {
   try {
     await loadMachines();
     await loadCalendars();
+    // The orders are not waited for: the changeover matrix is a history job, which may
+    // first start a worker process; the cards must not wait on it.
+    orders.load();
     await Promise.all([loadTimelines(), loadLines(), loadPareto(), loadQuality(), loadAlarms(),
-      spc.load(), orders.load()]);
+      spc.load()]);
   } catch (err) {
     if (!(err instanceof KeyNeeded)) setConn(app.live ? "live" : "down", err.message);
   }
